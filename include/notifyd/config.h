@@ -1,0 +1,120 @@
+/* config.h - the INI configuration: [server], [queue], [batch], [delivery]
+ * and one [receiver.NAME] section per receiver.
+ *
+ * The loader checks the syntax and the keys of the fixed sections. Receiver
+ * sections are kept as raw key/values with their line numbers: each receiver
+ * type validates its own keys (notify/receiver.c), marks what it used, and a
+ * key nobody used is reported as unknown. Every error names file, line and
+ * key; the loader reports all errors, not just the first.
+ */
+#ifndef NOTIFYD_CONFIG_H
+#define NOTIFYD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Names of sections and receivers: ^[a-z0-9_-]{1,40}$ (inih would cut longer ones). */
+#define ND_CONFIG_NAME_MAX 40
+
+struct nd_config_errors {
+    char **msgs; /* "FILE:LINE: [section] key: message" */
+    size_t n;
+};
+void nd_config_errors_init(struct nd_config_errors *e);
+void nd_config_errors_deinit(struct nd_config_errors *e);
+/* line 0 = no line (e.g. a missing key: then the section's line is given). */
+void nd_config_error_add(struct nd_config_errors *e, const char *file, int line,
+                         const char *section, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+struct nd_config_kv {
+    char *key;
+    char *value; /* continuation lines joined with '\n' */
+    int line;    /* line of the key */
+    bool used;   /* set by whoever consumed it */
+};
+
+struct nd_receiver_config {
+    char *name;   /* after the dot */
+    char *type;   /* the `type` key; NULL if missing (an error) */
+    char *section;/* "receiver.NAME" */
+    int line;     /* line of the section header */
+    const char *file; /* borrowed from nd_config.path */
+    size_t nkvs;
+    struct nd_config_kv *kvs; /* every key but `type`, in file order */
+};
+
+/* Defaults for every receiver; each may override them in its section. */
+struct nd_delivery_config {
+    int64_t timeout_ns;          /* timeout = 5s: one attempt */
+    uint32_t max_in_flight;      /* max_in_flight = 8 */
+    uint32_t retry_max_attempts; /* retry_max_attempts = 10 (attempts, first included) */
+    int64_t retry_max_age_ns;    /* retry_max_age = 10m, from the first attempt */
+    int64_t retry_initial_ns;    /* retry_initial = 500ms */
+    double retry_factor;         /* retry_factor = 2 */
+    int64_t retry_max_ns;        /* retry_max = 60s: cap of one backoff */
+    double retry_jitter;         /* retry_jitter = 0.2: +-20 % */
+};
+
+struct nd_config {
+    char *path; /* file name, or "<default>" for the built-in config */
+    /* [server] */
+    char *listen_host; /* "" = all interfaces */
+    int listen_port;   /* 0 = pick a free one (logged at startup) */
+    uint64_t max_body_size;
+    char *cluster;
+    int64_t shutdown_timeout_ns;
+    int log_level;  /* enum nd_log_level */
+    int log_format; /* enum nd_log_format */
+    /* [queue] */
+    uint64_t max_alerts;
+    uint64_t max_bytes;
+    uint32_t max_depth; /* JSON nesting limit of a request, max_depth = 64 */
+    /* [batch] */
+    uint32_t batch_max_size;
+    int64_t batch_max_wait_ns;
+    size_t ngroup_labels;
+    char **group_labels;
+    /* [delivery] */
+    struct nd_delivery_config delivery;
+    /* [receiver.*] */
+    size_t nreceivers;
+    struct nd_receiver_config *receivers;
+};
+
+/* The built-in default: 127.0.0.1:19093 and one console receiver. */
+extern const char nd_config_default_text[];
+
+/* Parse a file. Returns ND_OK with *out set, or ND_ERR with every problem in
+ * errs (and *out NULL). Receiver keys other than `type` are not checked here. */
+int nd_config_load_file(const char *path, struct nd_config **out, struct nd_config_errors *errs);
+/* Same from memory; `name` stands for the file name in messages. */
+int nd_config_load_string(const char *text, const char *name, struct nd_config **out,
+                          struct nd_config_errors *errs);
+void nd_config_free(struct nd_config *c);
+
+/* Receiver-section helpers for the receiver types. Each marks the key used.
+ * They return the kv or NULL when the key is absent. */
+struct nd_config_kv *nd_receiver_config_get(struct nd_receiver_config *rc, const char *key);
+/* Parse helpers: on a bad value they add an error naming file:line:key and
+ * return ND_EINVAL; absent keys leave *out untouched and return ND_OK. */
+int nd_receiver_config_duration(struct nd_receiver_config *rc, const char *key, int64_t *out,
+                                struct nd_config_errors *errs);
+int nd_receiver_config_uint(struct nd_receiver_config *rc, const char *key, uint64_t max,
+                            uint64_t *out, struct nd_config_errors *errs);
+int nd_receiver_config_bool(struct nd_receiver_config *rc, const char *key, bool *out,
+                            struct nd_config_errors *errs);
+int nd_receiver_config_double(struct nd_receiver_config *rc, const char *key, double *out,
+                              struct nd_config_errors *errs);
+/* A string value; secrets go through nd_config_secret(). *out is borrowed. */
+int nd_receiver_config_string(struct nd_receiver_config *rc, const char *key, const char **out);
+/* Adds "unknown key" errors for every kv nobody marked used. */
+void nd_receiver_config_check_unused(struct nd_receiver_config *rc, struct nd_config_errors *errs);
+
+/* Secrets: "env:VAR" reads the environment, "file:PATH" reads the file
+ * (trailing newline stripped, 64 KiB max), anything else is the literal.
+ * *out is the caller's to free. ND_OK, or ND_ERR with err set. */
+int nd_config_secret(const char *spec, char **out, char *err);
+
+#endif

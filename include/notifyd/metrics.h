@@ -1,0 +1,63 @@
+/* metrics.h - counters served at GET /metrics in Prometheus text format.
+ *
+ * Plain counters in structs owned by the daemon (one nd_metrics) and by each
+ * receiver (one nd_receiver_stats): single-threaded, so no atomics.
+ */
+#ifndef NOTIFYD_METRICS_H
+#define NOTIFYD_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct evbuffer;
+struct nd_queue;
+
+/* Why a request's alerts were rejected; label reason="..." in /metrics. */
+enum nd_reject_reason {
+    ND_REJECT_INVALID_JSON = 0, /* "invalid_json" */
+    ND_REJECT_BAD_SHAPE,        /* "bad_shape": wrong types, missing/empty labels, bad times */
+    ND_REJECT_TOO_DEEP,         /* "too_deep" */
+    ND_REJECT_TOO_LARGE,        /* "too_large": body over max_body_size */
+    ND_REJECT_QUEUE_FULL,       /* "queue_full" */
+    ND_REJECT_SHUTTING_DOWN,    /* "shutting_down" */
+    ND_REJECT__COUNT
+};
+const char *nd_reject_reason_str(enum nd_reject_reason r);
+
+struct nd_metrics {
+    uint64_t http_requests;                     /* every request answered */
+    uint64_t alerts_received;                   /* alerts in requests that parsed */
+    uint64_t alerts_accepted;                   /* alerts queued */
+    uint64_t requests_rejected[ND_REJECT__COUNT];
+    uint64_t alerts_rejected[ND_REJECT__COUNT]; /* alerts counted when the body parsed */
+    uint64_t batches;                           /* batches closed */
+    uint64_t notifications;                     /* notifications built (all receivers) */
+};
+
+/* Delivery latency buckets in seconds (upper bounds); +Inf is implied. */
+#define ND_LATENCY_BUCKETS 12
+extern const double nd_latency_bounds[ND_LATENCY_BUCKETS];
+
+struct nd_receiver_stats {
+    uint64_t delivered;   /* notifications delivered */
+    uint64_t retried;     /* attempts that will be retried */
+    uint64_t failed;      /* notifications given up (4xx, attempts or age exhausted, shutdown) */
+    uint64_t in_flight;   /* requests on the wire now (gauge) */
+    uint64_t queued;      /* notifications waiting for a slot or a retry timer (gauge) */
+    uint64_t latency_count;
+    double latency_sum;   /* seconds, from first attempt start to delivered */
+    uint64_t latency_bucket[ND_LATENCY_BUCKETS]; /* cumulative is computed at render time */
+};
+void nd_receiver_stats_observe(struct nd_receiver_stats *s, double seconds);
+
+struct nd_metrics_receiver {
+    const char *name;
+    const char *type;
+    const struct nd_receiver_stats *stats;
+};
+
+/* Appends the whole exposition. */
+void nd_metrics_render(const struct nd_metrics *m, const struct nd_queue *q,
+                       const struct nd_metrics_receiver *rcv, size_t nrcv, struct evbuffer *out);
+
+#endif

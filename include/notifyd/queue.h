@@ -1,0 +1,32 @@
+/* queue.h - admission control: how many alerts and bytes notifyd holds.
+ *
+ * "Held" means accepted and not yet finished: waiting in an open batch, or
+ * part of a notification that is queued, in flight or waiting for a retry.
+ * An alert block is counted from nd_queue_hold() until its last reference is
+ * dropped (alert.h). A request is admitted whole or not at all: ingest asks
+ * nd_queue_admit() for all its alerts before holding any of them.
+ */
+#ifndef NOTIFYD_QUEUE_H
+#define NOTIFYD_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nd_alert;
+struct nd_queue;
+
+struct nd_queue *nd_queue_new(uint64_t max_alerts, uint64_t max_bytes);
+/* The queue must outlive every alert it holds. */
+void nd_queue_free(struct nd_queue *q);
+/* ND_OK when n more alerts of `bytes` in total fit, else ND_EFULL. Changes nothing. */
+int nd_queue_admit(const struct nd_queue *q, size_t n, uint64_t bytes);
+/* Counts the alert as held and remembers the queue in it. */
+void nd_queue_hold(struct nd_queue *q, struct nd_alert *a);
+/* Called by nd_alert_unref() when a held block is freed. */
+void nd_queue_release(struct nd_queue *q, uint32_t size);
+uint64_t nd_queue_count(const struct nd_queue *q);
+uint64_t nd_queue_bytes(const struct nd_queue *q);
+uint64_t nd_queue_max_alerts(const struct nd_queue *q);
+uint64_t nd_queue_max_bytes(const struct nd_queue *q);
+
+#endif

@@ -1,0 +1,46 @@
+/* util.h - status codes, allocation that aborts on OOM, small string helpers.
+ *
+ * Every module returns an int status: ND_OK (0) or a negative ND_E* code.
+ * Error detail goes into a caller-supplied buffer of ND_ERRLEN bytes.
+ * Out of memory is not an error path: nd_x* print a message and abort().
+ */
+#ifndef NOTIFYD_UTIL_H
+#define NOTIFYD_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ND_ERRLEN 256
+
+enum {
+    ND_OK = 0,
+    ND_ERR = -1,     /* generic failure, detail in the error buffer */
+    ND_EAGAIN = -2,  /* queued / not ready yet: the callback will be called later */
+    ND_ENOMEM = -3,  /* never returned: OOM aborts; kept for completeness */
+    ND_ETOOBIG = -4, /* a bounded buffer or a queue limit was hit */
+    ND_EINVAL = -5,  /* bad input */
+    ND_EFULL = -6,   /* queue over max_alerts / max_bytes: answer 503 */
+};
+
+#define ND_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define ND_UNUSED(x) ((void)(x))
+
+void *nd_xmalloc(size_t n);
+void *nd_xcalloc(size_t nmemb, size_t size);
+void *nd_xrealloc(void *p, size_t n);
+char *nd_xstrdup(const char *s);
+char *nd_xstrndup(const char *s, size_t n);
+/* printf into a new heap string; the caller frees it. */
+char *nd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* snprintf into an error buffer of ND_ERRLEN bytes; returns `rc` so that
+ * callers can write `return nd_seterr(err, ND_EINVAL, "bad %s", x);`. */
+int nd_seterr(char *err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Monotonic clock in milliseconds / nanoseconds, wall clock in nanoseconds. */
+int64_t nd_now_mono_ms(void);
+int64_t nd_now_mono_ns(void);
+int64_t nd_now_wall_ns(void);
+
+#endif
