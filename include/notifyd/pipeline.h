@@ -1,0 +1,53 @@
+/* pipeline.h - the stages one closed batch goes through (NM's dispatcher
+ * worker): silence -> inhibit -> route -> filter -> aggregate -> notify.
+ *
+ * Silence, inhibit and filter are not written yet and pass everything
+ * through; route sends every alert to every receiver. The pipeline knows
+ * receivers only as opaque targets and hands each notification to the
+ * notify callback. It runs synchronously inside nd_pipeline_run(): the batch
+ * references are the caller's, each notification holds its own.
+ */
+#ifndef NOTIFYD_PIPELINE_H
+#define NOTIFYD_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nd_alert;
+struct nd_metrics;
+struct nd_notification;
+struct nd_pipeline;
+
+/* A receiver as the pipeline sees it. `name` is borrowed and must outlive
+ * the pipeline and every notification (it is the notification's receiver). */
+struct nd_pipeline_target {
+    const char *name;
+    void *ud; /* handed back to the notify callback */
+};
+
+/* Takes the notification's reference. May deliver synchronously and unref
+ * at once; must not free the pipeline. */
+typedef void nd_pipeline_notify_fn(void *target_ud, struct nd_notification *n, void *ud);
+
+struct nd_pipeline_config {
+    const struct nd_pipeline_target *targets; /* copied */
+    size_t ntargets;
+    const char *const *group_labels; /* copied; NULL/0 = one group per receiver */
+    size_t ngroup_labels;
+    nd_pipeline_notify_fn *notify;
+    void *ud;                   /* for notify */
+    struct nd_metrics *metrics; /* batches and notifications are counted; may be NULL */
+};
+
+struct nd_pipeline *nd_pipeline_new(const struct nd_pipeline_config *cfg);
+void nd_pipeline_free(struct nd_pipeline *p); /* NULL is a no-op */
+
+/* Runs the stages over one batch (alerts borrowed). Not reentrant: the
+ * notify callback must not run the same pipeline. */
+void nd_pipeline_run(struct nd_pipeline *p, struct nd_alert *const *alerts, size_t n);
+
+/* nd_pipeline_run() with the signature of nd_batch_cb (batch.h), `ud` being
+ * the pipeline: nd_batcher_new(base, size, wait, nd_pipeline_batch_cb, p). */
+void nd_pipeline_batch_cb(struct nd_alert *const *alerts, size_t n, void *ud);
+
+#endif
