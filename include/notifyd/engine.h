@@ -1,0 +1,68 @@
+/* engine.h - the delivery engine: receivers, delivery jobs, retries.
+ *
+ * One engine per daemon, on the daemon's event_base, with one curl multi
+ * handle (one connection pool) driven by libevent. Each receiver has its
+ * own FIFO of jobs, its own concurrency cap (max_in_flight) and retry
+ * policy. Nothing blocks the loop. See docs/delivery.md.
+ *
+ * None of these functions may be called from inside a curl callback; all
+ * of them may be called from libevent callbacks (including idle()).
+ */
+#ifndef NOTIFYD_ENGINE_H
+#define NOTIFYD_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "notifyd/config.h"
+#include "notifyd/metrics.h"
+#include "notifyd/notification.h"
+
+struct event_base;
+struct nd_engine;
+struct nd_receiver;
+
+/* NULL with `err` set when curl or libevent cannot be set up. Calls
+ * curl_global_init once per process (before any thread exists). */
+struct nd_engine *nd_engine_new(struct event_base *base, char *err);
+/* Aborts whatever is pending without logging, unrefs the notifications and
+ * frees the receivers. Fetch callbacks still pending are called (aborted). */
+void nd_engine_free(struct nd_engine *e);
+
+/* Creates a receiver from its section: the generic keys (timeout,
+ * max_in_flight, retry_max_attempts, retry_max_age, retry_initial,
+ * retry_factor, retry_max, retry_jitter: each overrides `defaults`), then
+ * the type's keys; unknown keys are errors. NULL with errors appended on
+ * bad config. The engine owns the receiver (freed by nd_engine_free).
+ * `rc` is only read during the call (the name is copied). */
+struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_config *rc,
+                                    const struct nd_delivery_config *defaults,
+                                    struct nd_config_errors *errs);
+/* The same validation without an engine (--check-config). ND_OK or
+ * ND_EINVAL with errors appended. It marks the kvs used. */
+int nd_receiver_check(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
+                      struct nd_config_errors *errs);
+
+const char *nd_receiver_name(const struct nd_receiver *r);
+const char *nd_receiver_type(const struct nd_receiver *r);
+const struct nd_receiver_stats *nd_receiver_stats(const struct nd_receiver *r);
+
+/* Queues a notification for delivery and takes the caller's reference: the
+ * engine unrefs it when its job ends, whatever the outcome. Never calls
+ * back into the caller synchronously. */
+void nd_receiver_submit_take(struct nd_receiver *r, struct nd_notification *n);
+
+/* Graceful stop: keeps delivering what is queued, in flight or waiting for
+ * a retry until `timeout_ns` has passed; then aborts the rest, logs each
+ * notification not delivered (receiver, alerts, reason) and counts it
+ * failed. Calls idle(ud) once, from the loop, as soon as nothing is
+ * pending (possibly right away). Submissions after this call are still
+ * delivered under the same deadline. A second call only replaces nothing:
+ * it is ignored. */
+void nd_engine_shutdown(struct nd_engine *e, int64_t timeout_ns, void (*idle)(void *ud), void *ud);
+
+/* Notifications not finished yet (queued, preparing, in flight, waiting
+ * for a retry), all receivers. */
+size_t nd_engine_pending(const struct nd_engine *e);
+
+#endif

@@ -1,0 +1,155 @@
+/* receiver.h - the interface every receiver type implements.
+ *
+ * A receiver type (webhook, console, later DingTalk, WeCom, Feishu, Slack,
+ * email, SMS) is a constant struct nd_receiver_type of function pointers.
+ * The engine (engine.h) owns the delivery job: queueing, concurrency,
+ * timeouts, retries, counters. A type only says how to
+ *   - validate its config keys and build its private state (configure),
+ *   - turn a notification into one HTTP(S)/SMTP request (build, setopt),
+ *   - judge the response (classify),
+ * and optionally
+ *   - obtain a shared value first, e.g. an access token (prepare),
+ *   - pace its sends, e.g. 20 messages a minute (admit),
+ *   - deliver locally without curl (sink: console).
+ * The lifecycle of a job is in docs/delivery.md.
+ *
+ * Every hook is called from the event loop, never from inside a curl
+ * callback, so a hook may call any engine function except nd_engine_free().
+ */
+#ifndef NOTIFYD_RECEIVER_H
+#define NOTIFYD_RECEIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <curl/curl.h>
+
+#include "notifyd/buf.h"
+#include "notifyd/config.h"
+#include "notifyd/notification.h"
+
+struct nd_engine;
+struct nd_prep;
+
+/* Request bodies and response bodies are bounded. */
+#define ND_REQUEST_BODY_MAX     (4u * 1024 * 1024)
+#define ND_RESPONSE_BODY_MAX    (64u * 1024) /* more is read and dropped */
+#define ND_RESPONSE_HEADERS_MAX (32u * 1024) /* more is read and dropped */
+
+/* What a type builds for one attempt. The engine owns it after build()
+ * returns, whatever the status, and frees it when the attempt ends. */
+struct nd_request {
+    char *url;                  /* heap; required */
+    const char *method;         /* static string; NULL = POST when there is a body, else GET */
+    struct curl_slist *headers; /* heap, freed with curl_slist_free_all */
+    struct nd_buf body;         /* initialised by the engine with ND_REQUEST_BODY_MAX */
+};
+
+/* What came back from one attempt. Borrowed by classify(). */
+struct nd_response {
+    int curl_code;                /* CURLcode: 0 = a response was received */
+    const char *curl_error;       /* curl's error text, "" when none */
+    long status;                  /* HTTP status, 0 when none */
+    const struct nd_buf *body;    /* first ND_RESPONSE_BODY_MAX bytes */
+    const struct nd_buf *headers; /* raw header lines of the final response */
+    int64_t now_wall_ns;          /* when the attempt ended (for HTTP dates) */
+};
+
+/* Value of a response header (case-insensitive name), copied into `out`
+ * with surrounding blanks trimmed; NULL when absent. */
+const char *nd_response_header(const struct nd_response *r, const char *name, char *out,
+                               size_t outlen);
+
+enum nd_verdict_kind {
+    ND_VERDICT_DELIVERED = 0,
+    ND_VERDICT_RETRY,  /* try again after the backoff, or after delay_ns when >= 0 */
+    ND_VERDICT_FAILED, /* give up now */
+};
+
+struct nd_verdict {
+    enum nd_verdict_kind kind;
+    int64_t delay_ns; /* RETRY: -1 = use the backoff schedule; else this delay (capped) */
+    bool reprepare;   /* drop the cached prepare value (e.g. token expired) */
+    char reason[256]; /* for the log: "status 404: <first bytes of body>", "timeout" */
+};
+
+/* The generic HTTP rule: a response with any 2xx = delivered; curl errors
+ * (connection, DNS, timeout, TLS handshake...) = retry; 408, 429 and 5xx =
+ * retry, honouring Retry-After on 429 and 503; other statuses = failed. */
+void nd_classify_http(const struct nd_response *r, struct nd_verdict *v);
+
+/* Shared prepare: one value (e.g. an access token) per key, cached until it
+ * expires, fetched once at a time: jobs that need it while a fetch is in
+ * flight wait for it. prepare_start() must eventually call nd_prep_done()
+ * exactly once for the struct nd_prep it got (it may do so before it
+ * returns). */
+void nd_prep_done(struct nd_prep *p, const char *value, int64_t ttl_ns, const char *err);
+const char *nd_prep_key(const struct nd_prep *p);
+
+/* A one-off request through the engine's curl multi, for prepare steps
+ * (token fetch). Takes `req` (built by the caller; its body is initialised
+ * by nd_request_init). `done` is called once, later, from the loop, with a
+ * response borrowed for the call. During nd_engine_free() it is called
+ * with curl_code CURLE_ABORTED_BY_CALLBACK. */
+typedef void nd_fetch_cb(const struct nd_response *r, void *ud);
+void nd_request_init(struct nd_request *req);
+void nd_request_deinit(struct nd_request *req);
+void nd_engine_fetch_take(struct nd_engine *e, struct nd_request *req, int64_t timeout_ns,
+                          nd_fetch_cb *done, void *ud);
+
+struct nd_receiver_type {
+    const char *name; /* the `type` key */
+
+    /* Validates the type's own keys (get them with nd_receiver_config_*,
+     * which marks them used), appends errors naming file:line, and returns
+     * a heap state in *state (ND_OK) or ND_EINVAL. Generic keys (timeout,
+     * max_in_flight, retry_*) are handled by the engine before. */
+    int (*configure)(struct nd_receiver_config *rc, void **state, struct nd_config_errors *errs);
+    void (*free_state)(void *state);
+
+    /* Local delivery, no HTTP: when set, build/setopt/classify are unused.
+     * Fills *v (DELIVERED, RETRY or FAILED). */
+    void (*sink)(void *state, const struct nd_notification *n, struct nd_verdict *v);
+
+    /* Builds the request for one attempt. `prepared` is the prepare value
+     * (NULL when the type has no prepare). ND_OK, or an error with `err`
+     * set: the job fails without a retry (the payload will not change). */
+    int (*build)(void *state, const struct nd_notification *n, const char *prepared,
+                 struct nd_request *req, char *err);
+    /* Optional: extra curl options (TLS files, auth, proxy, SMTP MAIL_FROM /
+     * MAIL_RCPT / UPLOAD + READFUNCTION...). Pointers given to curl must
+     * live in `state` or `req`. ND_OK or fail the job with `err`. */
+    int (*setopt)(void *state, CURL *easy, struct nd_request *req, char *err);
+    /* Optional: judges the response. NULL = nd_classify_http. A type that
+     * parses a platform code from the body typically calls
+     * nd_classify_http first and refines the verdict. */
+    void (*classify)(void *state, const struct nd_response *r, struct nd_verdict *v);
+
+    /* Optional prepare step. prepare_key() returns the cache key (e.g.
+     * "wecom:<corp>:<app>"), or NULL when this state needs none; equal keys
+     * share one value across receivers. prepare_start() starts getting the
+     * value and reports through nd_prep_done(p, ...). */
+    const char *(*prepare_key)(void *state);
+    void (*prepare_start)(void *state, struct nd_engine *e, struct nd_prep *p);
+
+    /* Optional throttle: called before each send; returns 0 to send now
+     * (and counts the send), or the delay in ns before asking again. */
+    int64_t (*admit)(void *state, int64_t now_mono_ns);
+};
+
+/* The built-in types. */
+extern const struct nd_receiver_type nd_receiver_type_webhook;
+extern const struct nd_receiver_type nd_receiver_type_console;
+
+/* Looks a type up by name among the built-in and registered ones. */
+const struct nd_receiver_type *nd_receiver_type_find(const char *name);
+/* Adds a type (tests; later plug-ins). The struct must outlive the engine.
+ * At most 32 registered types; ND_ETOOBIG past it. */
+int nd_receiver_type_register(const struct nd_receiver_type *t);
+
+/* The console receiver writes to stdout; tests point it at a memory
+ * stream. NULL restores stdout. Process-wide, set before the loop runs. */
+void nd_console_set_stream(FILE *f);
+
+#endif

@@ -1,0 +1,290 @@
+/* curlev.c - libcurl's multi_socket API driven by libevent.
+ *
+ * Rules this file keeps (c-craft.md 2.1-2.3):
+ *   - the timer callback only arms a libevent timer; 0 ms is a 0 s timer,
+ *     never a direct call into curl;
+ *   - curl_multi_info_read is drained after every curl_multi_socket_action;
+ *   - easy handles are removed and cleaned up only in the drain or from
+ *     libevent callbacks, never inside a curl callback;
+ *   - the connection pool is the multi's: no connection caps inside curl,
+ *     so that requests never wait inside curl and CURLOPT_TIMEOUT_MS
+ *     measures only the attempt (the engine meters concurrency itself).
+ */
+#include "notify_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "notifyd/parse.h"
+#include "notifyd/util.h"
+
+struct nd_curlev {
+    struct event_base *base;
+    CURLM *multi;
+    struct event *timer;
+    int running;
+};
+
+struct sock {
+    struct event *ev;
+};
+
+static void drain(struct nd_curlev *cv);
+
+static void on_sock(evutil_socket_t fd, short what, void *arg)
+{
+    /* arg is the curlev, not the struct sock: socket_action may free it. */
+    struct nd_curlev *cv = arg;
+    int fl = 0;
+
+    if (what & EV_READ)
+        fl |= CURL_CSELECT_IN;
+    if (what & EV_WRITE)
+        fl |= CURL_CSELECT_OUT;
+    curl_multi_socket_action(cv->multi, fd, fl, &cv->running);
+    drain(cv);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct nd_curlev *cv = arg;
+
+    ND_UNUSED(fd);
+    ND_UNUSED(what);
+    curl_multi_socket_action(cv->multi, CURL_SOCKET_TIMEOUT, 0, &cv->running);
+    drain(cv);
+}
+
+static int cb_timer(CURLM *m, long ms, void *ud)
+{
+    struct nd_curlev *cv = ud;
+    struct timeval tv;
+
+    ND_UNUSED(m);
+    if (ms < 0) {
+        evtimer_del(cv->timer);
+        return 0;
+    }
+    /* Re-adding a pending timer replaces it, which is what curl asks for. */
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    return evtimer_add(cv->timer, &tv) == 0 ? 0 : -1;
+}
+
+static int cb_sock(CURL *e, curl_socket_t s, int what, void *ud, void *sp)
+{
+    struct nd_curlev *cv = ud;
+    struct sock *so = sp;
+    short kind;
+
+    ND_UNUSED(e);
+    if (what == CURL_POLL_REMOVE) {
+        /* REMOVE may come for a socket we never saw: then sp is NULL. */
+        if (so) {
+            event_free(so->ev);
+            free(so);
+            curl_multi_assign(cv->multi, s, NULL);
+        }
+        return 0;
+    }
+    kind = EV_PERSIST;
+    if (what & CURL_POLL_IN)
+        kind |= EV_READ;
+    if (what & CURL_POLL_OUT)
+        kind |= EV_WRITE;
+    if (!so) {
+        so = nd_xcalloc(1, sizeof(*so));
+        curl_multi_assign(cv->multi, s, so);
+    } else {
+        event_free(so->ev);
+    }
+    so->ev = event_new(cv->base, s, kind, on_sock, cv);
+    if (!so->ev)
+        return -1;
+    return event_add(so->ev, NULL) == 0 ? 0 : -1;
+}
+
+static void drain(struct nd_curlev *cv)
+{
+    CURLMsg *m;
+    int left;
+
+    while ((m = curl_multi_info_read(cv->multi, &left))) {
+        CURL *easy;
+        CURLcode rc;
+        char *priv = NULL;
+        struct nd_xfer *x;
+        long status = 0;
+        struct nd_response rsp;
+
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        /* m dies with remove_handle: copy first. */
+        easy = m->easy_handle;
+        rc = m->data.result;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        x = (struct nd_xfer *)priv;
+        curl_multi_remove_handle(cv->multi, easy);
+        curl_easy_cleanup(easy);
+        x->easy = NULL;
+        x->added = false;
+
+        memset(&rsp, 0, sizeof(rsp));
+        rsp.curl_code = (int)rc;
+        rsp.curl_error = rc == CURLE_OK ? "" : x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+        rsp.status = rc == CURLE_OK ? status : 0;
+        rsp.body = &x->rsp_body;
+        rsp.headers = &x->rsp_headers;
+        rsp.now_wall_ns = nd_now_wall_ns();
+        /* The callback may free x: nothing touches it afterwards. */
+        x->done(x, &rsp);
+    }
+}
+
+struct nd_curlev *nd_curlev_new(struct event_base *base, char *err)
+{
+    static bool global_done;
+    struct nd_curlev *cv;
+
+    if (!global_done) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            nd_seterr(err, ND_ERR, "curl_global_init failed");
+            return NULL;
+        }
+        global_done = true;
+    }
+    cv = nd_xcalloc(1, sizeof(*cv));
+    cv->base = base;
+    cv->multi = curl_multi_init();
+    cv->timer = evtimer_new(base, on_timer, cv);
+    if (!cv->multi || !cv->timer) {
+        nd_seterr(err, ND_ERR, "cannot create the curl multi handle or its timer");
+        nd_curlev_free(cv);
+        return NULL;
+    }
+    curl_multi_setopt(cv->multi, CURLMOPT_SOCKETFUNCTION, cb_sock);
+    curl_multi_setopt(cv->multi, CURLMOPT_SOCKETDATA, cv);
+    curl_multi_setopt(cv->multi, CURLMOPT_TIMERFUNCTION, cb_timer);
+    curl_multi_setopt(cv->multi, CURLMOPT_TIMERDATA, cv);
+    return cv;
+}
+
+void nd_curlev_free(struct nd_curlev *cv)
+{
+    if (!cv)
+        return;
+    /* curl_multi_cleanup closes pooled connections and sends REMOVE for
+     * their sockets, so the timer must still exist. */
+    if (cv->multi)
+        curl_multi_cleanup(cv->multi);
+    if (cv->timer)
+        event_free(cv->timer);
+    free(cv);
+}
+
+static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct nd_xfer *x = ud;
+    size_t n = size * nmemb;
+    size_t room = x->rsp_body.limit - x->rsp_body.len;
+
+    /* Keep a prefix, read and drop the rest: the body is only for logs and
+     * for classify(), and aborting would waste the connection. */
+    nd_buf_add(&x->rsp_body, p, n < room ? n : room);
+    return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct nd_xfer *x = ud;
+    size_t n = size * nmemb;
+
+    /* A new status line (100 Continue, redirects) starts a new block. */
+    if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
+        nd_buf_reset(&x->rsp_headers);
+    nd_buf_add(&x->rsp_headers, p, n); /* past the limit: dropped */
+    return n;
+}
+
+int nd_xfer_setup(struct nd_xfer *x, int64_t timeout_ns, char *err)
+{
+    CURL *e;
+    long tmo_ms;
+    const char *method = x->req.method;
+
+    nd_buf_init(&x->rsp_body, ND_RESPONSE_BODY_MAX);
+    nd_buf_init(&x->rsp_headers, ND_RESPONSE_HEADERS_MAX);
+    x->errbuf[0] = '\0';
+    x->added = false;
+    x->easy = e = curl_easy_init();
+    if (!e) {
+        nd_buf_deinit(&x->rsp_body);
+        nd_buf_deinit(&x->rsp_headers);
+        return nd_seterr(err, ND_ERR, "curl_easy_init failed");
+    }
+    tmo_ms = (long)(timeout_ns / ND_NS_PER_MS);
+    if (tmo_ms <= 0)
+        tmo_ms = 1;
+    curl_easy_setopt(e, CURLOPT_URL, x->req.url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)x);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, tmo_ms);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    /* No CURLOPT_PIPEWAIT: it makes a new transfer wait on a connection
+     * whose protocol is not known yet, so one hanging request would stall
+     * every other receiver on the same host:port (seen in test_free_busy).
+     * Known HTTP/2 connections are still multiplexed without it. */
+    /* Only http(s); a type that speaks smtp widens it in its setopt(). */
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    if (x->req.headers)
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->req.headers);
+    if (!method)
+        method = x->req.body.len > 0 ? "POST" : "GET";
+    if (strcmp(method, "GET") == 0) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else {
+        /* POSTFIELDS is not copied: the body lives in x until done. */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body.len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, nd_buf_cstr(&x->req.body));
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    }
+    return ND_OK;
+}
+
+int nd_xfer_start(struct nd_curlev *cv, struct nd_xfer *x, char *err)
+{
+    CURLMcode mc = curl_multi_add_handle(cv->multi, x->easy);
+
+    if (mc != CURLM_OK)
+        return nd_seterr(err, ND_ERR, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
+    /* add_handle calls cb_timer(0), which kicks the transfer off from the
+     * loop: no socket_action here. */
+    x->added = true;
+    return ND_OK;
+}
+
+void nd_xfer_cancel(struct nd_curlev *cv, struct nd_xfer *x)
+{
+    if (x->easy && x->added)
+        curl_multi_remove_handle(cv->multi, x->easy);
+    x->added = false;
+}
+
+void nd_xfer_deinit(struct nd_xfer *x)
+{
+    if (x->easy)
+        curl_easy_cleanup(x->easy);
+    x->easy = NULL;
+    nd_request_deinit(&x->req);
+    nd_buf_deinit(&x->rsp_body);
+    nd_buf_deinit(&x->rsp_headers);
+}

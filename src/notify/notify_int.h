@@ -1,0 +1,58 @@
+/* notify_int.h - internals shared by the files of src/notify only.
+ *
+ * curlev: the curl multi handle driven by libevent (c-craft.md section 2).
+ * A transfer (struct nd_xfer) is embedded in whoever issues it; its
+ * completion callback runs from the drain, after the easy handle has been
+ * removed from the multi and cleaned up, so the callback may free it.
+ */
+#ifndef NOTIFYD_NOTIFY_INT_H
+#define NOTIFYD_NOTIFY_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "notifyd/buf.h"
+#include "notifyd/receiver.h"
+
+struct event_base;
+struct nd_curlev;
+struct nd_xfer;
+
+typedef void nd_xfer_done_fn(struct nd_xfer *x, const struct nd_response *r);
+
+struct nd_xfer {
+    CURL *easy;                /* non-NULL from setup until done/cancel */
+    struct nd_request req;     /* owned: url, headers and body must live until done */
+    struct nd_buf rsp_body;    /* first ND_RESPONSE_BODY_MAX bytes */
+    struct nd_buf rsp_headers; /* header lines of the last response */
+    char errbuf[CURL_ERROR_SIZE];
+    nd_xfer_done_fn *done;
+    void *ud;
+    bool added; /* in the multi */
+};
+
+struct nd_curlev *nd_curlev_new(struct event_base *base, char *err);
+/* Every transfer must have been finished or cancelled before. */
+void nd_curlev_free(struct nd_curlev *cv);
+
+/* Initialises x (the caller has filled x->req, done, ud) and creates its
+ * easy handle with the common options. ND_OK, or ND_ERR with err set (x is
+ * then deinitialised except for req, which stays the caller's). */
+int nd_xfer_setup(struct nd_xfer *x, int64_t timeout_ns, char *err);
+/* Adds a set-up transfer to the multi; done() will be called once, later.
+ * ND_OK or ND_ERR (then call nd_xfer_deinit). */
+int nd_xfer_start(struct nd_curlev *cv, struct nd_xfer *x, char *err);
+/* Removes a transfer that has not finished; done() is not called. Only
+ * from a libevent callback or plain code, never from a curl callback. */
+void nd_xfer_cancel(struct nd_curlev *cv, struct nd_xfer *x);
+/* Frees the easy handle (if any), the request and the response buffers. */
+void nd_xfer_deinit(struct nd_xfer *x);
+
+/* Engine internals used by receiver.c. */
+int nd__receiver_generic_config(struct nd_receiver_config *rc,
+                                const struct nd_delivery_config *defaults,
+                                struct nd_delivery_config *out, struct nd_config_errors *errs);
+
+#endif

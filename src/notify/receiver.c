@@ -1,0 +1,217 @@
+/* receiver.c - the type registry, the generic receiver keys, the HTTP
+ * classification rule, and --check-config validation. */
+#include "notifyd/receiver.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "notifyd/backoff.h"
+#include "notifyd/engine.h"
+#include "notifyd/parse.h"
+#include "notifyd/util.h"
+#include "notify_int.h"
+
+#define MAX_REGISTERED 32
+
+static const struct nd_receiver_type *registered[MAX_REGISTERED];
+static size_t nregistered;
+
+const struct nd_receiver_type *nd_receiver_type_find(const char *name)
+{
+    static const struct nd_receiver_type *const builtin[] = {
+        &nd_receiver_type_webhook,
+        &nd_receiver_type_console,
+    };
+    size_t i;
+
+    if (!name)
+        return NULL;
+    for (i = 0; i < ND_ARRAY_LEN(builtin); i++)
+        if (strcmp(builtin[i]->name, name) == 0)
+            return builtin[i];
+    for (i = 0; i < nregistered; i++)
+        if (strcmp(registered[i]->name, name) == 0)
+            return registered[i];
+    return NULL;
+}
+
+int nd_receiver_type_register(const struct nd_receiver_type *t)
+{
+    if (nregistered >= MAX_REGISTERED)
+        return ND_ETOOBIG;
+    registered[nregistered++] = t;
+    return ND_OK;
+}
+
+void nd_request_init(struct nd_request *req)
+{
+    memset(req, 0, sizeof(*req));
+    nd_buf_init(&req->body, ND_REQUEST_BODY_MAX);
+}
+
+void nd_request_deinit(struct nd_request *req)
+{
+    free(req->url);
+    req->url = NULL;
+    if (req->headers)
+        curl_slist_free_all(req->headers);
+    req->headers = NULL;
+    nd_buf_deinit(&req->body);
+}
+
+const char *nd_response_header(const struct nd_response *r, const char *name, char *out,
+                               size_t outlen)
+{
+    const char *p = r->headers ? nd_buf_cstr(r->headers) : "";
+    size_t nlen = strlen(name);
+
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        const char *end = eol ? eol : p + strlen(p);
+
+        if ((size_t)(end - p) > nlen && strncasecmp(p, name, nlen) == 0 && p[nlen] == ':') {
+            const char *v = p + nlen + 1;
+            size_t n;
+
+            while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+            while (end > v && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+                end--;
+            n = (size_t)(end - v);
+            if (outlen == 0)
+                return NULL;
+            if (n >= outlen)
+                n = outlen - 1;
+            memcpy(out, v, n);
+            out[n] = '\0';
+            return out;
+        }
+        if (!eol)
+            break;
+        p = eol + 1;
+    }
+    return NULL;
+}
+
+/* The first bytes of a body for a log line: printable ASCII only, so that
+ * a binary or multi-line answer cannot break the logfmt line. */
+static void body_excerpt(const struct nd_buf *b, char *out, size_t outlen)
+{
+    size_t i, n = 0;
+    const char *s = b ? nd_buf_cstr(b) : "";
+    size_t len = b ? b->len : 0;
+
+    for (i = 0; i < len && i < 200 && n + 1 < outlen; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : ' ';
+    }
+    out[n] = '\0';
+}
+
+void nd_classify_http(const struct nd_response *r, struct nd_verdict *v)
+{
+    char body[201];
+    char ra[128];
+
+    v->delay_ns = -1;
+    v->reprepare = false;
+    if (r->curl_code != CURLE_OK) {
+        v->kind = ND_VERDICT_RETRY;
+        snprintf(v->reason, sizeof(v->reason), "%s", r->curl_error);
+        return;
+    }
+    if (r->status >= 200 && r->status <= 299) {
+        v->kind = ND_VERDICT_DELIVERED;
+        snprintf(v->reason, sizeof(v->reason), "status %ld", r->status);
+        return;
+    }
+    body_excerpt(r->body, body, sizeof(body));
+    snprintf(v->reason, sizeof(v->reason), "status %ld: %s", r->status, body);
+    if (r->status == 408 || r->status == 429 || (r->status >= 500 && r->status <= 599)) {
+        v->kind = ND_VERDICT_RETRY;
+        if ((r->status == 429 || r->status == 503) &&
+            nd_response_header(r, "Retry-After", ra, sizeof(ra))) {
+            int64_t d;
+            if (nd_retry_after_parse(ra, r->now_wall_ns, &d) == ND_OK)
+                v->delay_ns = d;
+        }
+        return;
+    }
+    v->kind = ND_VERDICT_FAILED;
+}
+
+static void key_error(struct nd_receiver_config *rc, const char *key, struct nd_config_errors *errs,
+                      const char *msg)
+{
+    struct nd_config_kv *kv = nd_receiver_config_get(rc, key);
+
+    nd_config_error_add(errs, rc->file, kv ? kv->line : rc->line, rc->section, key, "%s", msg);
+}
+
+int nd__receiver_generic_config(struct nd_receiver_config *rc,
+                                const struct nd_delivery_config *defaults,
+                                struct nd_delivery_config *out, struct nd_config_errors *errs)
+{
+    size_t before = errs->n;
+    uint64_t u;
+
+    *out = *defaults;
+    nd_receiver_config_duration(rc, "timeout", &out->timeout_ns, errs);
+    u = out->max_in_flight;
+    if (nd_receiver_config_uint(rc, "max_in_flight", 4096, &u, errs) == ND_OK)
+        out->max_in_flight = (uint32_t)u;
+    u = out->retry_max_attempts;
+    if (nd_receiver_config_uint(rc, "retry_max_attempts", 1000, &u, errs) == ND_OK)
+        out->retry_max_attempts = (uint32_t)u;
+    nd_receiver_config_duration(rc, "retry_max_age", &out->retry_max_age_ns, errs);
+    nd_receiver_config_duration(rc, "retry_initial", &out->retry_initial_ns, errs);
+    nd_receiver_config_double(rc, "retry_factor", &out->retry_factor, errs);
+    nd_receiver_config_duration(rc, "retry_max", &out->retry_max_ns, errs);
+    nd_receiver_config_double(rc, "retry_jitter", &out->retry_jitter, errs);
+    if (errs->n != before)
+        return ND_EINVAL;
+
+    if (out->timeout_ns <= 0)
+        key_error(rc, "timeout", errs, "must be > 0");
+    if (out->max_in_flight < 1)
+        key_error(rc, "max_in_flight", errs, "must be >= 1");
+    if (out->retry_max_attempts < 1)
+        key_error(rc, "retry_max_attempts", errs, "must be >= 1");
+    if (out->retry_max_age_ns <= 0)
+        key_error(rc, "retry_max_age", errs, "must be > 0");
+    if (out->retry_initial_ns <= 0)
+        key_error(rc, "retry_initial", errs, "must be > 0");
+    if (!(out->retry_factor >= 1.0 && out->retry_factor <= 100.0))
+        key_error(rc, "retry_factor", errs, "must be between 1 and 100");
+    if (out->retry_max_ns < out->retry_initial_ns)
+        key_error(rc, "retry_max", errs, "must be >= retry_initial");
+    if (!(out->retry_jitter >= 0.0 && out->retry_jitter <= 1.0))
+        key_error(rc, "retry_jitter", errs, "must be between 0 and 1");
+    return errs->n == before ? ND_OK : ND_EINVAL;
+}
+
+int nd_receiver_check(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
+                      struct nd_config_errors *errs)
+{
+    size_t before = errs->n;
+    const struct nd_receiver_type *t;
+    struct nd_delivery_config cfg;
+    void *state = NULL;
+
+    if (!rc->type) {
+        nd_config_error_add(errs, rc->file, rc->line, rc->section, "type", "missing key");
+        return ND_EINVAL;
+    }
+    t = nd_receiver_type_find(rc->type);
+    if (!t) {
+        nd_config_error_add(errs, rc->file, rc->line, rc->section, "type",
+                            "unknown receiver type \"%s\"", rc->type);
+        return ND_EINVAL;
+    }
+    nd__receiver_generic_config(rc, defaults, &cfg, errs);
+    if (t->configure(rc, &state, errs) == ND_OK && state && t->free_state)
+        t->free_state(state);
+    nd_receiver_config_check_unused(rc, errs);
+    return errs->n == before ? ND_OK : ND_EINVAL;
+}

@@ -1,0 +1,294 @@
+/* webhook.c - the webhook receiver: POST the notification as NM's JSON.
+ *
+ * Keys: url (required, http/https), headers ("Name: value" per line),
+ * basic_auth_user, basic_auth_password, bearer_token (wins over basic, as
+ * in NM), tls_ca_file, tls_cert_file + tls_key_file (both or neither),
+ * tls_server_name, tls_insecure_skip_verify, proxy_url. Secrets may be
+ * literal, env:VAR or file:PATH and are never logged.
+ *
+ * tls_server_name: curl has no "SNI override" option, so the URL's host is
+ * replaced by the server name (SNI and certificate checks use it) and
+ * CURLOPT_CONNECT_TO sends the connection to the original host and port;
+ * a Host header keeps what the URL said, as Go does.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "notifyd/payload.h"
+#include "notifyd/receiver.h"
+#include "notifyd/util.h"
+
+struct webhook {
+    char *url;
+    char **headers; /* "Name: value" */
+    size_t nheaders;
+    bool user_content_type;
+    char *bearer; /* secret */
+    char *user;
+    char *password; /* secret */
+    char *ca_file, *cert_file, *key_file;
+    char *proxy;
+    bool insecure;
+    char *host_header;             /* "Host: orig[:port]" when tls_server_name is set */
+    struct curl_slist *connect_to; /* lives as long as the state: curl borrows it */
+};
+
+static void webhook_free(void *p)
+{
+    struct webhook *w = p;
+    size_t i;
+
+    if (!w)
+        return;
+    free(w->url);
+    for (i = 0; i < w->nheaders; i++)
+        free(w->headers[i]);
+    free(w->headers);
+    if (w->bearer) {
+        memset(w->bearer, 0, strlen(w->bearer));
+        free(w->bearer);
+    }
+    if (w->password) {
+        memset(w->password, 0, strlen(w->password));
+        free(w->password);
+    }
+    free(w->user);
+    free(w->ca_file);
+    free(w->cert_file);
+    free(w->key_file);
+    free(w->proxy);
+    free(w->host_header);
+    if (w->connect_to)
+        curl_slist_free_all(w->connect_to);
+    free(w);
+}
+
+static int kv_line(struct nd_receiver_config *rc, const char *key)
+{
+    struct nd_config_kv *kv = nd_receiver_config_get(rc, key);
+    return kv ? kv->line : rc->line;
+}
+
+static char *opt_string(struct nd_receiver_config *rc, const char *key)
+{
+    const char *s = NULL;
+
+    nd_receiver_config_string(rc, key, &s);
+    return s && s[0] ? nd_xstrdup(s) : NULL;
+}
+
+static char *opt_secret(struct nd_receiver_config *rc, const char *key,
+                        struct nd_config_errors *errs)
+{
+    const char *s = NULL;
+    char *out = NULL;
+    char err[ND_ERRLEN];
+
+    nd_receiver_config_string(rc, key, &s);
+    if (!s || !s[0])
+        return NULL;
+    if (nd_config_secret(s, &out, err) != ND_OK) {
+        nd_config_error_add(errs, rc->file, kv_line(rc, key), rc->section, key, "%s", err);
+        return NULL;
+    }
+    return out;
+}
+
+static void parse_headers(struct webhook *w, struct nd_receiver_config *rc,
+                          struct nd_config_errors *errs)
+{
+    const char *s = NULL;
+    const char *p;
+
+    nd_receiver_config_string(rc, "headers", &s);
+    if (!s)
+        return;
+    for (p = s; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        const char *colon = memchr(p, ':', len);
+        size_t i;
+        bool ok = colon && colon > p;
+
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\r'))
+            len--;
+        for (i = 0; ok && p + i < colon; i++)
+            if (p[i] <= ' ' || p[i] >= 0x7f)
+                ok = false;
+        if (len > 0 && !ok) {
+            nd_config_error_add(errs, rc->file, kv_line(rc, "headers"), rc->section, "headers",
+                                "want one \"Name: value\" per line, got \"%.*s\"", (int)len, p);
+        } else if (len > 0) {
+            w->headers = nd_xrealloc(w->headers, (w->nheaders + 1) * sizeof(*w->headers));
+            w->headers[w->nheaders++] = nd_xstrndup(p, len);
+            if ((size_t)(colon - p) == 12 && strncasecmp(p, "Content-Type", 12) == 0)
+                w->user_content_type = true;
+        }
+        if (!eol)
+            break;
+        p = eol + 1;
+    }
+}
+
+/* Validates the URL and, with a server name, prepares the SNI override. */
+static void check_url(struct webhook *w, struct nd_receiver_config *rc, const char *server_name,
+                      struct nd_config_errors *errs)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *url = NULL;
+    int line = kv_line(rc, "url");
+
+    if (!u)
+        abort();
+    if (curl_url_set(u, CURLUPART_URL, w->url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        nd_config_error_add(errs, rc->file, line, rc->section, "url", "not a valid URL");
+        goto out;
+    }
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        nd_config_error_add(errs, rc->file, line, rc->section, "url",
+                            "scheme must be http or https, got \"%s\"", scheme);
+        goto out;
+    }
+    if (!server_name)
+        goto out;
+    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    {
+        /* CONNECT_TO "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT" */
+        char *ct =
+            nd_xasprintf("%s:%s:%s:%s", server_name, port ? port : "", host, port ? port : "");
+        char *explicit_port = NULL;
+        w->connect_to = curl_slist_append(NULL, ct);
+        free(ct);
+        curl_url_get(u, CURLUPART_PORT, &explicit_port, 0);
+        w->host_header = explicit_port ? nd_xasprintf("Host: %s:%s", host, explicit_port)
+                                       : nd_xasprintf("Host: %s", host);
+        curl_free(explicit_port);
+    }
+    if (curl_url_set(u, CURLUPART_HOST, server_name, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
+        nd_config_error_add(errs, rc->file, kv_line(rc, "tls_server_name"), rc->section,
+                            "tls_server_name", "not a valid host name");
+        goto out;
+    }
+    free(w->url);
+    w->url = nd_xstrdup(url);
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(url);
+    curl_url_cleanup(u);
+}
+
+static int webhook_configure(struct nd_receiver_config *rc, void **state,
+                             struct nd_config_errors *errs)
+{
+    size_t before = errs->n;
+    struct webhook *w = nd_xcalloc(1, sizeof(*w));
+    char *server_name;
+
+    w->url = opt_string(rc, "url");
+    parse_headers(w, rc, errs);
+    w->user = opt_string(rc, "basic_auth_user");
+    w->password = opt_secret(rc, "basic_auth_password", errs);
+    w->bearer = opt_secret(rc, "bearer_token", errs);
+    w->ca_file = opt_string(rc, "tls_ca_file");
+    w->cert_file = opt_string(rc, "tls_cert_file");
+    w->key_file = opt_string(rc, "tls_key_file");
+    w->proxy = opt_string(rc, "proxy_url");
+    nd_receiver_config_bool(rc, "tls_insecure_skip_verify", &w->insecure, errs);
+    server_name = opt_string(rc, "tls_server_name");
+
+    if (!w->url)
+        nd_config_error_add(errs, rc->file, rc->line, rc->section, "url", "missing key");
+    else
+        check_url(w, rc, server_name, errs);
+    if (!w->cert_file != !w->key_file) {
+        const char *key = w->cert_file ? "tls_cert_file" : "tls_key_file";
+        nd_config_error_add(errs, rc->file, kv_line(rc, key), rc->section, key,
+                            "tls_cert_file and tls_key_file go together");
+    }
+    if (w->password && !w->user)
+        nd_config_error_add(errs, rc->file, kv_line(rc, "basic_auth_password"), rc->section,
+                            "basic_auth_password", "needs basic_auth_user");
+    free(server_name);
+    if (errs->n != before) {
+        webhook_free(w);
+        *state = NULL;
+        return ND_EINVAL;
+    }
+    *state = w;
+    return ND_OK;
+}
+
+static int webhook_build(void *state, const struct nd_notification *n, const char *prepared,
+                         struct nd_request *req, char *err)
+{
+    struct webhook *w = state;
+    size_t i;
+
+    ND_UNUSED(prepared);
+    if (nd_payload_webhook_json(n, &req->body) != ND_OK)
+        return nd_seterr(err, ND_ETOOBIG, "body over %u bytes", ND_REQUEST_BODY_MAX);
+    req->url = nd_xstrdup(w->url);
+    req->method = "POST";
+    if (!w->user_content_type)
+        req->headers = curl_slist_append(req->headers, "Content-Type: application/json");
+    /* curl would send "Expect: 100-continue" for large bodies: one more
+     * round trip for nothing. */
+    req->headers = curl_slist_append(req->headers, "Expect:");
+    for (i = 0; i < w->nheaders; i++)
+        req->headers = curl_slist_append(req->headers, w->headers[i]);
+    if (w->host_header)
+        req->headers = curl_slist_append(req->headers, w->host_header);
+    if (w->bearer) {
+        char *h = nd_xasprintf("Authorization: Bearer %s", w->bearer);
+        req->headers = curl_slist_append(req->headers, h);
+        memset(h, 0, strlen(h));
+        free(h);
+    }
+    if (!req->headers)
+        abort(); /* curl_slist_append fails only on OOM */
+    return ND_OK;
+}
+
+static int webhook_setopt(void *state, CURL *easy, struct nd_request *req, char *err)
+{
+    struct webhook *w = state;
+
+    ND_UNUSED(req);
+    ND_UNUSED(err);
+    /* Bearer wins over basic, as in NM. */
+    if (w->user && !w->bearer) {
+        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(easy, CURLOPT_USERNAME, w->user);
+        curl_easy_setopt(easy, CURLOPT_PASSWORD, w->password ? w->password : "");
+    }
+    if (w->ca_file)
+        curl_easy_setopt(easy, CURLOPT_CAINFO, w->ca_file);
+    if (w->cert_file) {
+        curl_easy_setopt(easy, CURLOPT_SSLCERT, w->cert_file);
+        curl_easy_setopt(easy, CURLOPT_SSLKEY, w->key_file);
+    }
+    if (w->insecure) {
+        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (w->connect_to)
+        curl_easy_setopt(easy, CURLOPT_CONNECT_TO, w->connect_to);
+    if (w->proxy)
+        curl_easy_setopt(easy, CURLOPT_PROXY, w->proxy);
+    return ND_OK;
+}
+
+const struct nd_receiver_type nd_receiver_type_webhook = {
+    .name = "webhook",
+    .configure = webhook_configure,
+    .free_state = webhook_free,
+    .build = webhook_build,
+    .setopt = webhook_setopt,
+};

@@ -1,0 +1,171 @@
+/* test_receiver_config.c - receiver sections: generic keys, webhook and
+ * console keys, errors naming file:line, and --check-config. */
+#include <event2/event.h>
+#include <stdlib.h>
+
+#include "notifyd/config.h"
+#include "notifyd/util.h"
+#include "notifyd/engine.h"
+#include "notifyd/receiver.h"
+#include "tap.h"
+
+static const char good_ini[] = "[receiver.hook]\n"                          /* 1 */
+                               "type = webhook\n"                           /* 2 */
+                               "url = https://example.com/hook\n"           /* 3 */
+                               "timeout = 2s\n"                             /* 4 */
+                               "max_in_flight = 3\n"                        /* 5 */
+                               "retry_initial = 100ms\n"                    /* 6 */
+                               "retry_factor = 3\n"                         /* 7 */
+                               "retry_max = 10s\n"                          /* 8 */
+                               "retry_jitter = 0\n"                         /* 9 */
+                               "retry_max_attempts = 4\n"                   /* 10 */
+                               "retry_max_age = 1m\n"                       /* 11 */
+                               "headers = X-A: 1\n"                         /* 12 */
+                               "  X-B: two words\n"                         /* 13 */
+                               "basic_auth_user = u\n"                      /* 14 */
+                               "basic_auth_password = env:ND_TEST_SECRET\n" /* 15 */
+                               "bearer_token = literal-token\n"             /* 16 */
+                               "tls_ca_file = /etc/ssl/certs/ca.pem\n"      /* 17 */
+                               "tls_cert_file = /c.pem\n"                   /* 18 */
+                               "tls_key_file = /k.pem\n"                    /* 19 */
+                               "tls_server_name = internal.example\n"       /* 20 */
+                               "tls_insecure_skip_verify = false\n"         /* 21 */
+                               "proxy_url = http://proxy:3128\n"            /* 22 */
+                               "\n"
+                               "[receiver.out]\n"
+                               "type = console\n";
+
+static const char bad_ini[] = "[receiver.a]\n"                    /* 1 */
+                              "type = pigeon\n"                   /* 2 */
+                              "[receiver.b]\n"                    /* 3 */
+                              "type = webhook\n"                  /* 4 */
+                              "timeout = 1s\n"                    /* 5 */
+                              "[receiver.c]\n"                    /* 6 */
+                              "type = webhook\n"                  /* 7 */
+                              "url = ftp://example.com/x\n"       /* 8 */
+                              "tls_cert_file = /c.pem\n"          /* 9 */
+                              "colour = blue\n"                   /* 10 */
+                              "[receiver.d]\n"                    /* 11 */
+                              "type = webhook\n"                  /* 12 */
+                              "url = http://example.com/\n"       /* 13 */
+                              "max_in_flight = 0\n"               /* 14 */
+                              "retry_factor = 0.5\n"              /* 15 */
+                              "retry_jitter = 2\n"                /* 16 */
+                              "bearer_token = env:ND_NOT_SET_X\n" /* 17 */
+                              "headers = NoColonHere\n"           /* 18 */
+                              "[receiver.e]\n"                    /* 19 */
+                              "type = console\n"                  /* 20 */
+                              "url = http://x/\n"                 /* 21 */
+                              "[receiver.f]\n"                    /* 22 */
+                              "type = webhook\n"                  /* 23 */
+                              "url = http://x/\n"                 /* 24 */
+                              "tls_key_file = /k.pem\n"           /* 25 */
+                              "timeout = soon\n";                 /* 26 */
+
+static int has_error(const struct nd_config_errors *e, const char *needle1, const char *needle2)
+{
+    size_t i;
+
+    for (i = 0; i < e->n; i++)
+        if (strstr(e->msgs[i], needle1) && (!needle2 || strstr(e->msgs[i], needle2)))
+            return 1;
+    return 0;
+}
+
+static struct nd_receiver_config *find_rc(struct nd_config *c, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < c->nreceivers; i++)
+        if (strcmp(c->receivers[i].name, name) == 0)
+            return &c->receivers[i];
+    return NULL;
+}
+
+static void dump(const struct nd_config_errors *e)
+{
+    size_t i;
+
+    for (i = 0; i < e->n; i++)
+        printf("# %s\n", e->msgs[i]);
+}
+
+int main(void)
+{
+    struct nd_config *c = NULL;
+    struct nd_config_errors errs;
+    struct event_base *base = event_base_new();
+    struct nd_engine *e;
+    struct nd_receiver *r;
+    char err[ND_ERRLEN];
+    size_t i;
+
+    setenv("ND_TEST_SECRET", "s3cret", 1);
+    nd_config_errors_init(&errs);
+    is_int(nd_config_load_string(good_ini, "good.ini", &c, &errs), ND_OK, "good config loads");
+    dump(&errs);
+    e = nd_engine_new(base, err);
+    ok(e != NULL, "engine created");
+    if (!c || !e)
+        return done_testing();
+
+    is_int(nd_receiver_check(find_rc(c, "hook"), &c->delivery, &errs), ND_OK,
+           "check: full webhook section is valid");
+    dump(&errs);
+    r = nd_receiver_new(e, find_rc(c, "hook"), &c->delivery, &errs);
+    ok(r != NULL, "webhook receiver created");
+    is_int(errs.n, 0, "no errors");
+    dump(&errs);
+    if (r) {
+        is_str(nd_receiver_name(r), "hook", "name");
+        is_str(nd_receiver_type(r), "webhook", "type");
+        is_uint(nd_receiver_stats(r)->delivered, 0, "stats start at 0");
+    }
+    r = nd_receiver_new(e, find_rc(c, "out"), &c->delivery, &errs);
+    ok(r != NULL, "console receiver created");
+    if (r)
+        is_str(nd_receiver_type(r), "console", "console type");
+    nd_config_free(c);
+    c = NULL;
+
+    is_int(nd_config_load_string(bad_ini, "bad.ini", &c, &errs), ND_OK,
+           "bad receivers still load (keys are checked by notify)");
+    dump(&errs);
+    if (!c)
+        return done_testing();
+    nd_config_errors_deinit(&errs);
+    for (i = 0; i < c->nreceivers; i++) {
+        struct nd_receiver_config *rc = &c->receivers[i];
+        ok(nd_receiver_new(e, rc, &c->delivery, &errs) == NULL, "receiver %s refused", rc->name);
+    }
+    dump(&errs);
+    ok(has_error(&errs, "bad.ini:1:", "unknown receiver type \"pigeon\""),
+       "unknown type names file:line");
+    ok(has_error(&errs, "bad.ini:3:", "url"), "missing url, at the section line");
+    ok(has_error(&errs, "bad.ini:8:", "http or https"), "ftp scheme refused");
+    ok(has_error(&errs, "bad.ini:9:", "tls_cert_file"), "cert without key");
+    ok(has_error(&errs, "bad.ini:10:", "colour"), "unknown key reported");
+    ok(has_error(&errs, "bad.ini:14:", "max_in_flight"), "max_in_flight 0");
+    ok(has_error(&errs, "bad.ini:15:", "retry_factor"), "retry_factor < 1");
+    ok(has_error(&errs, "bad.ini:16:", "retry_jitter"), "retry_jitter > 1");
+    ok(has_error(&errs, "bad.ini:17:", "ND_NOT_SET_X"), "unset env secret");
+    ok(has_error(&errs, "bad.ini:18:", "Name: value"), "header line without a colon");
+    ok(has_error(&errs, "bad.ini:21:", "url"), "console has no url key");
+    ok(has_error(&errs, "bad.ini:25:", "tls_key_file"), "key without cert");
+    ok(has_error(&errs, "bad.ini:26:", "timeout"), "bad duration");
+    for (i = 0; i < errs.n; i++)
+        if (strstr(errs.msgs[i], "s3cret") || strstr(errs.msgs[i], "literal-token"))
+            break;
+    is_uint(i, errs.n, "no secret in any message");
+
+    /* --check-config gives the same verdicts without an engine. */
+    nd_config_errors_deinit(&errs);
+    is_int(nd_receiver_check(find_rc(c, "a"), &c->delivery, &errs), ND_EINVAL, "check: type");
+    is_int(nd_receiver_check(find_rc(c, "d"), &c->delivery, &errs), ND_EINVAL, "check: values");
+    ok(has_error(&errs, "bad.ini:15:", "retry_factor"), "check reports the same errors");
+    nd_config_errors_deinit(&errs);
+    nd_config_free(c);
+    nd_engine_free(e);
+    event_base_free(base);
+    return done_testing();
+}
