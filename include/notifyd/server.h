@@ -1,0 +1,75 @@
+/* server.h - the inbound HTTP server (libevent evhttp).
+ *
+ *   POST /api/v2/alerts  parse (ingest.h), hand the alerts to `submit`
+ *   GET  /-/healthy      200
+ *   GET  /-/ready        200 once nd_server_set_ready(s, true), else 503
+ *   GET  /metrics        Prometheus text from `render`
+ *
+ * Every answer but /metrics is NM's envelope {"Status":N,"Message":"..."},
+ * Content-Type application/json: 400 bad body, 404 unknown path, 405 with
+ * Allow for a wrong method on a known path, 413 body too large, 503 queue
+ * full (with Retry-After) or shutting down, 500 when submit failed otherwise.
+ * Bodies over max_body_size are refused by evhttp itself (413, Connection:
+ * close, evhttp's own HTML page) from Content-Length, or while reading a
+ * chunked body: it never buffers more than that. Those 413s, like evhttp's
+ * 400s for unparsable requests, never reach us and are not counted in
+ * nd_metrics (2.1.12 has no hook for them).
+ *
+ * The server knows neither queues nor receivers: the daemon passes callbacks.
+ * All calls and callbacks run on the event loop's thread.
+ */
+#ifndef NOTIFYD_SERVER_H
+#define NOTIFYD_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "notifyd/ingest.h"
+#include "notifyd/metrics.h"
+
+struct event_base;
+struct evbuffer;
+struct nd_alert;
+struct nd_server;
+
+/* Queues the alerts of one request, all or none. ND_OK: the callee now owns
+ * the references in alerts[0..n) (not the array, which the server frees).
+ * ND_EFULL: nothing was queued (503 + Retry-After; `err`, if set, is the
+ * message). Any other status: nothing was queued, `err` says why (500). On failure the server
+ * unrefs the alerts. Never called with n == 0. */
+typedef int nd_server_submit_cb(void *ud, struct nd_alert **alerts, size_t n, char *err);
+/* Appends the Prometheus exposition (e.g. with nd_metrics_render). */
+typedef void nd_server_render_cb(void *ud, struct evbuffer *out);
+
+struct nd_server_opts {
+    const char *host;             /* address or name to bind; NULL or "" = all interfaces */
+    uint16_t port;                /* 0 = pick a free one (see nd_server_port) */
+    uint64_t max_body_size;       /* 0 = 1 MiB */
+    size_t max_headers_size;      /* 0 = 16 KiB */
+    int timeout_s;                /* read/write/keep-alive idle timeout; 0 = 30 */
+    int retry_after_s;            /* Retry-After of a queue-full 503; 0 = 1 */
+    int backlog;                  /* listen() backlog; 0 = 1024 */
+    struct nd_ingest_opts ingest; /* cluster, max_depth; leave now_ns 0 (read per request);
+                                     max_alert_bytes 0 = max_body_size */
+    nd_server_submit_cb *submit;  /* required */
+    nd_server_render_cb *render;  /* NULL = nd_metrics_render(metrics, no queue, no receivers) */
+    void *ud;                     /* for submit and render */
+    struct nd_metrics *metrics;   /* counters updated per request; may be NULL */
+};
+
+/* Binds and starts serving on `base`. The options are copied (host and
+ * ingest.cluster are duplicated). Returns NULL with err set on failure. */
+struct nd_server *nd_server_new(struct event_base *base, const struct nd_server_opts *o, char *err);
+/* Closes the listener and every connection; pending replies are not kept
+ * (the server answers synchronously, so none is pending between events). */
+void nd_server_free(struct nd_server *s);
+/* The bound port (useful after port 0). */
+uint16_t nd_server_port(const struct nd_server *s);
+void nd_server_set_ready(struct nd_server *s, bool ready);
+/* Shutdown, step one: closes the listening socket (new connections are
+ * refused by the kernel) and answers 503 shutting down to any request that
+ * still arrives on a kept-alive connection. Idempotent. */
+void nd_server_stop_accepting(struct nd_server *s);
+
+#endif

@@ -1,0 +1,582 @@
+/* json.c - the alert payload parser on yajl's callback API.
+ *
+ * The parser is a small state machine driven by yajl's events: it never
+ * builds a tree, so memory is the alerts being built plus yajl's own stack,
+ * and that stack is bounded because start_map/start_array cancel the parse
+ * past max_depth. A value nobody wants (unknown keys, "fingerprint") is
+ * skipped by counting its nesting, whatever its type.
+ */
+#include "notifyd/ingest.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <yajl/yajl_parse.h>
+
+#include "notifyd/alert.h"
+#include "notifyd/buf.h"
+#include "notifyd/util.h"
+
+#define DEFAULT_MAX_ALERT_BYTES (1u << 20)
+
+enum state {
+    S_TOP,       /* expecting the body's value */
+    S_ROOT_KEY,  /* in the webhook object: a key or its end */
+    S_ROOT_VAL,  /* expecting the value of "alerts" */
+    S_ALERTS,    /* in the alerts array: an alert or its end */
+    S_ALERT_KEY, /* in an alert: a key or its end */
+    S_ALERT_VAL, /* expecting the value of field `field` */
+    S_KV_KEY,    /* in labels/annotations: a name or the end */
+    S_KV_VAL,    /* expecting the value for the name in `key` */
+    S_SKIP,      /* skipping one value, then back to `ret` */
+    S_DONE,
+};
+
+enum field { F_STATUS, F_LABELS, F_ANNOTATIONS, F_STARTS, F_ENDS, F_GENURL };
+
+static const char *const field_names[] = {"status",   "labels", "annotations",
+                                          "startsAt", "endsAt", "generatorURL"};
+
+enum vtype { V_NULL, V_BOOL, V_NUMBER, V_STRING, V_MAP, V_ARRAY };
+
+struct ictx {
+    const char *cluster;
+    uint32_t max_depth;
+    int64_t now_ns;
+    uint32_t depth; /* current nesting, skipped values included */
+    uint32_t skip;  /* nesting inside the value being skipped */
+    enum state state, ret;
+    enum field field;
+    bool root_is_object, saw_alerts, saw_value;
+    size_t index;      /* of the alert being built */
+    struct nd_buf key; /* label/annotation name: yajl's pointer dies with the callback */
+    struct nd_alert_builder b;
+    struct nd_alert **alerts;
+    size_t n, cap;
+    /* first error wins; later callbacks never run because we cancel */
+    bool failed, too_deep;
+    int rc;
+    enum nd_reject_reason reason;
+    char *err;
+    size_t base; /* bytes fed in earlier chunks */
+};
+
+static void *y_malloc(void *ctx, size_t n)
+{
+    ND_UNUSED(ctx);
+    return nd_xmalloc(n ? n : 1);
+}
+
+static void *y_realloc(void *ctx, void *p, size_t n)
+{
+    ND_UNUSED(ctx);
+    return nd_xrealloc(p, n ? n : 1);
+}
+
+static void y_free(void *ctx, void *p)
+{
+    ND_UNUSED(ctx);
+    free(p);
+}
+
+__attribute__((format(printf, 4, 5))) static int fail(struct ictx *c, enum nd_reject_reason r,
+                                                      int rc, const char *fmt, ...)
+{
+    if (!c->failed) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->err, ND_ERRLEN, fmt, ap);
+        va_end(ap);
+        c->failed = true;
+        c->reason = r;
+        c->rc = rc;
+    }
+    return 0;
+}
+
+/* Makes untrusted bytes safe to quote in a message: control characters are
+ * written as \u00XX (a NUL would otherwise cut the message), long text is cut. */
+static const char *quote(char *dst, size_t cap, const char *s, size_t len)
+{
+    size_t o = 0, max = cap - 8;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (o + 7 > max) {
+            /* cut at a character boundary: the message ends up in JSON */
+            size_t keep = o;
+            while (keep > 0 && ((unsigned char)dst[keep - 1] & 0xc0) == 0x80)
+                keep--;
+            if (keep > 0 && (unsigned char)dst[keep - 1] >= 0xc0)
+                o = keep - 1;
+            memcpy(dst + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (ch < 0x20 || ch == 0x7f)
+            o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", ch);
+        else
+            dst[o++] = (char)ch;
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
+static const char *key_str(const struct ictx *c)
+{
+    return nd_buf_cstr(&c->key);
+}
+
+static bool key_is(const unsigned char *k, size_t len, const char *name)
+{
+    /* Go's encoding/json matches field names case-insensitively too. */
+    return strlen(name) == len && strncasecmp((const char *)k, name, len) == 0;
+}
+
+static int too_large(struct ictx *c)
+{
+    return fail(c, ND_REJECT_TOO_LARGE, ND_ETOOBIG, "alerts[%zu]: alert larger than %zu bytes",
+                c->index, c->key.limit);
+}
+
+static int builder_fail(struct ictx *c, int rc, const char *what)
+{
+    char q[80];
+    if (rc == ND_ETOOBIG)
+        return too_large(c);
+    return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts[%zu].%s%s%s: contains a NUL byte",
+                c->index, what, c->state == S_KV_VAL ? "." : "",
+                c->state == S_KV_VAL ? quote(q, sizeof q, key_str(c), c->key.len) : "");
+}
+
+static void skip_value(struct ictx *c, enum state ret)
+{
+    c->state = S_SKIP;
+    c->ret = ret;
+    c->skip = 0;
+}
+
+static int finish_alert(struct ictx *c)
+{
+    char e[ND_ERRLEN];
+    if (nd_alert_builder_nlabels(&c->b) == 0)
+        return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL,
+                    "alerts[%zu].labels: at least one label required", c->index);
+    struct nd_alert *a = nd_alert_builder_finish(&c->b, c->cluster, c->now_ns, e);
+    if (!a)
+        return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts[%zu]: %s", c->index, e);
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 8;
+        c->alerts = nd_xrealloc(c->alerts, c->cap * sizeof *c->alerts);
+    }
+    c->alerts[c->n++] = a;
+    c->index++;
+    return 1;
+}
+
+static int time_value(struct ictx *c, const char *s, size_t len)
+{
+    struct nd_time t;
+    char q[80];
+    if (nd_time_parse_rfc3339(s, len, &t) != ND_OK)
+        return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL,
+                    "alerts[%zu].%s: invalid RFC 3339 time \"%s\"", c->index, field_names[c->field],
+                    quote(q, sizeof q, s, len));
+    if (c->field == F_STARTS)
+        nd_alert_builder_set_times(&c->b, &t, NULL);
+    else
+        nd_alert_builder_set_times(&c->b, NULL, &t);
+    return 1;
+}
+
+static int field_value(struct ictx *c, enum vtype t, const char *s, size_t len)
+{
+    c->state = S_ALERT_KEY;
+    if (t == V_NULL)
+        return 1; /* null means absent; null labels end up as "no label" */
+    switch (c->field) {
+    case F_LABELS:
+    case F_ANNOTATIONS:
+        if (t != V_MAP)
+            return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts[%zu].%s: expected object",
+                        c->index, field_names[c->field]);
+        c->state = S_KV_KEY;
+        return 1;
+    default:
+        break;
+    }
+    if (t != V_STRING)
+        return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts[%zu].%s: expected string", c->index,
+                    field_names[c->field]);
+    switch (c->field) {
+    case F_STATUS:
+        if (len == 6 && memcmp(s, "firing", 6) == 0)
+            nd_alert_builder_set_status(&c->b, ND_ALERT_FIRING);
+        else if (len == 8 && memcmp(s, "resolved", 8) == 0)
+            nd_alert_builder_set_status(&c->b, ND_ALERT_RESOLVED);
+        else
+            return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL,
+                        "alerts[%zu].status: expected \"firing\" or \"resolved\"", c->index);
+        return 1;
+    case F_STARTS:
+    case F_ENDS:
+        return time_value(c, s, len);
+    case F_GENURL: {
+        int rc = nd_alert_builder_set_generator_url(&c->b, s, len);
+        return rc == ND_OK ? 1 : builder_fail(c, rc, "generatorURL");
+    }
+    default:
+        return 1;
+    }
+}
+
+static int kv_value(struct ictx *c, enum vtype t, const char *s, size_t len)
+{
+    bool labels = c->field == F_LABELS;
+    char q[80];
+    if (t == V_NULL) {
+        /* Go stores the zero value for a null map element: "" (a dropped label). */
+        s = "";
+        len = 0;
+    } else if (t != V_STRING) {
+        return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts[%zu].%s.%s: expected string",
+                    c->index, field_names[c->field], quote(q, sizeof q, key_str(c), c->key.len));
+    }
+    int rc = labels ? nd_alert_builder_add_label(&c->b, key_str(c), c->key.len, s, len)
+                    : nd_alert_builder_add_annotation(&c->b, key_str(c), c->key.len, s, len);
+    if (rc != ND_OK)
+        return builder_fail(c, rc, field_names[c->field]);
+    c->state = S_KV_KEY;
+    return 1;
+}
+
+/* Every value event: scalars and the opening of containers. */
+static int on_value(struct ictx *c, enum vtype t, const char *s, size_t len)
+{
+    switch (c->state) {
+    case S_TOP:
+        c->saw_value = true;
+        if (t == V_MAP) {
+            c->root_is_object = true;
+            c->state = S_ROOT_KEY;
+        } else if (t == V_ARRAY) {
+            c->state = S_ALERTS;
+        } else {
+            return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "body: expected object or array");
+        }
+        return 1;
+    case S_ROOT_VAL:
+        if (t != V_ARRAY)
+            return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts: expected array");
+        c->state = S_ALERTS;
+        return 1;
+    case S_ALERTS:
+        if (t != V_MAP)
+            return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts[%zu]: expected object",
+                        c->index);
+        c->state = S_ALERT_KEY;
+        return 1;
+    case S_ALERT_VAL:
+        return field_value(c, t, s, len);
+    case S_KV_VAL:
+        return kv_value(c, t, s, len);
+    default:
+        /* yajl only gives values where the grammar allows them. */
+        return fail(c, ND_REJECT_INVALID_JSON, ND_EINVAL, "internal: value in state %d",
+                    (int)c->state);
+    }
+}
+
+static int scalar(void *ctx, enum vtype t, const char *s, size_t len)
+{
+    struct ictx *c = ctx;
+    if (c->state == S_SKIP) {
+        if (c->skip == 0)
+            c->state = c->ret;
+        return 1;
+    }
+    return on_value(c, t, s, len);
+}
+
+static int cb_null(void *ctx)
+{
+    return scalar(ctx, V_NULL, NULL, 0);
+}
+
+static int cb_boolean(void *ctx, int v)
+{
+    ND_UNUSED(v);
+    return scalar(ctx, V_BOOL, NULL, 0);
+}
+
+static int cb_number(void *ctx, const char *s, size_t len)
+{
+    return scalar(ctx, V_NUMBER, s, len);
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+    return scalar(ctx, V_STRING, (const char *)s, len);
+}
+
+static int open_container(void *ctx, enum vtype t)
+{
+    struct ictx *c = ctx;
+    if (++c->depth > c->max_depth) {
+        c->too_deep = true;
+        return 0;
+    }
+    if (c->state == S_SKIP) {
+        c->skip++;
+        return 1;
+    }
+    return on_value(c, t, NULL, 0);
+}
+
+static int cb_start_map(void *ctx)
+{
+    return open_container(ctx, V_MAP);
+}
+
+static int cb_start_array(void *ctx)
+{
+    return open_container(ctx, V_ARRAY);
+}
+
+static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
+{
+    struct ictx *c = ctx;
+    switch (c->state) {
+    case S_SKIP:
+        return 1;
+    case S_ROOT_KEY:
+        if (key_is(k, len, "alerts")) {
+            if (c->saw_alerts)
+                return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts: duplicate key");
+            c->saw_alerts = true;
+            c->state = S_ROOT_VAL;
+        } else {
+            skip_value(c, S_ROOT_KEY);
+        }
+        return 1;
+    case S_ALERT_KEY:
+        for (size_t i = 0; i < ND_ARRAY_LEN(field_names); i++) {
+            if (key_is(k, len, field_names[i])) {
+                c->field = (enum field)i;
+                c->state = S_ALERT_VAL;
+                return 1;
+            }
+        }
+        skip_value(c, S_ALERT_KEY);
+        return 1;
+    case S_KV_KEY:
+        nd_buf_reset(&c->key);
+        if (nd_buf_add(&c->key, k, len) != ND_OK)
+            return too_large(c);
+        c->state = S_KV_VAL;
+        return 1;
+    default:
+        return fail(c, ND_REJECT_INVALID_JSON, ND_EINVAL, "internal: key in state %d",
+                    (int)c->state);
+    }
+}
+
+static int close_container(struct ictx *c)
+{
+    c->depth--;
+    if (c->state == S_SKIP) {
+        if (--c->skip == 0)
+            c->state = c->ret;
+        return 1;
+    }
+    switch (c->state) {
+    case S_ROOT_KEY:
+        c->state = S_DONE;
+        if (!c->saw_alerts)
+            return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "body: missing \"alerts\"");
+        return 1;
+    case S_ALERT_KEY:
+        c->state = S_ALERTS;
+        return finish_alert(c);
+    case S_KV_KEY:
+        c->state = S_ALERT_KEY;
+        return 1;
+    case S_ALERTS:
+        c->state = c->root_is_object ? S_ROOT_KEY : S_DONE;
+        return 1;
+    default:
+        return fail(c, ND_REJECT_INVALID_JSON, ND_EINVAL, "internal: end in state %d",
+                    (int)c->state);
+    }
+}
+
+static int cb_end_map(void *ctx)
+{
+    return close_container(ctx);
+}
+
+static int cb_end_array(void *ctx)
+{
+    return close_container(ctx);
+}
+
+static const yajl_callbacks callbacks = {
+    .yajl_null = cb_null,
+    .yajl_boolean = cb_boolean,
+    /* yajl_number instead of integer/double: big numbers in skipped values
+     * must not fail the parse with "integer overflow". */
+    .yajl_number = cb_number,
+    .yajl_string = cb_string,
+    .yajl_start_map = cb_start_map,
+    .yajl_map_key = cb_map_key,
+    .yajl_end_map = cb_end_map,
+    .yajl_start_array = cb_start_array,
+    .yajl_end_array = cb_end_array,
+};
+
+static yajl_alloc_funcs alloc_funcs = {y_malloc, y_realloc, y_free, NULL};
+
+struct parse {
+    struct ictx c;
+    yajl_handle h;
+};
+
+static void parse_init(struct parse *p, const struct nd_ingest_opts *o, char *err)
+{
+    memset(p, 0, sizeof *p);
+    struct ictx *c = &p->c;
+    c->cluster = o ? o->cluster : NULL;
+    c->max_depth = o && o->max_depth ? o->max_depth : ND_INGEST_DEFAULT_MAX_DEPTH;
+    c->now_ns = o && o->now_ns ? o->now_ns : nd_now_wall_ns();
+    size_t limit = o && o->max_alert_bytes ? o->max_alert_bytes : DEFAULT_MAX_ALERT_BYTES;
+    c->state = S_TOP;
+    c->err = err;
+    nd_buf_init(&c->key, limit);
+    nd_alert_builder_init(&c->b, limit);
+    p->h = yajl_alloc(&callbacks, &alloc_funcs, c);
+}
+
+/* Turns a non-ok yajl status into the error of the request. */
+static int parse_error(struct parse *p, yajl_status st, size_t byte)
+{
+    struct ictx *c = &p->c;
+    if (st == yajl_status_client_canceled) {
+        if (c->too_deep)
+            fail(c, ND_REJECT_TOO_DEEP, ND_EINVAL, "nesting deeper than %u at byte %zu",
+                 c->max_depth, byte);
+        else
+            fail(c, ND_REJECT_INVALID_JSON, ND_EINVAL, "parse cancelled at byte %zu", byte);
+        return c->rc;
+    }
+    unsigned char *msg = yajl_get_error(p->h, 0, NULL, 0);
+    size_t n = msg ? strlen((char *)msg) : 0;
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        n--;
+    fail(c, ND_REJECT_INVALID_JSON, ND_EINVAL, "invalid JSON at byte %zu: %.*s", byte, (int)n,
+         msg ? (char *)msg : "");
+    if (msg)
+        yajl_free_error(p->h, msg);
+    return c->rc;
+}
+
+static int parse_feed(struct parse *p, const void *data, size_t len)
+{
+    yajl_status st = yajl_parse(p->h, data, len);
+    if (st != yajl_status_ok)
+        return parse_error(p, st, p->c.base + yajl_get_bytes_consumed(p->h));
+    p->c.base += len;
+    return ND_OK;
+}
+
+static int parse_end(struct parse *p)
+{
+    struct ictx *c = &p->c;
+    if (c->base == 0) {
+        fail(c, ND_REJECT_INVALID_JSON, ND_EINVAL, "invalid JSON at byte 0: empty body");
+        return c->rc;
+    }
+    yajl_status st = yajl_complete_parse(p->h);
+    if (st != yajl_status_ok)
+        return parse_error(p, st, c->base);
+    if (c->state != S_DONE) {
+        fail(c, ND_REJECT_INVALID_JSON, ND_EINVAL, "invalid JSON at byte %zu: incomplete", c->base);
+        return c->rc;
+    }
+    return ND_OK;
+}
+
+/* Hands the alerts over on success; on failure frees every one built. */
+static int parse_deinit(struct parse *p, int rc, struct nd_alert ***out, size_t *nout,
+                        enum nd_reject_reason *reason)
+{
+    struct ictx *c = &p->c;
+    yajl_free(p->h);
+    nd_alert_builder_deinit(&c->b);
+    nd_buf_deinit(&c->key);
+    if (rc != ND_OK) {
+        nd_ingest_alerts_free(c->alerts, c->n);
+        *out = NULL;
+        *nout = 0;
+        if (reason)
+            *reason = c->reason;
+        return rc;
+    }
+    *out = c->alerts;
+    *nout = c->n;
+    return ND_OK;
+}
+
+int nd_ingest_parse(const struct nd_ingest_opts *o, const void *body, size_t len,
+                    struct nd_alert ***out, size_t *nout, enum nd_reject_reason *reason, char *err)
+{
+    struct parse p;
+    parse_init(&p, o, err);
+    int rc = len ? parse_feed(&p, body, len) : ND_OK;
+    if (rc == ND_OK)
+        rc = parse_end(&p);
+    return parse_deinit(&p, rc, out, nout, reason);
+}
+
+int nd_ingest_parse_evbuffer(const struct nd_ingest_opts *o, struct evbuffer *body,
+                             struct nd_alert ***out, size_t *nout, enum nd_reject_reason *reason,
+                             char *err)
+{
+    struct parse p;
+    parse_init(&p, o, err);
+    int rc = ND_OK;
+    struct evbuffer_ptr pos;
+    struct evbuffer_iovec v[16];
+    /* Walk the chain 16 chunks at a time: no pullup, no copy. */
+    evbuffer_ptr_set(body, &pos, 0, EVBUFFER_PTR_SET);
+    size_t total = evbuffer_get_length(body), done = 0;
+    while (rc == ND_OK && done < total) {
+        int nv = evbuffer_peek(body, -1, &pos, v, (int)ND_ARRAY_LEN(v));
+        if (nv <= 0)
+            break;
+        if (nv > (int)ND_ARRAY_LEN(v))
+            nv = (int)ND_ARRAY_LEN(v);
+        size_t step = 0;
+        for (int i = 0; i < nv && rc == ND_OK; i++) {
+            if (v[i].iov_len)
+                rc = parse_feed(&p, v[i].iov_base, v[i].iov_len);
+            step += v[i].iov_len;
+        }
+        done += step;
+        if (rc == ND_OK && done < total &&
+            evbuffer_ptr_set(body, &pos, step, EVBUFFER_PTR_ADD) != 0)
+            break;
+    }
+    if (rc == ND_OK)
+        rc = parse_end(&p);
+    return parse_deinit(&p, rc, out, nout, reason);
+}
+
+void nd_ingest_alerts_free(struct nd_alert **alerts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        nd_alert_unref(alerts[i]);
+    free(alerts);
+}

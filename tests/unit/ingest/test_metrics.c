@@ -1,0 +1,218 @@
+/* Tests of src/ingest/metrics.c: the Prometheus text exposition. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "notifyd/metrics.h"
+#include "notifyd/queue.h"
+#include "notifyd/util.h"
+#include "tap.h"
+
+static char *render(const struct nd_metrics *m, const struct nd_queue *q,
+                    const struct nd_metrics_receiver *r, size_t nr)
+{
+    struct evbuffer *b = evbuffer_new();
+    nd_metrics_render(m, q, r, nr, b);
+    size_t len = evbuffer_get_length(b);
+    char *s = malloc(len + 1);
+    evbuffer_remove(b, s, len);
+    s[len] = '\0';
+    evbuffer_free(b);
+    return s;
+}
+
+/* Checks the text format line by line: every sample's family has a TYPE
+ * line before it, names are valid, values are numbers. Returns the number
+ * of samples, or -1 with a diagnostic. */
+static int validate(const char *text)
+{
+    char typed[64][64];
+    int ntyped = 0, samples = 0;
+    const char *p = text;
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        if (!eol) {
+            printf("# no newline at the end\n");
+            return -1;
+        }
+        char line[512];
+        size_t len = (size_t)(eol - p);
+        if (len >= sizeof line)
+            return -1;
+        memcpy(line, p, len);
+        line[len] = '\0';
+        p = eol + 1;
+        if (strncmp(line, "# TYPE ", 7) == 0) {
+            char name[64], type[32];
+            if (sscanf(line + 7, "%63s %31s", name, type) != 2 || ntyped == 64)
+                return -1;
+            if (strcmp(type, "counter") && strcmp(type, "gauge") && strcmp(type, "histogram")) {
+                printf("# bad type: %s\n", line);
+                return -1;
+            }
+            strcpy(typed[ntyped++], name);
+            continue;
+        }
+        if (strncmp(line, "# HELP ", 7) == 0)
+            continue;
+        size_t n = strspn(line, "abcdefghijklmnopqrstuvwxyz_:ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+        if (n == 0 || isdigit((unsigned char)line[0])) {
+            printf("# bad name: %s\n", line);
+            return -1;
+        }
+        int known = 0;
+        for (int i = 0; i < ntyped; i++) {
+            size_t tl = strlen(typed[i]);
+            if (strncmp(line, typed[i], tl) == 0 &&
+                (n == tl || strcmp(line + tl, "_bucket") == 0 ||
+                 !strncmp(line + tl, "_bucket", 7) || !strncmp(line + tl, "_sum", 4) ||
+                 !strncmp(line + tl, "_count", 6)))
+                known = 1;
+        }
+        if (!known) {
+            printf("# sample without TYPE: %s\n", line);
+            return -1;
+        }
+        const char *v = strrchr(line, ' ');
+        char *end;
+        if (!v || (strtod(v + 1, &end), *end != '\0')) {
+            printf("# bad value: %s\n", line);
+            return -1;
+        }
+        samples++;
+    }
+    return samples;
+}
+
+static void test_reasons_and_bounds(void)
+{
+    is_str(nd_reject_reason_str(ND_REJECT_INVALID_JSON), "invalid_json", "invalid_json");
+    is_str(nd_reject_reason_str(ND_REJECT_BAD_SHAPE), "bad_shape", "bad_shape");
+    is_str(nd_reject_reason_str(ND_REJECT_TOO_DEEP), "too_deep", "too_deep");
+    is_str(nd_reject_reason_str(ND_REJECT_TOO_LARGE), "too_large", "too_large");
+    is_str(nd_reject_reason_str(ND_REJECT_QUEUE_FULL), "queue_full", "queue_full");
+    is_str(nd_reject_reason_str(ND_REJECT_SHUTTING_DOWN), "shutting_down", "shutting_down");
+    is_str(nd_reject_reason_str(ND_REJECT__COUNT), "unknown", "out of range");
+    ok(nd_latency_bounds[0] == 0.005, "first bound 5 ms");
+    ok(nd_latency_bounds[ND_LATENCY_BUCKETS - 1] == 30, "last bound 30 s");
+    int sorted = 1;
+    for (int i = 1; i < ND_LATENCY_BUCKETS; i++)
+        sorted &= nd_latency_bounds[i] > nd_latency_bounds[i - 1];
+    ok(sorted, "bounds increase");
+}
+
+static void test_observe(void)
+{
+    struct nd_receiver_stats s;
+    memset(&s, 0, sizeof s);
+    nd_receiver_stats_observe(&s, 0.003);
+    nd_receiver_stats_observe(&s, 0.005); /* le is inclusive */
+    nd_receiver_stats_observe(&s, 0.2);
+    nd_receiver_stats_observe(&s, 100); /* only +Inf */
+    nd_receiver_stats_observe(&s, -1);  /* clock oddity: counted as 0 */
+    is_uint(s.latency_count, 5, "count");
+    ok(s.latency_sum > 100.2079 && s.latency_sum < 100.2081, "sum %g", s.latency_sum);
+    is_uint(s.latency_bucket[0], 3, "bucket 0.005");
+    is_uint(s.latency_bucket[5], 1, "bucket 0.25");
+    uint64_t total = 0;
+    for (int i = 0; i < ND_LATENCY_BUCKETS; i++)
+        total += s.latency_bucket[i];
+    is_uint(total, 4, "100 s falls in no finite bucket");
+}
+
+static void test_render(void)
+{
+    struct nd_metrics m;
+    memset(&m, 0, sizeof m);
+    m.http_requests = 7;
+    m.alerts_received = 5;
+    m.alerts_accepted = 3;
+    m.requests_rejected[ND_REJECT_QUEUE_FULL] = 1;
+    m.alerts_rejected[ND_REJECT_QUEUE_FULL] = 2;
+    m.requests_rejected[ND_REJECT_BAD_SHAPE] = 4;
+    m.batches = 2;
+    m.notifications = 6;
+    struct nd_receiver_stats a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    a.delivered = 4;
+    a.retried = 2;
+    a.failed = 1;
+    a.in_flight = 3;
+    a.queued = 9;
+    nd_receiver_stats_observe(&a, 0.02);
+    nd_receiver_stats_observe(&a, 0.7);
+    b.delivered = 1;
+    struct nd_metrics_receiver rcv[] = {{"ops", "webhook", &a}, {"we\"ird\\", "console", &b}};
+    struct nd_queue *q = nd_queue_new(100, 4096);
+
+    char *t = render(&m, q, rcv, 2);
+    has_str(t, "# HELP notifyd_http_requests_total ", "HELP line");
+    has_str(t, "# TYPE notifyd_http_requests_total counter\nnotifyd_http_requests_total 7\n",
+            "requests");
+    has_str(t, "\nnotifyd_alerts_received_total 5\n", "received");
+    has_str(t, "# TYPE notifyd_alerts_accepted_total counter\nnotifyd_alerts_accepted_total 3\n",
+            "accepted");
+    has_str(t, "\nnotifyd_requests_rejected_total{reason=\"queue_full\"} 1\n", "rejected req");
+    has_str(t, "\nnotifyd_requests_rejected_total{reason=\"bad_shape\"} 4\n", "rejected shape");
+    has_str(t, "\nnotifyd_requests_rejected_total{reason=\"shutting_down\"} 0\n", "zero reasons");
+    has_str(t, "\nnotifyd_alerts_rejected_total{reason=\"queue_full\"} 2\n", "rejected alerts");
+    has_str(t, "# TYPE notifyd_queue_alerts gauge\nnotifyd_queue_alerts 0\n", "queue gauge");
+    has_str(t, "\nnotifyd_queue_bytes 0\n", "queue bytes");
+    has_str(t, "\nnotifyd_queue_max_alerts 100\n", "max alerts");
+    has_str(t, "\nnotifyd_queue_max_bytes 4096\n", "max bytes");
+    has_str(t, "\nnotifyd_batches_total 2\n", "batches");
+    has_str(t, "\nnotifyd_notifications_total 6\n", "notifications");
+    has_str(t, "\nnotifyd_notifications_delivered_total{receiver=\"ops\",type=\"webhook\"} 4\n",
+            "delivered");
+    has_str(
+        t,
+        "\nnotifyd_notifications_delivered_total{receiver=\"we\\\"ird\\\\\",type=\"console\"} 1\n",
+        "label value escaped");
+    has_str(t, "\nnotifyd_notifications_retried_total{receiver=\"ops\",type=\"webhook\"} 2\n",
+            "retried");
+    has_str(t, "\nnotifyd_notifications_failed_total{receiver=\"ops\",type=\"webhook\"} 1\n",
+            "failed");
+    has_str(
+        t,
+        "# TYPE notifyd_delivery_in_flight gauge\nnotifyd_delivery_in_flight{receiver=\"ops\"} 3\n",
+        "in flight");
+    has_str(t, "\nnotifyd_delivery_queued{receiver=\"ops\"} 9\n", "queued");
+    has_str(t, "# TYPE notifyd_delivery_latency_seconds histogram\n", "histogram type");
+    has_str(t, "\nnotifyd_delivery_latency_seconds_bucket{receiver=\"ops\",le=\"0.01\"} 0\n",
+            "bucket below");
+    has_str(t, "\nnotifyd_delivery_latency_seconds_bucket{receiver=\"ops\",le=\"0.025\"} 1\n",
+            "bucket 0.025");
+    has_str(t, "\nnotifyd_delivery_latency_seconds_bucket{receiver=\"ops\",le=\"0.5\"} 1\n",
+            "cumulative 0.5");
+    has_str(t, "\nnotifyd_delivery_latency_seconds_bucket{receiver=\"ops\",le=\"1\"} 2\n",
+            "cumulative 1");
+    has_str(t, "\nnotifyd_delivery_latency_seconds_bucket{receiver=\"ops\",le=\"30\"} 2\n",
+            "cumulative 30");
+    has_str(t, "\nnotifyd_delivery_latency_seconds_bucket{receiver=\"ops\",le=\"+Inf\"} 2\n",
+            "+Inf");
+    has_str(t, "\nnotifyd_delivery_latency_seconds_sum{receiver=\"ops\"} 0.72\n", "sum");
+    has_str(t, "\nnotifyd_delivery_latency_seconds_count{receiver=\"ops\"} 2\n", "count");
+    int samples = validate(t);
+    /* 3 + 6 + 6 + 4 + 2 scalars/series, 3x2 per-receiver counters, 2x2 gauges,
+     * 2 x (12 buckets + Inf + sum + count) */
+    is_int(samples, 3 + 12 + 4 + 2 + 6 + 4 + 2 * 15, "every line valid, sample count");
+    free(t);
+
+    /* no metrics struct, no queue, no receiver: still a valid document */
+    t = render(NULL, NULL, NULL, 0);
+    has_str(t, "\nnotifyd_queue_max_alerts 0\n", "absent queue gives zeros");
+    is_int(validate(t), 3 + 12 + 4 + 2, "bare document valid");
+    free(t);
+    nd_queue_free(q);
+}
+
+int main(void)
+{
+    test_reasons_and_bounds();
+    test_observe();
+    test_render();
+    return done_testing();
+}
