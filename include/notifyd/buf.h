@@ -25,7 +25,8 @@ int nd_buf_add(struct nd_buf *b, const void *p, size_t n);
 int nd_buf_adds(struct nd_buf *b, const char *s);
 int nd_buf_addc(struct nd_buf *b, char c);
 int nd_buf_printf(struct nd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int nd_buf_vprintf(struct nd_buf *b, const char *fmt, va_list ap);
+int nd_buf_vprintf(struct nd_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Appends s as the inside of a JSON string (no quotes): escapes ", \, control
  * characters as \u00XX, and <, >, & as \u003c \u003e \u0026 like Go's encoder. */
 int nd_buf_add_json_escaped(struct nd_buf *b, const char *s, size_t n);

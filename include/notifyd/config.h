@@ -89,6 +89,12 @@ extern const char nd_config_default_text[];
 /* Parse a file. Returns ND_OK with *out set, or ND_ERR with every problem in
  * errs (and *out NULL). Receiver keys other than `type` are not checked here. */
 int nd_config_load_file(const char *path, struct nd_config **out, struct nd_config_errors *errs);
+/* Like nd_config_load_file, but on ND_ERR *out still holds what could be
+ * parsed (NULL only when the file could not be read), so that
+ * --check-config can also validate the receiver sections of a file whose
+ * fixed sections have errors. The caller frees *out either way. */
+int nd_config_load_file_partial(const char *path, struct nd_config **out,
+                                struct nd_config_errors *errs);
 /* Same from memory; `name` stands for the file name in messages. */
 int nd_config_load_string(const char *text, const char *name, struct nd_config **out,
                           struct nd_config_errors *errs);

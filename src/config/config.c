@@ -821,8 +821,8 @@ static void build(struct loader *ld, struct nd_config *cfg)
                             "no receiver: at least one [receiver.NAME] section is required");
 }
 
-int nd_config_load_string(const char *text, const char *name, struct nd_config **out,
-                          struct nd_config_errors *errs)
+static int load_string(const char *text, const char *name, bool keep_on_error,
+                       struct nd_config **out, struct nd_config_errors *errs)
 {
     size_t nerr0 = errs->n;
     struct loader ld = {.file = name,
@@ -851,11 +851,20 @@ int nd_config_load_string(const char *text, const char *name, struct nd_config *
     }
     free(ld.secs);
     if (errs->n != nerr0) {
-        nd_config_free(cfg);
+        if (keep_on_error)
+            *out = cfg;
+        else
+            nd_config_free(cfg);
         return ND_ERR;
     }
     *out = cfg;
     return ND_OK;
+}
+
+int nd_config_load_string(const char *text, const char *name, struct nd_config **out,
+                          struct nd_config_errors *errs)
+{
+    return load_string(text, name, false, out, errs);
 }
 
 /* Reads at most `max` bytes of a file into a NUL-terminated heap string.
@@ -884,7 +893,8 @@ static int read_file(const char *path, size_t max, char **out, size_t *len_out)
     return ND_OK;
 }
 
-int nd_config_load_file(const char *path, struct nd_config **out, struct nd_config_errors *errs)
+static int load_file(const char *path, bool keep_on_error, struct nd_config **out,
+                     struct nd_config_errors *errs)
 {
     char *text = NULL;
     size_t len = 0;
@@ -910,9 +920,20 @@ int nd_config_load_file(const char *path, struct nd_config **out, struct nd_conf
         free(text);
         return ND_ERR;
     }
-    rc = nd_config_load_string(text, path, out, errs);
+    rc = load_string(text, path, keep_on_error, out, errs);
     free(text);
     return rc;
+}
+
+int nd_config_load_file(const char *path, struct nd_config **out, struct nd_config_errors *errs)
+{
+    return load_file(path, false, out, errs);
+}
+
+int nd_config_load_file_partial(const char *path, struct nd_config **out,
+                                struct nd_config_errors *errs)
+{
+    return load_file(path, true, out, errs);
 }
 
 /* ---- receiver-section helpers ------------------------------------------ */

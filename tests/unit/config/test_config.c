@@ -497,6 +497,32 @@ static void test_example(void)
     nd_config_errors_deinit(&e);
 }
 
+/* --check-config wants the receivers of a file whose fixed sections are bad. */
+static void test_partial(void)
+{
+    char path[] = "/tmp/nd-test-partial-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("[server]\nmax_body_size = lots\n[receiver.hook]\ntype = webhook\nextra = 1\n", f);
+    fclose(f);
+    struct nd_config *c = NULL;
+    struct nd_config_errors e;
+    nd_config_errors_init(&e);
+    is_int(nd_config_load_file_partial(path, &c, &e), ND_ERR, "partial load reports the error");
+    ok(c != NULL, "partial load keeps the config");
+    is_int(c ? c->nreceivers : 0, 1, "the receiver section is kept");
+    is_str(c && c->nreceivers ? c->receivers[0].type : NULL, "webhook", "with its type");
+    is_int(e.n, 1, "one error (receiver keys are not checked by the loader)");
+    nd_config_free(c);
+    nd_config_errors_deinit(&e);
+    nd_config_errors_init(&e);
+    c = NULL;
+    is_int(nd_config_load_file(path, &c, &e), ND_ERR, "strict load fails");
+    ok(c == NULL, "strict load leaves no config");
+    nd_config_errors_deinit(&e);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -511,5 +537,6 @@ int main(int argc, char **argv)
     test_receiver_helpers();
     test_secrets();
     test_example();
+    test_partial();
     return done_testing();
 }

@@ -1,0 +1,336 @@
+/* daemon.c - one event loop, the layers wired in order, a graceful stop.
+ *
+ * Lifecycle:
+ *   start    config -> receivers (validated) -> queue -> pipeline -> batcher
+ *            -> HTTP server; "ready" once the listener is up.
+ *   running  POST /api/v2/alerts -> submit(): admit the whole request or
+ *            answer 503 -> hold each alert in the queue -> batcher ->
+ *            pipeline -> one notification per receiver and group -> engine.
+ *   stopping SIGTERM/SIGINT: stop accepting, close the open batch, let the
+ *            engine deliver what is queued or in flight for at most
+ *            shutdown_timeout, then leave the loop and free everything.
+ */
+#include "notifyd/daemon.h"
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <event2/buffer.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "notifyd/alert.h"
+#include "notifyd/batch.h"
+#include "notifyd/config.h"
+#include "notifyd/engine.h"
+#include "notifyd/log.h"
+#include "notifyd/metrics.h"
+#include "notifyd/parse.h"
+#include "notifyd/pipeline.h"
+#include "notifyd/queue.h"
+#include "notifyd/server.h"
+#include "notifyd/util.h"
+
+struct nd_daemon {
+    struct nd_config *cfg;
+    struct event_base *base;
+    struct nd_metrics metrics;
+    struct nd_queue *queue;
+    struct nd_engine *engine;
+    size_t nreceivers;
+    struct nd_receiver **receivers;
+    struct nd_metrics_receiver *metrics_rcv; /* parallel to receivers */
+    struct nd_pipeline *pipeline;
+    struct nd_batcher *batcher;
+    struct nd_server *server;
+    struct event *sig_term, *sig_int, *sig_hup;
+    struct event *stop_guard; /* leaves the loop if the drain overruns */
+    int stopping;
+};
+
+/* Ingest hands over a parsed request. All or nothing: either every alert
+ * is held and batched, or none is and the client gets 503. */
+static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
+{
+    struct nd_daemon *d = ud;
+    if (d->stopping)
+        return nd_seterr(err, ND_EFULL, "notifyd is shutting down");
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += alerts[i]->size;
+    if (nd_queue_admit(d->queue, n, bytes) != ND_OK) {
+        char cnt[32], max[32];
+        snprintf(cnt, sizeof cnt, "%zu", n);
+        snprintf(max, sizeof max, "%llu", (unsigned long long)nd_queue_max_alerts(d->queue));
+        nd_log(ND_LOG_WARN, "queue full, request rejected", "alerts", cnt, "max_alerts", max,
+               NULL);
+        return nd_seterr(err, ND_EFULL,
+                         "queue full: %llu alerts / %llu bytes held (max %llu / %llu)",
+                         (unsigned long long)nd_queue_count(d->queue),
+                         (unsigned long long)nd_queue_bytes(d->queue),
+                         (unsigned long long)nd_queue_max_alerts(d->queue),
+                         (unsigned long long)nd_queue_max_bytes(d->queue));
+    }
+    for (size_t i = 0; i < n; i++) {
+        nd_queue_hold(d->queue, alerts[i]);
+        nd_batcher_push_take(d->batcher, alerts[i]);
+    }
+    return ND_OK;
+}
+
+static void on_render(void *ud, struct evbuffer *out)
+{
+    struct nd_daemon *d = ud;
+    nd_metrics_render(&d->metrics, d->queue, d->metrics_rcv, d->nreceivers, out);
+}
+
+static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
+{
+    (void)ud;
+    nd_receiver_submit_take(target_ud, n);
+}
+
+static void on_drained(void *ud)
+{
+    struct nd_daemon *d = ud;
+    nd_log(ND_LOG_INFO, "drained, exiting", NULL);
+    event_base_loopbreak(d->base);
+}
+
+static void on_stop_guard(evutil_socket_t fd, short what, void *ud)
+{
+    struct nd_daemon *d = ud;
+    (void)fd;
+    (void)what;
+    nd_log(ND_LOG_ERROR, "shutdown did not finish in time, exiting", NULL);
+    event_base_loopbreak(d->base);
+}
+
+static void begin_stop(struct nd_daemon *d, const char *why)
+{
+    if (d->stopping) {
+        nd_log(ND_LOG_WARN, "second signal: exiting without waiting for deliveries", "signal",
+               why, NULL);
+        event_base_loopbreak(d->base);
+        return;
+    }
+    d->stopping = 1;
+    char tmo[32];
+    nd_format_duration(d->cfg->shutdown_timeout_ns, tmo);
+    nd_log(ND_LOG_INFO, "shutting down", "signal", why, "shutdown_timeout", tmo, NULL);
+    nd_server_set_ready(d->server, false);
+    nd_server_stop_accepting(d->server);
+    /* Alerts still waiting in an open batch were accepted: send them now. */
+    nd_batcher_flush(d->batcher);
+    /* The engine's own deadline decides what is given up; the guard only
+     * protects against a drain that never reports back. */
+    int64_t guard_ns = d->cfg->shutdown_timeout_ns + 5 * ND_NS_PER_S;
+    struct timeval tv = {(time_t)(guard_ns / ND_NS_PER_S),
+                         (suseconds_t)(guard_ns % ND_NS_PER_S / 1000)};
+    d->stop_guard = evtimer_new(d->base, on_stop_guard, d);
+    evtimer_add(d->stop_guard, &tv);
+    nd_engine_shutdown(d->engine, d->cfg->shutdown_timeout_ns, on_drained, d);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *ud)
+{
+    struct nd_daemon *d = ud;
+    (void)what;
+    if (sig == SIGHUP) {
+        nd_log(ND_LOG_WARN, "SIGHUP ignored: configuration reload is not supported yet", NULL);
+        return;
+    }
+    begin_stop(d, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* Each connection is one fd; a busy ingest endpoint needs more than the
+ * usual soft limit of 1024. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int build_receivers(struct nd_daemon *d, struct nd_config_errors *errs)
+{
+    struct nd_config *cfg = d->cfg;
+    d->receivers = nd_xcalloc(cfg->nreceivers, sizeof *d->receivers);
+    d->metrics_rcv = nd_xcalloc(cfg->nreceivers, sizeof *d->metrics_rcv);
+    for (size_t i = 0; i < cfg->nreceivers; i++) {
+        struct nd_receiver *r =
+            nd_receiver_new(d->engine, &cfg->receivers[i], &cfg->delivery, errs);
+        if (!r)
+            continue;
+        d->receivers[d->nreceivers] = r;
+        d->metrics_rcv[d->nreceivers].name = nd_receiver_name(r);
+        d->metrics_rcv[d->nreceivers].type = nd_receiver_type(r);
+        d->metrics_rcv[d->nreceivers].stats = nd_receiver_stats(r);
+        d->nreceivers++;
+    }
+    return errs->n ? ND_ERR : ND_OK;
+}
+
+static int start(struct nd_daemon *d)
+{
+    struct nd_config *cfg = d->cfg;
+    char err[ND_ERRLEN];
+    struct nd_config_errors errs;
+
+    d->base = event_base_new();
+    if (!d->base) {
+        nd_log(ND_LOG_ERROR, "cannot create the event loop", NULL);
+        return ND_ERR;
+    }
+    d->engine = nd_engine_new(d->base, err);
+    if (!d->engine) {
+        nd_log(ND_LOG_ERROR, "cannot start the delivery engine", "err", err, NULL);
+        return ND_ERR;
+    }
+    nd_config_errors_init(&errs);
+    if (build_receivers(d, &errs) != ND_OK) {
+        for (size_t i = 0; i < errs.n; i++)
+            fprintf(stderr, "%s\n", errs.msgs[i]);
+        nd_config_errors_deinit(&errs);
+        return ND_ERR;
+    }
+    nd_config_errors_deinit(&errs);
+
+    d->queue = nd_queue_new(cfg->max_alerts, cfg->max_bytes);
+
+    struct nd_pipeline_target *targets = nd_xcalloc(d->nreceivers, sizeof *targets);
+    for (size_t i = 0; i < d->nreceivers; i++) {
+        targets[i].name = nd_receiver_name(d->receivers[i]);
+        targets[i].ud = d->receivers[i];
+    }
+    struct nd_pipeline_config pc = {
+        .targets = targets,
+        .ntargets = d->nreceivers,
+        .group_labels = (const char *const *)cfg->group_labels,
+        .ngroup_labels = cfg->ngroup_labels,
+        .notify = on_notify,
+        .ud = d,
+        .metrics = &d->metrics,
+    };
+    d->pipeline = nd_pipeline_new(&pc);
+    free(targets);
+    d->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
+                                nd_pipeline_batch_cb, d->pipeline);
+
+    struct nd_server_opts so = {
+        .host = cfg->listen_host,
+        .port = (uint16_t)cfg->listen_port,
+        .max_body_size = cfg->max_body_size,
+        .ingest = {.cluster = cfg->cluster, .max_depth = cfg->max_depth},
+        .submit = on_submit,
+        .render = on_render,
+        .ud = d,
+        .metrics = &d->metrics,
+    };
+    d->server = nd_server_new(d->base, &so, err);
+    if (!d->server) {
+        nd_log(ND_LOG_ERROR, "cannot listen", "listen",
+               cfg->listen_host && *cfg->listen_host ? cfg->listen_host : "*", "err", err,
+               NULL);
+        return ND_ERR;
+    }
+
+    d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
+    d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+    d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
+    evsignal_add(d->sig_term, NULL);
+    evsignal_add(d->sig_int, NULL);
+    evsignal_add(d->sig_hup, NULL);
+
+    char addr[300];
+    snprintf(addr, sizeof addr, "%s:%u",
+             cfg->listen_host && *cfg->listen_host ? cfg->listen_host : "0.0.0.0",
+             (unsigned)nd_server_port(d->server));
+    char nrcv[32];
+    snprintf(nrcv, sizeof nrcv, "%zu", d->nreceivers);
+    nd_log(ND_LOG_INFO, "listening", "addr", addr, "config", cfg->path, "receivers", nrcv, NULL);
+    nd_server_set_ready(d->server, true);
+    return ND_OK;
+}
+
+static void stop(struct nd_daemon *d)
+{
+    /* Order matters: the server first (no new alerts), then the batcher and
+     * pipeline (no new notifications), then the engine, whose receivers
+     * drop the last alert references, and the queue those references
+     * report to last of all. */
+    if (d->server)
+        nd_server_free(d->server);
+    if (d->batcher)
+        nd_batcher_free(d->batcher);
+    nd_pipeline_free(d->pipeline);
+    if (d->engine)
+        nd_engine_free(d->engine);
+    if (d->queue) {
+        if (nd_queue_count(d->queue)) {
+            char cnt[32];
+            snprintf(cnt, sizeof cnt, "%llu", (unsigned long long)nd_queue_count(d->queue));
+            nd_log(ND_LOG_ERROR, "alerts still held at exit", "alerts", cnt, NULL);
+        }
+        nd_queue_free(d->queue);
+    }
+    if (d->sig_term)
+        event_free(d->sig_term);
+    if (d->sig_int)
+        event_free(d->sig_int);
+    if (d->sig_hup)
+        event_free(d->sig_hup);
+    if (d->stop_guard)
+        event_free(d->stop_guard);
+    if (d->base)
+        event_base_free(d->base);
+    free(d->receivers);
+    free(d->metrics_rcv);
+}
+
+int nd_daemon_run_take(struct nd_config *cfg)
+{
+    struct nd_daemon d;
+    memset(&d, 0, sizeof d);
+    d.cfg = cfg;
+
+    nd_log_set_level((enum nd_log_level)cfg->log_level);
+    nd_log_set_format((enum nd_log_format)cfg->log_format);
+    /* libevent writes with writev and does not suppress SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    int rc = 1;
+    if (start(&d) == ND_OK) {
+        event_base_dispatch(d.base);
+        rc = 0;
+    }
+    stop(&d);
+    curl_global_cleanup();
+    nd_config_free(cfg);
+    return rc;
+}
+
+int nd_daemon_check_config(const char *path, FILE *errout)
+{
+    struct nd_config *cfg = NULL;
+    struct nd_config_errors errs;
+    nd_config_errors_init(&errs);
+    /* Receiver sections are checked even when the fixed sections have
+     * errors: one run shows every problem of the file. */
+    nd_config_load_file_partial(path, &cfg, &errs);
+    for (size_t i = 0; cfg && i < cfg->nreceivers; i++) {
+        if (cfg->receivers[i].type) /* a missing type is already reported */
+            nd_receiver_check(&cfg->receivers[i], &cfg->delivery, &errs);
+    }
+    for (size_t i = 0; i < errs.n; i++)
+        fprintf(errout, "%s\n", errs.msgs[i]);
+    int rc = errs.n ? 1 : 0;
+    nd_config_errors_deinit(&errs);
+    nd_config_free(cfg);
+    return rc;
+}
