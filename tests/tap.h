@@ -59,7 +59,7 @@ __attribute__((format(printf, 2, 3))) static int ok(int cond, const char *fmt, .
     do {                                                                                           \
         const char *h_ = (hay), *n_ = (needle);                                                    \
         if (!ok(h_ && strstr(h_, n_) != NULL, __VA_ARGS__))                                        \
-            printf("# \"%s\"\n# does not contain \"%s\"\n", h_ ? h_ : "(null)", n_);              \
+            printf("# \"%s\"\n# does not contain \"%s\"\n", h_ ? h_ : "(null)", n_);               \
     } while (0)
 
 static inline int done_testing(void)

@@ -27,19 +27,19 @@ struct nd_kv {
 };
 
 struct nd_alert {
-    uint32_t refs;               /* owners; the block is freed at 0 */
-    uint32_t size;               /* bytes of the block: what the queue accounts */
-    uint16_t nlabels;            /* >= 1 */
-    uint16_t nannotations;       /* may be 0 */
-    uint8_t status;              /* enum nd_alert_status */
-    uint64_t fingerprint;        /* Alertmanager's: FNV-1a 64 over sorted labels */
-    uint64_t id;                 /* NM's alert ID: hash of labels, annotations, status, times */
-    struct nd_time starts_at;    /* zero time when absent */
-    struct nd_time ends_at;      /* zero time when absent */
-    const char *generator_url;   /* "" when absent */
-    const struct nd_kv *labels;  /* sorted by name */
+    uint32_t refs;                   /* owners; the block is freed at 0 */
+    uint32_t size;                   /* bytes of the block: what the queue accounts */
+    uint16_t nlabels;                /* >= 1 */
+    uint16_t nannotations;           /* may be 0 */
+    uint8_t status;                  /* enum nd_alert_status */
+    uint64_t fingerprint;            /* Alertmanager's: FNV-1a 64 over sorted labels */
+    uint64_t id;                     /* NM's alert ID: hash of labels, annotations, status, times */
+    struct nd_time starts_at;        /* zero time when absent */
+    struct nd_time ends_at;          /* zero time when absent */
+    const char *generator_url;       /* "" when absent */
+    const struct nd_kv *labels;      /* sorted by name */
     const struct nd_kv *annotations; /* sorted by name */
-    struct nd_queue *queue;      /* who accounts for this block, or NULL */
+    struct nd_queue *queue;          /* who accounts for this block, or NULL */
 };
 
 /* Limits of one alert, enforced by the builder (ND_ETOOBIG). */
@@ -47,13 +47,13 @@ struct nd_alert {
 
 /* Builds alerts one at a time; reused across the alerts of a request. */
 struct nd_alert_builder {
-    struct nd_buf strings;  /* name\0value\0 ... for labels, then annotations */
-    struct nd_buf lab;      /* uint32_t offsets into strings, one per label */
-    struct nd_buf ann;      /* uint32_t offsets, one per annotation */
+    struct nd_buf strings; /* name\0value\0 ... for labels, then annotations */
+    struct nd_buf lab;     /* uint32_t offsets into strings, one per label */
+    struct nd_buf ann;     /* uint32_t offsets, one per annotation */
     char *generator_url;
     size_t generator_url_len;
     struct nd_time starts_at, ends_at;
-    int status;             /* -1 = not given: derived from ends_at */
+    int status; /* -1 = not given: derived from ends_at */
 };
 
 /* `limit` bounds the strings of one alert (use the request body limit). */

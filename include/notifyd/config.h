@@ -36,10 +36,11 @@ struct nd_config_kv {
 };
 
 struct nd_receiver_config {
-    char *name;   /* after the dot */
-    char *type;   /* the `type` key; NULL if missing (an error) */
-    char *section;/* "receiver.NAME" */
-    int line;     /* line of the section header */
+    char *name;       /* after the dot */
+    char *type;       /* the `type` key; NULL if missing (an error) */
+    char *section;    /* "receiver.NAME" */
+    int line;         /* line of the section header */
+    int type_line;    /* line of the `type` key (0 when it is missing) */
     const char *file; /* borrowed from nd_config.path */
     size_t nkvs;
     struct nd_config_kv *kvs; /* every key but `type`, in file order */

@@ -25,9 +25,9 @@ enum nd_reject_reason {
 const char *nd_reject_reason_str(enum nd_reject_reason r);
 
 struct nd_metrics {
-    uint64_t http_requests;                     /* every request answered */
-    uint64_t alerts_received;                   /* alerts in requests that parsed */
-    uint64_t alerts_accepted;                   /* alerts queued */
+    uint64_t http_requests;   /* every request answered */
+    uint64_t alerts_received; /* alerts in requests that parsed */
+    uint64_t alerts_accepted; /* alerts queued */
     uint64_t requests_rejected[ND_REJECT__COUNT];
     uint64_t alerts_rejected[ND_REJECT__COUNT]; /* alerts counted when the body parsed */
     uint64_t batches;                           /* batches closed */
@@ -39,13 +39,13 @@ struct nd_metrics {
 extern const double nd_latency_bounds[ND_LATENCY_BUCKETS];
 
 struct nd_receiver_stats {
-    uint64_t delivered;   /* notifications delivered */
-    uint64_t retried;     /* attempts that will be retried */
-    uint64_t failed;      /* notifications given up (4xx, attempts or age exhausted, shutdown) */
-    uint64_t in_flight;   /* requests on the wire now (gauge) */
-    uint64_t queued;      /* notifications waiting for a slot or a retry timer (gauge) */
+    uint64_t delivered; /* notifications delivered */
+    uint64_t retried;   /* attempts that will be retried */
+    uint64_t failed;    /* notifications given up (4xx, attempts or age exhausted, shutdown) */
+    uint64_t in_flight; /* requests on the wire now (gauge) */
+    uint64_t queued;    /* notifications waiting for a slot or a retry timer (gauge) */
     uint64_t latency_count;
-    double latency_sum;   /* seconds, from first attempt start to delivered */
+    double latency_sum; /* seconds, from first attempt start to delivered */
     uint64_t latency_bucket[ND_LATENCY_BUCKETS]; /* cumulative is computed at render time */
 };
 void nd_receiver_stats_observe(struct nd_receiver_stats *s, double seconds);

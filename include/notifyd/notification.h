@@ -20,18 +20,18 @@
 
 struct nd_notification {
     uint32_t refs;
-    const char *receiver;        /* receiver name, borrowed (lives as long as the daemon) */
-    uint8_t status;              /* firing when any alert fires, else resolved */
+    const char *receiver; /* receiver name, borrowed (lives as long as the daemon) */
+    uint8_t status;       /* firing when any alert fires, else resolved */
     size_t nalerts;
-    struct nd_alert **alerts;    /* one reference each, in batch order */
+    struct nd_alert **alerts; /* one reference each, in batch order */
     size_t ngroup_labels;
-    struct nd_kv *group_labels;  /* sorted; empty values left out */
+    struct nd_kv *group_labels; /* sorted; empty values left out */
     size_t ncommon_labels;
     struct nd_kv *common_labels; /* sorted; equal across all alerts; receiver label included */
     size_t ncommon_annotations;
     struct nd_kv *common_annotations; /* sorted */
-    uint64_t group_key;          /* fingerprint of the group labels (with empties) */
-    int64_t created_ns;          /* wall clock when the batch closed */
+    uint64_t group_key;               /* fingerprint of the group labels (with empties) */
+    int64_t created_ns;               /* wall clock when the batch closed */
 };
 
 static inline void nd_notification_ref(struct nd_notification *n)

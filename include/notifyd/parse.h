@@ -14,13 +14,13 @@
 
 int nd_parse_duration(const char *s, int64_t *ns_out);
 int nd_parse_size(const char *s, uint64_t *bytes_out);
-int nd_parse_bool(const char *s, bool *out);    /* true/false/yes/no/on/off/1/0 */
+int nd_parse_bool(const char *s, bool *out);                   /* true/false/yes/no/on/off/1/0 */
 int nd_parse_uint(const char *s, uint64_t max, uint64_t *out); /* decimal, <= max */
 int nd_parse_double(const char *s, double *out);               /* locale-free */
 /* Formats ns as Go's time.Duration.String() does ("1m30s", "500ms"). */
 void nd_format_duration(int64_t ns, char out[32]);
 
 #define ND_NS_PER_MS INT64_C(1000000)
-#define ND_NS_PER_S INT64_C(1000000000)
+#define ND_NS_PER_S  INT64_C(1000000000)
 
 #endif

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define ND_TIME_ZERO_SEC INT64_C(-62135596800) /* 0001-01-01T00:00:00Z */
-#define ND_TIME_MAXLEN 40                      /* formatted length incl. NUL */
+#define ND_TIME_MAXLEN   40                    /* formatted length incl. NUL */
 
 struct nd_time {
     int64_t sec;    /* Unix seconds */

@@ -24,7 +24,7 @@ enum {
 };
 
 #define ND_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define ND_UNUSED(x) ((void)(x))
+#define ND_UNUSED(x)    ((void)(x))
 
 void *nd_xmalloc(size_t n);
 void *nd_xcalloc(size_t nmemb, size_t size);

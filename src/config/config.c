@@ -804,6 +804,7 @@ static void build(struct loader *ld, struct nd_config *cfg)
                 if (kv->value[0] == '\0')
                     CERR(&c, kv, "empty value: want e.g. webhook or console");
                 rc->type = kv->value;
+                rc->type_line = kv->line;
                 free(kv->key);
             } else {
                 rc->kvs[rc->nkvs++] = *kv;

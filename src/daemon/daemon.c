@@ -63,8 +63,7 @@ static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
         char cnt[32], max[32];
         snprintf(cnt, sizeof cnt, "%zu", n);
         snprintf(max, sizeof max, "%llu", (unsigned long long)nd_queue_max_alerts(d->queue));
-        nd_log(ND_LOG_WARN, "queue full, request rejected", "alerts", cnt, "max_alerts", max,
-               NULL);
+        nd_log(ND_LOG_WARN, "queue full, request rejected", "alerts", cnt, "max_alerts", max, NULL);
         return nd_seterr(err, ND_EFULL,
                          "queue full: %llu alerts / %llu bytes held (max %llu / %llu)",
                          (unsigned long long)nd_queue_count(d->queue),
@@ -110,8 +109,8 @@ static void on_stop_guard(evutil_socket_t fd, short what, void *ud)
 static void begin_stop(struct nd_daemon *d, const char *why)
 {
     if (d->stopping) {
-        nd_log(ND_LOG_WARN, "second signal: exiting without waiting for deliveries", "signal",
-               why, NULL);
+        nd_log(ND_LOG_WARN, "second signal: exiting without waiting for deliveries", "signal", why,
+               NULL);
         event_base_loopbreak(d->base);
         return;
     }
@@ -233,8 +232,7 @@ static int start(struct nd_daemon *d)
     d->server = nd_server_new(d->base, &so, err);
     if (!d->server) {
         nd_log(ND_LOG_ERROR, "cannot listen", "listen",
-               cfg->listen_host && *cfg->listen_host ? cfg->listen_host : "*", "err", err,
-               NULL);
+               cfg->listen_host && *cfg->listen_host ? cfg->listen_host : "*", "err", err, NULL);
         return ND_ERR;
     }
 

@@ -709,31 +709,13 @@ struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_conf
                                     const struct nd_delivery_config *defaults,
                                     struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
     const struct nd_receiver_type *t;
     struct nd_receiver *r;
     struct nd_delivery_config cfg;
-    void *state = NULL;
+    void *state;
 
-    if (!rc->type) {
-        nd_config_error_add(errs, rc->file, rc->line, rc->section, "type", "missing key");
+    if (nd__receiver_configure(rc, defaults, &t, &cfg, &state, errs) != ND_OK)
         return NULL;
-    }
-    t = nd_receiver_type_find(rc->type);
-    if (!t) {
-        nd_config_error_add(errs, rc->file, rc->line, rc->section, "type",
-                            "unknown receiver type \"%s\"", rc->type);
-        return NULL;
-    }
-    nd__receiver_generic_config(rc, defaults, &cfg, errs);
-    if (t->configure(rc, &state, errs) != ND_OK)
-        state = NULL;
-    nd_receiver_config_check_unused(rc, errs);
-    if (errs->n != before) {
-        if (state && t->free_state)
-            t->free_state(state);
-        return NULL;
-    }
     r = nd_xcalloc(1, sizeof(*r));
     r->e = e;
     r->name = nd_xstrdup(rc->name);

@@ -51,6 +51,13 @@ void nd_xfer_cancel(struct nd_curlev *cv, struct nd_xfer *x);
 void nd_xfer_deinit(struct nd_xfer *x);
 
 /* Engine internals used by receiver.c. */
+/* Validates a receiver section completely (type, generic delivery keys, the
+ * type's own keys, unknown keys). On ND_OK *type_out, *cfg and *state_out
+ * (the type's state, owned by the caller) are set; otherwise errors are
+ * appended and nothing is left to free. */
+int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
+                           const struct nd_receiver_type **type_out, struct nd_delivery_config *cfg,
+                           void **state_out, struct nd_config_errors *errs);
 int nd__receiver_generic_config(struct nd_receiver_config *rc,
                                 const struct nd_delivery_config *defaults,
                                 struct nd_delivery_config *out, struct nd_config_errors *errs);

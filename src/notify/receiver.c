@@ -191,27 +191,48 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
     return errs->n == before ? ND_OK : ND_EINVAL;
 }
 
-int nd_receiver_check(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
-                      struct nd_config_errors *errs)
+int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
+                           const struct nd_receiver_type **type_out, struct nd_delivery_config *cfg,
+                           void **state_out, struct nd_config_errors *errs)
 {
     size_t before = errs->n;
     const struct nd_receiver_type *t;
-    struct nd_delivery_config cfg;
     void *state = NULL;
 
+    *state_out = NULL;
     if (!rc->type) {
         nd_config_error_add(errs, rc->file, rc->line, rc->section, "type", "missing key");
         return ND_EINVAL;
     }
     t = nd_receiver_type_find(rc->type);
     if (!t) {
-        nd_config_error_add(errs, rc->file, rc->line, rc->section, "type",
-                            "unknown receiver type \"%s\"", rc->type);
+        nd_config_error_add(errs, rc->file, rc->type_line ? rc->type_line : rc->line, rc->section,
+                            "type", "unknown receiver type \"%s\"", rc->type);
         return ND_EINVAL;
     }
-    nd__receiver_generic_config(rc, defaults, &cfg, errs);
-    if (t->configure(rc, &state, errs) == ND_OK && state && t->free_state)
-        t->free_state(state);
+    nd__receiver_generic_config(rc, defaults, cfg, errs);
+    if (t->configure(rc, &state, errs) != ND_OK)
+        state = NULL;
     nd_receiver_config_check_unused(rc, errs);
-    return errs->n == before ? ND_OK : ND_EINVAL;
+    if (errs->n != before) {
+        if (state && t->free_state)
+            t->free_state(state);
+        return ND_EINVAL;
+    }
+    *type_out = t;
+    *state_out = state;
+    return ND_OK;
+}
+
+int nd_receiver_check(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
+                      struct nd_config_errors *errs)
+{
+    const struct nd_receiver_type *t;
+    struct nd_delivery_config cfg;
+    void *state;
+
+    int rc_ = nd__receiver_configure(rc, defaults, &t, &cfg, &state, errs);
+    if (rc_ == ND_OK && state && t->free_state)
+        t->free_state(state);
+    return rc_;
 }

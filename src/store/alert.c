@@ -17,7 +17,7 @@
 #include "notifyd/util.h"
 
 #define FNV_OFFSET UINT64_C(14695981039346656037)
-#define FNV_PRIME UINT64_C(1099511628211)
+#define FNV_PRIME  UINT64_C(1099511628211)
 
 void nd_alert_builder_init(struct nd_alert_builder *b, size_t limit)
 {
@@ -50,8 +50,8 @@ void nd_alert_builder_reset(struct nd_alert_builder *b)
     b->status = -1;
 }
 
-static int add_pair(struct nd_alert_builder *b, struct nd_buf *index, const char *name,
-                    size_t nlen, const char *value, size_t vlen)
+static int add_pair(struct nd_alert_builder *b, struct nd_buf *index, const char *name, size_t nlen,
+                    const char *value, size_t vlen)
 {
     if (memchr(name, '\0', nlen) || memchr(value, '\0', vlen))
         return ND_EINVAL;

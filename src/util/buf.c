@@ -101,11 +101,21 @@ int nd_buf_add_json_escaped(struct nd_buf *b, const char *s, size_t n)
         const char *rep = NULL;
         char u[7];
         switch (c) {
-        case '"': rep = "\\\""; break;
-        case '\\': rep = "\\\\"; break;
-        case '\n': rep = "\\n"; break;
-        case '\r': rep = "\\r"; break;
-        case '\t': rep = "\\t"; break;
+        case '"':
+            rep = "\\\"";
+            break;
+        case '\\':
+            rep = "\\\\";
+            break;
+        case '\n':
+            rep = "\\n";
+            break;
+        case '\r':
+            rep = "\\r";
+            break;
+        case '\t':
+            rep = "\\t";
+            break;
         case 0xe2:
             /* U+2028 and U+2029 break JavaScript string literals: Go
              * escapes them, and so do we. */

@@ -101,7 +101,8 @@ void nd_log(enum nd_log_level lvl, const char *msg, ...)
     gmtime_r(&ts.tv_sec, &tm);
     char tsbuf[96];
     snprintf(tsbuf, sizeof tsbuf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(ts.tv_nsec / 1000000));
 
     /* A log line is bounded: a huge value is cut rather than grown forever. */
     struct nd_buf b;

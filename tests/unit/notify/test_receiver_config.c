@@ -139,8 +139,8 @@ int main(void)
         ok(nd_receiver_new(e, rc, &c->delivery, &errs) == NULL, "receiver %s refused", rc->name);
     }
     dump(&errs);
-    ok(has_error(&errs, "bad.ini:1:", "unknown receiver type \"pigeon\""),
-       "unknown type names file:line");
+    ok(has_error(&errs, "bad.ini:2:", "unknown receiver type \"pigeon\""),
+       "unknown type names the line of the type key");
     ok(has_error(&errs, "bad.ini:3:", "url"), "missing url, at the section line");
     ok(has_error(&errs, "bad.ini:8:", "http or https"), "ftp scheme refused");
     ok(has_error(&errs, "bad.ini:9:", "tls_cert_file"), "cert without key");
