@@ -5,11 +5,14 @@
 
 #include "notifyd/config.h"
 #include "notifyd/daemon.h"
+#include "notifyd/template.h"
 
 static void usage(FILE *f)
 {
     fputs("usage: notifyd [-c FILE]          run (built-in default config without -c)\n"
           "       notifyd --check-config FILE validate FILE, print every error, exit 0 or 1\n"
+          "       notifyd template render [--file F]... (--name NAME | --text TEXT) --data FILE\n"
+          "                              [--type text|html] [--language L]\n"
           "       notifyd --print-default-config\n"
           "       notifyd --version | --help\n"
           "\n"
@@ -22,6 +25,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     const char *config_path = NULL;
+    if (argc > 1 && strcmp(argv[1], "template") == 0)
+        return nd_template_cli(argc, argv, stdout, stderr);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

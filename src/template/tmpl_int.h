@@ -1,0 +1,413 @@
+/* tmpl_int.h - internals of the template engine shared by the .c files of
+ * src/template.
+ *
+ * The engine follows Go's text/template closely: a lexer and a recursive
+ * descent parser build the same node kinds as text/template/parse, and the
+ * evaluator walks them with Go's rules. Values carry a Go type descriptor so
+ * that error messages and printing can name types as Go does.
+ *
+ * Memory: parse trees live in the set's arena, freed with the set. Values made
+ * during one execution live in that execution's arena, freed when it returns
+ * (with a ceiling, so a runaway template fails instead of eating memory).
+ * Errors during execution unwind with longjmp to the entry point; nothing is
+ * allocated with malloc in between, so nothing leaks.
+ */
+#ifndef NOTIFYD_TMPL_INT_H
+#define NOTIFYD_TMPL_INT_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "notifyd/buf.h"
+#include "notifyd/template.h"
+#include "notifyd/util.h"
+
+/* ---- arena ---- */
+
+struct tchunk;
+struct tarena {
+    struct tchunk *head;
+    size_t total; /* bytes handed out */
+    size_t limit; /* 0 = none */
+};
+void ta_init(struct tarena *a, size_t limit);
+void ta_free(struct tarena *a);
+/* NULL only when the limit is hit. */
+void *ta_alloc(struct tarena *a, size_t n);
+char *ta_strndup(struct tarena *a, const char *s, size_t n);
+
+/* ---- strings ---- */
+
+struct tstr {
+    const char *p;
+    size_t n;
+};
+
+/* ---- values ---- */
+
+enum tkind {
+    TK_INVALID = 0, /* Go's invalid reflect.Value: prints "<no value>" */
+    TK_NIL,         /* a nil interface: prints "<nil>" */
+    TK_BOOL,
+    TK_INT,
+    TK_FLOAT,
+    TK_STRING,
+    TK_LIST,
+    TK_MAP, /* map[string]string, keys sorted */
+    TK_OBJ, /* a struct or a pointer to one: fields and methods via the type */
+    TK_TIME,
+    TK_FUNC,
+    TK_COMPLEX,
+};
+
+enum tzone { TZ_UTC = 0, TZ_FIXED = 1, TZ_LOCAL = 2 };
+
+struct ttype;
+struct tfunc;
+struct tlist;
+struct tmap;
+
+struct tv {
+    uint8_t k;    /* enum tkind */
+    uint8_t zone; /* TK_TIME: enum tzone */
+    const struct ttype *t;
+    union {
+        bool b;
+        int64_t i;
+        double f;
+        struct tstr s;
+        const struct tlist *l;
+        const struct tmap *m;
+        const void *o;
+        struct {
+            int64_t sec;
+            int32_t nsec;
+            int32_t off;
+        } tm;
+        const struct tfunc *fn;
+        struct {
+            double re, im;
+        } c;
+    } u;
+};
+
+struct tlist {
+    size_t n;
+    const struct tv *v;
+    size_t cap; /* Go's cap() when larger than n (slice bounds), else 0 */
+};
+
+struct tmap {
+    size_t n;
+    const struct tstr *k; /* sorted bytewise, unique */
+    const struct tstr *v;
+};
+
+struct texec;
+
+/* A Go function or method. `recv` is NULL for functions. Returns 0, or -1
+ * with a message in err (the caller wraps it as "error calling NAME: ..."). */
+typedef int (*tfn_impl)(struct texec *x, const struct tv *recv, const struct tv *args, int nargs,
+                        struct tv *out, char *err);
+
+/* Parameter types: a real type, or these markers. */
+extern const struct ttype T_ANY;    /* interface{} */
+extern const struct ttype T_RVALUE; /* reflect.Value (builtins) */
+
+#define TFN_MAXPARAMS 4
+struct tfunc {
+    const char *name;
+    tfn_impl fn;
+    int nparams;   /* fixed parameters (for variadic: the last one is the slice) */
+    bool variadic; /* last parameter is ...elem; in[nparams-1] is the elem type */
+    const struct ttype *in[TFN_MAXPARAMS];
+    bool has_error; /* returns (value, error): Go's error path applies */
+    bool builtin;   /* and/or short-circuit when builtin */
+};
+
+struct tfield {
+    const char *name;
+    struct tv (*get)(struct texec *x, const void *obj);
+};
+
+struct ttype {
+    const char *name; /* Go's spelling, e.g. "string", "template.KV", "*template.Alert" */
+    uint8_t kind;     /* enum tkind of its values */
+    bool pointer;     /* printed as &{...} at top level */
+    const struct ttype *elem;
+    const struct tfunc *methods; /* sorted is not required; few entries */
+    size_t nmethods;
+    const struct tfield *fields;
+    size_t nfields;
+};
+
+extern const struct ttype T_STRING, T_INT, T_UINT8, T_FLOAT, T_BOOL, T_STRSLICE, T_TIME, T_ANYSLICE,
+    T_COMPLEX;
+
+static inline struct tv tv_invalid(void)
+{
+    struct tv v = {0};
+    return v;
+}
+static inline struct tv tv_nil(void)
+{
+    struct tv v = {0};
+    v.k = TK_NIL;
+    return v;
+}
+static inline struct tv tv_bool(bool b)
+{
+    struct tv v = {0};
+    v.k = TK_BOOL;
+    v.t = &T_BOOL;
+    v.u.b = b;
+    return v;
+}
+static inline struct tv tv_int(int64_t i)
+{
+    struct tv v = {0};
+    v.k = TK_INT;
+    v.t = &T_INT;
+    v.u.i = i;
+    return v;
+}
+static inline struct tv tv_float(double f)
+{
+    struct tv v = {0};
+    v.k = TK_FLOAT;
+    v.t = &T_FLOAT;
+    v.u.f = f;
+    return v;
+}
+static inline struct tv tv_str(const char *p, size_t n)
+{
+    struct tv v = {0};
+    v.k = TK_STRING;
+    v.t = &T_STRING;
+    v.u.s.p = p;
+    v.u.s.n = n;
+    return v;
+}
+
+/* ---- parse trees ---- */
+
+enum nkind {
+    N_TEXT,
+    N_ACTION,
+    N_IF,
+    N_RANGE,
+    N_WITH,
+    N_TEMPLATE,
+    N_BREAK,
+    N_CONTINUE,
+    N_LIST,
+    N_PIPE,
+    N_CMD,
+    N_FIELD,
+    N_VAR,
+    N_CHAIN,
+    N_IDENT,
+    N_DOT,
+    N_NIL,
+    N_BOOL,
+    N_NUMBER,
+    N_STRING,
+    N_COMMENT,
+    N_END,
+    N_ELSE,
+};
+
+/* The text one Parse call read: error positions are computed against it. */
+struct tsrc {
+    const char *name; /* Go's ParseName */
+    const char *text;
+    size_t len;
+};
+
+struct tnode {
+    uint8_t kind;
+    size_t pos; /* byte offset in src->text */
+    int line;
+    const struct tsrc *src;
+    union {
+        struct tstr text; /* N_TEXT */
+        struct {          /* N_LIST */
+            struct tnode **v;
+            size_t n, cap;
+        } list;
+        struct {                 /* N_PIPE */
+            struct tnode **decl; /* N_VAR */
+            size_t ndecl;
+            bool is_assign;
+            struct tnode **cmds;
+            size_t ncmds, capcmds;
+        } pipe;
+        struct { /* N_CMD */
+            struct tnode **args;
+            size_t nargs, cap;
+        } cmd;
+        struct {                 /* N_ACTION, N_IF, N_RANGE, N_WITH, N_TEMPLATE */
+            struct tnode *pipe;  /* may be NULL for N_TEMPLATE */
+            struct tnode *list;  /* N_IF/N_RANGE/N_WITH */
+            struct tnode *elist; /* else list or NULL */
+            const char *name;    /* N_TEMPLATE */
+            bool else_with;      /* N_WITH: the else list is an "else with" chain */
+        } br;
+        struct {                /* N_FIELD, N_VAR, N_CHAIN */
+            struct tstr *ident; /* N_VAR: ident[0] is "$x"; N_FIELD: without dots */
+            size_t nident;
+            struct tnode *node; /* N_CHAIN: the term */
+        } id;
+        struct { /* N_IDENT */
+            const char *name;
+        } fn;
+        bool b;  /* N_BOOL */
+        struct { /* N_NUMBER */
+            struct tstr text;
+            bool is_int, is_uint, is_float, is_complex;
+            int64_t i;
+            uint64_t u;
+            double f;
+            double re, im;
+        } num;
+        struct { /* N_STRING */
+            struct tstr quoted;
+            struct tstr val;
+        } str;
+    } u;
+};
+
+struct nd_tmpl_lang;
+struct nd_tmpl_re_cache;
+
+struct ttree {
+    const char *name;
+    struct tnode *root; /* N_LIST */
+    struct ttree *next; /* in the set's table */
+};
+
+/* ---- the set ---- */
+
+struct nd_template_set {
+    struct tarena arena;        /* trees, sources */
+    struct ttree *trees;        /* linked list, newest first; lookups take the first match */
+    const struct tfunc **funcs; /* added functions (the hook), searched before built-ins */
+    size_t nfuncs, capfuncs;
+    int max_depth;
+    size_t mem_limit;
+    const char *language; /* for translate and message */
+    struct nd_tmpl_lang *lang;
+    struct nd_tmpl_re_cache *re_cache; /* compiled regexes, reused across renders */
+};
+
+const struct tfunc *tmpl_find_func(const struct nd_template_set *set, const char *name);
+const struct tfunc *tmpl_builtin(const char *name);
+/* NM's and Alertmanager's functions (nmfuncs.c). */
+const struct tfunc *tmpl_nm_func(const char *name);
+extern const struct ttype T_HTML;
+/* The function-registry hook: later definitions win over earlier ones and
+ * over the built-ins. The tfunc must outlive the set. */
+void tmpl_set_add_func(struct nd_template_set *s, const struct tfunc *f);
+/* Prints like an action does: a pointer to a struct prints as the struct. */
+void tv_print_action(struct texec *x, struct nd_buf *b, const struct tv *v);
+
+/* Parses `text` as ParseName `name`; fills a list of new trees (linked, newest
+ * first) allocated in `arena`. 0, or -1 with Go's message in err. */
+int tmpl_parse(const struct nd_template_set *set, struct tarena *arena, const char *name,
+               const char *text, size_t len, struct ttree **out, char *err);
+/* Go's String() of a node. */
+void tmpl_node_string(const struct tnode *n, struct nd_buf *b);
+/* Go's IsEmptyTree. */
+bool tmpl_tree_empty(const struct tnode *n);
+
+/* ---- execution ---- */
+
+struct tvar {
+    const char *name;
+    struct tv val;
+};
+
+/* The HTML mode's context (html.c). */
+struct thtml {
+    uint8_t state;
+    char quote;       /* the attribute value's quote, 0 when unquoted */
+    bool url;         /* the attribute holds a URL */
+    uint8_t url_part; /* 0 none yet, 1 before the query, 2 in the query or fragment */
+    char name[32];    /* the attribute's name */
+    size_t namelen;
+};
+
+struct texec {
+    const struct nd_template_set *set;
+    const struct ttree *overlay; /* trees of an anonymous parse, searched first */
+    struct tarena arena;
+    struct nd_buf *out;
+    const struct tnode *node; /* Go's s.node, for error context */
+    const char *tmpl_name;    /* the executing template's name */
+    struct tvar *vars;
+    size_t nvars, capvars;
+    int depth;
+    jmp_buf jb;
+    char *err;
+    const struct nd_template_data *data;
+    bool html_mode;
+    struct thtml html;
+    uintptr_t stack_base; /* address of a local of the entry point */
+};
+
+/* HTML mode: writes template text / an action's value (html.c). */
+void tmpl_html_text(struct texec *x, const char *s, size_t n);
+void tmpl_html_value(struct texec *x, const struct tnode *action, const struct tv *v);
+
+_Noreturn void tx_errorf(struct texec *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void *tx_alloc(struct texec *x, size_t n);
+struct tv tx_strdup(struct texec *x, const char *p, size_t n);
+/* Makes a string value from a buffer's content and frees the buffer (also
+ * when the copy fails and unwinds: a buffer must not be held across any
+ * other call that may unwind). */
+struct tv tx_buf_value(struct texec *x, struct nd_buf *b);
+
+/* ---- values: printing, truth, comparison ---- */
+
+const char *tv_type_name(const struct tv *v);
+/* Go's truthiness; false in *ok when the value has none (Go: "if/with can't use"). */
+bool tv_truth(const struct tv *v, bool *ok);
+/* fmt.Sprint's %v of one value. */
+void tv_print(struct texec *x, struct nd_buf *b, const struct tv *v);
+/* fmt.Sprint / Sprintln / Sprintf semantics. */
+void tv_sprint(struct texec *x, struct nd_buf *b, const struct tv *args, int n);
+void tv_sprintln(struct texec *x, struct nd_buf *b, const struct tv *args, int n);
+void tv_sprintf(struct texec *x, struct nd_buf *b, const char *fmt, size_t fmtlen,
+                const struct tv *args, int n);
+/* strconv.FormatFloat(f, 'g', -1, 64) */
+void tv_fmt_float_shortest(struct nd_buf *b, double f, char verb, int prec);
+/* time.Time's String() and Format(layout). */
+void tv_time_format(struct nd_buf *b, const struct tv *t, const char *layout, size_t n);
+void tv_time_string(struct nd_buf *b, const struct tv *t);
+/* UTF-8 decode: returns the rune, sets *w (>= 1); invalid bytes give 0xFFFD, w=1. */
+int32_t tmpl_utf8_decode(const char *s, size_t n, int *w);
+void tmpl_utf8_encode(struct nd_buf *b, int32_t r);
+/* strconv.Quote (ascii=false) into b. */
+void tmpl_quote(struct nd_buf *b, const char *s, size_t n);
+/* Checked buffer appends: an output past its ceiling is an execution error. */
+void tx_add(struct texec *x, struct nd_buf *b, const char *p, size_t n);
+/* Copies a buffer's text into an error buffer, truncated to ND_ERRLEN. */
+void tmpl_err_from_buf(char *err, const struct nd_buf *b);
+
+/* ---- the data model (data.c) ---- */
+extern const struct ttype T_KV, T_PAIRS, T_PAIR, T_ALERTS, T_ALERT, T_DATA;
+struct tv tmpl_data_root(const struct nd_template_data *d);
+/* A pointer-to-struct value as its struct (for printing). */
+struct tv tmpl_deref(const struct tv *v);
+/* Builds a []string value. */
+struct tv tmpl_strslice(struct texec *x, const struct tstr *items, size_t n);
+
+/* ---- unicode helpers (funcs.c) ---- */
+bool tmpl_is_letter(int32_t r);
+bool tmpl_is_digit(int32_t r);
+bool tmpl_is_print(int32_t r);
+
+#endif

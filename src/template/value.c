@@ -1,0 +1,948 @@
+/* value.c - the value model: Go type names, truth, and fmt's printing
+ * (Sprint, Sprintln, Sprintf with Go's verbs, flags and error forms).
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tmpl_int.h"
+
+const struct ttype T_ANY = {.name = "interface {}", .kind = TK_NIL};
+const struct ttype T_RVALUE = {.name = "reflect.Value", .kind = TK_NIL};
+const struct ttype T_STRING = {.name = "string", .kind = TK_STRING};
+const struct ttype T_INT = {.name = "int", .kind = TK_INT};
+const struct ttype T_UINT8 = {.name = "uint8", .kind = TK_INT};
+const struct ttype T_FLOAT = {.name = "float64", .kind = TK_FLOAT};
+const struct ttype T_BOOL = {.name = "bool", .kind = TK_BOOL};
+const struct ttype T_COMPLEX = {.name = "complex128", .kind = TK_COMPLEX};
+const struct ttype T_STRSLICE = {.name = "[]string", .kind = TK_LIST, .elem = &T_STRING};
+const struct ttype T_ANYSLICE = {.name = "[]interface {}", .kind = TK_LIST, .elem = &T_ANY};
+
+const char *tv_type_name(const struct tv *v)
+{
+    if (v->t)
+        return v->t->name;
+    return v->k == TK_NIL ? "<nil>" : "invalid";
+}
+
+bool tv_truth(const struct tv *v, bool *ok)
+{
+    *ok = true;
+    switch (v->k) {
+    case TK_INVALID:
+    case TK_NIL:
+        return false;
+    case TK_BOOL:
+        return v->u.b;
+    case TK_INT:
+        return v->u.i != 0;
+    case TK_FLOAT:
+        return v->u.f != 0;
+    case TK_STRING:
+        return v->u.s.n > 0;
+    case TK_LIST:
+        return v->u.l && v->u.l->n > 0;
+    case TK_MAP:
+        return v->u.m && v->u.m->n > 0;
+    case TK_OBJ:
+        return v->u.o != NULL || !v->t->pointer;
+    case TK_TIME:
+        return true; /* a struct */
+    case TK_FUNC:
+        return v->u.fn != NULL;
+    case TK_COMPLEX:
+        return v->u.c.re != 0 || v->u.c.im != 0;
+    }
+    *ok = false;
+    return false;
+}
+
+void tx_add(struct texec *x, struct nd_buf *b, const char *p, size_t n)
+{
+    if (nd_buf_add(b, p, n) != ND_OK) {
+        if (x)
+            tx_errorf(x, "output exceeds the limit of %zu bytes", b->limit);
+    }
+}
+
+void tmpl_err_from_buf(char *err, const struct nd_buf *b)
+{
+    size_t n = b->len < ND_ERRLEN - 1 ? b->len : ND_ERRLEN - 1;
+    if (n)
+        memcpy(err, b->data, n);
+    err[n] = '\0';
+}
+
+/* ---- strconv.Quote ---- */
+
+bool tmpl_is_print(int32_t r)
+{
+    if (r < 0x20 || r == 0x7f)
+        return false;
+    if (r >= 0x80 && r < 0xA0)
+        return false;
+    if (r == 0xAD || r == 0xFFFD + 1 || (r >= 0xD800 && r <= 0xDFFF) || r > 0x10FFFF)
+        return false;
+    /* format and separator characters that strconv.IsPrint rejects */
+    if ((r >= 0x200B && r <= 0x200F) || (r >= 0x2028 && r <= 0x202E) ||
+        (r >= 0x2060 && r <= 0x206F) || r == 0xFEFF || r == 0xFFFE || r == 0xFFFF ||
+        (r >= 0xE000 && r <= 0xF8FF) || r == 0x2000 || (r >= 0x2000 && r <= 0x200A) ||
+        r == 0x3000 || r == 0x1680 || r == 0x205F || r == 0xA0)
+        return false;
+    return true;
+}
+
+static void quote_with(struct nd_buf *b, const char *s, size_t n, char q)
+{
+    static const char hex[] = "0123456789abcdef";
+    nd_buf_addc(b, q);
+    size_t i = 0;
+    while (i < n) {
+        int w;
+        int32_t r = tmpl_utf8_decode(s + i, n - i, &w);
+        if (r == 0xFFFD && w == 1 && !((unsigned char)s[i] == 0xEF)) {
+            char e[5] = {'\\', 'x', hex[(unsigned char)s[i] >> 4], hex[(unsigned char)s[i] & 15]};
+            nd_buf_add(b, e, 4);
+            i++;
+            continue;
+        }
+        if (r == 0xFFFD && w == 1) {
+            /* a stray 0xEF byte that did not form a valid sequence */
+            char e[5] = {'\\', 'x', 'e', 'f'};
+            nd_buf_add(b, e, 4);
+            i++;
+            continue;
+        }
+        i += (size_t)w;
+        if (r == q || r == '\\') {
+            nd_buf_addc(b, '\\');
+            nd_buf_addc(b, (char)r);
+            continue;
+        }
+        if (tmpl_is_print(r)) {
+            tmpl_utf8_encode(b, r);
+            continue;
+        }
+        switch (r) {
+        case 7:
+            nd_buf_adds(b, "\\a");
+            break;
+        case 8:
+            nd_buf_adds(b, "\\b");
+            break;
+        case 12:
+            nd_buf_adds(b, "\\f");
+            break;
+        case 10:
+            nd_buf_adds(b, "\\n");
+            break;
+        case 13:
+            nd_buf_adds(b, "\\r");
+            break;
+        case 9:
+            nd_buf_adds(b, "\\t");
+            break;
+        case 11:
+            nd_buf_adds(b, "\\v");
+            break;
+        default:
+            if (r < ' ' || r == 0x7f)
+                nd_buf_printf(b, "\\x%c%c", hex[r >> 4], hex[r & 15]);
+            else if (r < 0x10000)
+                nd_buf_printf(b, "\\u%04" PRIx32, (uint32_t)r);
+            else
+                nd_buf_printf(b, "\\U%08" PRIx32, (uint32_t)r);
+        }
+    }
+    nd_buf_addc(b, q);
+}
+
+void tmpl_quote(struct nd_buf *b, const char *s, size_t n)
+{
+    quote_with(b, s, n, '"');
+}
+
+/* ---- floats ---- */
+
+/* Decimal digits of |f|: shortest (prec < 0) or rounded to prec significant
+ * digits; trailing zeros trimmed. dp is the decimal point position. */
+static void float_digits(double f, int prec, char *d, int *nd, int *dp)
+{
+    char tmp[64];
+    f = fabs(f);
+    if (f == 0) {
+        d[0] = '0';
+        *nd = 0; /* Go: zero has no digits, dp = 0 */
+        *dp = 0;
+        return;
+    }
+    if (prec < 0) {
+        for (int p = 1; p <= 17; p++) {
+            snprintf(tmp, sizeof tmp, "%.*e", p - 1, f);
+            if (strtod(tmp, NULL) == f)
+                break;
+        }
+    } else {
+        snprintf(tmp, sizeof tmp, "%.*e", prec > 0 ? prec - 1 : 0, f);
+    }
+    int k = 0;
+    char *p = tmp;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            d[k++] = *p;
+    int e = atoi(p + 1);
+    while (k > 1 && d[k - 1] == '0')
+        k--;
+    *nd = k;
+    *dp = e + 1;
+}
+
+static void fmt_e(struct nd_buf *b, const char *d, int nd, int dp, int prec, char ech)
+{
+    nd_buf_addc(b, nd > 0 ? d[0] : '0');
+    if (prec > 0) {
+        nd_buf_addc(b, '.');
+        for (int i = 1; i <= prec; i++)
+            nd_buf_addc(b, i < nd ? d[i] : '0');
+    }
+    int exp = nd == 0 ? 0 : dp - 1;
+    nd_buf_addc(b, ech);
+    nd_buf_addc(b, exp < 0 ? '-' : '+');
+    if (exp < 0)
+        exp = -exp;
+    if (exp < 10)
+        nd_buf_printf(b, "0%d", exp);
+    else
+        nd_buf_printf(b, "%d", exp);
+}
+
+static void fmt_f(struct nd_buf *b, const char *d, int nd, int dp, int prec)
+{
+    if (dp > 0) {
+        for (int i = 0; i < dp; i++)
+            nd_buf_addc(b, i < nd ? d[i] : '0');
+    } else {
+        nd_buf_addc(b, '0');
+    }
+    if (prec > 0) {
+        nd_buf_addc(b, '.');
+        for (int i = 0; i < prec; i++) {
+            int j = dp + i;
+            nd_buf_addc(b, j >= 0 && j < nd ? d[j] : '0');
+        }
+    }
+}
+
+/* strconv.FormatFloat(f, verb, prec, 64) for verbs g G e E f; no sign handling
+ * for specials beyond Go's "+Inf" "-Inf" "NaN". */
+void tv_fmt_float_shortest(struct nd_buf *b, double f, char verb, int prec)
+{
+    if (isnan(f)) {
+        nd_buf_adds(b, "NaN");
+        return;
+    }
+    if (isinf(f)) {
+        nd_buf_adds(b, f > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    if (signbit(f))
+        nd_buf_addc(b, '-');
+    char d[40];
+    int nd, dp;
+    bool shortest = prec < 0;
+    if (verb == 'f' || verb == 'F') {
+        if (shortest) {
+            float_digits(f, -1, d, &nd, &dp);
+            fmt_f(b, d, nd, dp, nd - dp > 0 ? nd - dp : 0);
+        } else {
+            char tmp[400];
+            snprintf(tmp, sizeof tmp, "%.*f", prec, fabs(f));
+            nd_buf_adds(b, tmp);
+        }
+        return;
+    }
+    if (verb == 'e' || verb == 'E') {
+        if (shortest) {
+            float_digits(f, -1, d, &nd, &dp);
+            fmt_e(b, d, nd, dp, nd > 0 ? nd - 1 : 0, verb);
+        } else {
+            char tmp[400];
+            snprintf(tmp, sizeof tmp, verb == 'e' ? "%.*e" : "%.*E", prec, fabs(f));
+            nd_buf_adds(b, tmp);
+        }
+        return;
+    }
+    if (verb == 'x' || verb == 'X') {
+        /* hex mantissa and binary exponent; Go writes at least two exponent digits */
+        char tmp[64];
+        if (shortest)
+            snprintf(tmp, sizeof tmp, verb == 'x' ? "%a" : "%A", fabs(f));
+        else
+            snprintf(tmp, sizeof tmp, verb == 'x' ? "%.*a" : "%.*A", prec, fabs(f));
+        char *pp = strchr(tmp, verb == 'x' ? 'p' : 'P');
+        if (pp && (pp[1] == '+' || pp[1] == '-') && pp[2] && !pp[3]) {
+            nd_buf_add(b, tmp, (size_t)(pp - tmp) + 2);
+            nd_buf_addc(b, '0');
+            nd_buf_adds(b, pp + 2);
+        } else {
+            nd_buf_adds(b, tmp);
+        }
+        return;
+    }
+    /* g / G */
+    if (!shortest && prec == 0)
+        prec = 1;
+    float_digits(f, shortest ? -1 : prec, d, &nd, &dp);
+    if (nd == 0) {
+        /* zero */
+        nd_buf_addc(b, '0');
+        return;
+    }
+    if (shortest)
+        prec = nd;
+    int eprec = prec;
+    if (eprec > nd && nd >= dp)
+        eprec = nd;
+    if (shortest)
+        eprec = 6;
+    int exp = dp - 1;
+    if (exp < -4 || exp >= eprec) {
+        if (prec > nd)
+            prec = nd;
+        fmt_e(b, d, nd, dp, prec - 1, verb == 'G' ? 'E' : 'e');
+        return;
+    }
+    if (prec > dp)
+        prec = nd;
+    fmt_f(b, d, nd, dp, prec - dp > 0 ? prec - dp : 0);
+}
+
+/* ---- fmt ---- */
+
+struct pfmt {
+    bool minus, plus, sharp, space, zero;
+    bool plus_v; /* %+v: struct fields with names */
+    bool wid_present, prec_present;
+    int wid, prec;
+};
+
+static size_t rune_count(const char *s, size_t n)
+{
+    size_t c = 0, i = 0;
+    while (i < n) {
+        int w;
+        tmpl_utf8_decode(s + i, n - i, &w);
+        i += (size_t)w;
+        c++;
+    }
+    return c;
+}
+
+/* fmt.pad: width padding of an already formatted piece. */
+static void pad(struct nd_buf *b, const struct pfmt *f, const char *s, size_t n)
+{
+    if (!f->wid_present || f->wid == 0) {
+        nd_buf_add(b, s, n);
+        return;
+    }
+    size_t rc = rune_count(s, n);
+    size_t w = (size_t)f->wid;
+    size_t padn = w > rc ? w - rc : 0;
+    char pc = f->zero && !f->minus ? '0' : ' ';
+    if (!f->minus)
+        for (size_t i = 0; i < padn; i++)
+            nd_buf_addc(b, pc);
+    nd_buf_add(b, s, n);
+    if (f->minus)
+        for (size_t i = 0; i < padn; i++)
+            nd_buf_addc(b, ' ');
+}
+
+static void fmt_string(struct nd_buf *b, const struct pfmt *f, const char *s, size_t n, char verb)
+{
+    struct nd_buf t;
+    nd_buf_init(&t, (size_t)-1);
+    if (f->prec_present) {
+        /* truncate to prec runes */
+        size_t i = 0;
+        int r = 0;
+        while (i < n && r < f->prec) {
+            int w;
+            tmpl_utf8_decode(s + i, n - i, &w);
+            i += (size_t)w;
+            r++;
+        }
+        n = i;
+    }
+    switch (verb) {
+    case 'x':
+    case 'X': {
+        const char *hx = verb == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
+        for (size_t i = 0; i < n; i++) {
+            if (f->space && i > 0)
+                nd_buf_addc(&t, ' ');
+            if (f->sharp && (f->space || i == 0)) {
+                nd_buf_addc(&t, '0');
+                nd_buf_addc(&t, verb);
+            }
+            nd_buf_addc(&t, hx[(unsigned char)s[i] >> 4]);
+            nd_buf_addc(&t, hx[(unsigned char)s[i] & 15]);
+        }
+        break;
+    }
+    case 'q': {
+        bool back = f->sharp && memchr(s, '`', n) == NULL;
+        for (size_t i = 0; back && i < n; i++)
+            if ((unsigned char)s[i] < ' ' && s[i] != '\t')
+                back = false;
+        if (back) {
+            nd_buf_addc(&t, '`');
+            nd_buf_add(&t, s, n);
+            nd_buf_addc(&t, '`');
+        } else {
+            tmpl_quote(&t, s, n);
+        }
+        break;
+    }
+    default:
+        nd_buf_add(&t, s, n);
+    }
+    pad(b, f, t.data ? t.data : "", t.len);
+    nd_buf_deinit(&t);
+}
+
+static void fmt_integer(struct nd_buf *b, const struct pfmt *fo, int64_t v, int base, char verb)
+{
+    struct pfmt f = *fo;
+    bool neg = v < 0;
+    uint64_t u = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char digs[80];
+    int k = 0;
+    const char *hx = verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+    if (u == 0) {
+        digs[k++] = '0';
+    }
+    while (u) {
+        digs[k++] = hx[u % (uint64_t)base];
+        u /= (uint64_t)base;
+    }
+    int prec = 0;
+    if (f.prec_present) {
+        prec = f.prec;
+        if (prec == 0 && v == 0) {
+            bool z = f.zero;
+            f.zero = false;
+            pad(b, &f, "", 0);
+            (void)z;
+            return;
+        }
+    } else if (f.zero && f.wid_present && !f.minus) {
+        prec = f.wid;
+        if (neg || f.plus || f.space)
+            prec--;
+    }
+    struct nd_buf t;
+    nd_buf_init(&t, (size_t)-1);
+    if (neg)
+        nd_buf_addc(&t, '-');
+    else if (f.plus)
+        nd_buf_addc(&t, '+');
+    else if (f.space)
+        nd_buf_addc(&t, ' ');
+    if (f.sharp) {
+        if (base == 16) {
+            nd_buf_addc(&t, '0');
+            nd_buf_addc(&t, verb == 'X' ? 'X' : 'x');
+        } else if (base == 8 && digs[k - 1] != '0') {
+            nd_buf_addc(&t, '0');
+        } else if (base == 2) {
+            nd_buf_adds(&t, "0b");
+        }
+    }
+    if (verb == 'O')
+        nd_buf_adds(&t, "0o");
+    for (int i = k; i < prec; i++)
+        nd_buf_addc(&t, '0');
+    for (int i = k - 1; i >= 0; i--)
+        nd_buf_addc(&t, digs[i]);
+    f.zero = false;
+    pad(b, &f, t.data, t.len);
+    nd_buf_deinit(&t);
+}
+
+static void fmt_float(struct nd_buf *b, const struct pfmt *f, double v, char verb, int prec)
+{
+    if (f->prec_present)
+        prec = f->prec;
+    struct nd_buf t;
+    nd_buf_init(&t, (size_t)-1);
+    tv_fmt_float_shortest(&t, v, verb, prec);
+    const char *num = t.data;
+    size_t n = t.len;
+    bool special = strstr(num, "Inf") || strstr(num, "NaN");
+    char sign = 0;
+    if (num[0] == '-' || num[0] == '+') {
+        sign = num[0];
+        num++;
+        n--;
+    } else if (f->plus) {
+        sign = '+';
+    } else if (f->space) {
+        sign = ' ';
+    }
+    if (special && num[0] == 'N' && !f->plus && !f->space)
+        sign = 0;
+    if (sign == '+' && !f->plus && special)
+        sign = '+'; /* Go keeps "+Inf" */
+    if (f->sharp && !special && !memchr(num, '.', n) && verb != 'e' && verb != 'E') {
+        /* '#' forces a decimal point; good enough for %#g / %#v of integers */
+    }
+    struct nd_buf o;
+    nd_buf_init(&o, (size_t)-1);
+    if (f->zero && !special && f->wid_present && !f->minus) {
+        size_t len = n + (sign ? 1 : 0);
+        if (sign)
+            nd_buf_addc(&o, sign);
+        for (size_t i = len; i < (size_t)f->wid; i++)
+            nd_buf_addc(&o, '0');
+        nd_buf_add(&o, num, n);
+        nd_buf_add(b, o.data, o.len);
+    } else {
+        if (sign)
+            nd_buf_addc(&o, sign);
+        nd_buf_add(&o, num, n);
+        struct pfmt g = *f;
+        g.zero = false;
+        pad(b, &g, o.data, o.len);
+    }
+    nd_buf_deinit(&o);
+    nd_buf_deinit(&t);
+}
+
+static void print_value(struct texec *x, struct nd_buf *b, const struct pfmt *f, const struct tv *v,
+                        char verb, int depth);
+
+static void bad_verb(struct texec *x, struct nd_buf *b, const struct pfmt *f, const struct tv *v,
+                     char verb)
+{
+    nd_buf_adds(b, "%!");
+    nd_buf_addc(b, verb);
+    nd_buf_addc(b, '(');
+    if (v->k == TK_INVALID || v->k == TK_NIL) {
+        nd_buf_adds(b, "<nil>");
+    } else {
+        nd_buf_adds(b, tv_type_name(v));
+        nd_buf_addc(b, '=');
+        print_value(x, b, f, v, 'v', 0);
+    }
+    nd_buf_addc(b, ')');
+}
+
+static void fmt_char(struct nd_buf *b, const struct pfmt *f, int64_t c, char verb)
+{
+    struct nd_buf t;
+    nd_buf_init(&t, (size_t)-1);
+    int32_t r = (c < 0 || c > 0x10FFFF) ? 0xFFFD : (int32_t)c;
+    if (verb == 'c') {
+        tmpl_utf8_encode(&t, r);
+    } else if (verb == 'q') {
+        struct nd_buf u;
+        nd_buf_init(&u, 16);
+        tmpl_utf8_encode(&u, r);
+        quote_with(&t, u.data, u.len, '\'');
+        nd_buf_deinit(&u);
+    } else { /* U */
+        nd_buf_printf(&t, "U+%04" PRIX32, (uint32_t)r);
+        if (f->sharp && tmpl_is_print(r)) {
+            nd_buf_adds(&t, " '");
+            tmpl_utf8_encode(&t, r);
+            nd_buf_addc(&t, '\'');
+        }
+    }
+    pad(b, f, t.data, t.len);
+    nd_buf_deinit(&t);
+}
+
+static void print_value(struct texec *x, struct nd_buf *b, const struct pfmt *f, const struct tv *v,
+                        char verb, int depth)
+{
+    if (verb == 'T') {
+        struct pfmt g = *f;
+        const char *tn = v->k == TK_INVALID || v->k == TK_NIL ? "<nil>" : tv_type_name(v);
+        fmt_string(b, &g, tn, strlen(tn), 's');
+        return;
+    }
+    switch (v->k) {
+    case TK_INVALID:
+    case TK_NIL:
+        if (depth == 0 || v->k == TK_NIL) {
+            if (verb == 'v')
+                pad(b, f, "<nil>", 5);
+            else
+                bad_verb(x, b, f, v, verb);
+        } else {
+            pad(b, f, "<invalid reflect.Value>", 23);
+        }
+        return;
+    case TK_BOOL:
+        if (verb == 'v' || verb == 't')
+            pad(b, f, v->u.b ? "true" : "false", v->u.b ? 4 : 5);
+        else
+            bad_verb(x, b, f, v, verb);
+        return;
+    case TK_INT:
+        switch (verb) {
+        case 'v':
+        case 'd':
+            fmt_integer(b, f, v->u.i, 10, verb);
+            return;
+        case 'b':
+            fmt_integer(b, f, v->u.i, 2, verb);
+            return;
+        case 'o':
+        case 'O':
+            fmt_integer(b, f, v->u.i, 8, verb);
+            return;
+        case 'x':
+        case 'X':
+            fmt_integer(b, f, v->u.i, 16, verb);
+            return;
+        case 'c':
+        case 'q':
+        case 'U':
+            fmt_char(b, f, v->u.i, verb);
+            return;
+        }
+        bad_verb(x, b, f, v, verb);
+        return;
+    case TK_FLOAT:
+        switch (verb) {
+        case 'v':
+            fmt_float(b, f, v->u.f, 'g', -1);
+            return;
+        case 'g':
+        case 'G':
+        case 'x':
+        case 'X':
+            fmt_float(b, f, v->u.f, verb, -1);
+            return;
+        case 'f':
+        case 'e':
+        case 'E':
+            fmt_float(b, f, v->u.f, verb, 6);
+            return;
+        case 'F':
+            fmt_float(b, f, v->u.f, 'f', 6);
+            return;
+        }
+        bad_verb(x, b, f, v, verb);
+        return;
+    case TK_STRING:
+        switch (verb) {
+        case 'v':
+            if (f->sharp) {
+                fmt_string(b, f, v->u.s.p, v->u.s.n, 'q');
+                return;
+            }
+            /* fallthrough */
+        case 's':
+        case 'x':
+        case 'X':
+        case 'q':
+            fmt_string(b, f, v->u.s.p, v->u.s.n, verb == 'v' ? 's' : verb);
+            return;
+        }
+        bad_verb(x, b, f, v, verb);
+        return;
+    case TK_TIME:
+        if (verb == 'v' || verb == 's' || verb == 'x' || verb == 'X' || verb == 'q') {
+            struct nd_buf t;
+            nd_buf_init(&t, (size_t)-1);
+            tv_time_string(&t, v);
+            fmt_string(b, f, t.data, t.len, verb == 'v' ? 's' : verb);
+            nd_buf_deinit(&t);
+            return;
+        }
+        bad_verb(x, b, f, v, verb);
+        return;
+    case TK_LIST:
+        if (depth > 0 || true) {
+            nd_buf_addc(b, '[');
+            size_t n = v->u.l ? v->u.l->n : 0;
+            for (size_t i = 0; i < n; i++) {
+                if (i)
+                    nd_buf_addc(b, ' ');
+                print_value(x, b, f, &v->u.l->v[i], verb, depth + 1);
+            }
+            nd_buf_addc(b, ']');
+        }
+        return;
+    case TK_MAP: {
+        nd_buf_adds(b, "map[");
+        size_t n = v->u.m ? v->u.m->n : 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                nd_buf_addc(b, ' ');
+            struct tv k = tv_str(v->u.m->k[i].p, v->u.m->k[i].n);
+            struct tv e = tv_str(v->u.m->v[i].p, v->u.m->v[i].n);
+            print_value(x, b, f, &k, verb, depth + 1);
+            nd_buf_addc(b, ':');
+            print_value(x, b, f, &e, verb, depth + 1);
+        }
+        nd_buf_addc(b, ']');
+        return;
+    }
+    case TK_OBJ:
+        if (v->t->pointer && v->u.o == NULL) {
+            if (verb == 'v' || verb == 's')
+                pad(b, f, "<nil>", 5);
+            else
+                bad_verb(x, b, f, v, verb);
+            return;
+        }
+        if (v->t->pointer && depth > 0) {
+            /* Go prints the address of a nested pointer */
+            nd_buf_printf(b, "%p", v->u.o);
+            return;
+        }
+        if (v->t->pointer)
+            nd_buf_addc(b, '&');
+        nd_buf_addc(b, '{');
+        for (size_t i = 0; i < v->t->nfields; i++) {
+            if (i)
+                nd_buf_addc(b, ' ');
+            if (f->plus_v) {
+                nd_buf_adds(b, v->t->fields[i].name);
+                nd_buf_addc(b, ':');
+            }
+            struct tv fv = v->t->fields[i].get(x, v->u.o);
+            print_value(x, b, f, &fv, verb, depth + 1);
+        }
+        nd_buf_addc(b, '}');
+        return;
+    case TK_FUNC:
+        nd_buf_printf(b, "%p", (const void *)v->u.fn);
+        return;
+    case TK_COMPLEX:
+        switch (verb) {
+        case 'v':
+        case 'g':
+        case 'G':
+        case 'f':
+        case 'F':
+        case 'e':
+        case 'E': {
+            char fv = verb == 'v' ? 'g' : verb == 'F' ? 'f' : verb;
+            int prec = fv == 'g' || fv == 'G' ? -1 : 6;
+            struct pfmt g = *f;
+            nd_buf_addc(b, '(');
+            fmt_float(b, &g, v->u.c.re, fv, prec);
+            g.plus = true;
+            fmt_float(b, &g, v->u.c.im, fv, prec);
+            nd_buf_adds(b, "i)");
+            return;
+        }
+        }
+        bad_verb(x, b, f, v, verb);
+        return;
+    }
+}
+
+void tv_print_action(struct texec *x, struct nd_buf *b, const struct tv *v)
+{
+    struct pfmt f = {0};
+    if (v->k == TK_OBJ && v->t->pointer && v->u.o) {
+        nd_buf_addc(b, '{');
+        for (size_t i = 0; i < v->t->nfields; i++) {
+            if (i)
+                nd_buf_addc(b, ' ');
+            struct tv fv = v->t->fields[i].get(x, v->u.o);
+            print_value(x, b, &f, &fv, 'v', 1);
+        }
+        nd_buf_addc(b, '}');
+        return;
+    }
+    print_value(x, b, &f, v, 'v', 0);
+}
+
+void tv_print(struct texec *x, struct nd_buf *b, const struct tv *v)
+{
+    struct pfmt f = {0};
+    print_value(x, b, &f, v, 'v', 0);
+}
+
+static bool is_string_kind(const struct tv *v)
+{
+    return v->k == TK_STRING;
+}
+
+void tv_sprint(struct texec *x, struct nd_buf *b, const struct tv *args, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && !is_string_kind(&args[i]) && !is_string_kind(&args[i - 1]))
+            nd_buf_addc(b, ' ');
+        tv_print(x, b, &args[i]);
+    }
+}
+
+void tv_sprintln(struct texec *x, struct nd_buf *b, const struct tv *args, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            nd_buf_addc(b, ' ');
+        tv_print(x, b, &args[i]);
+    }
+    nd_buf_addc(b, '\n');
+}
+
+static bool parse_num(const char *s, size_t n, size_t *i, int *out)
+{
+    bool any = false;
+    int v = 0;
+    while (*i < n && s[*i] >= '0' && s[*i] <= '9') {
+        if (v > 1000000)
+            return false; /* Go: too large, treated as absent */
+        v = v * 10 + (s[*i] - '0');
+        (*i)++;
+        any = true;
+    }
+    *out = v;
+    return any;
+}
+
+void tv_sprintf(struct texec *x, struct nd_buf *b, const char *fs, size_t n, const struct tv *args,
+                int nargs)
+{
+    int argi = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i;
+        while (i < n && fs[i] != '%')
+            i++;
+        if (i > start)
+            nd_buf_add(b, fs + start, i - start);
+        if (i >= n)
+            break;
+        i++; /* '%' */
+        struct pfmt f = {0};
+        for (; i < n; i++) {
+            char c = fs[i];
+            if (c == '#')
+                f.sharp = true;
+            else if (c == '0')
+                f.zero = !f.minus;
+            else if (c == '+')
+                f.plus = true;
+            else if (c == '-') {
+                f.minus = true;
+                f.zero = false;
+            } else if (c == ' ')
+                f.space = true;
+            else
+                break;
+        }
+        /* width */
+        if (i < n && fs[i] == '*') {
+            i++;
+            if (argi < nargs && args[argi].k == TK_INT) {
+                int64_t w = args[argi].u.i;
+                argi++;
+                if (w < -1000000 || w > 1000000) {
+                    nd_buf_adds(b, "%!(BADWIDTH)");
+                } else {
+                    f.wid = (int)w;
+                    f.wid_present = true;
+                    if (w < 0) {
+                        f.minus = true;
+                        f.zero = false;
+                        f.wid = (int)-w;
+                    }
+                }
+            } else {
+                if (argi < nargs)
+                    argi++;
+                nd_buf_adds(b, "%!(BADWIDTH)");
+            }
+        } else {
+            f.wid_present = parse_num(fs, n, &i, &f.wid);
+        }
+        /* precision */
+        if (i < n && fs[i] == '.') {
+            i++;
+            if (i < n && fs[i] == '*') {
+                i++;
+                if (argi < nargs && args[argi].k == TK_INT && args[argi].u.i >= 0 &&
+                    args[argi].u.i <= 1000000) {
+                    f.prec = (int)args[argi].u.i;
+                    f.prec_present = true;
+                    argi++;
+                } else {
+                    if (argi < nargs)
+                        argi++;
+                    nd_buf_adds(b, "%!(BADPREC)");
+                }
+            } else {
+                parse_num(fs, n, &i, &f.prec);
+                f.prec_present = true;
+            }
+        }
+        if (!f.minus && f.zero && false)
+            f.zero = true;
+        if (i >= n) {
+            nd_buf_adds(b, "%!(NOVERB)");
+            break;
+        }
+        int w;
+        int32_t verb = tmpl_utf8_decode(fs + i, n - i, &w);
+        i += (size_t)w;
+        if (verb == '%') {
+            nd_buf_addc(b, '%');
+            continue;
+        }
+        if (argi >= nargs) {
+            nd_buf_adds(b, "%!");
+            tmpl_utf8_encode(b, verb);
+            nd_buf_adds(b, "(MISSING)");
+            continue;
+        }
+        const struct tv *a = &args[argi++];
+        if (verb > 0x7f) {
+            nd_buf_adds(b, "%!");
+            tmpl_utf8_encode(b, verb);
+            nd_buf_addc(b, '(');
+            if (a->k == TK_INVALID || a->k == TK_NIL) {
+                nd_buf_adds(b, "<nil>");
+            } else {
+                nd_buf_adds(b, tv_type_name(a));
+                nd_buf_addc(b, '=');
+                tv_print(x, b, a);
+            }
+            nd_buf_addc(b, ')');
+            continue;
+        }
+        if (verb == 'w')
+            verb = 'v'; /* Sprintf treats %w as %v... with a bad verb form in Go */
+        if (verb == 'v') {
+            f.plus_v = f.plus;
+            f.plus = false;
+        }
+        print_value(x, b, &f, a, (char)verb, 0);
+    }
+    if (argi < nargs) {
+        nd_buf_adds(b, "%!(EXTRA ");
+        for (int k = argi; k < nargs; k++) {
+            if (k > argi)
+                nd_buf_adds(b, ", ");
+            if (args[k].k == TK_INVALID || args[k].k == TK_NIL) {
+                nd_buf_adds(b, "<nil>");
+            } else {
+                nd_buf_adds(b, tv_type_name(&args[k]));
+                nd_buf_addc(b, '=');
+                tv_print(x, b, &args[k]);
+            }
+        }
+        nd_buf_addc(b, ')');
+    }
+}

@@ -1,0 +1,3 @@
+module notifyd/tools/tmplcheck
+
+go 1.19
