@@ -1,0 +1,3 @@
+module notifyd/tmplgen
+
+go 1.19
