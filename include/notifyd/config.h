@@ -1,5 +1,5 @@
-/* config.h - the INI configuration: [server], [queue], [batch], [delivery]
- * and one [receiver.NAME] section per receiver.
+/* config.h - the INI configuration: [server], [queue], [batch], [delivery],
+ * [template] and one [receiver.NAME] section per receiver.
  *
  * The loader checks the syntax and the keys of the fixed sections. Receiver
  * sections are kept as raw key/values with their line numbers: each receiver
@@ -58,6 +58,22 @@ struct nd_delivery_config {
     double retry_jitter;         /* retry_jitter = 0.2: +-20 % */
 };
 
+/* [template]: where templates and language packs come from. The loader
+ * expands the file lists (glob patterns, paths relative to the config
+ * file's directory) and checks that the files exist; compiling them is the
+ * template layer's job (nd_template_set_from_config in template.h). */
+struct nd_template_config {
+    int line; /* of the section header; 0 when there is none */
+    size_t nfiles;
+    char **files;   /* files = ...: expanded, in order (each pattern's matches sorted) */
+    int files_line; /* of the `files` key (0 when absent) */
+    char *language; /* language = English */
+    int language_line;
+    size_t nlanguage_files;
+    char **language_files; /* language_files = ...: expanded like files */
+    int language_files_line;
+};
+
 struct nd_config {
     char *path; /* file name, or "<default>" for the built-in config */
     /* [server] */
@@ -79,6 +95,8 @@ struct nd_config {
     char **group_labels;
     /* [delivery] */
     struct nd_delivery_config delivery;
+    /* [template] */
+    struct nd_template_config tmpl;
     /* [receiver.*] */
     size_t nreceivers;
     struct nd_receiver_config *receivers;

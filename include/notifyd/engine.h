@@ -20,11 +20,15 @@
 
 struct event_base;
 struct nd_engine;
+struct nd_template_set;
 struct nd_receiver;
 
 /* NULL with `err` set when curl or libevent cannot be set up. Calls
- * curl_global_init once per process (before any thread exists). */
-struct nd_engine *nd_engine_new(struct event_base *base, char *err);
+ * curl_global_init once per process (before any thread exists).
+ * `templates` is the config's compiled template set (never NULL): the
+ * receivers render with it. Borrowed: it must outlive the engine. */
+struct nd_engine *nd_engine_new(struct event_base *base, const struct nd_template_set *templates,
+                                char *err);
 /* Aborts whatever is pending without logging, unrefs the notifications and
  * frees the receivers. Fetch callbacks still pending are called (aborted). */
 void nd_engine_free(struct nd_engine *e);
@@ -38,10 +42,11 @@ void nd_engine_free(struct nd_engine *e);
 struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_config *rc,
                                     const struct nd_delivery_config *defaults,
                                     struct nd_config_errors *errs);
-/* The same validation without an engine (--check-config). ND_OK or
- * ND_EINVAL with errors appended. It marks the kvs used. */
+/* The same validation without an engine (--check-config), against the
+ * template set the engine would get. ND_OK or ND_EINVAL with errors
+ * appended. It marks the kvs used. */
 int nd_receiver_check(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
-                      struct nd_config_errors *errs);
+                      const struct nd_template_set *templates, struct nd_config_errors *errs);
 
 const char *nd_receiver_name(const struct nd_receiver *r);
 const char *nd_receiver_type(const struct nd_receiver *r);

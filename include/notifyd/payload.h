@@ -16,7 +16,8 @@
  * "generatorURL","fingerprint"}],"groupLabels","commonLabels","commonAnnotations"} */
 int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out);
 
-/* A readable multi-line text form (the console receiver), e.g.
+/* A readable multi-line text form (for logs and tests; the console receiver
+ * renders nm.default.text instead), e.g.
  *   [firing] receiver=ops alerts=1
  *     group: alertname=Disk
  *     - [firing] alertname=Disk instance=a receiver=ops

@@ -7,6 +7,10 @@
  *   - validate its config keys and build its private state (configure),
  *   - turn a notification into one HTTP(S)/SMTP request (build, setopt),
  *   - judge the response (classify),
+ * A type that renders text gets the config's compiled template set
+ * (template.h) at configure time; it may keep the pointer, the set
+ * outlives the engine. The `template` / `template_type` keys are handled
+ * the same way by every such type: nd_receiver_template_config() below.
  * and optionally
  *   - obtain a shared value first, e.g. an access token (prepare),
  *   - pace its sends, e.g. 20 messages a minute (admit),
@@ -28,6 +32,7 @@
 #include "notifyd/buf.h"
 #include "notifyd/config.h"
 #include "notifyd/notification.h"
+#include "notifyd/template.h"
 
 struct nd_engine;
 struct nd_prep;
@@ -104,8 +109,11 @@ struct nd_receiver_type {
     /* Validates the type's own keys (get them with nd_receiver_config_*,
      * which marks them used), appends errors naming file:line, and returns
      * a heap state in *state (ND_OK) or ND_EINVAL. Generic keys (timeout,
-     * max_in_flight, retry_*) are handled by the engine before. */
-    int (*configure)(struct nd_receiver_config *rc, void **state, struct nd_config_errors *errs);
+     * max_in_flight, retry_*) are handled by the engine before. `templates`
+     * is the config's compiled set (never NULL), borrowed for the life of
+     * the state. */
+    int (*configure)(struct nd_receiver_config *rc, const struct nd_template_set *templates,
+                     void **state, struct nd_config_errors *errs);
     void (*free_state)(void *state);
 
     /* Local delivery, no HTTP: when set, build/setopt/classify are unused.
@@ -137,6 +145,28 @@ struct nd_receiver_type {
      * (and counts the send), or the delay in ns before asking again. */
     int64_t (*admit)(void *state, int64_t now_mono_ns);
 };
+
+/* The `template` key (a template name, or a full {{ template "x" . }}
+ * invocation as in NM) and the `template_type` key (text, the default, or
+ * html), for the types that render. */
+struct nd_receiver_template {
+    const struct nd_template_set *set; /* borrowed */
+    char *name;                        /* as configured; NULL = none and no default */
+    enum nd_template_mode mode;
+};
+/* Reads both keys (marking them used), falls back to `def` (NULL = no
+ * template) when `template` is absent, and checks that every template the
+ * value names exists: an error names the key's line. ND_OK or ND_EINVAL;
+ * out is initialised either way (deinit it). */
+int nd_receiver_template_config(struct nd_receiver_config *rc, const struct nd_template_set *set,
+                                const char *def, struct nd_receiver_template *out,
+                                struct nd_config_errors *errs);
+void nd_receiver_template_deinit(struct nd_receiver_template *t);
+/* Renders the notification with NM's Text()/Html() semantics (trailing
+ * spaces and newlines trimmed), appending to `out`. ND_OK, or an error
+ * with err = "template NAME: <the engine's message>". */
+int nd_receiver_template_render(const struct nd_receiver_template *t,
+                                const struct nd_notification *n, struct nd_buf *out, char *err);
 
 /* The built-in types. */
 extern const struct nd_receiver_type nd_receiver_type_webhook;

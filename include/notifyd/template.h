@@ -48,6 +48,12 @@ int nd_template_set_parse(struct nd_template_set *s, const char *name, const cha
                           char *err);
 /* Parses the whole file at `path` under its base name (as Go's ParseFiles). */
 int nd_template_set_parse_file(struct nd_template_set *s, const char *path, char *err);
+/* Where the last failed nd_template_set_parse(_file) found its error: the
+ * line and the 1-based byte column in the source; 0 and 0 when unknown
+ * (e.g. the file could not be read). */
+void nd_template_set_error_pos(const struct nd_template_set *s, int *line, int *col);
+/* Whether a language (built-in or from a loaded pack) is known. */
+bool nd_template_set_has_language(const struct nd_template_set *s, const char *language);
 /* True when a template of that name exists (possibly empty, as Go's Lookup). */
 bool nd_template_set_lookup(const struct nd_template_set *s, const char *name);
 /* The language the "translate"/"message" functions use (default English); copied. */
@@ -57,6 +63,21 @@ int nd_template_set_load_language_file(struct nd_template_set *s, const char *pa
 /* Parses the built-in default templates (nm.default.* ...; tmpl_defaults.h):
  * call first, so that user files parsed after them override definitions. */
 int nd_template_set_add_defaults(struct nd_template_set *s, char *err);
+
+/* The set of a config's [template] section, compiled once at load: the
+ * built-in defaults, then the language packs, then the template files in
+ * order (a later definition overrides). NULL when something is wrong, with
+ * every problem appended to `errs` as "CONFIG:LINE: [template] KEY: ...";
+ * a template syntax error reads
+ * "CONFIG:LINE: [template] files: TEMPLATE_FILE:LINE:COL: message". */
+struct nd_config;
+struct nd_config_errors;
+struct nd_template_set *nd_template_set_from_config(const struct nd_config *c,
+                                                    struct nd_config_errors *errs);
+/* Validates a receiver's `template` value (a name, or a full invocation
+ * {{ template "x" . }} whose every named template must exist). ND_OK, or
+ * ND_EINVAL with a message naming the missing template in err. */
+int nd_template_check_ref(const struct nd_template_set *s, const char *name_or_call, char *err);
 
 /* Executes the template `name` against `data`, appending to `out` (whose
  * limit bounds the output: ND_ETOOBIG). ND_OK, or ND_EINVAL/ND_ETOOBIG with err

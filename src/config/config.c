@@ -16,21 +16,24 @@
 #include "notifyd/config.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "notifyd/log.h"
 #include "notifyd/parse.h"
 #include "notifyd/util.h"
 
-#define MAX_FILE_SIZE (1024 * 1024) /* a config file is small; this bounds memory */
-#define MAX_VALUE_LEN (64 * 1024)   /* one value, continuation lines included */
-#define MAX_ERRORS    100           /* then one "too many errors" line */
-#define MAX_SECRET    (64 * 1024)
+#define MAX_FILE_SIZE  (1024 * 1024) /* a config file is small; this bounds memory */
+#define MAX_VALUE_LEN  (64 * 1024)   /* one value, continuation lines included */
+#define MAX_ERRORS     100           /* then one "too many errors" line */
+#define MAX_SECRET     (64 * 1024)
+#define MAX_TMPL_FILES 1000 /* files after glob expansion, per key */
 
 /* Stand-ins the reader gives inih for a line it already reported: a section
  * header and a key of names no real file can contain, so that inih's own
@@ -93,9 +96,9 @@ void nd_config_error_add(struct nd_config_errors *e, const char *file, int line,
 
 /* ---- the raw collection ---------------------------------------------- */
 
-enum sec_kind { SEC_SERVER, SEC_QUEUE, SEC_BATCH, SEC_DELIVERY, SEC_RECEIVER };
+enum sec_kind { SEC_SERVER, SEC_QUEUE, SEC_BATCH, SEC_DELIVERY, SEC_TEMPLATE, SEC_RECEIVER };
 
-static const char *const fixed_sections[] = {"server", "queue", "batch", "delivery"};
+static const char *const fixed_sections[] = {"server", "queue", "batch", "delivery", "template"};
 
 struct raw_section {
     char *name;
@@ -218,7 +221,8 @@ static void open_section(struct loader *ld, const char *s, size_t n)
              ND_CONFIG_NAME_MAX);
     } else if (!ok) {
         lerr(ld, ld->lineno, name, NULL,
-             "unknown section (known: server, queue, batch, delivery, receiver.NAME)");
+             "unknown section (known: server, queue, batch, delivery, template, "
+             "receiver.NAME)");
     }
     if (ok) {
         for (size_t i = 0; i < ld->nsecs; i++) {
@@ -355,7 +359,9 @@ static int handler(void *user, const char *section, const char *name, const char
         if (!sec || ld->last_kv < 0)
             return 1;
         struct nd_config_kv *kv = &sec->kvs[ld->last_kv];
-        if (sec->kind != SEC_RECEIVER && strcmp(kv->key, "group_labels") != 0) {
+        /* Lists may go on over indented lines; other fixed keys may not. */
+        if (sec->kind != SEC_RECEIVER && strcmp(kv->key, "group_labels") != 0 &&
+            strcmp(kv->key, "files") != 0 && strcmp(kv->key, "language_files") != 0) {
             if (!ld->cont_warn)
                 lerr(ld, ld->lineno, sec->name, kv->key,
                      "unexpected indented line: it would continue this key's value "
@@ -436,7 +442,8 @@ enum vtype {
     V_U32,
     V_U64,
     V_LABELS,
-    V_DOUBLE
+    V_DOUBLE,
+    V_PATHS
 };
 
 struct keyspec {
@@ -472,6 +479,9 @@ static const struct keyspec keyspecs[] = {
     {SEC_DELIVERY, "retry_factor", V_DOUBLE, DLV(retry_factor), 1, 100},
     {SEC_DELIVERY, "retry_max", V_DURATION, DLV(retry_max_ns), 1, 9.2e18},
     {SEC_DELIVERY, "retry_jitter", V_DOUBLE, DLV(retry_jitter), 0, 1},
+    {SEC_TEMPLATE, "files", V_PATHS, 0, 0, 0},
+    {SEC_TEMPLATE, "language", V_STRING, CFG(tmpl.language), 0, 0},
+    {SEC_TEMPLATE, "language_files", V_PATHS, 0, 0, 0},
 };
 
 struct ctx {
@@ -622,6 +632,86 @@ static int parse_double_kv(const struct ctx *c, const struct nd_config_kv *kv, d
     return ND_OK;
 }
 
+static void free_paths(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void add_path(const struct ctx *c, const struct nd_config_kv *kv, char ***v, size_t *n,
+                     const char *path)
+{
+    if (*n == MAX_TMPL_FILES) {
+        if (strcmp((*v)[*n - 1], path) != 0)
+            CERR(c, kv, "more than %d files", MAX_TMPL_FILES);
+        return;
+    }
+    *v = nd_xrealloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = nd_xstrdup(path);
+}
+
+/* "a.tmpl, more/x*.tmpl" or one per line. A relative path is taken from the
+ * config file's directory, so that a config and its templates can move
+ * together. A pattern (with * ? or [) must match at least one file and a
+ * plain path must be readable: a template that silently does not apply is
+ * the most common complaint about NM. */
+static int parse_paths(const struct ctx *c, const struct nd_config_kv *kv, char ***v, size_t *n)
+{
+    int rc = ND_OK;
+    const char *slash = strrchr(c->file, '/');
+    size_t dirlen = slash ? (size_t)(slash - c->file) + 1 : 0;
+
+    free_paths(*v, *n);
+    *v = NULL;
+    *n = 0;
+    for (const char *p = kv->value; *p;) {
+        size_t len = strcspn(p, ",\n");
+        const char *s = p, *e = p + len;
+        p = *e ? e + 1 : e;
+        while (s < e && is_blank(*s))
+            s++;
+        while (e > s && is_blank(e[-1]))
+            e--;
+        if (s == e)
+            continue;
+        char *item = nd_xstrndup(s, (size_t)(e - s));
+        char *path = item[0] == '/' || dirlen == 0
+                         ? nd_xstrdup(item)
+                         : nd_xasprintf("%.*s%s", (int)dirlen, c->file, item);
+        if (strpbrk(item, "*?[")) {
+            glob_t g;
+            /* No GLOB_ERR: an unreadable or missing directory just
+             * matches nothing, which is reported below. */
+            int grc = glob(path, 0, NULL, &g);
+            if (grc == GLOB_NOMATCH) {
+                CERR(c, kv, "pattern \"%s\" matches no file", path);
+                rc = ND_EINVAL;
+            } else if (grc != 0) {
+                CERR(c, kv, "pattern \"%s\": out of memory", path);
+                rc = ND_EINVAL;
+            } else {
+                for (size_t i = 0; i < g.gl_pathc; i++)
+                    add_path(c, kv, v, n, g.gl_pathv[i]);
+            }
+            if (grc == 0 || grc == GLOB_NOMATCH)
+                globfree(&g);
+        } else if (access(path, R_OK) != 0) {
+            CERR(c, kv, "cannot read \"%s\": %s", path, strerror(errno));
+            rc = ND_EINVAL;
+        } else {
+            add_path(c, kv, v, n, path);
+        }
+        free(path);
+        free(item);
+    }
+    if (*n == 0 && rc == ND_OK) {
+        CERR(c, kv, "empty list: give at least one file, or remove the key");
+        rc = ND_EINVAL;
+    }
+    return rc;
+}
+
 /* Applies one key; `base` is the nd_config, or its nd_delivery_config for
  * [delivery] keys. */
 static int apply_key(const struct ctx *c, const struct keyspec *ks, const struct nd_config_kv *kv,
@@ -636,10 +726,23 @@ static int apply_key(const struct ctx *c, const struct keyspec *ks, const struct
         return parse_listen(c, kv, cfg);
     case V_LABELS:
         return parse_labels(c, kv, cfg);
+    case V_PATHS:
+        if (strcmp(kv->key, "files") == 0) {
+            cfg->tmpl.files_line = kv->line;
+            return parse_paths(c, kv, &cfg->tmpl.files, &cfg->tmpl.nfiles);
+        }
+        cfg->tmpl.language_files_line = kv->line;
+        return parse_paths(c, kv, &cfg->tmpl.language_files, &cfg->tmpl.nlanguage_files);
     case V_STRING: {
         char **sp = (char **)(void *)field;
+        if (sp == &cfg->tmpl.language && kv->value[0] == '\0') {
+            CERR(c, kv, "empty value: want English, zh-cn or a language of a pack file");
+            return ND_EINVAL;
+        }
         free(*sp);
         *sp = nd_xstrdup(kv->value);
+        if (sp == &cfg->tmpl.language)
+            cfg->tmpl.language_line = kv->line;
         return ND_OK;
     }
     case V_SIZE:
@@ -742,6 +845,7 @@ static void set_defaults(struct nd_config *c)
         .retry_max_ns = 60 * ND_NS_PER_S,
         .retry_jitter = 0.2,
     };
+    c->tmpl.language = nd_xstrdup("English");
 }
 
 void nd_config_free(struct nd_config *c)
@@ -752,6 +856,9 @@ void nd_config_free(struct nd_config *c)
     free(c->listen_host);
     free(c->cluster);
     free_labels(c);
+    free_paths(c->tmpl.files, c->tmpl.nfiles);
+    free_paths(c->tmpl.language_files, c->tmpl.nlanguage_files);
+    free(c->tmpl.language);
     for (size_t i = 0; i < c->nreceivers; i++) {
         struct nd_receiver_config *rc = &c->receivers[i];
         free(rc->name);
@@ -769,6 +876,8 @@ static void build(struct loader *ld, struct nd_config *cfg)
     for (size_t i = 0; i < ld->nsecs; i++) {
         struct raw_section *sec = &ld->secs[i];
         struct ctx c = {ld->file, sec->name, ld->errs};
+        if (sec->kind == SEC_TEMPLATE)
+            cfg->tmpl.line = sec->line;
         if (sec->kind != SEC_RECEIVER) {
             void *base = sec->kind == SEC_DELIVERY ? (void *)&cfg->delivery : (void *)cfg;
             for (size_t k = 0; k < sec->nkvs; k++) {

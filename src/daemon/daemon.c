@@ -1,7 +1,8 @@
 /* daemon.c - one event loop, the layers wired in order, a graceful stop.
  *
  * Lifecycle:
- *   start    config -> receivers (validated) -> queue -> pipeline -> batcher
+ *   start    config -> templates (compiled once) -> receivers (validated,
+ *            their template names checked) -> queue -> pipeline -> batcher
  *            -> HTTP server; "ready" once the listener is up.
  *   running  POST /api/v2/alerts -> submit(): admit the whole request or
  *            answer 503 -> hold each alert in the queue -> batcher ->
@@ -30,10 +31,12 @@
 #include "notifyd/pipeline.h"
 #include "notifyd/queue.h"
 #include "notifyd/server.h"
+#include "notifyd/template.h"
 #include "notifyd/util.h"
 
 struct nd_daemon {
     struct nd_config *cfg;
+    struct nd_template_set *templates; /* compiled once; outlives the engine */
     struct event_base *base;
     struct nd_metrics metrics;
     struct nd_queue *queue;
@@ -184,7 +187,16 @@ static int start(struct nd_daemon *d)
         nd_log(ND_LOG_ERROR, "cannot create the event loop", NULL);
         return ND_ERR;
     }
-    d->engine = nd_engine_new(d->base, err);
+    nd_config_errors_init(&errs);
+    d->templates = nd_template_set_from_config(cfg, &errs);
+    if (!d->templates) {
+        for (size_t i = 0; i < errs.n; i++)
+            fprintf(stderr, "%s\n", errs.msgs[i]);
+        nd_config_errors_deinit(&errs);
+        return ND_ERR;
+    }
+    nd_config_errors_deinit(&errs);
+    d->engine = nd_engine_new(d->base, d->templates, err);
     if (!d->engine) {
         nd_log(ND_LOG_ERROR, "cannot start the delivery engine", "err", err, NULL);
         return ND_ERR;
@@ -267,6 +279,7 @@ static void stop(struct nd_daemon *d)
     nd_pipeline_free(d->pipeline);
     if (d->engine)
         nd_engine_free(d->engine);
+    nd_template_set_free(d->templates);
     if (d->queue) {
         if (nd_queue_count(d->queue)) {
             char cnt[32];
@@ -321,10 +334,22 @@ int nd_daemon_check_config(const char *path, FILE *errout)
     /* Receiver sections are checked even when the fixed sections have
      * errors: one run shows every problem of the file. */
     nd_config_load_file_partial(path, &cfg, &errs);
+    /* Without a compiled set (template errors, already reported) the
+     * receivers are checked against the defaults and the template files
+     * that did compile, so that their other keys are still validated. */
+    struct nd_template_set *tmpl = cfg ? nd_template_set_from_config(cfg, &errs) : NULL;
+    if (cfg && !tmpl) {
+        char err[ND_ERRLEN];
+        tmpl = nd_template_set_new();
+        nd_template_set_add_defaults(tmpl, err);
+        for (size_t i = 0; i < cfg->tmpl.nfiles; i++)
+            nd_template_set_parse_file(tmpl, cfg->tmpl.files[i], err);
+    }
     for (size_t i = 0; cfg && i < cfg->nreceivers; i++) {
         if (cfg->receivers[i].type) /* a missing type is already reported */
-            nd_receiver_check(&cfg->receivers[i], &cfg->delivery, &errs);
+            nd_receiver_check(&cfg->receivers[i], &cfg->delivery, tmpl, &errs);
     }
+    nd_template_set_free(tmpl);
     for (size_t i = 0; i < errs.n; i++)
         fprintf(errout, "%s\n", errs.msgs[i]);
     int rc = errs.n ? 1 : 0;

@@ -93,6 +93,7 @@ struct fetch {
 
 struct nd_engine {
     struct event_base *base;
+    const struct nd_template_set *templates; /* borrowed: the daemon's */
     struct nd_curlev *cv;
     TAILQ_HEAD(, nd_receiver) receivers;
     TAILQ_HEAD(, nd_prep) preps;
@@ -579,11 +580,13 @@ size_t nd_engine_pending(const struct nd_engine *e)
     return e->pending;
 }
 
-struct nd_engine *nd_engine_new(struct event_base *base, char *err)
+struct nd_engine *nd_engine_new(struct event_base *base, const struct nd_template_set *templates,
+                                char *err)
 {
     struct nd_engine *e = nd_xcalloc(1, sizeof(*e));
 
     e->base = base;
+    e->templates = templates;
     TAILQ_INIT(&e->receivers);
     TAILQ_INIT(&e->preps);
     TAILQ_INIT(&e->fetches);
@@ -714,7 +717,7 @@ struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_conf
     struct nd_delivery_config cfg;
     void *state;
 
-    if (nd__receiver_configure(rc, defaults, &t, &cfg, &state, errs) != ND_OK)
+    if (nd__receiver_configure(rc, defaults, e->templates, &t, &cfg, &state, errs) != ND_OK)
         return NULL;
     r = nd_xcalloc(1, sizeof(*r));
     r->e = e;

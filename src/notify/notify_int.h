@@ -56,6 +56,7 @@ void nd_xfer_deinit(struct nd_xfer *x);
  * (the type's state, owned by the caller) are set; otherwise errors are
  * appended and nothing is left to free. */
 int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
+                           const struct nd_template_set *templates,
                            const struct nd_receiver_type **type_out, struct nd_delivery_config *cfg,
                            void **state_out, struct nd_config_errors *errs);
 int nd__receiver_generic_config(struct nd_receiver_config *rc,

@@ -192,6 +192,7 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
 }
 
 int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
+                           const struct nd_template_set *templates,
                            const struct nd_receiver_type **type_out, struct nd_delivery_config *cfg,
                            void **state_out, struct nd_config_errors *errs)
 {
@@ -211,7 +212,7 @@ int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delive
         return ND_EINVAL;
     }
     nd__receiver_generic_config(rc, defaults, cfg, errs);
-    if (t->configure(rc, &state, errs) != ND_OK)
+    if (t->configure(rc, templates, &state, errs) != ND_OK)
         state = NULL;
     nd_receiver_config_check_unused(rc, errs);
     if (errs->n != before) {
@@ -225,14 +226,72 @@ int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delive
 }
 
 int nd_receiver_check(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
-                      struct nd_config_errors *errs)
+                      const struct nd_template_set *templates, struct nd_config_errors *errs)
 {
     const struct nd_receiver_type *t;
     struct nd_delivery_config cfg;
     void *state;
 
-    int rc_ = nd__receiver_configure(rc, defaults, &t, &cfg, &state, errs);
+    int rc_ = nd__receiver_configure(rc, defaults, templates, &t, &cfg, &state, errs);
     if (rc_ == ND_OK && state && t->free_state)
         t->free_state(state);
     return rc_;
+}
+
+int nd_receiver_template_config(struct nd_receiver_config *rc, const struct nd_template_set *set,
+                                const char *def, struct nd_receiver_template *out,
+                                struct nd_config_errors *errs)
+{
+    struct nd_config_kv *kv = nd_receiver_config_get(rc, "template");
+    struct nd_config_kv *tk = nd_receiver_config_get(rc, "template_type");
+    char err[ND_ERRLEN];
+    int ret = ND_OK;
+
+    memset(out, 0, sizeof(*out));
+    out->set = set;
+    out->mode = ND_TEMPLATE_TEXT;
+    if (tk) {
+        if (strcmp(tk->value, "html") == 0) {
+            out->mode = ND_TEMPLATE_HTML;
+        } else if (strcmp(tk->value, "text") != 0) {
+            nd_config_error_add(errs, rc->file, tk->line, rc->section, tk->key,
+                                "invalid value \"%s\": want text or html", tk->value);
+            ret = ND_EINVAL;
+        }
+        if (!kv && !def) {
+            nd_config_error_add(errs, rc->file, tk->line, rc->section, tk->key,
+                                "needs the template key");
+            ret = ND_EINVAL;
+        }
+    }
+    if (!kv) {
+        out->name = def ? nd_xstrdup(def) : NULL;
+        return ret;
+    }
+    if (nd_template_check_ref(set, kv->value, err) != ND_OK) {
+        nd_config_error_add(errs, rc->file, kv->line, rc->section, kv->key, "%s", err);
+        return ND_EINVAL;
+    }
+    out->name = nd_xstrdup(kv->value);
+    return ret;
+}
+
+void nd_receiver_template_deinit(struct nd_receiver_template *t)
+{
+    free(t->name);
+    t->name = NULL;
+}
+
+int nd_receiver_template_render(const struct nd_receiver_template *t,
+                                const struct nd_notification *n, struct nd_buf *out, char *err)
+{
+    char msg[ND_ERRLEN];
+    struct nd_template_data *d = nd_template_data_from_notification(n, nd_now_wall_ns());
+    int rc = t->mode == ND_TEMPLATE_HTML ? nd_template_html(t->set, t->name, d, out, msg)
+                                         : nd_template_text(t->set, t->name, d, out, msg);
+
+    nd_template_data_free(d);
+    if (rc != ND_OK)
+        nd_seterr(err, rc, "template %s: %s", t->name, msg);
+    return rc;
 }

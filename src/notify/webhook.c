@@ -3,8 +3,13 @@
  * Keys: url (required, http/https), headers ("Name: value" per line),
  * basic_auth_user, basic_auth_password, bearer_token (wins over basic, as
  * in NM), tls_ca_file, tls_cert_file + tls_key_file (both or neither),
- * tls_server_name, tls_insecure_skip_verify, proxy_url. Secrets may be
- * literal, env:VAR or file:PATH and are never logged.
+ * tls_server_name, tls_insecure_skip_verify, proxy_url, template,
+ * template_type. Secrets may be literal, env:VAR or file:PATH and are
+ * never logged.
+ *
+ * The body is NM's webhook JSON, unless `template` is set: then it is the
+ * rendered text (NM's Text(): trailing blanks trimmed), still sent as
+ * application/json as NM does.
  *
  * tls_server_name: curl has no "SNI override" option, so the URL's host is
  * replaced by the server name (SNI and certificate checks use it) and
@@ -31,8 +36,9 @@ struct webhook {
     char *ca_file, *cert_file, *key_file;
     char *proxy;
     bool insecure;
-    char *host_header;             /* "Host: orig[:port]" when tls_server_name is set */
-    struct curl_slist *connect_to; /* lives as long as the state: curl borrows it */
+    char *host_header;                /* "Host: orig[:port]" when tls_server_name is set */
+    struct curl_slist *connect_to;    /* lives as long as the state: curl borrows it */
+    struct nd_receiver_template tmpl; /* name NULL = the raw JSON body */
 };
 
 static void webhook_free(void *p)
@@ -62,6 +68,7 @@ static void webhook_free(void *p)
     free(w->host_header);
     if (w->connect_to)
         curl_slist_free_all(w->connect_to);
+    nd_receiver_template_deinit(&w->tmpl);
     free(w);
 }
 
@@ -184,8 +191,8 @@ out:
     curl_url_cleanup(u);
 }
 
-static int webhook_configure(struct nd_receiver_config *rc, void **state,
-                             struct nd_config_errors *errs)
+static int webhook_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
+                             void **state, struct nd_config_errors *errs)
 {
     size_t before = errs->n;
     struct webhook *w = nd_xcalloc(1, sizeof(*w));
@@ -202,6 +209,7 @@ static int webhook_configure(struct nd_receiver_config *rc, void **state,
     w->proxy = opt_string(rc, "proxy_url");
     nd_receiver_config_bool(rc, "tls_insecure_skip_verify", &w->insecure, errs);
     server_name = opt_string(rc, "tls_server_name");
+    nd_receiver_template_config(rc, templates, NULL, &w->tmpl, errs);
 
     if (!w->url)
         nd_config_error_add(errs, rc->file, rc->line, rc->section, "url", "missing key");
@@ -232,8 +240,13 @@ static int webhook_build(void *state, const struct nd_notification *n, const cha
     size_t i;
 
     ND_UNUSED(prepared);
-    if (nd_payload_webhook_json(n, &req->body) != ND_OK)
+    if (w->tmpl.name) {
+        /* A render error fails the job: build errors are not retried. */
+        if (nd_receiver_template_render(&w->tmpl, n, &req->body, err) != ND_OK)
+            return ND_EINVAL;
+    } else if (nd_payload_webhook_json(n, &req->body) != ND_OK) {
         return nd_seterr(err, ND_ETOOBIG, "body over %u bytes", ND_REQUEST_BODY_MAX);
+    }
     req->url = nd_xstrdup(w->url);
     req->method = "POST";
     if (!w->user_content_type)

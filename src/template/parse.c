@@ -1120,6 +1120,7 @@ struct parser {
     size_t nvars, capvars;
     struct ttree *trees; /* this parse's tree set */
     char *err;
+    int *err_line, *err_col; /* where the error was found; NULL = not wanted */
     jmp_buf jb;
 };
 
@@ -1174,6 +1175,21 @@ _Noreturn static void p_errorf(struct parser *p, const char *fmt, ...)
     struct nd_buf e;
     nd_buf_init(&e, (size_t)-1);
     nd_buf_printf(&e, "template: %s:%d: %s", p->src->name, p->lx.items[h].line, msg);
+    if (p->err_line) {
+        /* Go reports only the line; a config error also names the column:
+         * the 1-based byte offset of the offending item in its line. */
+        /* The parser often detects an error on the "}}" that ends the
+         * action: point at the word before it instead. */
+        size_t k = h;
+        while (k > 0 && (p->lx.items[k].typ == I_RDELIM || p->lx.items[k].typ == I_SPACE) &&
+               p->lx.items[k - 1].typ != I_LDELIM && p->lx.items[k - 1].line == p->lx.items[h].line)
+            k--;
+        size_t pos = p->lx.items[k].pos, bol = pos;
+        while (bol > 0 && p->lx.in[bol - 1] != '\n')
+            bol--;
+        *p->err_line = p->lx.items[h].line;
+        *p->err_col = (int)(pos - bol) + 1;
+    }
     tmpl_err_from_buf(p->err, &e);
     nd_buf_deinit(&e);
     longjmp(p->jb, 1);
@@ -1968,8 +1984,18 @@ static void parse_top(struct parser *p)
 int tmpl_parse(const struct nd_template_set *set, struct tarena *arena, const char *name,
                const char *text, size_t len, struct ttree **out, char *err)
 {
+    return tmpl_parse_at(set, arena, name, text, len, out, err, NULL, NULL);
+}
+
+int tmpl_parse_at(const struct nd_template_set *set, struct tarena *arena, const char *name,
+                  const char *text, size_t len, struct ttree **out, char *err, int *line, int *col)
+{
     struct parser *p = nd_xcalloc(1, sizeof(*p));
     p->set = set;
+    p->err_line = line;
+    p->err_col = col;
+    if (line)
+        *line = *col = 0;
     p->a = arena;
     p->err = err;
     p->hw = 0;

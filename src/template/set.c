@@ -81,7 +81,7 @@ int nd_template_set_parse(struct nd_template_set *s, const char *name, const cha
     struct ttree *trees = NULL;
     /* Parse into the set's arena: on error the partial trees stay there,
      * unreachable, until the set is freed (a failed config load frees it). */
-    if (tmpl_parse(s, &s->arena, name, text, len, &trees, err) != 0)
+    if (tmpl_parse_at(s, &s->arena, name, text, len, &trees, err, &s->err_line, &s->err_col) != 0)
         return ND_EINVAL;
     /* Go's associate(): a new definition replaces an old one, except that an
      * empty one does not replace an existing template. */
@@ -122,6 +122,17 @@ int nd_template_set_parse_file(struct nd_template_set *s, const char *path, char
     }
     nd_buf_deinit(&b);
     return rc;
+}
+
+void nd_template_set_error_pos(const struct nd_template_set *s, int *line, int *col)
+{
+    *line = s->err_line;
+    *col = s->err_col;
+}
+
+bool nd_template_set_has_language(const struct nd_template_set *s, const char *language)
+{
+    return nd_tmpl_lang_has(s->lang, language) != 0;
 }
 
 bool nd_template_set_lookup(const struct nd_template_set *s, const char *name)

@@ -300,6 +300,7 @@ struct nd_template_set {
     const char *language; /* for translate and message */
     struct nd_tmpl_lang *lang;
     struct nd_tmpl_re_cache *re_cache; /* compiled regexes, reused across renders */
+    int err_line, err_col;             /* of the last failed nd_template_set_parse */
 };
 
 const struct tfunc *tmpl_find_func(const struct nd_template_set *set, const char *name);
@@ -317,6 +318,10 @@ void tv_print_action(struct texec *x, struct nd_buf *b, const struct tv *v);
  * first) allocated in `arena`. 0, or -1 with Go's message in err. */
 int tmpl_parse(const struct nd_template_set *set, struct tarena *arena, const char *name,
                const char *text, size_t len, struct ttree **out, char *err);
+/* The same, also giving the line and 1-based byte column of an error (both
+ * 0 when the error has no position). */
+int tmpl_parse_at(const struct nd_template_set *set, struct tarena *arena, const char *name,
+                  const char *text, size_t len, struct ttree **out, char *err, int *line, int *col);
 /* Go's String() of a node. */
 void tmpl_node_string(const struct tnode *n, struct nd_buf *b);
 /* Go's IsEmptyTree. */

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Command line: --version, --help, --check-config (exit 0 on a good file; exit 1 with every
 error as FILE:LINE: [section] key: message), and the built-in default config (no -c): a
-posted alert is printed by the console receiver on stdout. The default config listens on
-127.0.0.1:19093; that test is skipped when the port is taken."""
+posted alert is printed by the console receiver on stdout, rendered with nm.default.text. The
+default config listens on 127.0.0.1:19093; that test is skipped when the port is taken."""
 
 import os
 import re
@@ -156,14 +156,19 @@ def body(tap):
         r = d.post_alerts([{"labels": {"alertname": "DefaultConsoleCheck", "job": "it"},
                             "annotations": {"summary": "hello from the test"}}])
         tap.eq(r.status, 200, "default config accepts an alert")
-        # The alert's own line lists all its labels.
-        line = d.wait_stdout(lambda s: "alertname=DefaultConsoleCheck" in s and "job=it" in s, 10)
+        # The console renders nm.default.text: a status line with the summary, then one
+        # "  name: value" line per label (the cluster and receiver labels included).
+        # Labels come sorted: "receiver" is the last line of the alert.
+        line = d.wait_stdout(lambda s: s == "  receiver: console", 10)
         tap.ok(line is not None, "the console receiver printed the alert on stdout",
                d.stdout_text() + "\n" + d.stderr_text())
-        tap.ok(line is not None and "cluster=default" in line and "receiver=console" in line,
-               "console line shows the cluster and receiver labels", line)
-        tap.ok(d.wait_stdout(lambda s: "hello from the test" in s, 2) is not None,
-               "console output shows the annotation", d.stdout_text())
+        out = d.stdout_text().splitlines()
+        tap.ok("  alertname: DefaultConsoleCheck" in out and "  job: it" in out,
+               "console output lists the alert's labels", out)
+        tap.ok("  cluster: default" in out and "  receiver: console" in out,
+               "console output shows the cluster and receiver labels", out)
+        tap.ok("[FIRING] hello from the test" in out,
+               "console output shows the status and the summary annotation", out)
         d.signal(signal.SIGTERM)
         tap.eq(d.wait_exit(15), 0, "default config: SIGTERM exits 0")
 

@@ -17,6 +17,7 @@
 #include "notifyd/parse.h"
 #include "notifyd/payload.h"
 #include "notifyd/receiver.h"
+#include "notifyd/template.h"
 #include "tap.h"
 
 #define MAX_REQ 64
@@ -197,13 +198,51 @@ struct ctx {
     struct nd_engine *e;
 };
 
+/* The set every engine of this file renders with: the defaults plus two
+ * definitions of ours (one that fails at execution). */
+static struct nd_template_set *T;
+
+static const char test_templates[] = "{{ define \"t.short\" }}{{ len .Alerts }} alert(s) for "
+                                     "{{ (index .Alerts 0).Labels.alertname }}  \n\n"
+                                     "{{ end }}"
+                                     "{{ define \"t.broken\" }}{{ index .Alerts 99 }}{{ end }}";
+
+static void templates_init(void)
+{
+    char err[ND_ERRLEN];
+
+    T = nd_template_set_new();
+    if (nd_template_set_add_defaults(T, err) != ND_OK ||
+        nd_template_set_parse(T, "test", test_templates, strlen(test_templates), err) != ND_OK) {
+        printf("# %s\n", err);
+        abort();
+    }
+}
+
+/* What nd_template_text gives for n: the receivers must send exactly this. */
+static char *render_text(const char *name, const struct nd_notification *n)
+{
+    struct nd_template_data *d = nd_template_data_from_notification(n, nd_now_wall_ns());
+    struct nd_buf b;
+    char err[ND_ERRLEN];
+    char *s;
+
+    nd_buf_init(&b, 1 << 20);
+    if (nd_template_text(T, name, d, &b, err) != ND_OK)
+        printf("# render %s: %s\n", name, err);
+    s = nd_xstrdup(nd_buf_cstr(&b));
+    nd_buf_deinit(&b);
+    nd_template_data_free(d);
+    return s;
+}
+
 static void setup(struct ctx *c)
 {
     char err[ND_ERRLEN];
 
     c->base = event_base_new();
     srv_start(c->base);
-    c->e = nd_engine_new(c->base, err);
+    c->e = nd_engine_new(c->base, T, err);
     if (!c->e) {
         printf("# %s\n", err);
         abort();
@@ -612,9 +651,10 @@ struct fake {
 static struct fake *fake_states[4];
 static int nfake;
 
-static int fake_configure(struct nd_receiver_config *rc, void **state,
-                          struct nd_config_errors *errs)
+static int fake_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
+                          void **state, struct nd_config_errors *errs)
 {
+    ND_UNUSED(templates);
     struct fake *f = nd_xcalloc(1, sizeof(*f));
     const char *b = "", *k = "fake:shared", *tp = "/token";
     uint64_t gap_ms = 0;
@@ -878,6 +918,7 @@ static void test_console(void)
     struct ctx c;
     struct nd_receiver *r;
     struct nd_notification *n;
+    char *want, *joined;
     char *mem = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&mem, &len);
@@ -890,15 +931,119 @@ static void test_console(void)
     nd_console_set_stream(NULL);
     fclose(f);
     is_uint(nd_receiver_stats(r)->delivered, 1, "console counts delivered");
-    has_str(mem, "[firing] receiver=con alerts=1", "console printed the notification");
+    want = render_text("nm.default.text", n);
+    ok(strlen(want) > 0 && strstr(want, "alertname: C"), "nm.default.text lists the label");
+    joined = nd_xasprintf("%s\n", want);
+    is_str(mem, joined, "console printed the nm.default.text rendering and one newline");
+    has_str(mem, "[FIRING] ", "the status line of nm.default.text");
+    free(joined);
+    free(want);
     free(mem);
     nd_notification_unref(n);
+    teardown(&c);
+}
+
+/* `template` on the console: a name of ours, or an invocation. */
+static void test_console_template(void)
+{
+    struct ctx c;
+    struct nd_receiver *r1, *r2;
+    struct nd_notification *n1, *n2;
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+
+    setup(&c);
+    nd_console_set_stream(f);
+    r1 = mk_rcv(&c, "c1", "console", NULL, "template = t.short\n");
+    r2 = mk_rcv(&c, "c2", "console", NULL, "template = <{{ template \"t.short\" . }}>\n");
+    n1 = submit(r1, "Disk");
+    ok(run_until(&c, cond_settled, c.e, 5), "console template: settled");
+    n2 = submit(r2, "Cpu");
+    ok(run_until(&c, cond_settled, c.e, 5), "console invocation: settled");
+    nd_console_set_stream(NULL);
+    fclose(f);
+    /* Text() trims the trailing blanks of the rendering; the console adds
+     * its newline after. */
+    is_str(mem, "1 alert(s) for Disk\n<1 alert(s) for Cpu  \n\n>\n",
+           "console renders the named template and the invocation");
+    free(mem);
+    nd_notification_unref(n1);
+    nd_notification_unref(n2);
+    teardown(&c);
+}
+
+/* A webhook with `template`: the body is the rendering, still sent as
+ * JSON; without it, the raw JSON (test_retry_then_delivered). */
+static void test_webhook_template(void)
+{
+    struct ctx c;
+    struct nd_receiver *r;
+    struct nd_notification *n;
+    char *want;
+
+    setup(&c);
+    r = mk_rcv(&c, "wt", "webhook", "/ok", "template = nm.default.text\n");
+    n = submit(r, "Mem");
+    ok(run_until(&c, cond_settled, c.e, 10), "webhook template: settled");
+    is_uint(nd_receiver_stats(r)->delivered, 1, "delivered");
+    want = render_text("nm.default.text", n);
+    is_str(S.hits[0].body, want, "body is the nm.default.text rendering");
+    has_str(S.hits[0].body, "alertname: Mem", "the rendering lists the label");
+    is_str(S.hits[0].ctype, "application/json", "content type stays application/json (NM)");
+    free(want);
+    nd_notification_unref(n);
+    teardown(&c);
+}
+
+/* A template that fails at delivery: failed at once, logged with the
+ * receiver and template, no retry, no request, no crash. */
+static void test_render_error(void)
+{
+    struct ctx c;
+    struct nd_receiver *rw, *rc;
+    struct nd_notification *n1, *n2;
+    const struct nd_receiver_stats *st;
+    char *log;
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+
+    setup(&c);
+    log_capture();
+    nd_console_set_stream(f);
+    rw = mk_rcv(&c, "wbroken", "webhook", "/ok", "template = t.broken\nretry_initial = 10ms\n");
+    rc = mk_rcv(&c, "cbroken", "console", NULL, "template = t.broken\nretry_initial = 10ms\n");
+    n1 = submit(rw, "A");
+    n2 = submit(rc, "B");
+    ok(run_until(&c, cond_settled, c.e, 10), "render error: settled");
+    nd_console_set_stream(NULL);
+    fclose(f);
+    log = log_take();
+    st = nd_receiver_stats(rw);
+    is_uint(st->failed, 1, "webhook: counted failed");
+    is_uint(st->retried, 0, "webhook: not retried");
+    is_uint(st->delivered, 0, "webhook: not delivered");
+    is_int(S.nhits, 0, "no request was sent");
+    st = nd_receiver_stats(rc);
+    is_uint(st->failed, 1, "console: counted failed");
+    is_uint(st->retried, 0, "console: not retried");
+    is_str(mem, "", "console printed nothing");
+    has_str(log, "receiver=wbroken", "log names the webhook receiver");
+    has_str(log, "receiver=cbroken", "log names the console receiver");
+    has_str(log, "template t.broken", "log names the template");
+    has_str(log, "index out of range", "log gives the engine's error");
+    free(log);
+    free(mem);
+    nd_notification_unref(n1);
+    nd_notification_unref(n2);
     teardown(&c);
 }
 
 int main(void)
 {
     nd_log_set_level(ND_LOG_INFO);
+    templates_init();
     test_retry_then_delivered();
     test_basic_auth_and_server_name();
     test_retry_after();
@@ -911,5 +1056,9 @@ int main(void)
     test_admit();
     test_free_busy();
     test_console();
+    test_console_template();
+    test_webhook_template();
+    test_render_error();
+    nd_template_set_free(T);
     return done_testing();
 }

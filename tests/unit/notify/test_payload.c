@@ -1,11 +1,14 @@
-/* test_payload.c - the webhook JSON bytes and the console text. */
+/* test_payload.c - the webhook JSON bytes, the plain text form, and what
+ * the console sink prints (nm.default.text). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "helpers.h"
 #include "notifyd/payload.h"
+#include "notifyd/config.h"
 #include "notifyd/receiver.h"
+#include "notifyd/template.h"
 #include "tap.h"
 
 static struct nd_notification *sample(struct nd_alert **a1_out, struct nd_alert **a2_out)
@@ -83,28 +86,64 @@ static void test_text(void)
     struct nd_alert *a1, *a2;
     struct nd_notification *n = sample(&a1, &a2);
     struct nd_buf b;
-    const struct nd_receiver_type *t = nd_receiver_type_find("console");
-    struct nd_verdict v;
-    char *mem = NULL;
-    size_t memlen = 0;
-    FILE *f;
 
     nd_buf_init(&b, 1 << 20);
     is_int(nd_payload_text(n, &b), ND_OK, "text built");
     is_str(nd_buf_cstr(&b), want_text, "console text");
     nd_buf_deinit(&b);
 
-    /* The console sink writes the same text to its stream. */
+    nd_notification_unref(n);
+}
+
+/* The console sink prints nm.default.text (NM's Text(): trailing blanks
+ * trimmed) and one newline, not the fixed text above. */
+static void test_console_sink(void)
+{
+    struct nd_alert *a1, *a2;
+    struct nd_notification *n = sample(&a1, &a2);
+    const struct nd_receiver_type *t = nd_receiver_type_find("console");
+    struct nd_template_set *set = nd_template_set_new();
+    struct nd_template_data *d;
+    struct nd_config *cfg = NULL;
+    struct nd_config_errors errs;
+    struct nd_verdict v;
+    struct nd_buf b;
+    char err[ND_ERRLEN];
+    char *mem = NULL, *want;
+    size_t memlen = 0;
+    void *state = NULL;
+    FILE *f;
+
     ok(t != NULL && t->sink != NULL, "console type is a local sink");
+    is_int(nd_template_set_add_defaults(set, err), ND_OK, "defaults compile");
+    nd_config_errors_init(&errs);
+    is_int(nd_config_load_string("[receiver.c]\ntype = console\n", "c.ini", &cfg, &errs), ND_OK,
+           "config");
+    is_int(t->configure(&cfg->receivers[0], set, &state, &errs), ND_OK, "console configured");
     f = open_memstream(&mem, &memlen);
     nd_console_set_stream(f);
     memset(&v, 0, sizeof(v));
-    t->sink(NULL, n, &v);
+    t->sink(state, n, &v);
     nd_console_set_stream(NULL);
     fclose(f);
     is_int(v.kind, ND_VERDICT_DELIVERED, "console sink: delivered");
-    is_str(mem, want_text, "console sink wrote the text");
+
+    nd_buf_init(&b, 1 << 20);
+    d = nd_template_data_from_notification(n, 0);
+    is_int(nd_template_text(set, "nm.default.text", d, &b, err), ND_OK, "nm.default.text renders");
+    want = nd_xasprintf("%s\n", nd_buf_cstr(&b));
+    is_str(mem, want, "console sink wrote the nm.default.text rendering");
+    has_str(mem, "[FIRING] <b>full</b> & \"quoted\"", "status and summary, not escaped");
+    has_str(mem, "  instance: a\n", "a label line");
+    ok(mem && strstr(mem, "starts:") == NULL, "not the old fixed text");
+    free(want);
     free(mem);
+    nd_buf_deinit(&b);
+    nd_template_data_free(d);
+    t->free_state(state);
+    nd_config_errors_deinit(&errs);
+    nd_config_free(cfg);
+    nd_template_set_free(set);
     nd_notification_unref(n);
 }
 
@@ -112,5 +151,6 @@ int main(void)
 {
     test_json();
     test_text();
+    test_console_sink();
     return done_testing();
 }

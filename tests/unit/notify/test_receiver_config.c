@@ -1,5 +1,6 @@
 /* test_receiver_config.c - receiver sections: generic keys, webhook and
- * console keys, errors naming file:line, and --check-config. */
+ * console keys (template and template_type included), errors naming
+ * file:line, and --check-config. */
 #include <event2/event.h>
 #include <stdlib.h>
 
@@ -7,6 +8,7 @@
 #include "notifyd/util.h"
 #include "notifyd/engine.h"
 #include "notifyd/receiver.h"
+#include "notifyd/template.h"
 #include "tap.h"
 
 static const char good_ini[] = "[receiver.hook]\n"                          /* 1 */
@@ -32,35 +34,60 @@ static const char good_ini[] = "[receiver.hook]\n"                          /* 1
                                "tls_insecure_skip_verify = false\n"         /* 21 */
                                "proxy_url = http://proxy:3128\n"            /* 22 */
                                "\n"
+                               "template = nm.default.markdown\n" /* 23 */
+                               "\n"
                                "[receiver.out]\n"
-                               "type = console\n";
+                               "type = console\n"
+                               "\n"
+                               "[receiver.out2]\n"
+                               "type = console\n"
+                               "template = a template \"zz\": {{ template \"my.one\" . }}\n"
+                               "template_type = html\n";
 
-static const char bad_ini[] = "[receiver.a]\n"                    /* 1 */
-                              "type = pigeon\n"                   /* 2 */
-                              "[receiver.b]\n"                    /* 3 */
-                              "type = webhook\n"                  /* 4 */
-                              "timeout = 1s\n"                    /* 5 */
-                              "[receiver.c]\n"                    /* 6 */
-                              "type = webhook\n"                  /* 7 */
-                              "url = ftp://example.com/x\n"       /* 8 */
-                              "tls_cert_file = /c.pem\n"          /* 9 */
-                              "colour = blue\n"                   /* 10 */
-                              "[receiver.d]\n"                    /* 11 */
-                              "type = webhook\n"                  /* 12 */
-                              "url = http://example.com/\n"       /* 13 */
-                              "max_in_flight = 0\n"               /* 14 */
-                              "retry_factor = 0.5\n"              /* 15 */
-                              "retry_jitter = 2\n"                /* 16 */
-                              "bearer_token = env:ND_NOT_SET_X\n" /* 17 */
-                              "headers = NoColonHere\n"           /* 18 */
-                              "[receiver.e]\n"                    /* 19 */
-                              "type = console\n"                  /* 20 */
-                              "url = http://x/\n"                 /* 21 */
-                              "[receiver.f]\n"                    /* 22 */
-                              "type = webhook\n"                  /* 23 */
-                              "url = http://x/\n"                 /* 24 */
-                              "tls_key_file = /k.pem\n"           /* 25 */
-                              "timeout = soon\n";                 /* 26 */
+static const char bad_ini[] = "[receiver.a]\n"                         /* 1 */
+                              "type = pigeon\n"                        /* 2 */
+                              "[receiver.b]\n"                         /* 3 */
+                              "type = webhook\n"                       /* 4 */
+                              "timeout = 1s\n"                         /* 5 */
+                              "[receiver.c]\n"                         /* 6 */
+                              "type = webhook\n"                       /* 7 */
+                              "url = ftp://example.com/x\n"            /* 8 */
+                              "tls_cert_file = /c.pem\n"               /* 9 */
+                              "colour = blue\n"                        /* 10 */
+                              "[receiver.d]\n"                         /* 11 */
+                              "type = webhook\n"                       /* 12 */
+                              "url = http://example.com/\n"            /* 13 */
+                              "max_in_flight = 0\n"                    /* 14 */
+                              "retry_factor = 0.5\n"                   /* 15 */
+                              "retry_jitter = 2\n"                     /* 16 */
+                              "bearer_token = env:ND_NOT_SET_X\n"      /* 17 */
+                              "headers = NoColonHere\n"                /* 18 */
+                              "[receiver.e]\n"                         /* 19 */
+                              "type = console\n"                       /* 20 */
+                              "url = http://x/\n"                      /* 21 */
+                              "[receiver.f]\n"                         /* 22 */
+                              "type = webhook\n"                       /* 23 */
+                              "url = http://x/\n"                      /* 24 */
+                              "tls_key_file = /k.pem\n"                /* 25 */
+                              "timeout = soon\n"                       /* 26 */
+                              "[receiver.g]\n"                         /* 27 */
+                              "type = webhook\n"                       /* 28 */
+                              "url = http://x/\n"                      /* 29 */
+                              "template = nm.no.such\n"                /* 30 */
+                              "[receiver.h]\n"                         /* 31 */
+                              "type = console\n"                       /* 32 */
+                              "template = {{ template \"nope\" . }}\n" /* 33 */
+                              "template_type = pdf\n"                  /* 34 */
+                              "[receiver.i]\n"                         /* 35 */
+                              "type = console\n"                       /* 36 */
+                              "template = {{ template \"my.one\" . \n" /* 37 */
+                              "[receiver.j]\n"                         /* 38 */
+                              "type = webhook\n"                       /* 39 */
+                              "url = http://x/\n"                      /* 40 */
+                              "template_type = html\n"                 /* 41 */
+                              "[receiver.k]\n"                         /* 42 */
+                              "type = console\n"                       /* 43 */
+                              "template =\n";                          /* 44 */
 
 static int has_error(const struct nd_config_errors *e, const char *needle1, const char *needle2)
 {
@@ -99,17 +126,22 @@ int main(void)
     struct nd_receiver *r;
     char err[ND_ERRLEN];
     size_t i;
+    struct nd_template_set *set = nd_template_set_new();
+    static const char mine[] = "{{ define \"my.one\" }}one{{ end }}";
 
+    ok(nd_template_set_add_defaults(set, err) == ND_OK &&
+           nd_template_set_parse(set, "mine", mine, strlen(mine), err) == ND_OK,
+       "template set");
     setenv("ND_TEST_SECRET", "s3cret", 1);
     nd_config_errors_init(&errs);
     is_int(nd_config_load_string(good_ini, "good.ini", &c, &errs), ND_OK, "good config loads");
     dump(&errs);
-    e = nd_engine_new(base, err);
+    e = nd_engine_new(base, set, err);
     ok(e != NULL, "engine created");
     if (!c || !e)
         return done_testing();
 
-    is_int(nd_receiver_check(find_rc(c, "hook"), &c->delivery, &errs), ND_OK,
+    is_int(nd_receiver_check(find_rc(c, "hook"), &c->delivery, set, &errs), ND_OK,
            "check: full webhook section is valid");
     dump(&errs);
     r = nd_receiver_new(e, find_rc(c, "hook"), &c->delivery, &errs);
@@ -125,6 +157,10 @@ int main(void)
     ok(r != NULL, "console receiver created");
     if (r)
         is_str(nd_receiver_type(r), "console", "console type");
+    r = nd_receiver_new(e, find_rc(c, "out2"), &c->delivery, &errs);
+    ok(r != NULL, "console with an invocation of a user template and template_type = html");
+    is_int(errs.n, 0, "still no errors");
+    dump(&errs);
     nd_config_free(c);
     c = NULL;
 
@@ -153,6 +189,18 @@ int main(void)
     ok(has_error(&errs, "bad.ini:21:", "url"), "console has no url key");
     ok(has_error(&errs, "bad.ini:25:", "tls_key_file"), "key without cert");
     ok(has_error(&errs, "bad.ini:26:", "timeout"), "bad duration");
+    ok(has_error(&errs, "bad.ini:30: [receiver.g] template: ", "no template named \"nm.no.such\""),
+       "unknown template name at the key's line");
+    ok(has_error(&errs, "bad.ini:33: [receiver.h] template: ", "no template named \"nope\""),
+       "unknown template in an invocation");
+    ok(has_error(&errs, "bad.ini:34: [receiver.h] template_type: ", "text or html"),
+       "bad template_type");
+    ok(has_error(&errs, "bad.ini:37: [receiver.i] template: ", "template: :1:"),
+       "syntax error in an invocation, Go's message");
+    ok(has_error(&errs, "bad.ini:41: [receiver.j] template_type: ", "needs the template key"),
+       "template_type alone on a webhook");
+    ok(has_error(&errs, "bad.ini:44: [receiver.k] template: ", "empty template name"),
+       "empty template value");
     for (i = 0; i < errs.n; i++)
         if (strstr(errs.msgs[i], "s3cret") || strstr(errs.msgs[i], "literal-token"))
             break;
@@ -160,12 +208,17 @@ int main(void)
 
     /* --check-config gives the same verdicts without an engine. */
     nd_config_errors_deinit(&errs);
-    is_int(nd_receiver_check(find_rc(c, "a"), &c->delivery, &errs), ND_EINVAL, "check: type");
-    is_int(nd_receiver_check(find_rc(c, "d"), &c->delivery, &errs), ND_EINVAL, "check: values");
+    is_int(nd_receiver_check(find_rc(c, "a"), &c->delivery, set, &errs), ND_EINVAL, "check: type");
+    is_int(nd_receiver_check(find_rc(c, "d"), &c->delivery, set, &errs), ND_EINVAL,
+           "check: values");
     ok(has_error(&errs, "bad.ini:15:", "retry_factor"), "check reports the same errors");
+    is_int(nd_receiver_check(find_rc(c, "g"), &c->delivery, set, &errs), ND_EINVAL,
+           "check: unknown template");
+    ok(has_error(&errs, "bad.ini:30:", "nm.no.such"), "check names the template key's line");
     nd_config_errors_deinit(&errs);
     nd_config_free(c);
     nd_engine_free(e);
+    nd_template_set_free(set);
     event_base_free(base);
     return done_testing();
 }
