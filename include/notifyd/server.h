@@ -1,4 +1,4 @@
-/* server.h - the inbound HTTP server (libevent evhttp).
+/* server.h - the inbound HTTP/1.1 server: libevent bufferevents + http-parser.
  *
  *   POST /api/v2/alerts  parse (ingest.h), hand the alerts to `submit`
  *   GET  /-/healthy      200
@@ -9,11 +9,11 @@
  * Content-Type application/json: 400 bad body, 404 unknown path, 405 with
  * Allow for a wrong method on a known path, 413 body too large, 503 queue
  * full (with Retry-After) or shutting down, 500 when submit failed otherwise.
- * Bodies over max_body_size are refused by evhttp itself (413, Connection:
- * close, evhttp's own HTML page) from Content-Length, or while reading a
- * chunked body: it never buffers more than that. Those 413s, like evhttp's
- * 400s for unparsable requests, never reach us and are not counted in
- * nd_metrics (2.1.12 has no hook for them).
+ * Protocol errors are envelopes too, each followed by Connection: close:
+ * 413 (body over max_body_size, from Content-Length or while reading a
+ * chunked body; counted as too_large), 431 (headers over the limit), 400
+ * (unparsable request), 408 (request incomplete after the timeout). The
+ * choice of http-parser over evhttp, with figures, is in docs/http.md.
  *
  * The server knows neither queues nor receivers: the daemon passes callbacks.
  * All calls and callbacks run on the event loop's thread.

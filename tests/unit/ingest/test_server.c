@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -74,6 +75,11 @@ struct client {
     char headers[2048];
     char body[65536];
     bool got;
+    /* every response so far, for pipelining: statuses and bodies joined by '\n' */
+    int statuses[256];
+    int nresp;
+    char all[65536];
+    size_t alllen;
 };
 
 /* Complete response in acc? Then move it into status/headers/body. */
@@ -106,6 +112,14 @@ static bool take_response(struct client *c)
     c->body[bcopy] = '\0';
     evbuffer_drain(c->acc, hlen + clen);
     c->got = true;
+    if (c->nresp < (int)ND_ARRAY_LEN(c->statuses))
+        c->statuses[c->nresp++] = c->status;
+    if (c->alllen + bcopy + 2 < sizeof c->all) {
+        memcpy(c->all + c->alllen, c->body, bcopy);
+        c->alllen += bcopy;
+        c->all[c->alllen++] = '\n';
+        c->all[c->alllen] = '\0';
+    }
     return true;
 }
 
@@ -113,7 +127,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
     evbuffer_add_buffer(c->acc, bufferevent_get_input(bev));
-    if (take_response(c))
+    bool any = false;
+    while (take_response(c))
+        any = true;
+    if (any)
         event_base_loopbreak(base);
 }
 
@@ -123,7 +140,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     ND_UNUSED(bev);
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
         evbuffer_add_buffer(c->acc, bufferevent_get_input(bev));
-        take_response(c);
+        while (take_response(c))
+            ;
         c->closed = true;
         event_base_loopbreak(base);
     }
@@ -277,6 +295,8 @@ static void test_too_large(void)
     client_send(&c, hdr, strlen(hdr), false);
     is_int(c.status, 413, "Content-Length over max_body_size: 413");
     ok(has_header(&c, "Connection: close"), "and the connection closes");
+    is_str(c.body, "{\"Status\":413,\"Message\":\"request body larger than 2097152 bytes\"}",
+           "413 in our JSON envelope");
     client_close(&c);
 
     /* chunked: refused while reading */
@@ -379,6 +399,543 @@ static void test_metrics_endpoint(void)
     has_str(c->body, "\nnotifyd_requests_rejected_total{reason=\"queue_full\"} 2\n", "queue full");
     has_str(c->body, "\nnotifyd_alerts_rejected_total{reason=\"queue_full\"} 3\n",
             "queue full alerts");
+}
+
+/* ---- HTTP/1.1 behaviour of the server itself (pipelining, chunked bodies,
+ * 100-continue, split requests, limits). A "raw" client is a plain
+ * non-blocking socket: bytes sent with send() are in the server's receive
+ * queue at once, so a request can be cut exactly where the test wants. */
+
+static uint16_t raw_port; /* 0 = srv's */
+
+static int raw_open(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(raw_port ? raw_port : nd_server_port(srv));
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    /* a loopback connect completes from the backlog, before the accept */
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+/* Lets the server run its pending events without blocking. */
+static void pump(int turns)
+{
+    for (int i = 0; i < turns; i++)
+        event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+static void raw_send(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EAGAIN) {
+            pump(1);
+            continue;
+        }
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Runs the server until c holds `n` responses or the peer closed (10 s max). */
+static void raw_wait(int fd, struct client *c, int n)
+{
+    int64_t deadline = nd_now_mono_ms() + 10000;
+    while (c->nresp < n && !c->closed && nd_now_mono_ms() < deadline) {
+        pump(2);
+        char tmp[16384];
+        ssize_t r = recv(fd, tmp, sizeof tmp, 0);
+        if (r > 0) {
+            evbuffer_add(c->acc, tmp, (size_t)r);
+            while (take_response(c))
+                ;
+            continue;
+        }
+        if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+            c->closed = true;
+            break;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        poll(&pfd, 1, 2);
+    }
+}
+
+/* Waits for EOF from the server (10 s max). */
+static bool raw_closed(int fd, struct client *c)
+{
+    int64_t deadline = nd_now_mono_ms() + 10000;
+    while (!c->closed && nd_now_mono_ms() < deadline) {
+        int before = c->nresp;
+        raw_wait(fd, c, c->nresp + 1);
+        if (c->nresp == before && !c->closed)
+            break;
+    }
+    return c->closed;
+}
+
+static void raw_client(struct client *c)
+{
+    memset(c, 0, sizeof *c);
+    c->acc = evbuffer_new();
+}
+
+static const char alert1[] = "[{\"labels\":{\"alertname\":\"P\"}}]";
+
+static char *post(const char *extra)
+{
+    return nd_xasprintf(
+        "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\n%sContent-Length: %zu\r\n\r\n%s", extra,
+        strlen(alert1), alert1);
+}
+
+static void test_pipelining(void)
+{
+    struct client c;
+    raw_client(&c);
+    int fd = raw_open();
+    char *p = post("");
+    struct nd_buf b;
+    nd_buf_init(&b, 1 << 20);
+    /* 100 requests in one write, answered in order: alerts, healthy, 404, 405, ... */
+    for (int i = 0; i < 25; i++) {
+        nd_buf_adds(&b, p);
+        nd_buf_adds(&b, "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n");
+        nd_buf_adds(&b, "GET /nope HTTP/1.1\r\n\r\n");
+        nd_buf_adds(&b, "DELETE /-/healthy HTTP/1.1\r\n\r\n");
+    }
+    free(p);
+    int calls = sub.calls;
+    raw_send(fd, b.data, b.len);
+    nd_buf_deinit(&b);
+    raw_wait(fd, &c, 100);
+    static const int want[4] = {200, 200, 404, 405};
+    int good = 0;
+    for (int i = 0; i < c.nresp; i++)
+        good += c.statuses[i] == want[i % 4];
+    is_int(c.nresp, 100, "100 pipelined requests: 100 answers");
+    is_int(good, 100, "in request order");
+    is_int(sub.calls - calls, 25, "25 submits");
+    ok(!c.closed, "connection kept open");
+    close(fd);
+    evbuffer_free(c.acc);
+}
+
+static void test_chunked(void)
+{
+    struct client c;
+    raw_client(&c);
+    int fd = raw_open();
+    static const char req[] = "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\n"
+                              "Transfer-Encoding: chunked\r\n\r\n"
+                              "5\r\n[{\"la\r\n"
+                              "1c;ext=1\r\nbels\":{\"alertname\":\"CHUNK\"}}\r\n"
+                              "1\r\n]\r\n"
+                              "0\r\nTrailer: x\r\n\r\n"
+                              "GET /-/healthy HTTP/1.1\r\n\r\n";
+    size_t held = sub.nheld;
+    raw_send(fd, req, strlen(req));
+    raw_wait(fd, &c, 2);
+    is_int(c.nresp, 2, "chunked POST then a GET: two answers");
+    is_int(c.statuses[0], 200, "chunked body accepted");
+    ok(sub.nheld == held + 1 && strcmp(nd_alert_label(sub.held[held], "alertname"), "CHUNK") == 0,
+       "the chunked alert reached the daemon");
+    is_int(c.statuses[1], 200, "the next request on the connection");
+    close(fd);
+    evbuffer_free(c.acc);
+}
+
+static void test_expect_continue(void)
+{
+    struct client c;
+    raw_client(&c);
+    int fd = raw_open();
+    char *hdr = nd_xasprintf("POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                             "Content-Length: %zu\r\n\r\n",
+                             strlen(alert1));
+    int calls = sub.calls;
+    raw_send(fd, hdr, strlen(hdr));
+    raw_wait(fd, &c, 1);
+    is_int(c.nresp, 1, "headers with Expect: an interim answer");
+    is_int(c.statuses[0], 100, "100 Continue before the body");
+    is_int(sub.calls, calls, "nothing submitted yet");
+    raw_send(fd, alert1, strlen(alert1));
+    raw_wait(fd, &c, 2);
+    is_int(c.statuses[1], 200, "then 200 for the body");
+    is_int(sub.calls, calls + 1, "submitted once");
+    close(fd);
+    free(hdr);
+
+    /* too large: 413 at once, no 100, no body expected */
+    evbuffer_free(c.acc);
+    raw_client(&c);
+    fd = raw_open();
+    static const char big[] = "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                              "Content-Length: 99999999\r\n\r\n";
+    raw_send(fd, big, strlen(big));
+    raw_wait(fd, &c, 1);
+    is_int(c.nresp ? c.statuses[0] : 0, 413, "Expect with a body over the limit: 413, no 100");
+    ok(raw_closed(fd, &c), "and the connection closes");
+    close(fd);
+    evbuffer_free(c.acc);
+}
+
+/* One chunked POST with Expect and one GET, cut in two at every byte: the
+ * parser state and ours must survive any boundary (request line, header
+ * name, value, chunk size, chunk data, trailer, next request). */
+static void test_split_everywhere(void)
+{
+    static const char req[] = "POST /api/v2/alerts?x=1 HTTP/1.1\r\nHost: x\r\n"
+                              "Expect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "a\r\n[{\"labels\"\r\n"
+                              "14\r\n:{\"alertname\":\"S\"}}]\r\n"
+                              "0\r\n\r\n"
+                              "GET /-/ready HTTP/1.1\r\n\r\n";
+    size_t len = strlen(req);
+    int calls = sub.calls, good = 0;
+    for (size_t cut = 1; cut < len; cut++) {
+        struct client c;
+        raw_client(&c);
+        int fd = raw_open();
+        raw_send(fd, req, cut);
+        pump(3);
+        raw_send(fd, req + cut, len - cut);
+        raw_wait(fd, &c, 3);
+        if (c.nresp == 3 && c.statuses[0] == 100 && c.statuses[1] == 200 && c.statuses[2] == 200)
+            good++;
+        else
+            printf("# cut at %zu: %d answers, first %d\n", cut, c.nresp, c.statuses[0]);
+        close(fd);
+        evbuffer_free(c.acc);
+    }
+    is_int(good, (int)len - 1, "request cut at each of %zu places: answered right", len - 1);
+    is_int(sub.calls - calls, (int)len - 1, "one submit per cut");
+
+    /* one byte per read, the whole request */
+    struct client c;
+    raw_client(&c);
+    int fd = raw_open();
+    for (size_t i = 0; i < len; i++) {
+        raw_send(fd, req + i, 1);
+        pump(2);
+    }
+    raw_wait(fd, &c, 3);
+    ok(c.nresp == 3 && c.statuses[0] == 100 && c.statuses[1] == 200 && c.statuses[2] == 200,
+       "request trickled one byte at a time: answered");
+    close(fd);
+    evbuffer_free(c.acc);
+}
+
+static void expect_close(const char *raw, size_t len, int status, const char *what)
+{
+    struct client c;
+    raw_client(&c);
+    int fd = raw_open();
+    raw_send(fd, raw, len);
+    raw_wait(fd, &c, 1);
+    is_int(c.nresp ? c.statuses[0] : 0, status, "%s: %d", what, status);
+    ok(strstr(c.headers, "\r\nConnection: close\r\n") != NULL, "%s: Connection: close", what);
+    has_str(c.body, "{\"Status\":", "%s: JSON envelope", what);
+    ok(raw_closed(fd, &c), "%s: connection closed", what);
+    close(fd);
+    evbuffer_free(c.acc);
+}
+
+static void test_garbage(void)
+{
+    static const char *bad[] = {
+        "GARBAGE\r\n\r\n",
+        "GET / HTTP/9.9\r\n\r\n",
+        "POST /api/v2/alerts HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        "POST /api/v2/alerts HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        "POST /api/v2/alerts HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "GET /-/healthy HTTP/1.1\r\nBad Header\r\n\r\n",
+        "\x01\x02\x03\x04\r\n\r\n",
+    };
+    for (size_t i = 0; i < ND_ARRAY_LEN(bad); i++) {
+        char what[64];
+        snprintf(what, sizeof what, "garbage #%zu", i);
+        expect_close(bad[i], strlen(bad[i]), 400, what);
+    }
+    /* a good request after garbage on the same write is not answered */
+    static const char two[] = "XYZ\r\n\r\nGET /-/healthy HTTP/1.1\r\n\r\n";
+    struct client c;
+    raw_client(&c);
+    int fd = raw_open();
+    raw_send(fd, two, strlen(two));
+    ok(raw_closed(fd, &c), "garbage then a good request: closed");
+    is_int(c.nresp, 1, "only the 400 was sent");
+    close(fd);
+    evbuffer_free(c.acc);
+}
+
+static void test_header_limits(void)
+{
+    /* the test server's header limit is the default, 16 KiB */
+    struct nd_buf b;
+    nd_buf_init(&b, 1 << 20);
+    nd_buf_adds(&b, "GET /-/healthy HTTP/1.1\r\nX-Big: ");
+    for (int i = 0; i < 17 * 1024; i++)
+        nd_buf_addc(&b, 'a');
+    nd_buf_adds(&b, "\r\n\r\n");
+    expect_close(b.data, b.len, 431, "one 17 KiB header");
+
+    nd_buf_reset(&b);
+    nd_buf_adds(&b, "GET /-/healthy HTTP/1.1\r\n");
+    for (int i = 0; i < 2000; i++)
+        nd_buf_printf(&b, "X-H%d: v\r\n", i);
+    nd_buf_adds(&b, "\r\n");
+    expect_close(b.data, b.len, 431, "2000 small headers");
+
+    nd_buf_reset(&b);
+    nd_buf_adds(&b, "GET /");
+    for (int i = 0; i < 17 * 1024; i++)
+        nd_buf_addc(&b, 'u');
+    nd_buf_adds(&b, " HTTP/1.1\r\n\r\n");
+    expect_close(b.data, b.len, 431, "a 17 KiB URL");
+
+    /* just under the limit is fine */
+    nd_buf_reset(&b);
+    nd_buf_adds(&b, "GET /-/healthy HTTP/1.1\r\nX-Big: ");
+    for (int i = 0; i < 15 * 1024; i++)
+        nd_buf_addc(&b, 'a');
+    nd_buf_adds(&b, "\r\n\r\n");
+    struct client c;
+    raw_client(&c);
+    int fd = raw_open();
+    raw_send(fd, b.data, b.len);
+    raw_wait(fd, &c, 1);
+    is_int(c.nresp ? c.statuses[0] : 0, 200, "a 15 KiB header: 200");
+    close(fd);
+    evbuffer_free(c.acc);
+    nd_buf_deinit(&b);
+}
+
+static void test_connection_modes(void)
+{
+    static const char h10[] = "GET /-/healthy HTTP/1.0\r\n\r\n";
+    struct client c;
+    raw_client(&c);
+    int fd = raw_open();
+    raw_send(fd, h10, strlen(h10));
+    raw_wait(fd, &c, 1);
+    is_int(c.nresp ? c.statuses[0] : 0, 200, "HTTP/1.0: 200");
+    ok(raw_closed(fd, &c), "HTTP/1.0 without keep-alive: closed after the answer");
+    close(fd);
+    evbuffer_free(c.acc);
+
+    static const char h10ka[] = "GET /-/healthy HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+    raw_client(&c);
+    fd = raw_open();
+    raw_send(fd, h10ka, strlen(h10ka));
+    raw_wait(fd, &c, 1);
+    ok(strstr(c.headers, "\r\nConnection: keep-alive\r\n") != NULL,
+       "HTTP/1.0 keep-alive: Connection: keep-alive");
+    raw_send(fd, h10ka, strlen(h10ka));
+    raw_wait(fd, &c, 2);
+    is_int(c.nresp, 2, "and a second request is served");
+    close(fd);
+    evbuffer_free(c.acc);
+
+    /* absolute-form target: routed by its path */
+    static const char absf[] = "GET http://x:9/-/healthy?q=1 HTTP/1.1\r\n\r\n";
+    raw_client(&c);
+    fd = raw_open();
+    raw_send(fd, absf, strlen(absf));
+    raw_wait(fd, &c, 1);
+    is_int(c.nresp ? c.statuses[0] : 0, 200, "absolute-form request target: 200");
+    close(fd);
+    evbuffer_free(c.acc);
+
+    /* an upgrade is never granted: answered, then closed */
+    static const char upg[] = "GET /-/healthy HTTP/1.1\r\nConnection: upgrade\r\n"
+                              "Upgrade: websocket\r\n\r\n";
+    raw_client(&c);
+    fd = raw_open();
+    raw_send(fd, upg, strlen(upg));
+    ok(raw_closed(fd, &c), "Upgrade: closed");
+    is_int(c.nresp ? c.statuses[0] : 0, 200, "after a normal answer");
+    close(fd);
+    evbuffer_free(c.acc);
+    static const char con[] = "CONNECT x:443 HTTP/1.1\r\n\r\n";
+    raw_client(&c);
+    fd = raw_open();
+    raw_send(fd, con, strlen(con));
+    ok(raw_closed(fd, &c), "CONNECT: closed");
+    is_int(c.nresp ? c.statuses[0] : 0, 404, "after a 404");
+    close(fd);
+    evbuffer_free(c.acc);
+
+    /* Connection: close on the first of two pipelined requests */
+    static const char cl[] = "GET /-/healthy HTTP/1.1\r\nConnection: close\r\n\r\n"
+                             "GET /-/healthy HTTP/1.1\r\n\r\n";
+    raw_client(&c);
+    fd = raw_open();
+    raw_send(fd, cl, strlen(cl));
+    ok(raw_closed(fd, &c), "Connection: close: closed");
+    is_int(c.nresp, 1, "the request after it is not answered");
+    ok(strstr(c.headers, "\r\nConnection: close\r\n") != NULL, "answer says Connection: close");
+    close(fd);
+    evbuffer_free(c.acc);
+}
+
+static void test_many_connections(void)
+{
+    enum { N = 300 };
+    static int fds[N];
+    static struct client cs[N];
+    int opened = 0, answered = 0;
+    size_t held = sub.nheld;
+    int calls = sub.calls;
+    char *p = post("");
+    for (int i = 0; i < N; i++) {
+        fds[i] = raw_open();
+        if (fds[i] < 0)
+            break;
+        opened++;
+        raw_client(&cs[i]);
+        raw_send(fds[i], p, strlen(p));
+        if (i % 50 == 0)
+            pump(2);
+    }
+    free(p);
+    for (int i = 0; i < opened; i++) {
+        raw_wait(fds[i], &cs[i], 1);
+        answered += cs[i].nresp == 1 && cs[i].statuses[0] == 200;
+    }
+    is_int(opened, N, "%d connections opened", N);
+    is_int(answered, N, "every one answered 200");
+    is_int(sub.calls - calls, N, "one submit each");
+    ND_UNUSED(held);
+    for (int i = 0; i < opened; i++) {
+        close(fds[i]);
+        evbuffer_free(cs[i].acc);
+    }
+    pump(5);
+}
+
+static void test_too_large_counted(void)
+{
+    uint64_t before = metrics.requests_rejected[ND_REJECT_TOO_LARGE];
+    uint64_t answered = metrics.http_requests;
+    static const char big[] = "POST /api/v2/alerts HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n";
+    expect_close(big, strlen(big), 413, "Content-Length 99999999");
+    is_uint(metrics.requests_rejected[ND_REJECT_TOO_LARGE] - before, 1, "413 counted as too_large");
+    is_uint(metrics.http_requests - answered, 1, "and as an answered request");
+}
+
+static void test_http(void)
+{
+    test_pipelining();
+    test_chunked();
+    test_expect_continue();
+    test_split_everywhere();
+    test_garbage();
+    test_header_limits();
+    test_connection_modes();
+    test_many_connections();
+    test_too_large_counted();
+}
+
+/* A second server with a 1 s timeout: idle connections close, a request
+ * trickled slower than that gets 408. No timing is asserted, only that
+ * each happens (within the 10 s bound of raw_wait). */
+static void test_timeouts(void)
+{
+    char err[ND_ERRLEN];
+    struct nd_server_opts o;
+    memset(&o, 0, sizeof o);
+    o.host = "127.0.0.1";
+    o.timeout_s = 1;
+    o.submit = submit;
+    struct nd_server *s2 = nd_server_new(base, &o, err);
+    ok(s2 != NULL, "server with timeout 1 s (%s)", err);
+    if (!s2)
+        return;
+    raw_port = nd_server_port(s2);
+
+    struct client c;
+    raw_client(&c);
+    int fd = raw_open();
+    ok(raw_closed(fd, &c), "an idle connection is closed");
+    is_int(c.nresp, 0, "without an answer");
+    close(fd);
+    evbuffer_free(c.acc);
+
+    static const char part[] = "GET /-/healthy HTTP/1.1\r\nX-Slow: ";
+    raw_client(&c);
+    fd = raw_open();
+    raw_send(fd, part, strlen(part));
+    /* one byte every 100 ms keeps the connection busy but the request late */
+    int64_t deadline = nd_now_mono_ms() + 10000;
+    while (c.nresp == 0 && !c.closed && nd_now_mono_ms() < deadline) {
+        raw_send(fd, "a", 1);
+        int64_t next = nd_now_mono_ms() + 100;
+        while (c.nresp == 0 && !c.closed && nd_now_mono_ms() < next) {
+            pump(1);
+            char tmp[4096];
+            ssize_t r = recv(fd, tmp, sizeof tmp, 0);
+            if (r > 0) {
+                evbuffer_add(c.acc, tmp, (size_t)r);
+                take_response(&c);
+            } else if (r == 0) {
+                c.closed = true;
+            } else {
+                struct pollfd pfd = {.fd = fd, .events = POLLIN};
+                poll(&pfd, 1, 10);
+            }
+        }
+    }
+    is_int(c.nresp ? c.statuses[0] : 0, 408, "a request trickled for longer than the timeout: 408");
+    ok(raw_closed(fd, &c), "and the connection closes");
+    close(fd);
+    evbuffer_free(c.acc);
+
+    /* a client that stops reading: its answers pile up, the server stops
+     * reading from it, and the stalled connection is dropped */
+    raw_client(&c);
+    fd = raw_open();
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct nd_buf b;
+    nd_buf_init(&b, 8 << 20);
+    for (int i = 0; i < 2000; i++)
+        nd_buf_adds(&b, "GET /-/healthy HTTP/1.1\r\n\r\n");
+    size_t sent = 0, off = 0;
+    deadline = nd_now_mono_ms() + 10000;
+    bool reset = false;
+    while (nd_now_mono_ms() < deadline && !reset) {
+        /* the same requests over and over until the server gives up */
+        ssize_t w = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+        if (w > 0) {
+            sent += (size_t)w;
+            off = (off + (size_t)w) % b.len;
+        } else if (errno != EAGAIN) {
+            reset = true;
+        }
+        pump(1);
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        poll(&pfd, 1, 10);
+        if (pfd.revents & (POLLERR | POLLHUP))
+            reset = true;
+    }
+    nd_buf_deinit(&b);
+    ok(reset, "a client that never reads is dropped (sent %zu bytes)", sent);
+    close(fd);
+    evbuffer_free(c.acc);
+
+    raw_port = 0;
+    nd_server_free(s2);
 }
 
 static size_t count_lines(char *log, size_t len, const char *needle)
@@ -553,9 +1110,11 @@ int main(void)
     test_submit_failures();
     test_routes();
     test_metrics_endpoint();
+    test_http();
     test_emfile();
     test_stop_accepting();
     test_bind_errors();
+    test_timeouts();
 
     request_done();
     nd_server_free(srv);
