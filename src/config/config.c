@@ -463,6 +463,10 @@ static const struct keyspec keyspecs[] = {
     {SEC_SERVER, "max_body_size", V_SIZE, CFG(max_body_size), 1, 1e15},
     {SEC_SERVER, "cluster", V_STRING, CFG(cluster), 0, 0},
     {SEC_SERVER, "shutdown_timeout", V_DURATION, CFG(shutdown_timeout_ns), 0, 9.2e18},
+    {SEC_SERVER, "max_headers_size", V_SIZE, CFG(max_headers_size), 1024, 1 << 24},
+    {SEC_SERVER, "read_timeout", V_DURATION, CFG(read_timeout_ns), NS(1), NS(3600)},
+    {SEC_SERVER, "listen_backlog", V_U32, CFG(listen_backlog), 1, 65535},
+    {SEC_SERVER, "retry_after", V_DURATION, CFG(retry_after_ns), NS(1), NS(3600)},
     {SEC_SERVER, "log_level", V_LOGLEVEL, CFG(log_level), 0, 0},
     {SEC_SERVER, "log_format", V_LOGFMT, CFG(log_format), 0, 0},
     {SEC_QUEUE, "max_alerts", V_U64, CFG(max_alerts), 1, 1e15},
@@ -591,15 +595,22 @@ static int parse_labels(const struct ctx *c, const struct nd_config_kv *kv, stru
 }
 
 static int parse_duration_kv(const struct ctx *c, const struct nd_config_kv *kv, double min,
-                             int64_t *out)
+                             double max, int64_t *out)
 {
     int64_t ns;
     if (nd_parse_duration(kv->value, &ns) != ND_OK) {
         CERR(c, kv, "invalid duration \"%s\": want e.g. 500ms, 5s, 1m30s, 2h", kv->value);
         return ND_EINVAL;
     }
-    if ((double)ns < min) {
-        CERR(c, kv, "must be greater than 0");
+    if ((double)ns < min || (double)ns > max) {
+        if (min <= 1 && max >= 9e18) {
+            CERR(c, kv, "must be greater than 0");
+        } else {
+            char lo[32], hi[32];
+            nd_format_duration((int64_t)min, lo);
+            nd_format_duration((int64_t)max, hi);
+            CERR(c, kv, "%s is out of range: want %s to %s", kv->value, lo, hi);
+        }
         return ND_EINVAL;
     }
     *out = ns;
@@ -746,16 +757,25 @@ static int apply_key(const struct ctx *c, const struct keyspec *ks, const struct
         return ND_OK;
     }
     case V_SIZE:
-        if (nd_parse_size(kv->value, &u) != ND_OK || (double)u < ks->min || (double)u > ks->max) {
+        if (nd_parse_size(kv->value, &u) != ND_OK) {
             CERR(c, kv, "invalid size \"%s\": want e.g. 512, 64KiB, 8MiB, 1GiB, 10MB (not 0)",
                  kv->value);
+            return ND_EINVAL;
+        }
+        if ((double)u < ks->min || (double)u > ks->max) {
+            if (ks->min <= 1)
+                CERR(c, kv, "invalid size \"%s\": want e.g. 512, 64KiB, 8MiB, 1GiB, 10MB (not 0)",
+                     kv->value);
+            else
+                CERR(c, kv, "size %s is out of range: want %.0f to %.0f bytes", kv->value, ks->min,
+                     ks->max);
             return ND_EINVAL;
         }
         memcpy(field, &u, sizeof u);
         return ND_OK;
     case V_DURATION: {
         int64_t ns;
-        if (parse_duration_kv(c, kv, ks->min, &ns) != ND_OK)
+        if (parse_duration_kv(c, kv, ks->min, ks->max, &ns) != ND_OK)
             return ND_EINVAL;
         memcpy(field, &ns, sizeof ns);
         return ND_OK;
@@ -824,6 +844,10 @@ static void set_defaults(struct nd_config *c)
     c->max_body_size = UINT64_C(8) << 20;
     c->cluster = nd_xstrdup("default");
     c->shutdown_timeout_ns = 30 * ND_NS_PER_S;
+    c->max_headers_size = 16 * 1024;
+    c->read_timeout_ns = 30 * ND_NS_PER_S;
+    c->listen_backlog = 1024;
+    c->retry_after_ns = ND_NS_PER_S;
     c->log_level = ND_LOG_INFO;
     c->log_format = ND_LOG_LOGFMT;
     c->max_alerts = 1000000;
@@ -1064,7 +1088,7 @@ int nd_receiver_config_duration(struct nd_receiver_config *rc, const char *key, 
 {
     struct nd_config_kv *kv = nd_receiver_config_get(rc, key);
     struct ctx c = {rc->file, rc->section, errs};
-    return kv ? parse_duration_kv(&c, kv, 0, out) : ND_OK;
+    return kv ? parse_duration_kv(&c, kv, 0, 9.3e18, out) : ND_OK;
 }
 
 int nd_receiver_config_uint(struct nd_receiver_config *rc, const char *key, uint64_t max,

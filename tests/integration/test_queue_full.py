@@ -28,7 +28,7 @@ def delivered_instances(reqs):
 def body(tap):
     with h.Target([200]) as target:
         cfg = h.config({"hook": h.webhook(target.url + "/hook")},
-                       server="shutdown_timeout = 10s\n",
+                       server="shutdown_timeout = 10s\nretry_after = 3s\n",
                        queue="max_alerts = 4\n",
                        batch="max_size = 100\nmax_wait = 60s\n")
         with h.Daemon(cfg) as d:
@@ -39,6 +39,7 @@ def body(tap):
             r = d.post_alerts(alerts("r1", "r2"))
             tap.eq(r.status, 503, "2 more would exceed max_alerts = 4: 503", r)
             tap.ok("retry-after" in r.headers, "503 carries Retry-After", r.headers)
+            tap.eq(r.headers.get("retry-after"), "3", "Retry-After is [server] retry_after (3s)")
             try:
                 j = r.json()
             except ValueError:

@@ -65,6 +65,16 @@ static void test_errors(void)
                  "t.ini:3: [batch] max_wait: invalid duration \"5x\"", 1);
     expect_error("duration without unit", "[delivery]\ntimeout = 5\n" RECV,
                  "t.ini:2: [delivery] timeout: invalid duration \"5\"", 1);
+    expect_error("headers size under the minimum", "[server]\nmax_headers_size = 10\n" RECV,
+                 "t.ini:2: [server] max_headers_size: size 10 is out of range: want 1024 to "
+                 "16777216 bytes",
+                 1);
+    expect_error("read_timeout over the maximum", "[server]\nread_timeout = 2h\n" RECV,
+                 "t.ini:2: [server] read_timeout: 2h is out of range: want 1s to 1h0m0s", 1);
+    expect_error("retry_after zero", "[server]\nretry_after = 0s\n" RECV,
+                 "t.ini:2: [server] retry_after: 0s is out of range: want 1s to 1h0m0s", 1);
+    expect_error("backlog zero", "[server]\nlisten_backlog = 0\n" RECV,
+                 "t.ini:2: [server] listen_backlog: invalid number \"0\"", 1);
     expect_error("zero timeout", "[delivery]\ntimeout = 0\n" RECV,
                  "t.ini:2: [delivery] timeout: must be greater than 0", 1);
     expect_error("bad size", "[server]\nmax_body_size = 8 MiB\n" RECV,
@@ -245,6 +255,10 @@ static void test_defaults(void)
     is_str(c->path, "<default>", "path");
     is_str(c->listen_host, "127.0.0.1", "default listen host");
     is_int(c->listen_port, 19093, "default listen port");
+    is_uint(c->max_headers_size, 16384, "default max_headers_size");
+    is_int(c->read_timeout_ns, 30 * ND_NS_PER_S, "default read_timeout");
+    is_uint(c->listen_backlog, 1024, "default listen_backlog");
+    is_int(c->retry_after_ns, ND_NS_PER_S, "default retry_after");
     is_uint(c->max_body_size, 8u << 20, "default max_body_size");
     is_str(c->cluster, "default", "default cluster");
     is_int(c->shutdown_timeout_ns, 30 * ND_NS_PER_S, "default shutdown_timeout");
