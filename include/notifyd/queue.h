@@ -5,6 +5,9 @@
  * An alert block is counted from nd_queue_hold() until its last reference is
  * dropped (alert.h). A request is admitted whole or not at all: ingest asks
  * nd_queue_admit() for all its alerts before holding any of them.
+ *
+ * The bytes of an alert are its a->size: its block as malloc rounds it plus
+ * a share of the interned strings it uses (alert.h, docs/memory.md).
  */
 #ifndef NOTIFYD_QUEUE_H
 #define NOTIFYD_QUEUE_H
@@ -28,5 +31,7 @@ uint64_t nd_queue_count(const struct nd_queue *q);
 uint64_t nd_queue_bytes(const struct nd_queue *q);
 uint64_t nd_queue_max_alerts(const struct nd_queue *q);
 uint64_t nd_queue_max_bytes(const struct nd_queue *q);
+/* How many times a drain gave free heap pages back (malloc_trim, see queue.c). */
+uint64_t nd_queue_trims(const struct nd_queue *q);
 
 #endif

@@ -40,6 +40,7 @@ enum field { F_STATUS, F_LABELS, F_ANNOTATIONS, F_STARTS, F_ENDS, F_GENURL };
 
 static const char *const field_names[] = {"status",   "labels", "annotations",
                                           "startsAt", "endsAt", "generatorURL"};
+static const size_t field_lens[] = {6, 6, 11, 8, 6, 12};
 
 enum vtype { V_NULL, V_BOOL, V_NUMBER, V_STRING, V_MAP, V_ARRAY };
 
@@ -130,10 +131,12 @@ static const char *key_str(const struct ictx *c)
     return nd_buf_cstr(&c->key);
 }
 
-static bool key_is(const unsigned char *k, size_t len, const char *name)
+static bool key_is(const unsigned char *k, size_t len, const char *name, size_t nlen)
 {
-    /* Go's encoding/json matches field names case-insensitively too. */
-    return strlen(name) == len && strncasecmp((const char *)k, name, len) == 0;
+    /* Go's encoding/json matches field names case-insensitively too. The
+     * length and first letter settle most keys before the full compare. */
+    return nlen == len && (k[0] | 0x20) == (name[0] | 0x20) &&
+           strncasecmp((const char *)k, name, len) == 0;
 }
 
 static int too_large(struct ictx *c)
@@ -353,7 +356,7 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
     case S_SKIP:
         return 1;
     case S_ROOT_KEY:
-        if (key_is(k, len, "alerts")) {
+        if (key_is(k, len, "alerts", 6)) {
             if (c->saw_alerts)
                 return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts: duplicate key");
             c->saw_alerts = true;
@@ -364,7 +367,7 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
         return 1;
     case S_ALERT_KEY:
         for (size_t i = 0; i < ND_ARRAY_LEN(field_names); i++) {
-            if (key_is(k, len, field_names[i])) {
+            if (key_is(k, len, field_names[i], field_lens[i])) {
                 c->field = (enum field)i;
                 c->state = S_ALERT_VAL;
                 return 1;

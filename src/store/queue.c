@@ -1,6 +1,14 @@
-/* queue.c - counts what notifyd holds, so ingest can say 503 in time. */
+/* queue.c - counts what notifyd holds, so ingest can say 503 in time.
+ *
+ * It also gives memory back: alert blocks are small heap chunks, so after a
+ * backlog drains (a receiver came back) glibc keeps the freed pages in its
+ * heap. When the bytes held fall to a quarter of their peak, and that peak
+ * was big, malloc_trim() returns the free pages to the kernel. Trimming
+ * walks the heap, so it is rare by construction: once per big drain.
+ */
 #include "notifyd/queue.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 
 #include "notifyd/alert.h"
@@ -11,7 +19,11 @@ struct nd_queue {
     uint64_t max_bytes;
     uint64_t count; /* alert blocks alive */
     uint64_t bytes; /* their sizes */
+    uint64_t peak;  /* most bytes held since the last trim */
+    uint64_t trims;
 };
+
+#define TRIM_MIN_PEAK (UINT64_C(64) << 20)
 
 struct nd_queue *nd_queue_new(uint64_t max_alerts, uint64_t max_bytes)
 {
@@ -40,12 +52,24 @@ void nd_queue_hold(struct nd_queue *q, struct nd_alert *a)
     a->queue = q;
     q->count++;
     q->bytes += a->size;
+    if (q->bytes > q->peak)
+        q->peak = q->bytes;
 }
 
 void nd_queue_release(struct nd_queue *q, uint32_t size)
 {
     q->count--;
     q->bytes -= size;
+    if (q->peak >= TRIM_MIN_PEAK && q->bytes <= q->peak / 4) {
+        malloc_trim(0);
+        q->trims++;
+        q->peak = q->bytes;
+    }
+}
+
+uint64_t nd_queue_trims(const struct nd_queue *q)
+{
+    return q->trims;
 }
 
 uint64_t nd_queue_count(const struct nd_queue *q)

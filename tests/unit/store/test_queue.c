@@ -51,6 +51,24 @@ int main(void)
     nd_alert_unref(loose);
     is_uint(nd_queue_count(q), 0, "unheld alert freed without accounting");
 
+    /* A big backlog that drains gives memory back once, at a quarter of
+     * its peak. Sizes are set by hand: only the accounting matters here. */
+    struct nd_alert *big[4];
+    for (int i = 0; i < 4; i++) {
+        big[i] = make(&b, "big");
+        big[i]->size = 20u << 20;
+        nd_queue_hold(q, big[i]);
+    }
+    is_uint(nd_queue_trims(q), 0, "no trim while filling");
+    nd_alert_unref(big[0]);
+    nd_alert_unref(big[1]);
+    is_uint(nd_queue_trims(q), 0, "no trim at half the peak");
+    nd_alert_unref(big[2]);
+    is_uint(nd_queue_trims(q), 1, "trim at a quarter of an 80 MiB peak");
+    nd_alert_unref(big[3]);
+    is_uint(nd_queue_trims(q), 1, "not again for the small rest");
+    is_uint(nd_queue_bytes(q), 0, "all released");
+
     nd_queue_free(q);
     nd_alert_builder_deinit(&b);
     return done_testing();
