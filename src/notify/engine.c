@@ -99,6 +99,7 @@ struct nd_engine {
     TAILQ_HEAD(, nd_prep) preps;
     TAILQ_HEAD(, fetch) fetches;
     size_t pending;
+    long slots; /* sum of max_in_flight: the idle connection pool's size */
     bool shutting_down;
     bool deadline_passed;
     bool idle_called;
@@ -235,7 +236,7 @@ static void job_send(struct job *j, struct nd_prep *p)
         job_finish_attempt(j, &v);
         return;
     }
-    if (nd_xfer_setup(x, r->cfg.timeout_ns, err) != ND_OK) {
+    if (nd_xfer_setup(r->e->cv, x, r->cfg.timeout_ns, err) != ND_OK) {
         nd_request_deinit(&x->req);
         fail_verdict(&v, ND_VERDICT_RETRY, "curl", err);
         job_finish_attempt(j, &v);
@@ -698,7 +699,7 @@ void nd_engine_fetch_take(struct nd_engine *e, struct nd_request *req, int64_t t
     f->xfer.done = on_fetch_done;
     f->xfer.ud = f;
     TAILQ_INSERT_TAIL(&e->fetches, f, link);
-    if (nd_xfer_setup(&f->xfer, timeout_ns, f->err) == ND_OK &&
+    if (nd_xfer_setup(e->cv, &f->xfer, timeout_ns, f->err) == ND_OK &&
         nd_xfer_start(e->cv, &f->xfer, f->err) == ND_OK)
         return;
     /* The caller must not be called back from inside this call. */
@@ -735,6 +736,9 @@ struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_conf
     if (!r->pump_ev)
         abort();
     TAILQ_INSERT_TAIL(&e->receivers, r, link);
+    e->slots += (long)cfg.max_in_flight;
+    /* + a few for one-off fetches (tokens) */
+    nd_curlev_set_maxconnects(e->cv, e->slots + 8);
     return r;
 }
 

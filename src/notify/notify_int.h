@@ -3,7 +3,8 @@
  * curlev: the curl multi handle driven by libevent (c-craft.md section 2).
  * A transfer (struct nd_xfer) is embedded in whoever issues it; its
  * completion callback runs from the drain, after the easy handle has been
- * removed from the multi and cleaned up, so the callback may free it.
+ * removed from the multi and put back on the curlev's idle list (reused by
+ * a later transfer), so the callback may free it.
  */
 #ifndef NOTIFYD_NOTIFY_INT_H
 #define NOTIFYD_NOTIFY_INT_H
@@ -23,6 +24,7 @@ struct nd_xfer;
 typedef void nd_xfer_done_fn(struct nd_xfer *x, const struct nd_response *r);
 
 struct nd_xfer {
+    struct nd_curlev *cv;      /* set by nd_xfer_setup: takes the handle back */
     CURL *easy;                /* non-NULL from setup until done/cancel */
     struct nd_request req;     /* owned: url, headers and body must live until done */
     struct nd_buf rsp_body;    /* first ND_RESPONSE_BODY_MAX bytes */
@@ -37,10 +39,19 @@ struct nd_curlev *nd_curlev_new(struct event_base *base, char *err);
 /* Every transfer must have been finished or cancelled before. */
 void nd_curlev_free(struct nd_curlev *cv);
 
+/* Size of the pool of idle connections (CURLMOPT_MAXCONNECTS). */
+void nd_curlev_set_maxconnects(struct nd_curlev *cv, long n);
+
+/* Easy handles created so far, and idle ones kept for reuse. A handle goes
+ * back to the idle list only once it is out of the multi (done or
+ * cancelled), and is curl_easy_reset before its next use. */
+unsigned long nd_curlev_handles_created(const struct nd_curlev *cv);
+size_t nd_curlev_handles_idle(const struct nd_curlev *cv);
+
 /* Initialises x (the caller has filled x->req, done, ud) and creates its
  * easy handle with the common options. ND_OK, or ND_ERR with err set (x is
  * then deinitialised except for req, which stays the caller's). */
-int nd_xfer_setup(struct nd_xfer *x, int64_t timeout_ns, char *err);
+int nd_xfer_setup(struct nd_curlev *cv, struct nd_xfer *x, int64_t timeout_ns, char *err);
 /* Adds a set-up transfer to the multi; done() will be called once, later.
  * ND_OK or ND_ERR (then call nd_xfer_deinit). */
 int nd_xfer_start(struct nd_curlev *cv, struct nd_xfer *x, char *err);

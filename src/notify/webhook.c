@@ -38,6 +38,7 @@ struct webhook {
     bool insecure;
     char *host_header;                /* "Host: orig[:port]" when tls_server_name is set */
     struct curl_slist *connect_to;    /* lives as long as the state: curl borrows it */
+    struct curl_slist *req_headers;   /* every request's headers, built once; curl borrows it */
     struct nd_receiver_template tmpl; /* name NULL = the raw JSON body */
 };
 
@@ -68,6 +69,13 @@ static void webhook_free(void *p)
     free(w->host_header);
     if (w->connect_to)
         curl_slist_free_all(w->connect_to);
+    if (w->req_headers) {
+        struct curl_slist *h;
+        /* It holds the bearer token. */
+        for (h = w->req_headers; h; h = h->next)
+            memset(h->data, 0, strlen(h->data));
+        curl_slist_free_all(w->req_headers);
+    }
     nd_receiver_template_deinit(&w->tmpl);
     free(w);
 }
@@ -191,6 +199,33 @@ out:
     curl_url_cleanup(u);
 }
 
+/* The headers are the same for every request of the receiver: built once,
+ * not per notification (curl copies nothing, so the list lives in w). */
+static void build_headers(struct webhook *w)
+{
+    struct curl_slist *l = NULL;
+    size_t i;
+
+    if (!w->user_content_type)
+        l = curl_slist_append(l, "Content-Type: application/json");
+    /* curl would send "Expect: 100-continue" for large bodies and wait for
+     * a 100 the server may never send. */
+    l = curl_slist_append(l, "Expect:");
+    for (i = 0; l && i < w->nheaders; i++)
+        l = curl_slist_append(l, w->headers[i]);
+    if (l && w->host_header)
+        l = curl_slist_append(l, w->host_header);
+    if (l && w->bearer) {
+        char *h = nd_xasprintf("Authorization: Bearer %s", w->bearer);
+        l = curl_slist_append(l, h);
+        memset(h, 0, strlen(h));
+        free(h);
+    }
+    if (!l)
+        abort(); /* curl_slist_append fails only on OOM */
+    w->req_headers = l;
+}
+
 static int webhook_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
                              void **state, struct nd_config_errors *errs)
 {
@@ -229,6 +264,7 @@ static int webhook_configure(struct nd_receiver_config *rc, const struct nd_temp
         *state = NULL;
         return ND_EINVAL;
     }
+    build_headers(w);
     *state = w;
     return ND_OK;
 }
@@ -237,7 +273,6 @@ static int webhook_build(void *state, const struct nd_notification *n, const cha
                          struct nd_request *req, char *err)
 {
     struct webhook *w = state;
-    size_t i;
 
     ND_UNUSED(prepared);
     if (w->tmpl.name) {
@@ -249,23 +284,7 @@ static int webhook_build(void *state, const struct nd_notification *n, const cha
     }
     req->url = nd_xstrdup(w->url);
     req->method = "POST";
-    if (!w->user_content_type)
-        req->headers = curl_slist_append(req->headers, "Content-Type: application/json");
-    /* curl would send "Expect: 100-continue" for large bodies: one more
-     * round trip for nothing. */
-    req->headers = curl_slist_append(req->headers, "Expect:");
-    for (i = 0; i < w->nheaders; i++)
-        req->headers = curl_slist_append(req->headers, w->headers[i]);
-    if (w->host_header)
-        req->headers = curl_slist_append(req->headers, w->host_header);
-    if (w->bearer) {
-        char *h = nd_xasprintf("Authorization: Bearer %s", w->bearer);
-        req->headers = curl_slist_append(req->headers, h);
-        memset(h, 0, strlen(h));
-        free(h);
-    }
-    if (!req->headers)
-        abort(); /* curl_slist_append fails only on OOM */
+    /* req->headers stays NULL: setopt hands curl the receiver's list. */
     return ND_OK;
 }
 
@@ -275,6 +294,7 @@ static int webhook_setopt(void *state, CURL *easy, struct nd_request *req, char 
 
     ND_UNUSED(req);
     ND_UNUSED(err);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, w->req_headers);
     /* Bearer wins over basic, as in NM. */
     if (w->user && !w->bearer) {
         curl_easy_setopt(easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);

@@ -18,6 +18,7 @@
 #include "notifyd/payload.h"
 #include "notifyd/receiver.h"
 #include "notifyd/template.h"
+#include "notify_int.h"
 #include "tap.h"
 
 #define MAX_REQ 64
@@ -31,6 +32,9 @@ struct hit {
     char xtest[64];
     char host[128];
     char ctype[64];
+    char expect[64];
+    int has_expect;
+    size_t body_len;
     char body[4096];
 };
 
@@ -125,6 +129,9 @@ static void on_request(struct evhttp_request *req, void *arg)
     copy_header(req, "X-Test", h->xtest, sizeof(h->xtest));
     copy_header(req, "Host", h->host, sizeof(h->host));
     copy_header(req, "Content-Type", h->ctype, sizeof(h->ctype));
+    copy_header(req, "Expect", h->expect, sizeof(h->expect));
+    h->has_expect = evhttp_find_header(evhttp_request_get_input_headers(req), "Expect") != NULL;
+    h->body_len = evbuffer_get_length(in);
     n = (int)evbuffer_copyout(in, h->body, sizeof(h->body) - 1);
     h->body[n > 0 ? n : 0] = '\0';
     n = path_hits(h->path);
@@ -358,6 +365,124 @@ static struct nd_notification *submit(struct nd_receiver *r, const char *name)
 }
 
 /* ---- tests ------------------------------------------------------------ */
+
+/* Large bodies make curl send "Expect: 100-continue" (over 1 KiB in older
+ * curl, over 1 MiB in 7.88) and wait up to 1 s for a 100 that many servers
+ * never send: the webhook must suppress it. */
+static void test_no_expect(void)
+{
+    enum { NBIG = 400 };
+    static const char *const labels[] = {"alertname", "Big", NULL};
+    const char *ann[] = {"description", NULL, NULL};
+    char big[3000];
+    struct nd_alert *a[NBIG];
+    struct ctx c;
+    struct nd_receiver *r;
+    struct nd_notification *n;
+    size_t i;
+
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    ann[1] = big;
+    setup(&c);
+    r = mk_rcv(&c, "big", "webhook", "/ok", "");
+    for (i = 0; i < NBIG; i++)
+        a[i] = mk_alert(labels, ann, "2026-11-26T10:00:00Z", NULL, NULL);
+    n = mk_notification("big", a, NBIG, NULL, NULL, NULL);
+    nd_receiver_submit_take(r, n);
+    ok(run_until(&c, cond_settled, c.e, 10), "big body: settled");
+    is_uint(nd_receiver_stats(r)->delivered, 1, "big body: delivered");
+    is_int(S.nhits, 1, "big body: one request");
+    ok(S.hits[0].body_len > 1024 * 1024, "big body: over 1 MiB on the wire (%zu bytes)",
+       S.hits[0].body_len);
+    ok(!S.hits[0].has_expect, "no Expect header on the wire (got \"%s\")", S.hits[0].expect);
+    teardown(&c);
+}
+
+struct xdone {
+    int n;
+    long status[3];
+};
+
+static void on_xdone(struct nd_xfer *x, const struct nd_response *r)
+{
+    struct xdone *d = x->ud;
+
+    d->status[d->n++] = r->status;
+}
+
+static int cond_xdone2(void *ud)
+{
+    return ((struct xdone *)ud)->n >= 2;
+}
+
+static int cond_xdone3(void *ud)
+{
+    return ((struct xdone *)ud)->n >= 3;
+}
+
+static void xfer_prep(struct nd_xfer *x, const char *path, struct xdone *d)
+{
+    memset(x, 0, sizeof(*x));
+    nd_request_init(&x->req);
+    x->req.url = nd_xasprintf("http://127.0.0.1:%d%s", S.port, path);
+    x->req.method = "GET";
+    x->done = on_xdone;
+    x->ud = d;
+}
+
+/* Easy handles are reused, but never one that is still in the multi. */
+static void test_handle_reuse(void)
+{
+    struct ctx c;
+    struct nd_curlev *cv;
+    struct nd_xfer x1, x2, x3, x4;
+    struct xdone d = {0, {0}};
+    char err[ND_ERRLEN];
+
+    setup(&c);
+    cv = nd_curlev_new(c.base, err);
+    xfer_prep(&x1, "/slow", &d);
+    xfer_prep(&x2, "/slow", &d);
+    ok(nd_xfer_setup(cv, &x1, 5 * ND_NS_PER_S, err) == ND_OK &&
+           nd_xfer_start(cv, &x1, err) == ND_OK,
+       "x1 started");
+    ok(nd_xfer_setup(cv, &x2, 5 * ND_NS_PER_S, err) == ND_OK &&
+           nd_xfer_start(cv, &x2, err) == ND_OK,
+       "x2 started");
+    ok(x1.easy != x2.easy, "two attached transfers have two handles");
+    is_uint(nd_curlev_handles_created(cv), 2, "two handles created");
+    is_uint(nd_curlev_handles_idle(cv), 0, "none idle while both are attached");
+    ok(run_until(&c, cond_xdone2, &d, 10), "both done");
+    is_int(d.status[0], 200, "x1: 200");
+    is_int(d.status[1], 200, "x2: 200");
+    is_uint(nd_curlev_handles_idle(cv), 2, "both handles back on the idle list");
+    nd_xfer_deinit(&x1);
+    nd_xfer_deinit(&x2);
+
+    /* x3 reuses a handle (reset: options of x1/x2 do not leak). */
+    xfer_prep(&x3, "/ok", &d);
+    ok(nd_xfer_setup(cv, &x3, 5 * ND_NS_PER_S, err) == ND_OK, "x3 set up");
+    is_uint(nd_curlev_handles_created(cv), 2, "x3: no new handle");
+    is_uint(nd_curlev_handles_idle(cv), 1, "x3 took one idle handle");
+    ok(nd_xfer_start(cv, &x3, err) == ND_OK, "x3 started");
+    /* x4 is cancelled while attached: its handle comes back only then. */
+    xfer_prep(&x4, "/hang", &d);
+    ok(nd_xfer_setup(cv, &x4, 5 * ND_NS_PER_S, err) == ND_OK &&
+           nd_xfer_start(cv, &x4, err) == ND_OK,
+       "x4 started");
+    ok(x4.easy != x3.easy, "x4 does not get x3's attached handle");
+    is_uint(nd_curlev_handles_idle(cv), 0, "no idle handle left");
+    ok(run_until(&c, cond_xdone3, &d, 10), "x3 done");
+    is_int(d.status[2], 204, "x3: 204 from a reused handle");
+    nd_xfer_deinit(&x3);
+    nd_xfer_cancel(cv, &x4);
+    nd_xfer_deinit(&x4);
+    is_uint(nd_curlev_handles_idle(cv), 2, "the cancelled handle is idle again");
+    is_uint(nd_curlev_handles_created(cv), 2, "still two handles in all");
+    nd_curlev_free(cv);
+    teardown(&c);
+}
 
 static void test_retry_then_delivered(void)
 {
@@ -1045,6 +1170,8 @@ int main(void)
     nd_log_set_level(ND_LOG_INFO);
     templates_init();
     test_retry_then_delivered();
+    test_no_expect();
+    test_handle_reuse();
     test_basic_auth_and_server_name();
     test_retry_after();
     test_404();

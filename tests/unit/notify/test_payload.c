@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "helpers.h"
 #include "notifyd/payload.h"
@@ -65,9 +66,66 @@ static void test_json(void)
     nd_buf_init(&small, 64);
     is_int(nd_payload_webhook_json(n, &small), ND_ETOOBIG, "bounded buffer: ND_ETOOBIG");
     nd_buf_deinit(&small);
+    /* Escaped strings reserve their worst case (6 bytes per byte); a body
+     * that fits exactly must still be written, one byte less must not. */
+    nd_buf_init(&small, strlen(want));
+    is_int(nd_payload_webhook_json(n, &small), ND_OK, "limit == body size: written");
+    is_str(nd_buf_cstr(&small), want, "limit == body size: same bytes");
+    nd_buf_deinit(&small);
+    nd_buf_init(&small, strlen(want) - 1);
+    nd_buf_adds(&small, "");
+    is_int(nd_payload_webhook_json(n, &small), ND_ETOOBIG, "limit == body size - 1: ND_ETOOBIG");
+    ok(small.len == 0, "a refused body leaves the buffer as it was");
+    nd_buf_deinit(&small);
+    {
+        /* Appends after existing content, and the timestamp cache does not
+         * leak a previous alert's time into the next one (a2 differs). */
+        struct nd_buf pre;
+        char *want2 = nd_xasprintf("prefix%s", want);
+        nd_buf_init(&pre, 1 << 20);
+        nd_buf_adds(&pre, "prefix");
+        is_int(nd_payload_webhook_json(n, &pre), ND_OK, "append after a prefix");
+        is_str(nd_buf_cstr(&pre), want2, "prefix kept, body appended");
+        nd_buf_deinit(&pre);
+        free(want2);
+    }
     nd_buf_deinit(&b);
     free(want);
     nd_notification_unref(n);
+}
+
+/* The payload's own escaper must write what nd_buf_add_json_escaped
+ * writes, for every byte value and for U+2028/U+2029 (whole or cut). */
+static void test_escape_all_bytes(void)
+{
+    static const char *const labels[] = {"alertname", "Esc", NULL};
+    const char *ann[] = {"d", NULL, NULL};
+    char raw[300];
+    size_t n = 0;
+    int c;
+    struct nd_alert *a;
+    struct nd_notification *nt;
+    struct nd_buf body, want;
+
+    for (c = 1; c < 256; c++)
+        raw[n++] = (char)c;
+    memcpy(raw + n, "\xe2\x80\xa8x\xe2\x80\xa9\xe2\x80", 9);
+    n += 9;
+    raw[n] = '\0';
+    ann[1] = raw;
+    a = mk_alert(labels, ann, "2026-11-26T10:00:00Z", NULL, NULL);
+    nt = mk_notification("ops", &a, 1, NULL, NULL, NULL);
+    nd_buf_init(&body, 1 << 20);
+    nd_buf_init(&want, 1 << 20);
+    nd_buf_adds(&want, "\"d\":");
+    nd_buf_add_json_string(&want, raw);
+    is_int(nd_payload_webhook_json(nt, &body), ND_OK, "all bytes: written");
+    ok(strstr(nd_buf_cstr(&body), nd_buf_cstr(&want)) != NULL,
+       "all bytes: escaped as nd_buf_add_json_escaped does");
+    ok(strstr(nd_buf_cstr(&body), "\\u2028x\\u2029") != NULL, "U+2028/U+2029 escaped");
+    nd_buf_deinit(&body);
+    nd_buf_deinit(&want);
+    nd_notification_unref(nt);
 }
 
 static const char want_text[] =
@@ -150,6 +208,7 @@ static void test_console_sink(void)
 int main(void)
 {
     test_json();
+    test_escape_all_bytes();
     test_text();
     test_console_sink();
     return done_testing();
