@@ -9,6 +9,13 @@
 --   TOTAL=N         fill mode: post exactly ceil(TOTAL/K) distinct bodies per thread,
 --                   then stop wrk (run with -t1 -c1: each body is sent after the
 --                   previous one was answered)
+--   NGROUPS=N       exactly N distinct (alertname, namespace) pairs once N alerts
+--                   were sent: alert n gets g = n mod N, alertname number g mod 10
+--                   and namespace team-(g div 10) (default: 10 alertnames x 20
+--                   namespaces, correlated)
+--   UNIQUE=1        every request carries alerts never sent before (built in
+--                   request() from a counter instead of a repeating pool), so
+--                   "accepted" can be compared with what a sink received
 --   LABEL=STR       a tag mixed into every pod/instance name so two runs against one
 --                   daemon do not collide (default: the current time)
 --   DUMP=FILE       write the first body of thread 0 to FILE (for bench/selftest.sh)
@@ -30,6 +37,11 @@ local k = tonumber(os.getenv("K") or "1")
 local total = tonumber(os.getenv("TOTAL") or "0")
 local tag = os.getenv("LABEL") or tostring(os.time())
 local pool_env = tonumber(os.getenv("POOL") or "0")
+local ngroups = tonumber(os.getenv("NGROUPS") or "0")
+local unique = os.getenv("UNIQUE") == "1"
+-- Fill bodies are built when sent past this many alerts, to keep wrk small.
+-- (LAZY_FILL in the environment changes it, for bench/selftest.sh.)
+local LAZY_FILL = tonumber(os.getenv("LAZY_FILL") or "200000")
 
 if shape ~= "am" and shape ~= "array" then
    error("SHAPE must be am or array, not " .. shape)
@@ -72,6 +84,11 @@ local function alert_json(n, now)
    local an = alertnames[(n % #alertnames) + 1]
    local sev = severities[(n % #severities) + 1]
    local ns = string.format("team-%02d", n % 20)
+   if ngroups > 0 then
+      local g = n % ngroups
+      an = alertnames[(g % 10) + 1]
+      ns = string.format("team-%05d", math.floor(g / 10))
+   end
    local dep = deployments[(n % #deployments) + 1]
    local pod = string.format("%s-%s-%08x", dep, tag, n)
    local inst = string.format("node-%06x.%s:9100", n, tag)
@@ -119,6 +136,10 @@ end
 
 -- Counters read by done() through thread:get() must be globals of the thread.
 local bodies = {}
+local lazy = false
+local lazy_i, lazy_body = -1, nil
+local base_n, build_time = 0, 0
+local seq = 0
 local idx = 0
 local answered = 0
 local metrics_req = nil
@@ -141,12 +162,20 @@ function init(args)
    local now = os.time()
    local base = tid * 100000000
    local bytes = 0
-   for i = 1, npool do
+   base_n, build_time = base, now
+   lazy = (total > LAZY_FILL) or unique
+   if unique and total == 0 then
+      npool = 1
+   end
+   for i = 1, (lazy and 1 or npool) do
       local b = body_json(base + (i - 1) * k, now)
       bytes = bytes + #b
       bodies[i] = wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, b)
    end
    pool_bytes = bytes
+   if lazy then
+      pool_bytes = bytes * npool
+   end
    local dump = os.getenv("DUMP")
    if dump and tid == 0 then
       local f = assert(io.open(dump, "w"))
@@ -156,13 +185,31 @@ function init(args)
    metrics_req = wrk.format("GET", "/metrics")
 end
 
+local function lazy_body_at(i)
+   if lazy_i ~= i then
+      lazy_i = i
+      lazy_body = wrk.format("POST", nil, { ["Content-Type"] = "application/json" },
+         body_json(base_n + (i - 1) * k, build_time))
+   end
+   return lazy_body
+end
+
 function request()
+   if unique and total == 0 then
+      -- past the fill range of this thread, so a fill and a unique run can share a LABEL
+      seq = seq + 1
+      return wrk.format("POST", nil, { ["Content-Type"] = "application/json" },
+         body_json(base_n + 50000000 + seq * k, build_time))
+   end
    if total > 0 then
       -- Fill mode runs one connection, so the next body is the one after the
       -- last answered. (wrk also calls request() once at setup to inspect it
       -- and throws the result away: a plain counter would skip a body.)
       if answered >= npool then
          return metrics_req
+      end
+      if lazy then
+         return lazy_body_at(answered + 1)
       end
       return bodies[answered + 1]
    end
@@ -178,7 +225,12 @@ end
 -- os.execute(): system() ignores SIGINT in the caller while the child runs.
 local function finish_fill()
    wrk.thread:stop()
-   local p = io.popen("kill -INT $PPID")
+   -- wrk's main thread may not have reached its sleep(duration) yet when a
+   -- fast server answered everything: a SIGINT before that is lost. So it is
+   -- repeated twice from the background, while the process is still wrk.
+   local p = io.popen("kill -INT $PPID; (for d in 0.3 1; do sleep $d; " ..
+      "[ \"$(cat /proc/$PPID/comm 2>/dev/null)\" = wrk ] && kill -INT $PPID; done) " ..
+      ">/dev/null 2>&1 &")
    if p then
       p:close()
    end

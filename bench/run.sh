@@ -1,49 +1,72 @@
 #!/usr/bin/env bash
 # run.sh - notifyd's benchmark in one command (see bench/README.md).
 #
-# Measures, on loopback only, with notifyd pinned to one CPU and wrk to another:
-#   1. ingest: alerts/s, p50/p99, non-200s, daemon CPU and peak RSS, with 1 alert
-#      per request (16 connections) and 100 per request (64 connections);
-#   2. memory: bytes of RSS per queued alert, after posting --fill alerts that
-#      cannot leave (receiver down, long max_wait);
-#   3. baselines: the same wrk loads against nginx `return 200` and against the
-#      bench sink, each pinned like notifyd, for a ratio.
+# Modes (--modes, default all), on loopback only, notifyd pinned to one CPU and
+# the load to the other:
+#   ingest    1, 10 and 100 alerts per request x 16 and 64 connections: req/s,
+#             alerts/s, p50/p99, non-200, CPU, peak RSS; the same loads against
+#             nginx `return 200` and Debian's prometheus-alertmanager, every
+#             figure also as a ratio to those two baselines;
+#   memory    RSS per queued alert at each --fill level (100,000 and 1,000,000)
+#             behind a receiver that is down, and Alertmanager's RSS per active alert;
+#   e2e       N alerts in exactly G groups pushed into notifyd, webhook to the
+#             bench sink: time until the sink has every alert, notifications/s,
+#             and the sink's distinct / duplicate counts against what was accepted;
+#   overload  a small [queue] max_alerts, the sink paused (503), 64 connections
+#             of never-seen alerts: 503 latency, RSS sampled every second, then
+#             the sink resumed and every accepted alert checked at the sink.
 # Installs nothing. Every process it starts is bounded in time and stopped by PID.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 
-DURATION=10
+DURATION=5
 SMOKE=0
 DAEMON=""
 STANDIN=0
-FILL=100000
+FILL="100000,1000000"
 BUILD_DIR="$ROOT/build-bench"
 OUT=""
-BASELINE=1
+NGINX_BASE=1
+AM_BASE=1
 SHAPE=am
 CPU_SERVER=0
 CPU_CLIENT=1
 KEEP=0
-# scenarios: alerts per request : connections
-SCENARIOS=("1:16" "100:64")
+STRICT=0
+MODES="ingest,memory,e2e,overload"
+E2E_ALERTS=100000
+E2E_GROUPS=10000
+OVL_QUEUE=20000
+OVL_DURATION=10
+KS=(1 10 100)
+CONNS=(16 64)
 
 usage() {
     cat <<EOF
 usage: bench/run.sh [options]
-  --smoke            ~2 s per load, 2000 alerts for the memory figure (for CI)
-  --duration S       seconds per wrk load (default $DURATION)
-  --fill N           alerts posted for the bytes-per-alert figure (default $FILL)
-  --shape am|array   payload shape (default $SHAPE)
-  --daemon PATH      benchmark this binary instead of building BUILD_DIR/notifyd
-  --standin          benchmark bench/standin (a fake daemon: tests this script only)
-  --build-dir DIR    meson build dir for the daemon and the bench tools
-                     (default build-bench, set up with --buildtype=release)
-  --no-baseline      skip the nginx and sink baselines
-  --cpus S,C         CPU for the server under test, CPU for wrk (default 0,1)
-  --out FILE         also write the result table (markdown) to FILE
-  --keep             keep the temporary directory (configs, logs, wrk output)
+  --smoke              every mode with tiny counts, 1 s per load (for CI)
+  --modes LIST         comma-separated subset of ingest,memory,e2e,overload (default all)
+  --duration S         seconds per ingest load (default $DURATION)
+  --shape am|array|both  notifyd payload shape (default $SHAPE; Alertmanager always
+                       gets the array shape, its API has no other)
+  --fill N[,N...]      queued-alert levels for the memory figure (default $FILL)
+  --e2e-alerts N       alerts pushed in the end-to-end run (default $E2E_ALERTS)
+  --e2e-groups G       distinct (alertname, namespace) groups among them (default $E2E_GROUPS)
+  --overload-queue N   [queue] max_alerts in the overload run (default $OVL_QUEUE)
+  --overload-duration S  seconds of overload (default $OVL_DURATION)
+  --daemon PATH        benchmark this binary instead of building BUILD_DIR/notifyd
+  --standin            benchmark bench/standin (a fake daemon: tests this script only)
+  --build-dir DIR      meson build dir for the daemon and the bench tools
+                       (default build-bench, set up with --buildtype=release)
+  --no-baseline        skip both baselines (nginx and Alertmanager)
+  --no-nginx, --no-alertmanager   skip one baseline
+  --cpus S,C           CPU for the server under test, CPU for the load (default 0,1)
+  --out FILE           also write the report (markdown) to FILE
+  --keep               keep the temporary directory (configs, logs, wrk output)
+  --strict             exit 1 when an e2e or overload check fails (lost or duplicated
+                       alerts, overload not reached)
 EOF
     exit 2
 }
@@ -51,28 +74,57 @@ EOF
 while [ $# -gt 0 ]; do
     case "$1" in
     --smoke) SMOKE=1 ;;
+    --modes) MODES=${2:?}; shift ;;
     --duration) DURATION=${2:?}; shift ;;
     --fill) FILL=${2:?}; shift ;;
     --shape) SHAPE=${2:?}; shift ;;
+    --e2e-alerts) E2E_ALERTS=${2:?}; shift ;;
+    --e2e-groups) E2E_GROUPS=${2:?}; shift ;;
+    --overload-queue) OVL_QUEUE=${2:?}; shift ;;
+    --overload-duration) OVL_DURATION=${2:?}; shift ;;
     --daemon) DAEMON=${2:?}; shift ;;
     --standin) STANDIN=1 ;;
     --build-dir) BUILD_DIR=${2:?}; shift ;;
-    --no-baseline) BASELINE=0 ;;
+    --no-baseline) NGINX_BASE=0; AM_BASE=0 ;;
+    --no-nginx) NGINX_BASE=0 ;;
+    --no-alertmanager) AM_BASE=0 ;;
     --cpus) CPU_SERVER=${2%%,*}; CPU_CLIENT=${2##*,}; shift ;;
     --out) OUT=${2:?}; shift ;;
     --keep) KEEP=1 ;;
+    --strict) STRICT=1 ;;
     -h | --help) usage ;;
     *) echo "run.sh: unknown option $1" >&2; usage ;;
     esac
     shift
 done
 if [ "$SMOKE" = 1 ]; then
-    DURATION=2
+    DURATION=1
     FILL=2000
+    E2E_ALERTS=2000
+    E2E_GROUPS=200
+    OVL_QUEUE=500
+    OVL_DURATION=2
 fi
-case "$SHAPE" in am | array) ;; *) echo "run.sh: --shape am|array" >&2; exit 2 ;; esac
-[[ "$DURATION" =~ ^[0-9]+$ && "$DURATION" -ge 1 ]] || { echo "run.sh: bad --duration" >&2; exit 2; }
-[[ "$FILL" =~ ^[0-9]+$ && "$FILL" -ge 100 ]] || { echo "run.sh: --fill must be >= 100" >&2; exit 2; }
+case "$SHAPE" in am | array) SHAPES=("$SHAPE") ;; both) SHAPES=(am array) ;;
+*) echo "run.sh: --shape am|array|both" >&2; exit 2 ;; esac
+want() { [[ ",$MODES," == *",$1,"* ]]; }
+for m in ${MODES//,/ }; do
+    case "$m" in ingest | memory | e2e | overload) ;; *) echo "run.sh: unknown mode $m" >&2; exit 2 ;; esac
+done
+isnum() { [[ "$1" =~ ^[0-9]+$ ]]; }
+isnum "$DURATION" && [ "$DURATION" -ge 1 ] || { echo "run.sh: bad --duration" >&2; exit 2; }
+IFS=, read -r -a FILLS <<<"$FILL"
+prev=0
+for f in "${FILLS[@]}"; do
+    { isnum "$f" && [ "$f" -ge 100 ] && [ "$f" -gt "$prev" ]; } ||
+        { echo "run.sh: --fill wants ascending counts >= 100" >&2; exit 2; }
+    prev=$f
+done
+{ isnum "$E2E_ALERTS" && isnum "$E2E_GROUPS" && [ "$E2E_GROUPS" -ge 1 ] &&
+    [ "$E2E_ALERTS" -ge "$E2E_GROUPS" ] && [ $((E2E_ALERTS % 100)) = 0 ]; } ||
+    { echo "run.sh: --e2e-alerts must be a multiple of 100, >= --e2e-groups >= 1" >&2; exit 2; }
+{ isnum "$OVL_QUEUE" && [ "$OVL_QUEUE" -ge 10 ] && isnum "$OVL_DURATION" && [ "$OVL_DURATION" -ge 1 ]; } ||
+    { echo "run.sh: bad --overload-queue or --overload-duration" >&2; exit 2; }
 
 # The memory figure needs alerts that stay: the receiver's port has no listener,
 # batches wait long and the first retry comes late. Overridable from the
@@ -82,13 +134,22 @@ FILL_DELIVERY=${BENCH_FILL_DELIVERY:-"retry_max_attempts = 100
 retry_max_age = 1h
 retry_initial = 60s
 retry_max = 60s"}
+# Overload and e2e must not give up on a paused sink: retry fast and long.
+FAST_RETRY="retry_max_attempts = 1000
+retry_max_age = 1h
+retry_initial = 100ms
+retry_max = 500ms"
 
 # Drains and start-ups are waited for, never longer than these.
-START_TIMEOUT=10
-DRAIN_TIMEOUT=$((SMOKE ? 10 : 60))
-FILL_TIMEOUT=$((SMOKE ? 30 : 180))
+START_TIMEOUT=20
+DRAIN_TIMEOUT=$((SMOKE ? 20 : 60))
+# after an ingest load, the queue is waited for only this long (its drain time is a note)
+INGEST_DRAIN_TIMEOUT=$((SMOKE ? 3 : 15))
+FILL_TIMEOUT=$((SMOKE ? 30 : 240))
+E2E_TIMEOUT=$((SMOKE ? 30 : 120))
 
 log() { printf '%s\n' "run.sh: $*" >&2; }
+trap 'log "error: a command failed at line $LINENO"' ERR
 die() { log "error: $*"; exit 1; }
 
 # ------------------------------------------------------------------ tools
@@ -104,6 +165,16 @@ fi
 pkg-config --exists libevent_core libevent_extra || die "libevent development files missing (libevent-dev)"
 NGINX=$(command -v nginx || true)
 if [ -z "$NGINX" ] && [ -x /usr/sbin/nginx ]; then NGINX=/usr/sbin/nginx; fi
+AM=$(command -v prometheus-alertmanager || true)
+BASE_NOTES=()
+if [ "$NGINX_BASE" = 1 ] && [ -z "$NGINX" ]; then
+    NGINX_BASE=0
+    BASE_NOTES+=("nginx not installed: nginx baseline skipped (apt-get install nginx-light)")
+fi
+if [ "$AM_BASE" = 1 ] && [ -z "$AM" ]; then
+    AM_BASE=0
+    BASE_NOTES+=("prometheus-alertmanager not installed: Alertmanager baseline skipped")
+fi
 
 NCPU=$(nproc)
 if [ "$NCPU" -lt 2 ]; then
@@ -147,11 +218,11 @@ fi
 
 # ------------------------------------------------------- process handling
 
-TMP=$(mktemp -d /tmp/notifyd-bench.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/notifyd-bench.XXXXXX")
 PIDS=()
 cleanup() {
     local p
-    for p in "${PIDS[@]}"; do stop_pid "$p"; done
+    for p in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$p"; done
     if [ "$KEEP" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
@@ -174,14 +245,15 @@ forget_pid() {
     for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
     PIDS=("${keep[@]+"${keep[@]}"}")
 }
+stop_forget() { stop_pid "$1"; forget_pid "$1"; }
 
 free_port() { "$SINK" --free-port; }
 
-# wait_http URL SECONDS: until URL answers at all
+# wait_http URL SECONDS: until URL answers 2xx
 wait_http() {
     local deadline=$((SECONDS + $2))
     while [ $SECONDS -lt $deadline ]; do
-        curl -s -o /dev/null --max-time 1 "$1" && return 0
+        curl -sf -o /dev/null --max-time 1 "$1" && return 0
         sleep 0.1
     done
     return 1
@@ -201,17 +273,24 @@ start_sink() {
     STARTED_PORT=$(sed -n 's/^port=//p' "$2")
     [ -n "$STARTED_PORT" ] || die "sink did not start (see $2.err)"
 }
+sink_ctl() { # PORT count|reset|pause|resume: the sink's counters as "k v" lines
+    curl -s --max-time 5 "http://127.0.0.1:$1/__sink/$2" || true
+}
+sink_get() { # PORT KEY
+    sink_ctl "$1" count | awk -v k="$2" '$1 == k { print $2 }'
+}
 
-# write_config FILE PORT URL MAX_WAIT EXTRA_DELIVERY_LINES
+# write_config FILE PORT URL MAX_WAIT MAX_ALERTS EXTRA_DELIVERY_LINES
 write_config() {
-    cat >"$1" <<EOF
+    cat >"$1" <<EOC
 [server]
 listen = 127.0.0.1:$2
 log_level = warn
+shutdown_timeout = 1s
 
 [queue]
-max_alerts = 10000000
-max_bytes = 4GiB
+max_alerts = $5
+max_bytes = 8GiB
 
 [batch]
 max_size = 100
@@ -221,12 +300,12 @@ group_labels = alertname, namespace
 [delivery]
 timeout = 5s
 max_in_flight = 8
-$5
+$6
 
 [receiver.sink]
 type = webhook
 url = $3
-EOF
+EOC
 }
 
 # start_daemon CONFIG PORT NAME: PID into DAEMON_PID
@@ -239,6 +318,65 @@ start_daemon() {
         tail -20 "$TMP/$3.err" >&2 || true
         die "daemon start failed"
     fi
+}
+
+# start_am NAME: Alertmanager pinned like notifyd, a null receiver, no cluster;
+# AM_PID, AM_PORT
+start_am() {
+    AM_PORT=$(free_port)
+    mkdir -p "$TMP/$1-data"
+    cat >"$TMP/$1.yml" <<EOC
+route:
+  receiver: blackhole
+  group_by: [alertname, namespace]
+  group_wait: 1h
+  group_interval: 1h
+  repeat_interval: 24h
+receivers:
+  - name: blackhole
+EOC
+    taskset -c "$CPU_SERVER" "$AM" --config.file="$TMP/$1.yml" --storage.path="$TMP/$1-data" \
+        --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= --log.level=warn \
+        >"$TMP/$1.out" 2>"$TMP/$1.err" &
+    AM_PID=$!
+    PIDS+=("$AM_PID")
+    if ! wait_http "http://127.0.0.1:$AM_PORT/-/ready" "$START_TIMEOUT"; then
+        tail -20 "$TMP/$1.err" >&2 || true
+        die "alertmanager did not start"
+    fi
+}
+
+start_nginx() { # NG_PID, NG_PORT
+    NG_PORT=$(free_port)
+    mkdir -p "$TMP/nginx"
+    # One process (no master) so pinning covers all of nginx's work.
+    cat >"$TMP/nginx/nginx.conf" <<EOC
+daemon off;
+master_process off;
+worker_processes 1;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $TMP/nginx/body;
+    proxy_temp_path $TMP/nginx/proxy;
+    fastcgi_temp_path $TMP/nginx/fastcgi;
+    uwsgi_temp_path $TMP/nginx/uwsgi;
+    scgi_temp_path $TMP/nginx/scgi;
+    client_max_body_size 64m;
+    keepalive_requests 100000000;
+    server {
+        listen 127.0.0.1:$NG_PORT;
+        location / { return 200; }
+    }
+}
+EOC
+    taskset -c "$CPU_SERVER" "$NGINX" -p "$TMP/nginx" -e "$TMP/nginx/error.log" \
+        -c "$TMP/nginx/nginx.conf" >"$TMP/nginx/out" 2>&1 &
+    NG_PID=$!
+    PIDS+=("$NG_PID")
+    wait_http "http://127.0.0.1:$NG_PORT/" "$START_TIMEOUT" || die "nginx did not start"
 }
 
 # --------------------------------------------------------------- readings
@@ -257,21 +395,34 @@ busy_pct() {
 status_kb() { # PID KEY (VmRSS, VmHWM) in kB
     awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
 }
-# metric PORT NAME: the sum over all label sets of NAME, or "?" if absent
+# metric PORT NAME [FILTER]: the sum over the label sets of NAME that contain
+# FILTER, or "?" if absent
 metric() {
-    curl -s --max-time 2 "http://127.0.0.1:$1/metrics" |
-        awk -v n="$2" '
-            $1 == n || index($1, n "{") == 1 { s += $NF; found = 1 }
+    # a busy server may time out: "?" then, not the end of the run (pipefail)
+    { curl -s --max-time 20 "http://127.0.0.1:$1/metrics" || true; } |
+        awk -v n="$2" -v f="${3:-}" '
+            ($1 == n || index($1, n "{") == 1) && index($1, f) { s += $NF; found = 1 }
             END { if (found) printf "%.0f\n", s; else print "?" }'
 }
 kv() { # LINE KEY
     printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
+calc() { # AWK-EXPR VAR=VALUE...: prints the expression, "?" if a value is not a number
+    local e=$1 a=() v
+    shift
+    for v in "$@"; do
+        [[ "${v#*=}" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || { echo "?"; return; }
+        a+=(-v "$v")
+    done
+    awk "${a[@]}" "BEGIN { $e }"
+}
+ratio() { calc 'if (b > 0) printf "%.3g", a / b; else print "?"' a="$1" b="$2"; }
+now_ms() { date +%s%3N; }
 
-# wait_drain PORT: until notifyd_queue_alerts is 0; prints the seconds waited
+# wait_drain PORT [SECONDS]: until notifyd_queue_alerts is 0; prints the seconds waited
 wait_drain() {
-    local start=$SECONDS q
-    while [ $((SECONDS - start)) -lt "$DRAIN_TIMEOUT" ]; do
+    local start=$SECONDS q="?"
+    while [ $((SECONDS - start)) -lt "${2:-$DRAIN_TIMEOUT}" ]; do
         q=$(metric "$1" notifyd_queue_alerts)
         [ "$q" = 0 ] && { echo $((SECONDS - start)); return 0; }
         sleep 0.2
@@ -279,203 +430,396 @@ wait_drain() {
     echo "timeout(q=$q)"
 }
 
-# run_wrk NAME URL K CONNS [ENV...]: prints the BENCH_RESULT line
+# run_wrk NAME URL SHAPE K CONNS SECONDS [ENV...]: prints the BENCH_RESULT line
 run_wrk() {
-    local name=$1 url=$2 k=$3 conns=$4
-    shift 4
-    env SHAPE="$SHAPE" K="$k" LABEL="$name" "$@" \
-        taskset -c "$CPU_CLIENT" wrk -t1 -c"$conns" -d"${DURATION}s" --timeout 5s \
+    local name=$1 url=$2 shape=$3 k=$4 conns=$5 secs=$6
+    shift 6
+    env SHAPE="$shape" K="$k" LABEL="$name" "$@" \
+        taskset -c "$CPU_CLIENT" wrk -t1 -c"$conns" -d"${secs}s" --timeout 5s \
         -s "$HERE/alerts.lua" "$url" >"$TMP/wrk-$name.txt" 2>&1 || true
     local line
     line=$(grep '^BENCH_RESULT ' "$TMP/wrk-$name.txt" || true)
     [ -n "$line" ] || { cat "$TMP/wrk-$name.txt" >&2; die "wrk gave no result for $name"; }
     echo "$line"
 }
+# fill NAME URL SHAPE TOTAL [ENV...]: posts exactly TOTAL alerts (100 per request,
+# one connection, all distinct); prints the BENCH_RESULT line
+fill() {
+    local name=$1 url=$2 shape=$3 total=$4
+    shift 4
+    env SHAPE="$shape" K=100 TOTAL="$total" LABEL="$name" "$@" \
+        taskset -c "$CPU_CLIENT" wrk -t1 -c1 -d"${FILL_TIMEOUT}s" --timeout 30s \
+        -s "$HERE/alerts.lua" "$url" >"$TMP/wrk-$name.txt" 2>&1 || true
+    grep '^BENCH_RESULT ' "$TMP/wrk-$name.txt" || echo "BENCH_RESULT none=1"
+}
 
-ROWS=()
-# add_row TARGET K CONNS RESULT CPU_S CPU_PCT HWM_MIB NOTE
-add_row() {
-    local r=$4
-    ROWS+=("$(printf '| %-8s | %-5s | %4s | %5s | %9s | %10s | %7s | %7s | %6s | %5s | %6s | %5s | %7s | %s |' \
-        "$1" "$SHAPE" "$2" "$3" "$(kv "$r" req_per_s)" "$(kv "$r" alerts_per_s)" \
-        "$(kv "$r" p50_ms)" "$(kv "$r" p99_ms)" "$(kv "$r" non200)" "$(kv "$r" status503)" \
-        "$5" "$6" "$7" "$8")")
+# measure_load NAME PID URL SHAPE K CONNS: one wrk load against a running server;
+# sets RES (the BENCH_RESULT line), CPU_PCT, HWM_MIB, BUSY
+measure_load() {
+    local t0 t1 b0 b1 cpu_s
+    t0=$(cpu_ticks "$2")
+    b0=$(cpu_busy "$CPU_SERVER")
+    RES=$(run_wrk "$1" "$3" "$4" "$5" "$6" "$DURATION")
+    b1=$(cpu_busy "$CPU_SERVER")
+    t1=$(cpu_ticks "$2")
+    cpu_s=$(calc 'printf "%.2f", t / hz' t=$((t1 - t0)) hz="$CLK_TCK")
+    CPU_PCT=$(calc 'printf "%.0f", 100 * c / d' c="$cpu_s" d="$(kv "$RES" duration_s)")
+    HWM_MIB=$(calc 'printf "%.1f", k / 1024' k="$(status_kb "$2" VmHWM)")
+    BUSY=$(busy_pct "$b0" "$b1")
+}
+
+OK_ALL=1
+verdict() { # CONDITION-STATUS: VERDICT=PASS or FAIL (and remembers a FAIL for --strict)
+    if [ "$1" = 0 ]; then VERDICT=PASS; else OK_ALL=0; VERDICT=FAIL; fi
 }
 
 # ------------------------------------------------------------ 1. ingest
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-log "daemon: $DAEMON_NAME; server on CPU $CPU_SERVER, wrk on CPU $CPU_CLIENT; ${DURATION}s per load"
+T_START=$SECONDS
+log "daemon: $DAEMON_NAME; server on CPU $CPU_SERVER, wrk on CPU $CPU_CLIENT; modes $MODES"
 start_sink "$CPU_CLIENT" "$TMP/sink.out"
 SINK_PORT=$STARTED_PORT
+SINK_URL="http://127.0.0.1:$SINK_PORT/hook"
 
-declare -A REQ_PER_S
-for sc in "${SCENARIOS[@]}"; do
-    k=${sc%%:*}
-    conns=${sc##*:}
-    name="notifyd-k$k"
-    port=$(free_port)
-    write_config "$TMP/$name.ini" "$port" "http://127.0.0.1:$SINK_PORT/hook" 1s ""
-    start_daemon "$TMP/$name.ini" "$port" "$name"
-    t0=$(cpu_ticks "$DAEMON_PID")
-    b0=$(cpu_busy "$CPU_SERVER")
-    res=$(run_wrk "$name" "http://127.0.0.1:$port/api/v2/alerts" "$k" "$conns")
-    b1=$(cpu_busy "$CPU_SERVER")
-    t1=$(cpu_ticks "$DAEMON_PID")
-    hwm_kb=$(status_kb "$DAEMON_PID" VmHWM)
-    drained=$(wait_drain "$port")
-    t2=$(cpu_ticks "$DAEMON_PID")
-    accepted=$(metric "$port" notifyd_alerts_accepted_total)
-    delivered=$(metric "$port" notifyd_notifications_delivered_total)
-    stop_pid "$DAEMON_PID"
-    forget_pid "$DAEMON_PID"
-    secs=$(kv "$res" duration_s)
-    cpu_s=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
-    cpu_pct=$(awk -v c="$cpu_s" -v d="$secs" 'BEGIN { printf "%.0f", 100 * c / d }')
-    hwm=$(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", k / 1024 }')
-    REQ_PER_S[notifyd-$k]=$(kv "$res" req_per_s)
-    us_per_alert=$(awk -v c="$cpu_s" -v a="$accepted" 'BEGIN { if (a > 0) printf "%.2f", c * 1e6 / a; else print "?" }')
-    # load + drain: the delivery work that lagged behind the load is included
-    us_total=$(awk -v t=$((t2 - t0)) -v hz="$CLK_TCK" -v a="$accepted" \
-        'BEGIN { if (a > 0) printf "%.2f", t / hz * 1e6 / a; else print "?" }')
-    add_row notifyd "$k" "$conns" "$res" "$cpu_s" "$cpu_pct" "$hwm" \
-        "cpu$CPU_SERVER busy=$(busy_pct "$b0" "$b1")% accepted=$accepted cpu_us/alert=$us_per_alert (with drain $us_total) delivered=$delivered drain_s=$drained"
-    log "$name: $res"
-    if [ "$accepted" = 0 ] || [ "$accepted" = "?" ]; then
-        log "warning: $name accepted no alerts (see $TMP/wrk-$name.txt, $TMP/$name.err)"
+declare -A RES_OF CPU_OF HWM_OF BUSY_OF NOTE_OF
+# ingest_key TARGET SHAPE K CONNS
+key() { echo "$1|$2|$3|$4"; }
+remember() { # KEY
+    RES_OF[$1]=$RES
+    CPU_OF[$1]=$CPU_PCT
+    HWM_OF[$1]=$HWM_MIB
+    BUSY_OF[$1]=$BUSY
+}
+
+if want ingest; then
+    if [ "$NGINX_BASE" = 1 ]; then
+        start_nginx
+        for shape in "${SHAPES[@]}"; do
+            for k in "${KS[@]}"; do
+                for c in "${CONNS[@]}"; do
+                    measure_load "nginx-$shape-k$k-c$c" "$NG_PID" \
+                        "http://127.0.0.1:$NG_PORT/api/v2/alerts" "$shape" "$k" "$c"
+                    remember "$(key nginx "$shape" "$k" "$c")"
+                done
+            done
+        done
+        stop_forget "$NG_PID"
     fi
-done
-sink_count=$(curl -s --max-time 2 "http://127.0.0.1:$SINK_PORT/__sink/count" | tr '\n' ' ')
+    if [ "$AM_BASE" = 1 ]; then
+        start_am am-ingest
+        for k in "${KS[@]}"; do
+            for c in "${CONNS[@]}"; do
+                measure_load "am-k$k-c$c" "$AM_PID" "http://127.0.0.1:$AM_PORT/api/v2/alerts" \
+                    array "$k" "$c"
+                remember "$(key alertmanager array "$k" "$c")"
+            done
+        done
+        stop_forget "$AM_PID"
+    fi
+    for shape in "${SHAPES[@]}"; do
+        for k in "${KS[@]}"; do
+            for c in "${CONNS[@]}"; do
+                name="notifyd-$shape-k$k-c$c"
+                port=$(free_port)
+                write_config "$TMP/$name.ini" "$port" "$SINK_URL" 1s 10000000 ""
+                start_daemon "$TMP/$name.ini" "$port" "$name"
+                t0=$(cpu_ticks "$DAEMON_PID")
+                measure_load "$name" "$DAEMON_PID" "http://127.0.0.1:$port/api/v2/alerts" \
+                    "$shape" "$k" "$c"
+                t1=$(cpu_ticks "$DAEMON_PID")
+                drained=$(wait_drain "$port" "$INGEST_DRAIN_TIMEOUT")
+                t2=$(cpu_ticks "$DAEMON_PID")
+                accepted=$(metric "$port" notifyd_alerts_accepted_total)
+                delivered=$(metric "$port" notifyd_notifications_delivered_total)
+                stop_forget "$DAEMON_PID"
+                kk=$(key notifyd "$shape" "$k" "$c")
+                remember "$kk"
+                us=$(calc 'if (a > 0) printf "%.2f", t / hz * 1e6 / a; else print "?"' \
+                    t=$((t1 - t0)) hz="$CLK_TCK" a="$accepted")
+                us_all=$(calc 'if (a > 0) printf "%.2f", t / hz * 1e6 / a; else print "?"' \
+                    t=$((t2 - t0)) hz="$CLK_TCK" a="$accepted")
+                NOTE_OF[$kk]="accepted=$accepted cpu_us/alert=$us (with drain $us_all) delivered=$delivered drain_s=$drained"
+                log "$name: $RES"
+                if [ "$accepted" = 0 ] || [ "$accepted" = "?" ]; then
+                    log "warning: $name accepted no alerts (see $TMP/wrk-$name.txt, $TMP/$name.err)"
+                fi
+            done
+        done
+    done
+    INGEST_SINK=$(sink_ctl "$SINK_PORT" count | tr '\n' ' ')
+fi
 
 # ------------------------------------------------------------ 2. memory
 
-port=$(free_port)
-dead_port=$(free_port) # nothing listens there: every delivery is refused
-write_config "$TMP/fill.ini" "$port" "http://127.0.0.1:$dead_port/hook" "$FILL_MAX_WAIT" \
-    "$FILL_DELIVERY"
-start_daemon "$TMP/fill.ini" "$port" fill
-metric "$port" notifyd_queue_alerts >/dev/null
-sleep 0.5
-rss0=$(status_kb "$DAEMON_PID" VmRSS)
-fill_res=$(env SHAPE="$SHAPE" K=100 TOTAL="$FILL" LABEL=fill \
-    taskset -c "$CPU_CLIENT" wrk -t1 -c1 -d"${FILL_TIMEOUT}s" --timeout 10s \
-    -s "$HERE/alerts.lua" "http://127.0.0.1:$port/api/v2/alerts" 2>&1 | grep '^BENCH_RESULT ' || true)
-sleep 1 # let the batches close and the first (refused) attempts happen
-queued=$(metric "$port" notifyd_queue_alerts)
-qbytes=$(metric "$port" notifyd_queue_bytes)
-rss1=$(status_kb "$DAEMON_PID" VmRSS)
-fill_hwm=$(status_kb "$DAEMON_PID" VmHWM)
-stop_pid "$DAEMON_PID"
-forget_pid "$DAEMON_PID"
-if [[ "$queued" =~ ^[0-9]+$ ]] && [ "$queued" -gt 0 ]; then
-    per_alert=$(awk -v a="$rss0" -v b="$rss1" -v q="$queued" 'BEGIN { printf "%.0f", (b - a) * 1024 / q }')
-    if [[ "$qbytes" =~ ^[0-9]+$ ]]; then
-        acct=$(awk -v b="$qbytes" -v q="$queued" 'BEGIN { printf "%.0f", b / q }')
-    else
-        acct="?"
-    fi
-else
-    per_alert="not measured (queued=$queued)"
-    acct="?"
-fi
-MEM_LINE="bytes per queued alert: $per_alert (RSS $((rss0 / 1024)) MiB -> $((rss1 / 1024)) MiB, peak $((fill_hwm / 1024)) MiB, queued=$queued of $FILL posted; daemon's own queue_bytes/alert=$acct; JSON bytes/alert=$(kv "$fill_res" body_bytes_per_alert); posts ok=$(kv "$fill_res" ok) non200=$(kv "$fill_res" non200))"
-log "$MEM_LINE"
-
-# ---------------------------------------------------------- 3. baselines
-
-BASE_NOTE=""
-if [ "$BASELINE" = 1 ]; then
-    # the bench sink pinned where notifyd was: the delivery target's capacity
-    start_sink "$CPU_SERVER" "$TMP/sink-base.out"
-    bs_port=$STARTED_PORT
-    base_sink_pid=$SINK_PID
-    for sc in "${SCENARIOS[@]}"; do
-        k=${sc%%:*}
-        conns=${sc##*:}
-        t0=$(cpu_ticks "$base_sink_pid")
-        b0=$(cpu_busy "$CPU_SERVER")
-        res=$(run_wrk "sink-k$k" "http://127.0.0.1:$bs_port/api/v2/alerts" "$k" "$conns")
-        b1=$(cpu_busy "$CPU_SERVER")
-        t1=$(cpu_ticks "$base_sink_pid")
-        cpu_s=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
-        cpu_pct=$(awk -v c="$cpu_s" -v d="$(kv "$res" duration_s)" 'BEGIN { printf "%.0f", 100 * c / d }')
-        add_row sink "$k" "$conns" "$res" "$cpu_s" "$cpu_pct" \
-            "$(awk -v k="$(status_kb "$base_sink_pid" VmHWM)" 'BEGIN { printf "%.1f", k / 1024 }')" \
-            "cpu$CPU_SERVER busy=$(busy_pct "$b0" "$b1")%"
-    done
-    stop_pid "$base_sink_pid"
-    forget_pid "$base_sink_pid"
-
-    if [ -n "$NGINX" ]; then
-        ng_port=$(free_port)
-        mkdir -p "$TMP/nginx"
-        # One process (no master) so pinning covers all of nginx's work.
-        cat >"$TMP/nginx/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $TMP/nginx/body;
-    proxy_temp_path $TMP/nginx/proxy;
-    fastcgi_temp_path $TMP/nginx/fastcgi;
-    uwsgi_temp_path $TMP/nginx/uwsgi;
-    scgi_temp_path $TMP/nginx/scgi;
-    client_max_body_size 64m;
-    keepalive_requests 100000000;
-    server {
-        listen 127.0.0.1:$ng_port;
-        location / { return 200; }
-    }
+MEM_ROWS=()
+# mem_row TARGET QUEUED RSS0_KB RSS_KB HWM_KB FILLRES RATIO [NOTE]: sets MEM_PER first
+mem_per() { # QUEUED RSS0_KB RSS_KB
+    MEM_PER=$(calc 'if (q > 0) printf "%.0f", (b - a) * 1024 / q; else print "?"' a="$2" b="$3" q="$1")
 }
-EOF
-        taskset -c "$CPU_SERVER" "$NGINX" -p "$TMP/nginx" -e "$TMP/nginx/error.log" \
-            -c "$TMP/nginx/nginx.conf" >"$TMP/nginx/out" 2>&1 &
-        ng_pid=$!
-        PIDS+=("$ng_pid")
-        wait_http "http://127.0.0.1:$ng_port/" "$START_TIMEOUT" || die "nginx did not start"
-        for sc in "${SCENARIOS[@]}"; do
-            k=${sc%%:*}
-            conns=${sc##*:}
-            t0=$(cpu_ticks "$ng_pid")
-            b0=$(cpu_busy "$CPU_SERVER")
-            res=$(run_wrk "nginx-k$k" "http://127.0.0.1:$ng_port/api/v2/alerts" "$k" "$conns")
-            b1=$(cpu_busy "$CPU_SERVER")
-            t1=$(cpu_ticks "$ng_pid")
-            cpu_s=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
-            cpu_pct=$(awk -v c="$cpu_s" -v d="$(kv "$res" duration_s)" 'BEGIN { printf "%.0f", 100 * c / d }')
-            ratio=$(awk -v a="${REQ_PER_S[notifyd-$k]:-0}" -v b="$(kv "$res" req_per_s)" \
-                'BEGIN { if (b > 0) printf "notifyd/nginx=%.2f", a / b }')
-            add_row nginx "$k" "$conns" "$res" "$cpu_s" "$cpu_pct" \
-                "$(awk -v k="$(status_kb "$ng_pid" VmHWM)" 'BEGIN { printf "%.1f", k / 1024 }')" \
-                "cpu$CPU_SERVER busy=$(busy_pct "$b0" "$b1")% $ratio"
+mem_row() {
+    MEM_ROWS+=("$(printf '| %-12s | %9s | %8s | %8s | %8s | %7s | %5s | %s |' "$1" "$2" \
+        "$(calc 'printf "%.1f", k / 1024' k="$3")" "$(calc 'printf "%.1f", k / 1024' k="$4")" \
+        "$(calc 'printf "%.1f", k / 1024' k="$5")" "$MEM_PER" "$7" \
+        "posts ok=$(kv "$6" ok) non200=$(kv "$6" non200), JSON B/alert=$(kv "$6" body_bytes_per_alert)${8:+, $8}")")
+}
+if want memory; then
+    declare -A AM_PER_AT
+    if [ "$AM_BASE" = 1 ]; then
+        start_am am-mem
+        sleep 0.5
+        rss0=$(status_kb "$AM_PID" VmRSS)
+        posted=0
+        for f in "${FILLS[@]}"; do
+            fres=$(fill "amfill-$f" "http://127.0.0.1:$AM_PORT/api/v2/alerts" array $((f - posted)))
+            posted=$f
+            sleep 1
+            # every state: alerts stay "unprocessed" until their group's first flush (1 h)
+            active=$(metric "$AM_PORT" alertmanager_alerts)
+            rss=$(status_kb "$AM_PID" VmRSS)
+            mem_per "$active" "$rss0" "$rss"
+            mem_row alertmanager "$active" "$rss0" "$rss" "$(status_kb "$AM_PID" VmHWM)" "$fres" ""
+            AM_PER_AT[$f]=$MEM_PER
+            log "alertmanager memory at $f: $MEM_PER B/alert ($active active)"
         done
-        stop_pid "$ng_pid"
-        forget_pid "$ng_pid"
-    else
-        BASE_NOTE="nginx not installed: nginx baseline skipped (apt-get install nginx-light)"
+        stop_forget "$AM_PID"
     fi
+    port=$(free_port)
+    dead_port=$(free_port) # nothing listens there: every delivery is refused
+    write_config "$TMP/fill.ini" "$port" "http://127.0.0.1:$dead_port/hook" "$FILL_MAX_WAIT" \
+        100000000 "$FILL_DELIVERY"
+    start_daemon "$TMP/fill.ini" "$port" fill
+    metric "$port" notifyd_queue_alerts >/dev/null
+    sleep 0.5
+    rss0=$(status_kb "$DAEMON_PID" VmRSS)
+    posted=0
+    for f in "${FILLS[@]}"; do
+        fres=$(fill "fill-$f" "http://127.0.0.1:$port/api/v2/alerts" "${SHAPES[0]}" $((f - posted)))
+        posted=$f
+        sleep 1 # let the batches close and the first (refused) attempts happen
+        queued=$(metric "$port" notifyd_queue_alerts)
+        qbytes=$(metric "$port" notifyd_queue_bytes)
+        rss=$(status_kb "$DAEMON_PID" VmRSS)
+        mem_per "$queued" "$rss0" "$rss"
+        mem_row notifyd "$queued" "$rss0" "$rss" "$(status_kb "$DAEMON_PID" VmHWM)" "$fres" \
+            "$(ratio "$MEM_PER" "${AM_PER_AT[$f]:-}")" \
+            "queue_bytes/alert=$(calc 'if (q > 0) printf "%.0f", b / q; else print "?"' b="$qbytes" q="$queued")"
+        log "notifyd memory at $f: $MEM_PER B/alert (queued=$queued)"
+        [ "$queued" = "$f" ] || log "warning: queued=$queued, not $f (see $TMP/wrk-fill-$f.txt)"
+    done
+    stop_forget "$DAEMON_PID"
+fi
+
+# ------------------------------------------------------------ 3. end to end
+
+E2E_ROW=""
+if want e2e; then
+    sink_ctl "$SINK_PORT" reset >/dev/null
+    port=$(free_port)
+    write_config "$TMP/e2e.ini" "$port" "$SINK_URL" 1s 10000000 "$FAST_RETRY"
+    start_daemon "$TMP/e2e.ini" "$port" e2e
+    t0=$(now_ms)
+    eres=$(fill e2e "http://127.0.0.1:$port/api/v2/alerts" "${SHAPES[0]}" "$E2E_ALERTS" \
+        NGROUPS="$E2E_GROUPS")
+    t_push=$(now_ms)
+    accepted=$(metric "$port" notifyd_alerts_accepted_total)
+    deadline=$((SECONDS + E2E_TIMEOUT))
+    got=0
+    prev=-1
+    n=0
+    while [ $SECONDS -lt $deadline ]; do
+        got=$(sink_get "$SINK_PORT" alerts)
+        isnum "$accepted" && [ "${got:-0}" -ge "$accepted" ] && break
+        # lost alerts never come: stop once the queue is empty and the sink quiet for 2 s
+        n=$((n + 1))
+        if [ $((n % 20)) = 0 ]; then
+            [ "$got" = "$prev" ] && [ "$(metric "$port" notifyd_queue_alerts)" = 0 ] && break
+            prev=$got
+        fi
+        sleep 0.1
+    done
+    # anything sent twice (a retry after a lost answer) would arrive now
+    wait_drain "$port" >/dev/null
+    sleep 0.5
+    declare -A S
+    while read -r a b; do S[$a]=$b; done < <(sink_ctl "$SINK_PORT" count)
+    delivered=$(metric "$port" notifyd_notifications_delivered_total)
+    failed=$(metric "$port" notifyd_notifications_failed_total)
+    stop_forget "$DAEMON_PID"
+    total_s=$(calc 'if (l > t) printf "%.2f", (l - t) / 1000; else print "?"' l="${S[last_ms]}" t="$t0")
+    push_s=$(calc 'printf "%.2f", (p - t) / 1000' p="$t_push" t="$t0")
+    lost=$(calc 'printf "%d", a - d' a="$accepted" d="${S[distinct]}")
+    # an "if": a failing last test of a && list would end the run under set -e
+    if [ "$accepted" = "$E2E_ALERTS" ] && [ "${S[distinct]}" = "$accepted" ] &&
+        [ "${S[duplicates]}" = 0 ]; then verdict 0; else verdict 1; fi
+    E2E_VERDICT=$VERDICT
+    E2E_ROW=$(printf '| %-8s | %8s | %6s | %7s | %8s | %13s | %7s | %8s | %8s | %4s | %4s | %5s | %6s |' \
+        notifyd "$accepted" "$E2E_GROUPS" "$push_s" "$total_s" "${S[requests]}" \
+        "$(calc 'if (s > 0) printf "%.0f", n / s; else print "?"' n="${S[requests]}" s="$total_s")" \
+        "$(calc 'if (s > 0) printf "%.0f", n / s; else print "?"' n="${S[distinct]}" s="$total_s")" \
+        "${S[distinct]}" "${S[duplicates]}" "$lost" "$E2E_VERDICT" "$failed")
+    E2E_NOTE="posted $E2E_ALERTS alerts (100 per request, 1 connection, $(kv "$eres" non200) non-200), daemon's notifications_delivered_total=$delivered"
+    log "e2e: $E2E_ROW"
+fi
+
+# ------------------------------------------------------------ 4. overload
+
+OVL_ROW=""
+if want overload; then
+    sink_ctl "$SINK_PORT" reset >/dev/null
+    sink_ctl "$SINK_PORT" pause >/dev/null
+    port=$(free_port)
+    write_config "$TMP/overload.ini" "$port" "$SINK_URL" 100ms "$OVL_QUEUE" "$FAST_RETRY"
+    start_daemon "$TMP/overload.ini" "$port" overload
+    rss_file="$TMP/overload-rss.txt"
+    : >"$rss_file"
+    (
+        for _ in $(seq $((OVL_DURATION + 1))); do
+            status_kb "$DAEMON_PID" VmRSS >>"$rss_file" 2>/dev/null || break
+            sleep 1
+        done
+    ) &
+    sampler=$!
+    PIDS+=("$sampler")
+    ores=$(run_wrk overload "http://127.0.0.1:$port/api/v2/alerts" "${SHAPES[0]}" 10 64 \
+        "$OVL_DURATION" UNIQUE=1)
+    wait "$sampler" 2>/dev/null || true
+    forget_pid "$sampler"
+    accepted=$(metric "$port" notifyd_alerts_accepted_total)
+    queued_peak=$(metric "$port" notifyd_queue_alerts)
+    sink_ctl "$SINK_PORT" resume >/dev/null
+    deadline=$((SECONDS + DRAIN_TIMEOUT))
+    while [ $SECONDS -lt $deadline ]; do
+        got=$(sink_get "$SINK_PORT" distinct)
+        isnum "$accepted" && [ "${got:-0}" -ge "$accepted" ] && break
+        sleep 0.2
+    done
+    wait_drain "$port" >/dev/null
+    sleep 0.5
+    declare -A S
+    while read -r a b; do S[$a]=$b; done < <(sink_ctl "$SINK_PORT" count)
+    stop_forget "$DAEMON_PID"
+    offered=$(calc 'printf "%d", r * 10' r="$(kv "$ores" requests)")
+    rss_list=$(awk '{ printf "%s%.1f", (NR > 1 ? " " : ""), $1 / 1024 }' "$rss_file")
+    rss_growth=$(awk 'NR == 2 { a = $1 } { b = $1 } END { if (NR >= 2) printf "%+.1f", (b - a) / 1024; else print "?" }' "$rss_file")
+    lost=$(calc 'printf "%d", a - d' a="$accepted" d="${S[distinct]}")
+    over=$(calc 'if (a > 0) printf "%.0f", o / a; else print "?"' o="$offered" a="$accepted")
+    if [ "${S[distinct]}" = "$accepted" ] && [ "${S[duplicates]}" = 0 ] &&
+        [ "$(kv "$ores" status503)" -gt 0 ] &&
+        [ "$(calc 'if (o >= 10 * a) print 0; else print 1' o="$offered" a="$accepted")" = 0 ]; then
+        verdict 0
+    else
+        verdict 1
+    fi
+    OVL_VERDICT=$VERDICT
+    OVL_ROW=$(printf '| %-8s | %9s | %9s | %8s | %8s | %18s | %6s | %6s | %14s | %9s | %4s | %4s | %5s |' \
+        notifyd "$OVL_QUEUE" "$offered" "$accepted" "$(kv "$ores" status503)" "${over}x" \
+        "$(kv "$ores" p50_ms)" "$(kv "$ores" p99_ms)" "$rss_growth" "${S[distinct]}" \
+        "${S[duplicates]}" "$lost" "$OVL_VERDICT")
+    OVL_NOTE="RSS MiB each second of the load: $rss_list; 10 never-seen alerts per request, 64 connections, ${OVL_DURATION}s; sink paused (503) during the load, resumed after; queue at the end of the load: $queued_peak; non-200=$(kv "$ores" non200) of $(kv "$ores" requests) requests, socket errors=$(kv "$ores" sock_errors)"
+    log "overload: $OVL_ROW"
 fi
 
 # ---------------------------------------------------------------- report
+
+fmt_ingest_row() { # KEY TARGET SHAPE K CONNS
+    local r=${RES_OF[$1]} nk ak rn ra pn pa
+    nk=$(key nginx "$3" "$4" "$5")
+    ak=$(key alertmanager array "$4" "$5")
+    rn="" ra="" pn="" pa=""
+    if [ "$2" = notifyd ]; then
+        [ -z "${RES_OF[$nk]:-}" ] || {
+            rn=$(ratio "$(kv "$r" alerts_per_s)" "$(kv "${RES_OF[$nk]}" alerts_per_s)")
+            pn=$(ratio "$(kv "$r" p99_ms)" "$(kv "${RES_OF[$nk]}" p99_ms)")
+        }
+        [ -z "${RES_OF[$ak]:-}" ] || {
+            ra=$(ratio "$(kv "$r" alerts_per_s)" "$(kv "${RES_OF[$ak]}" alerts_per_s)")
+            pa=$(ratio "$(kv "$r" p99_ms)" "$(kv "${RES_OF[$ak]}" p99_ms)")
+        }
+    fi
+    printf '| %-12s | %-5s | %4s | %5s | %9s | %10s | %7s | %7s | %6s | %4s | %8s | %6s | %6s | %6s | %6s |\n' \
+        "$2" "$3" "$4" "$5" "$(kv "$r" req_per_s)" "$(kv "$r" alerts_per_s)" "$(kv "$r" p50_ms)" \
+        "$(kv "$r" p99_ms)" "$(kv "$r" non200)" "${CPU_OF[$1]}" "${HWM_OF[$1]}" "$rn" "$ra" "$pn" "$pa"
+}
 
 {
     echo "# notifyd bench $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
     echo "machine: $NCPU CPU, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
     echo "load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews figures)"
-    echo "daemon: $DAEMON_NAME; shape=$SHAPE; ${DURATION}s per load; server on CPU $CPU_SERVER, wrk (1 thread) on CPU $CPU_CLIENT; delivery sink on CPU $CPU_CLIENT"
-    echo
-    echo "| target   | shape | a/rq | conns |     req/s |   alerts/s |  p50 ms |  p99 ms | non200 |   503 |  CPU s |  CPU% | peak MiB | notes |"
-    echo "|----------|-------|------|-------|-----------|------------|---------|---------|--------|-------|--------|-------|----------|-------|"
-    printf '%s\n' "${ROWS[@]}"
-    echo
-    echo "$MEM_LINE"
-    echo "delivery sink during the notifyd loads: $sink_count"
-    [ -z "$BASE_NOTE" ] || echo "$BASE_NOTE"
+    echo "daemon: $DAEMON_NAME; server under test on CPU $CPU_SERVER, wrk (1 thread) and the delivery sink on CPU $CPU_CLIENT; run took $((SECONDS - T_START)) s"
+    if want ingest; then
+        echo
+        echo "## Ingest (${DURATION} s per load)"
+        echo
+        echo "| target       | shape | a/rq | conns |     req/s |   alerts/s |  p50 ms |  p99 ms | non200 | CPU% | peak MiB | a/s ÷nginx | a/s ÷AM | p99 ÷nginx | p99 ÷AM |"
+        echo "|--------------|-------|-----:|------:|----------:|-----------:|--------:|--------:|-------:|-----:|---------:|-------:|-------:|-------:|-------:|"
+        for t in notifyd nginx alertmanager; do
+            for shape in "${SHAPES[@]}"; do
+                [ "$t" != alertmanager ] || shape=array
+                for k in "${KS[@]}"; do
+                    for c in "${CONNS[@]}"; do
+                        kk=$(key "$t" "$shape" "$k" "$c")
+                        [ -z "${RES_OF[$kk]:-}" ] || fmt_ingest_row "$kk" "$t" "$shape" "$k" "$c"
+                    done
+                done
+                [ "$t" != alertmanager ] || break
+            done
+        done
+        echo
+        echo "Ratios are notifyd ÷ baseline at the same alerts per request and connections (nginx: same shape;"
+        echo "Alertmanager: array shape, the only one its /api/v2/alerts takes). CPU% is the server process's"
+        echo "utime+stime over the load; how busy its CPU was in total (all processes) and notifyd's details:"
+        echo
+        for t in notifyd nginx alertmanager; do
+            for kk in "${!RES_OF[@]}"; do
+                [[ "$kk" == "$t|"* ]] || continue
+                echo "- $kk: cpu$CPU_SERVER busy=${BUSY_OF[$kk]}% ${NOTE_OF[$kk]:-}"
+            done | sort -t'|' -k3,3n -k4,4n
+        done
+        echo "- delivery sink during the notifyd loads: ${INGEST_SINK:-}"
+    fi
+    if want memory; then
+        echo
+        echo "## Memory (RSS per queued alert; Alertmanager: per active alert)"
+        echo
+        echo "| target       |    queued | RSS0 MiB |  RSS MiB | peak MiB | B/alert |   ÷AM | notes |"
+        echo "|--------------|----------:|---------:|---------:|---------:|--------:|------:|-------|"
+        printf '%s\n' "${MEM_ROWS[@]}"
+        echo
+        echo "B/alert = (VmRSS after - VmRSS of the idle process) / alerts held; notifyd holds them behind a"
+        echo "receiver with no listener (max_wait $FILL_MAX_WAIT), Alertmanager behind a null receiver."
+    fi
+    if want e2e; then
+        echo
+        echo "## End to end ($E2E_ALERTS alerts in $E2E_GROUPS groups -> webhook -> bench sink)"
+        echo
+        echo "| target   | accepted | groups |  push s | all in s | notifications | notif/s | alerts/s | distinct | dups | lost | check | failed |"
+        echo "|----------|---------:|-------:|--------:|---------:|--------------:|--------:|---------:|---------:|-----:|-----:|------:|-------:|"
+        echo "$E2E_ROW"
+        echo
+        echo "all in s: from the first POST to the sink's last alert; notifications = webhook requests the sink"
+        echo "received; distinct / dups: alert fingerprints the sink saw once / again; lost = accepted - distinct;"
+        echo "check: PASS when every accepted alert arrived exactly once. $E2E_NOTE"
+    fi
+    if want overload; then
+        echo
+        echo "## Overload"
+        echo
+        echo "| target   | queue max | offered | accepted |      503 | offered ÷ accepted | p50 ms | p99 ms | RSS growth MiB | delivered | dups | lost | check |"
+        echo "|----------|----------:|----------:|---------:|---------:|-------------------:|-------:|-------:|---------------:|----------:|-----:|-----:|------:|"
+        echo "$OVL_ROW"
+        echo
+        echo "offered = alerts in all requests sent; p50/p99 over all answers (nearly all are 503 once the queue"
+        echo "is full); RSS growth = last sample - the one after the first second; check: PASS when the sink"
+        echo "got every accepted alert exactly once, 503s happened and offered >= 10 x accepted. $OVL_NOTE"
+    fi
+    for n in "${BASE_NOTES[@]+"${BASE_NOTES[@]}"}"; do echo; echo "$n"; done
 } >"$TMP/report.md"
 cat "$TMP/report.md"
 [ -z "$OUT" ] || cp "$TMP/report.md" "$OUT"
+if [ "$STRICT" = 1 ] && [ "$OK_ALL" = 0 ]; then
+    log "a check failed (--strict)"
+    exit 1
+fi
+exit 0

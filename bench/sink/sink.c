@@ -5,11 +5,22 @@
  *                                           free port), print "port=N", serve
  *   bench-sink --free-port                  print a free loopback port, exit
  *
- * GET /__sink/count answers "requests N\nbytes N\n" (the count request itself
- * excluded) so a benchmark can check that notifications really arrived. The
- * sink exits on SIGINT/SIGTERM, and after MAX_SECONDS (default 3600) so a
+ * GET /__sink/count answers "requests N\nbytes N\nalerts N\ndistinct N\n
+ * duplicates N\nlast_ms N\npaused N\n" (control requests excluded) so a
+ * benchmark can check that notifications really arrived, once each. Alerts are
+ * counted as occurrences of "fingerprint":"VALUE" in the body (notifyd's and
+ * Alertmanager's webhook payloads carry one per alert); VALUE is remembered, so
+ * a second delivery of the same alert counts as a duplicate. last_ms is the
+ * wall clock (ms since the epoch) of the last request that carried an alert.
+ * GET /__sink/pause makes every other request get 503 (not counted) until
+ * GET /__sink/resume; GET /__sink/reset zeroes every counter.
+ * The sink exits on SIGINT/SIGTERM, and after MAX_SECONDS (default 3600) so a
  * forgotten one cannot outlive a benchmark run by much.
  */
+/* memmem: without it declared, its pointer result would be cut to an int */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -19,17 +30,107 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 
+/* Open-addressing set of 64-bit hashes of the fingerprint values; 0 marks an
+ * empty slot. It stops growing at SET_MAX_SLOTS (1 GiB): past that, alerts are
+ * still counted but no longer checked for duplicates (reported as overflow). */
+#define SET_MAX_SLOTS (UINT64_C(1) << 27)
+
 struct sink {
     struct event_base *base;
     uint64_t requests;
     uint64_t bytes;
+    uint64_t alerts;
+    uint64_t distinct;
+    uint64_t duplicates;
+    uint64_t overflow;
+    uint64_t last_ms;
+    int paused;
+    uint64_t *slots;
+    uint64_t nslots;
 };
+
+static uint64_t hash_key(const char *p, size_t n)
+{
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h ? h : 1;
+}
+
+static int set_insert(uint64_t *slots, uint64_t nslots, uint64_t h)
+{
+    uint64_t i = h & (nslots - 1);
+    while (slots[i]) {
+        if (slots[i] == h)
+            return 0;
+        i = (i + 1) & (nslots - 1);
+    }
+    slots[i] = h;
+    return 1;
+}
+
+static void set_grow(struct sink *s)
+{
+    uint64_t n = s->nslots ? s->nslots * 2 : 1 << 16;
+    uint64_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        abort();
+    for (uint64_t i = 0; i < s->nslots; i++)
+        if (s->slots[i])
+            set_insert(slots, n, s->slots[i]);
+    free(s->slots);
+    s->slots = slots;
+    s->nslots = n;
+}
+
+static void record_alert(struct sink *s, const char *key, size_t n)
+{
+    s->alerts++;
+    if (s->distinct * 2 >= s->nslots) {
+        if (s->nslots >= SET_MAX_SLOTS) {
+            s->overflow++;
+            return;
+        }
+        set_grow(s);
+    }
+    if (set_insert(s->slots, s->nslots, hash_key(key, n)))
+        s->distinct++;
+    else
+        s->duplicates++;
+}
+
+static void count_body(struct sink *s, const char *body, size_t len)
+{
+    static const char needle[] = "\"fingerprint\":\"";
+    const char *p = body, *end = body + len;
+    int any = 0;
+    while (p < end) {
+        const char *hit = memmem(p, (size_t)(end - p), needle, sizeof needle - 1);
+        if (!hit)
+            break;
+        const char *v = hit + sizeof needle - 1;
+        const char *q = memchr(v, '"', (size_t)(end - v));
+        if (!q)
+            break;
+        record_alert(s, v, (size_t)(q - v));
+        any = 1;
+        p = q + 1;
+    }
+    if (any) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        s->last_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    }
+}
 
 static int free_port(void)
 {
@@ -57,14 +158,42 @@ static void on_request(struct evhttp_request *req, void *arg)
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
 
     if (evhttp_request_get_command(req) == EVHTTP_REQ_GET && uri &&
-        strcmp(uri, "/__sink/count") == 0) {
-        evbuffer_add_printf(out, "requests %" PRIu64 "\nbytes %" PRIu64 "\n", s->requests,
-                            s->bytes);
+        strncmp(uri, "/__sink/", 8) == 0) {
+        const char *what = uri + 8;
+        if (strcmp(what, "pause") == 0) {
+            s->paused = 1;
+        } else if (strcmp(what, "resume") == 0) {
+            s->paused = 0;
+        } else if (strcmp(what, "reset") == 0) {
+            s->requests = s->bytes = s->alerts = s->distinct = s->duplicates = 0;
+            s->overflow = s->last_ms = 0;
+            if (s->slots)
+                memset(s->slots, 0, s->nslots * sizeof *s->slots);
+        } else if (strcmp(what, "count") != 0) {
+            evhttp_send_reply(req, 404, "Not Found", NULL);
+            return;
+        }
+        evbuffer_add_printf(out,
+                            "requests %" PRIu64 "\nbytes %" PRIu64 "\nalerts %" PRIu64
+                            "\ndistinct %" PRIu64 "\nduplicates %" PRIu64 "\noverflow %" PRIu64
+                            "\nlast_ms %" PRIu64 "\npaused %d\n",
+                            s->requests, s->bytes, s->alerts, s->distinct, s->duplicates,
+                            s->overflow, s->last_ms, s->paused);
         evhttp_send_reply(req, 200, "OK", out);
         return;
     }
+    if (s->paused) {
+        evhttp_send_reply(req, 503, "Paused", NULL);
+        return;
+    }
     s->requests++;
-    s->bytes += evbuffer_get_length(in);
+    size_t len = evbuffer_get_length(in);
+    s->bytes += len;
+    if (len > 0) {
+        const char *body = (const char *)evbuffer_pullup(in, -1);
+        if (body)
+            count_body(s, body, len);
+    }
     evhttp_send_reply(req, 200, "OK", NULL);
 }
 
@@ -142,7 +271,11 @@ int main(int argc, char **argv)
 
     event_base_dispatch(s.base);
 
-    fprintf(stderr, "bench-sink: requests=%" PRIu64 " bytes=%" PRIu64 "\n", s.requests, s.bytes);
+    fprintf(stderr,
+            "bench-sink: requests=%" PRIu64 " bytes=%" PRIu64 " alerts=%" PRIu64
+            " distinct=%" PRIu64 " duplicates=%" PRIu64 "\n",
+            s.requests, s.bytes, s.alerts, s.distinct, s.duplicates);
+    free(s.slots);
     event_free(sigint);
     event_free(sigterm);
     event_free(deadline);

@@ -13,8 +13,16 @@
  *                        notifyd_alerts_accepted_total,
  *                        notifyd_notifications_delivered_total{receiver="standin"}
  *
+ * STANDIN_LOSE_EVERY=N in the environment silently drops every Nth body instead
+ * of delivering it (counted as delivered): bench/selftest.sh checks that run.sh
+ * notices the loss.
+ *
  * Exits on SIGINT/SIGTERM and after one hour.
  */
+/* memmem: without it declared, its pointer result would be cut to an int */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <inttypes.h>
@@ -30,9 +38,14 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#define NSLOTS 8
+
 struct held {
     struct held *next;
     double at;
+    double retry_at;
+    int inflight;
+    int done;
     uint64_t alerts;
     size_t len;
     char *body;
@@ -46,6 +59,16 @@ struct standin {
     double max_wait_s;
     struct held *head, *tail;
     uint64_t held_alerts, held_bytes, accepted, delivered;
+    char rhost[64];
+    int rport;
+    char rpath[256];
+    struct event *kick;
+    unsigned long lose_every, sends;
+    struct slot {
+        struct standin *s;
+        struct evhttp_connection *conn;
+        struct held *h;
+    } slots[NSLOTS];
 };
 
 static double now_s(void)
@@ -108,6 +131,18 @@ static int load_config(struct standin *s, const char *path)
             s->max_alerts = strtoull(val, NULL, 10);
         } else if (strcmp(section, "[batch]") == 0 && strcmp(key, "max_wait") == 0) {
             s->max_wait_s = parse_duration(val);
+        } else if (strncmp(section, "[receiver.", 10) == 0 && strcmp(key, "url") == 0 &&
+                   s->rport == 0 && strncmp(val, "http://", 7) == 0) {
+            char *hp = val + 7, *slash = strchr(hp, '/'), *colon;
+            snprintf(s->rpath, sizeof s->rpath, "%s", slash ? slash : "/");
+            if (slash)
+                *slash = '\0';
+            colon = strrchr(hp, ':');
+            if (!colon)
+                continue;
+            *colon = '\0';
+            snprintf(s->rhost, sizeof s->rhost, "%s", hp);
+            s->rport = atoi(colon + 1);
         }
     }
     fclose(f);
@@ -187,10 +222,100 @@ static void on_request(struct evhttp_request *req, void *arg)
     evhttp_send_reply(req, 404, "Not Found", NULL);
 }
 
-/* Dropping held bodies after max_wait stands in for delivery. */
+static void on_sent(struct evhttp_request *req, void *arg)
+{
+    struct slot *sl = arg;
+    struct held *h = sl->h;
+    sl->h = NULL;
+    h->inflight = 0;
+    if (req && evhttp_request_get_response_code(req) == 200) {
+        h->done = 1;
+        sl->s->held_alerts -= h->alerts;
+        sl->s->held_bytes -= h->len;
+        sl->s->delivered++;
+    } else {
+        h->retry_at = now_s() + 0.1;
+    }
+    /* the next body goes out now, not at the next tick; not from here, where
+     * libevent still holds this request */
+    event_active(sl->s->kick, 0, 0);
+}
+
+static void send_held(struct standin *s, struct slot *sl, struct held *h)
+{
+    if (s->lose_every && ++s->sends % s->lose_every == 0) {
+        h->done = 1;
+        s->held_alerts -= h->alerts;
+        s->held_bytes -= h->len;
+        s->delivered++;
+        return;
+    }
+    if (!sl->conn) {
+        sl->conn = evhttp_connection_base_new(s->base, NULL, s->rhost, (ev_uint16_t)s->rport);
+        if (!sl->conn)
+            abort();
+        evhttp_connection_set_timeout(sl->conn, 5);
+    }
+    struct evhttp_request *req = evhttp_request_new(on_sent, sl);
+    if (!req)
+        abort();
+    struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
+    evhttp_add_header(hdr, "Host", s->rhost);
+    evhttp_add_header(hdr, "Content-Type", "application/json");
+    evbuffer_add(evhttp_request_get_output_buffer(req), h->body, h->len);
+    sl->h = h;
+    h->inflight = 1;
+    if (evhttp_make_request(sl->conn, req, EVHTTP_REQ_POST, s->rpath) != 0) {
+        sl->h = NULL;
+        h->inflight = 0;
+        h->retry_at = now_s() + 0.1;
+    }
+}
+
+/* Completed bodies are only marked in on_sent (its caller still holds the
+ * request); they are unlinked and freed here. */
+static void deliver(struct standin *s)
+{
+    double now = now_s(), limit = now - s->max_wait_s;
+    struct held **pp = &s->head, *prev = NULL;
+    int nfree = 0;
+    for (int i = 0; i < NSLOTS; i++)
+        nfree += !s->slots[i].h;
+    while (*pp) {
+        struct held *h = *pp;
+        if (h->done) {
+            *pp = h->next;
+            if (s->tail == h)
+                s->tail = prev;
+            free(h->body);
+            free(h);
+            continue;
+        }
+        if (h->at > limit || nfree == 0)
+            break;
+        if (!h->inflight && h->retry_at <= now) {
+            for (int i = 0; i < NSLOTS; i++) {
+                if (!s->slots[i].h) {
+                    send_held(s, &s->slots[i], h);
+                    nfree -= h->inflight;
+                    break;
+                }
+            }
+        }
+        prev = h;
+        pp = &h->next;
+    }
+}
+
+/* Without a receiver url, dropping held bodies after max_wait stands in for
+ * delivery. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct standin *s = arg;
+    if (s->rport > 0 && s->max_wait_s >= 0) {
+        deliver(s);
+        return;
+    }
     double limit = now_s() - s->max_wait_s;
     while (s->head && s->head->at <= limit) {
         struct held *h = s->head;
@@ -220,6 +345,8 @@ int main(int argc, char **argv)
     }
     if (load_config(&s, argv[2]) != 0)
         return 1;
+    if (getenv("STANDIN_LOSE_EVERY"))
+        s.lose_every = strtoul(getenv("STANDIN_LOSE_EVERY"), NULL, 10);
 
     signal(SIGPIPE, SIG_IGN);
     s.base = event_base_new();
@@ -242,16 +369,25 @@ int main(int argc, char **argv)
     struct event *sigint = evsignal_new(s.base, SIGINT, on_stop, &s);
     struct event *sigterm = evsignal_new(s.base, SIGTERM, on_stop, &s);
     struct event *deadline = evtimer_new(s.base, on_stop, &s);
-    struct timeval tick_tv = {0, 100000}, hour = {3600, 0};
+    struct timeval tick_tv = {0, 20000}, hour = {3600, 0};
+    for (int i = 0; i < NSLOTS; i++)
+        s.slots[i].s = &s;
+    s.kick = event_new(s.base, -1, 0, on_tick, &s);
+    if (!s.kick)
+        return 1;
     if (!tick || !sigint || !sigterm || !deadline || event_add(tick, &tick_tv) != 0 ||
         evsignal_add(sigint, NULL) != 0 || evsignal_add(sigterm, NULL) != 0 ||
         evtimer_add(deadline, &hour) != 0)
         return 1;
     event_base_dispatch(s.base);
 
+    for (int i = 0; i < NSLOTS; i++)
+        if (s.slots[i].conn)
+            evhttp_connection_free(s.slots[i].conn);
     s.max_wait_s = -1;
     on_tick(-1, 0, &s);
     event_free(tick);
+    event_free(s.kick);
     event_free(sigint);
     event_free(sigterm);
     event_free(deadline);
