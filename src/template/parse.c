@@ -1360,6 +1360,22 @@ static struct tnode *use_var(struct parser *p, size_t pos, struct tstr val)
     p_errorf(p, "undefined variable \"%s\"", v->u.id.ident[0].p);
 }
 
+/* A number node holding float f is also an int or a uint when f is exactly
+ * one (Go's parse.NumberNode does the same for float and complex literals). */
+static void num_set_float(struct tnode *n, double f)
+{
+    n->u.num.is_float = true;
+    n->u.num.f = f;
+    if (f >= -9223372036854775808.0 && f < 9223372036854775808.0 && (double)(int64_t)f == f) {
+        n->u.num.is_int = true;
+        n->u.num.i = (int64_t)f;
+    }
+    if (f >= 0 && f < 18446744073709551616.0 && (double)(uint64_t)f == f) {
+        n->u.num.is_uint = true;
+        n->u.num.u = (uint64_t)f;
+    }
+}
+
 static struct tnode *new_number(struct parser *p, const struct item *it)
 {
     struct tnode *n = new_node(p, N_NUMBER, it->pos);
@@ -1402,17 +1418,7 @@ static struct tnode *new_number(struct parser *p, const struct item *it)
             n->u.num.im = im;
             if (im == 0) {
                 /* Go's simplifyComplex */
-                n->u.num.is_float = true;
-                n->u.num.f = re;
-                if (re >= -9223372036854775808.0 && re < 9223372036854775808.0 &&
-                    (double)(int64_t)re == re) {
-                    n->u.num.is_int = true;
-                    n->u.num.i = (int64_t)re;
-                }
-                if (re >= 0 && re < 18446744073709551616.0 && (double)(uint64_t)re == re) {
-                    n->u.num.is_uint = true;
-                    n->u.num.u = (uint64_t)re;
-                }
+                num_set_float(n, re);
             }
             return n;
         }
@@ -1455,17 +1461,7 @@ static struct tnode *new_number(struct parser *p, const struct item *it)
                 nd_buf_deinit(&b);
                 p_errorf(p, "integer overflow: %s", q);
             }
-            n->u.num.is_float = true;
-            n->u.num.f = f;
-            if (f >= -9223372036854775808.0 && f < 9223372036854775808.0 &&
-                (double)(int64_t)f == f) {
-                n->u.num.is_int = true;
-                n->u.num.i = (int64_t)f;
-            }
-            if (f >= 0 && f < 18446744073709551616.0 && (double)(uint64_t)f == f) {
-                n->u.num.is_uint = true;
-                n->u.num.u = (uint64_t)f;
-            }
+            num_set_float(n, f);
         }
     }
     if (!n->u.num.is_int && !n->u.num.is_uint && !n->u.num.is_float) {
