@@ -1264,17 +1264,24 @@ static struct tnode *new_node(struct parser *p, int kind, size_t pos)
     return n;
 }
 
+/* Appends x to a node-pointer array that lives in the parser's arena: the
+ * old array is simply abandoned to the arena when it grows. */
+static void push_node(struct parser *p, struct tnode ***v, size_t *n, size_t *cap, struct tnode *x)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 4;
+        struct tnode **nv = pa(p->a, ncap * sizeof(*nv));
+        if (*n)
+            memcpy(nv, *v, *n * sizeof(*nv));
+        *v = nv;
+        *cap = ncap;
+    }
+    (*v)[(*n)++] = x;
+}
+
 static void list_append(struct parser *p, struct tnode *l, struct tnode *n)
 {
-    if (l->u.list.n == l->u.list.cap) {
-        size_t cap = l->u.list.cap ? l->u.list.cap * 2 : 4;
-        struct tnode **v = pa(p->a, cap * sizeof(*v));
-        if (l->u.list.n)
-            memcpy(v, l->u.list.v, l->u.list.n * sizeof(*v));
-        l->u.list.v = v;
-        l->u.list.cap = cap;
-    }
-    l->u.list.v[l->u.list.n++] = n;
+    push_node(p, &l->u.list.v, &l->u.list.n, &l->u.list.cap, n);
 }
 
 static void nest_in(struct parser *p)
@@ -1612,15 +1619,7 @@ static struct tnode *command(struct parser *p)
         p_peek_nonspace(p);
         struct tnode *op = operand(p);
         if (op) {
-            if (cmd->u.cmd.nargs == cmd->u.cmd.cap) {
-                size_t cap = cmd->u.cmd.cap ? cmd->u.cmd.cap * 2 : 4;
-                struct tnode **v = pa(p->a, cap * sizeof(*v));
-                if (cmd->u.cmd.nargs)
-                    memcpy(v, cmd->u.cmd.args, cmd->u.cmd.nargs * sizeof(*v));
-                cmd->u.cmd.args = v;
-                cmd->u.cmd.cap = cap;
-            }
-            cmd->u.cmd.args[cmd->u.cmd.nargs++] = op;
+            push_node(p, &cmd->u.cmd.args, &cmd->u.cmd.nargs, &cmd->u.cmd.cap, op);
         }
         struct item it = p_next(p);
         if (it.typ == I_SPACE)
@@ -1718,15 +1717,7 @@ decls:;
         case I_LPAREN: {
             p_backup(p);
             struct tnode *c = command(p);
-            if (pipe->u.pipe.ncmds == pipe->u.pipe.capcmds) {
-                size_t cap = pipe->u.pipe.capcmds ? pipe->u.pipe.capcmds * 2 : 2;
-                struct tnode **cv = pa(p->a, cap * sizeof(*cv));
-                if (pipe->u.pipe.ncmds)
-                    memcpy(cv, pipe->u.pipe.cmds, pipe->u.pipe.ncmds * sizeof(*cv));
-                pipe->u.pipe.cmds = cv;
-                pipe->u.pipe.capcmds = cap;
-            }
-            pipe->u.pipe.cmds[pipe->u.pipe.ncmds++] = c;
+            push_node(p, &pipe->u.pipe.cmds, &pipe->u.pipe.ncmds, &pipe->u.pipe.capcmds, c);
             break;
         }
         default:
