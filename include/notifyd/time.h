@@ -36,6 +36,11 @@ int64_t nd_time_unix_ns(const struct nd_time *t);
 struct nd_time nd_time_from_unix_ns(int64_t ns); /* offset 0 */
 /* <0, 0, >0 as instants compare; the offset does not matter. */
 int nd_time_cmp(const struct nd_time *a, const struct nd_time *b);
+/* Proleptic Gregorian calendar: days since 1970-01-01 -> year, month
+ * (1-12), day (1-31); and whether a year is a leap year. Shared by the
+ * RFC 3339 code here and the template layer's Go time formatting. */
+void nd_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
+int nd_is_leap_year(int64_t year);
 /* RFC 3339: "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)"; 't'/'z' accepted,
  * any number of fraction digits (beyond 9 truncated). ND_OK or ND_EINVAL. */
 int nd_time_parse_rfc3339(const char *s, size_t len, struct nd_time *out);

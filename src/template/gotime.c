@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "notifyd/time.h"
 #include "tmpl_int.h"
 
 static const char *const long_month[] = {"January",   "February", "March",    "April",
@@ -23,24 +24,6 @@ struct civil {
     int month, day, hour, min, sec, yday, wday;
 };
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static bool is_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 static void to_civil(int64_t sec, struct civil *c)
 {
     int64_t days = sec / 86400, rem = sec % 86400;
@@ -48,7 +31,10 @@ static void to_civil(int64_t sec, struct civil *c)
         rem += 86400;
         days--;
     }
-    civil_from_days(days, &c->year, &c->month, &c->day);
+    unsigned month, day;
+    nd_civil_from_days(days, &c->year, &month, &day);
+    c->month = (int)month;
+    c->day = (int)day;
     c->hour = (int)(rem / 3600);
     c->min = (int)(rem / 60 % 60);
     c->sec = (int)(rem % 60);
@@ -56,7 +42,7 @@ static void to_civil(int64_t sec, struct civil *c)
     int64_t w = (days + 4) % 7;
     c->wday = (int)(w < 0 ? w + 7 : w);
     static const int cum[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
-    c->yday = cum[c->month - 1] + c->day + (c->month > 2 && is_leap(c->year) ? 1 : 0);
+    c->yday = cum[c->month - 1] + c->day + (c->month > 2 && nd_is_leap_year(c->year) ? 1 : 0);
 }
 
 /* The zone's name and offset of a time value. */

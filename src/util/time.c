@@ -28,7 +28,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void nd_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -41,7 +41,7 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static int is_leap(int64_t y)
+int nd_is_leap_year(int64_t y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
@@ -49,7 +49,7 @@ static int is_leap(int64_t y)
 static unsigned days_in_month(int64_t y, unsigned m)
 {
     static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : dim[m - 1];
+    return m == 2 && nd_is_leap_year(y) ? 29 : dim[m - 1];
 }
 
 int64_t nd_time_unix_ns(const struct nd_time *t)
@@ -164,7 +164,7 @@ size_t nd_time_format_rfc3339(const struct nd_time *t, char out[ND_TIME_MAXLEN])
     }
     int64_t year;
     unsigned mon, day;
-    civil_from_days(days, &year, &mon, &day);
+    nd_civil_from_days(days, &year, &mon, &day);
 
     char frac[11] = "";
     if (t->nsec > 0) {
