@@ -1,10 +1,11 @@
 /* notify_int.h - internals shared by the files of src/notify only.
  *
  * curlev: the curl multi handle driven by libevent (c-craft.md section 2).
- * A transfer (struct nd_xfer) is embedded in whoever issues it; its
- * completion callback runs from the drain, after the easy handle has been
- * removed from the multi and put back on the curlev's idle list (reused by
- * a later transfer), so the callback may free it.
+ * A transfer (struct nd_xfer) is embedded in whoever issues it (the
+ * engine's per-attempt state, or a one-off fetch), never in a waiting job;
+ * its completion callback runs from the drain, after the easy handle has
+ * been removed from the multi and put back on the curlev's idle list
+ * (reused by a later transfer), so the callback may free it.
  */
 #ifndef NOTIFYD_NOTIFY_INT_H
 #define NOTIFYD_NOTIFY_INT_H
@@ -19,6 +20,8 @@
 
 struct event_base;
 struct nd_curlev;
+struct nd_engine;
+struct nd_receiver;
 struct nd_xfer;
 
 typedef void nd_xfer_done_fn(struct nd_xfer *x, const struct nd_response *r);
@@ -73,5 +76,19 @@ int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delive
 int nd__receiver_generic_config(struct nd_receiver_config *rc,
                                 const struct nd_delivery_config *defaults,
                                 struct nd_delivery_config *out, struct nd_config_errors *errs);
+
+/* Test probes of engine.c. */
+/* Replaces the engine's monotonic clock (NULL restores nd_now_mono_ns):
+ * retry due times, latency, prepare expiry and admit() all read it; the
+ * libevent timers still run on real time, so a due time the clock has not
+ * reached keeps a job waiting. Before any job is submitted. */
+void nd__engine_set_clock(struct nd_engine *e, int64_t (*now)(void));
+/* sizeof(struct job): what every queued or waiting notification costs. */
+size_t nd__job_size(void);
+/* Jobs in the receiver's retry heap, and the heap array's capacity. */
+size_t nd__receiver_retry_waiting(const struct nd_receiver *r);
+size_t nd__receiver_retry_capacity(const struct nd_receiver *r);
+/* Attempts holding a slot (every receiver) and spare ones kept for reuse. */
+void nd__engine_attempts(const struct nd_engine *e, size_t *live, size_t *spare);
 
 #endif

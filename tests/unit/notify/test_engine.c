@@ -665,6 +665,7 @@ static void test_max_in_flight(void)
     struct ctx c;
     struct mif m = {NULL, 0};
     struct nd_notification *n[10];
+    size_t live, spare;
     int i;
 
     setup(&c);
@@ -677,6 +678,11 @@ static void test_max_in_flight(void)
     is_int(S.max_concurrent, 2, "never more than 2 concurrent at the server");
     ok(m.max_in_flight_seen <= 2, "in_flight gauge <= 2");
     is_uint(nd_receiver_stats(m.r)->queued, 0, "queue drained");
+    /* Transfers live in per-attempt state, not in the jobs: given back
+     * when each attempt ends, at most max_in_flight kept for reuse. */
+    nd__engine_attempts(c.e, &live, &spare);
+    is_uint(live, 0, "no attempt state left after the drain");
+    ok(spare >= 1 && spare <= 2, "attempt states kept for reuse: %zu (max_in_flight 2)", spare);
     for (i = 0; i < 10; i++)
         nd_notification_unref(n[i]);
     teardown(&c);
