@@ -46,6 +46,20 @@ int nd_ingest_parse(const struct nd_ingest_opts *o, const void *body, size_t len
 int nd_ingest_parse_evbuffer(const struct nd_ingest_opts *o, struct evbuffer *body,
                              struct nd_alert ***out, size_t *nout, enum nd_reject_reason *reason,
                              char *err);
+/* The same parse fed piece by piece as the body arrives (the HTTP server
+ * parses a body while reading it, without keeping it). A piece may end
+ * anywhere, even inside a token; it need not outlive the feed call. */
+struct nd_ingest_stream;
+struct nd_ingest_stream *nd_ingest_stream_new(const struct nd_ingest_opts *o);
+/* ND_OK, or the first error (kept; later feeds do nothing). The error text
+ * and every alert are only handed over by nd_ingest_stream_end. */
+int nd_ingest_stream_feed(struct nd_ingest_stream *st, const void *data, size_t len);
+/* Ends the body and frees `st`; results as nd_ingest_parse. */
+int nd_ingest_stream_end(struct nd_ingest_stream *st, struct nd_alert ***out, size_t *nout,
+                         enum nd_reject_reason *reason, char *err);
+/* Abandons a parse (connection gone, body refused): frees `st` and every
+ * alert built so far. NULL is fine. */
+void nd_ingest_stream_free(struct nd_ingest_stream *st);
 /* Drops one reference of each alert and frees the array. NULL is fine. */
 void nd_ingest_alerts_free(struct nd_alert **alerts, size_t n);
 

@@ -2,9 +2,25 @@
  * and delivered. Built by the aggregate stage (pipeline), consumed by the
  * delivery engine (notify).
  *
- * A notification holds one reference on each of its alerts. Its key/value
- * arrays are its own allocations, but the strings in them are borrowed from
- * the alerts (or from the receiver name), which outlive it.
+ * A notification holds one reference on each of its alerts. Its arrays are
+ * its own, but the strings in them are borrowed from the alerts (or from the
+ * receiver name), which outlive it. The aggregator makes each notification
+ * one allocation, the struct followed by its arrays (nd_notification_new()):
+ * with the bench's grouping (~5 alerts a notification, 1,000,000 held behind
+ * a receiver that is down) four or five allocations a notification cost
+ * ~10 bytes per held alert in headers and rounding alone. A notification
+ * built by hand (tests) may still give each array its own malloc: `packed`
+ * tells which. The counts stay size_t for those hand-built ones (they are
+ * filled through size_t pointers) and for readers that print them with %zu.
+ *
+ * Common annotations borrow no value: an annotation value may not exist as
+ * a C string (alert.h), so the aggregator leaves each value NULL, meaning
+ * "the value of alerts[0]'s annotation of this name" (equal in every alert,
+ * that is what makes it common). Read them with
+ * nd_notification_common_annotation(), which also accepts arrays built by
+ * hand with the values filled in. Why not copies: with small groups (one
+ * alert per group is common) every annotation is common, and copies would
+ * double what annotations cost per held alert.
  *
  * The label receiver=<name> that NM adds to every alert sent to a named
  * receiver is not written into the shared alert blocks: it is virtual, and
@@ -18,10 +34,12 @@
 
 #include "notifyd/alert.h"
 
+/* 96 bytes, no padding. */
 struct nd_notification {
     uint32_t refs;
-    const char *receiver; /* receiver name, borrowed (lives as long as the daemon) */
     uint8_t status;       /* firing when any alert fires, else resolved */
+    uint8_t packed;       /* the arrays live in this block (nd_notification_new) */
+    const char *receiver; /* receiver name, borrowed (lives as long as the daemon) */
     size_t nalerts;
     struct nd_alert **alerts; /* one reference each, in batch order */
     size_t ngroup_labels;
@@ -29,16 +47,29 @@ struct nd_notification {
     size_t ncommon_labels;
     struct nd_kv *common_labels; /* sorted; equal across all alerts; receiver label included */
     size_t ncommon_annotations;
-    struct nd_kv *common_annotations; /* sorted */
-    uint64_t group_key;               /* fingerprint of the group labels (with empties) */
-    int64_t created_ns;               /* wall clock when the batch closed */
+    struct nd_kv *common_annotations; /* sorted; value NULL = alerts[0]'s (above) */
+    /* The group's identity within this process: a hash of the group label
+     * values (missing = ""), seeded per process (alert.h's value hash). It
+     * is rendered nowhere; equal keys do not prove equal groups. */
+    uint64_t group_key;
+    int64_t created_ns; /* wall clock when the batch closed */
 };
+
+/* One block: the struct (refs = 1, packed, everything else zero but the
+ * counts) followed by the arrays, whose pointers are set (NULL for an empty
+ * one). The caller fills the arrays; nd_notification_unref frees the block. */
+struct nd_notification *nd_notification_new(size_t nalerts, size_t ngroup_labels,
+                                            size_t ncommon_labels, size_t ncommon_annotations);
+/* The bytes of that block (for figures and tests). */
+size_t nd_notification_block_size(size_t nalerts, size_t ngroup_labels, size_t ncommon_labels,
+                                  size_t ncommon_annotations);
 
 static inline void nd_notification_ref(struct nd_notification *n)
 {
     n->refs++;
 }
-/* The last reference frees the arrays and drops the alert references. */
+/* The last reference drops the alert references and frees the block (and
+ * the arrays of one built by hand). */
 void nd_notification_unref(struct nd_notification *n);
 /* The labels of alert `a` as this notification's receiver sees them: the
  * alert's own labels plus receiver=<name> when the alert has no `receiver`
@@ -46,5 +77,20 @@ void nd_notification_unref(struct nd_notification *n);
  * sorted by name. */
 size_t nd_notification_labels(const struct nd_notification *n, const struct nd_alert *a,
                               struct nd_kv *out);
+/* Common annotation i (< n->ncommon_annotations). The value is valid until
+ * `scratch` next changes (see nd_alert_annotation_value). Inline, so that
+ * readers outside the pipeline layer (templates) need only the store. */
+static inline struct nd_kv nd_notification_common_annotation(const struct nd_notification *n,
+                                                             size_t i, struct nd_buf *scratch)
+{
+    struct nd_kv kv = n->common_annotations[i];
+    if (!kv.value) {
+        size_t j = n->nalerts ? nd_alert_annotation_find(n->alerts[0], kv.name) : SIZE_MAX;
+        /* Not found cannot happen for what the aggregator built; "" rather
+         * than a crash for a notification built by hand that got it wrong. */
+        kv.value = j == SIZE_MAX ? "" : nd_alert_annotation_value(n->alerts[0], j, scratch);
+    }
+    return kv;
+}
 
 #endif

@@ -5,6 +5,10 @@
  * and that stack is bounded because start_map/start_array cancel the parse
  * past max_depth. A value nobody wants (unknown keys, "fingerprint") is
  * skipped by counting its nesting, whatever its type.
+ *
+ * The callbacks run once per token (about 60 per alert), so they avoid
+ * copies: a label name is used where yajl hands it over and copied only when
+ * it would not outlive the value (see cb_map_key and parse_feed).
  */
 #include "notifyd/ingest.h"
 
@@ -40,9 +44,20 @@ enum field { F_STATUS, F_LABELS, F_ANNOTATIONS, F_STARTS, F_ENDS, F_GENURL };
 
 static const char *const field_names[] = {"status",   "labels", "annotations",
                                           "startsAt", "endsAt", "generatorURL"};
-static const size_t field_lens[] = {6, 6, 11, 8, 6, 12};
+/* The same in lower case, for the case-insensitive compare. */
+static const char *const field_lower[] = {"status",   "labels", "annotations",
+                                          "startsat", "endsat", "generatorurl"};
 
 enum vtype { V_NULL, V_BOOL, V_NUMBER, V_STRING, V_MAP, V_ARRAY };
+
+/* The last time string parsed for one field, and its value: the alerts of
+ * one request usually share endsAt (Go's zero time while firing) and often
+ * startsAt, and a compare costs less than the parse. */
+struct time_memo {
+    size_t len; /* SIZE_MAX while empty */
+    char s[ND_TIME_MAXLEN];
+    struct nd_time t;
+};
 
 struct ictx {
     const char *cluster;
@@ -53,8 +68,16 @@ struct ictx {
     enum state state, ret;
     enum field field;
     bool root_is_object, saw_alerts, saw_value;
-    size_t index;      /* of the alert being built */
-    struct nd_buf key; /* label/annotation name: yajl's pointer dies with the callback */
+    size_t index; /* of the alert being built */
+    /* The label/annotation name waiting for its value: in the chunk being
+     * parsed, or in `key` when yajl handed over its own buffer, which the
+     * next token may overwrite. */
+    const char *kname;
+    size_t klen;
+    struct nd_buf key;
+    const char *chunk; /* the bytes of the current yajl_parse call */
+    size_t chunk_len;
+    struct time_memo memo[2]; /* startsAt, endsAt */
     struct nd_alert_builder b;
     struct nd_alert **alerts;
     size_t n, cap;
@@ -126,17 +149,66 @@ static const char *quote(char *dst, size_t cap, const char *s, size_t len)
     return dst;
 }
 
-static const char *key_str(const struct ictx *c)
+/* k[0..n) equals `lower` (letters only) ignoring ASCII case: `| 0x20`
+ * lowers a letter and maps no other byte onto a lower-case letter. */
+static bool fold_eq(const unsigned char *k, const char *lower, size_t n)
 {
-    return nd_buf_cstr(&c->key);
+    for (size_t i = 0; i < n; i++)
+        if ((k[i] | 0x20) != (unsigned char)lower[i])
+            return false;
+    return true;
 }
 
-static bool key_is(const unsigned char *k, size_t len, const char *name, size_t nlen)
+/* `f` when k[0..n) is its name. n is a constant at every call, so that the
+ * memcmp is a load or two and no call. */
+static inline int field_if(const unsigned char *k, enum field f, size_t n)
 {
-    /* Go's encoding/json matches field names case-insensitively too. The
-     * length and first letter settle most keys before the full compare. */
-    return nlen == len && (k[0] | 0x20) == (name[0] | 0x20) &&
-           strncasecmp((const char *)k, name, len) == 0;
+    return memcmp(k, field_names[f], n) == 0 || fold_eq(k, field_lower[f], n) ? (int)f : -1;
+}
+
+/* Go's encoding/json matches field names case-insensitively (ASCII here, as
+ * strncasecmp did). Senders write them exactly, so the length, the first
+ * letter and one compare settle nearly every key; -1 for any other key. */
+static int alert_field(const unsigned char *k, size_t len)
+{
+    switch (len) {
+    case 6:
+        switch (k[0] | 0x20) {
+        case 's':
+            return field_if(k, F_STATUS, 6);
+        case 'l':
+            return field_if(k, F_LABELS, 6);
+        case 'e':
+            return field_if(k, F_ENDS, 6);
+        default:
+            return -1;
+        }
+    case 8:
+        return field_if(k, F_STARTS, 8);
+    case 11:
+        return field_if(k, F_ANNOTATIONS, 11);
+    case 12:
+        return field_if(k, F_GENURL, 12);
+    default:
+        return -1;
+    }
+}
+
+static bool in_chunk(const struct ictx *c, const void *p, size_t len)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)c->chunk;
+    return a >= lo && a - lo <= c->chunk_len && len <= c->chunk_len - (a - lo);
+}
+
+/* Moves the pending name into `key`. It fits: map_key refused names longer
+ * than the alert limit, which is the buffer's limit. */
+static void keep_key(struct ictx *c)
+{
+    if (c->kname == c->key.data)
+        return;
+    nd_buf_reset(&c->key);
+    nd_buf_add(&c->key, c->kname, c->klen);
+    c->kname = nd_buf_cstr(&c->key);
 }
 
 static int too_large(struct ictx *c)
@@ -152,7 +224,7 @@ static int builder_fail(struct ictx *c, int rc, const char *what)
         return too_large(c);
     return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts[%zu].%s%s%s: contains a NUL byte",
                 c->index, what, c->state == S_KV_VAL ? "." : "",
-                c->state == S_KV_VAL ? quote(q, sizeof q, key_str(c), c->key.len) : "");
+                c->state == S_KV_VAL ? quote(q, sizeof q, c->kname, c->klen) : "");
 }
 
 static void skip_value(struct ictx *c, enum state ret)
@@ -182,12 +254,20 @@ static int finish_alert(struct ictx *c)
 
 static int time_value(struct ictx *c, const char *s, size_t len)
 {
+    struct time_memo *m = &c->memo[c->field == F_STARTS ? 0 : 1];
     struct nd_time t;
     char q[80];
-    if (nd_time_parse_rfc3339(s, len, &t) != ND_OK)
+    if (len == m->len && memcmp(s, m->s, len) == 0) {
+        t = m->t;
+    } else if (nd_time_parse_rfc3339(s, len, &t) != ND_OK) {
         return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL,
                     "alerts[%zu].%s: invalid RFC 3339 time \"%s\"", c->index, field_names[c->field],
                     quote(q, sizeof q, s, len));
+    } else if (len <= sizeof m->s) {
+        memcpy(m->s, s, len);
+        m->len = len;
+        m->t = t;
+    }
     if (c->field == F_STARTS)
         nd_alert_builder_set_times(&c->b, &t, NULL);
     else
@@ -236,24 +316,27 @@ static int field_value(struct ictx *c, enum vtype t, const char *s, size_t len)
     }
 }
 
-static int kv_value(struct ictx *c, enum vtype t, const char *s, size_t len)
+/* A label or annotation: most of the strings of a body. */
+static int kv_add(struct ictx *c, const char *s, size_t len)
 {
-    bool labels = c->field == F_LABELS;
-    char q[80];
-    if (t == V_NULL) {
-        /* Go stores the zero value for a null map element: "" (a dropped label). */
-        s = "";
-        len = 0;
-    } else if (t != V_STRING) {
-        return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts[%zu].%s.%s: expected string",
-                    c->index, field_names[c->field], quote(q, sizeof q, key_str(c), c->key.len));
-    }
-    int rc = labels ? nd_alert_builder_add_label(&c->b, key_str(c), c->key.len, s, len)
-                    : nd_alert_builder_add_annotation(&c->b, key_str(c), c->key.len, s, len);
+    int rc = c->field == F_LABELS
+                 ? nd_alert_builder_add_label(&c->b, c->kname, c->klen, s, len)
+                 : nd_alert_builder_add_annotation(&c->b, c->kname, c->klen, s, len);
     if (rc != ND_OK)
         return builder_fail(c, rc, field_names[c->field]);
     c->state = S_KV_KEY;
     return 1;
+}
+
+static int kv_value(struct ictx *c, enum vtype t, const char *s, size_t len)
+{
+    char q[80];
+    if (t == V_NULL) /* Go stores the zero value for a null map element: "" (a dropped label). */
+        return kv_add(c, "", 0);
+    if (t != V_STRING)
+        return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts[%zu].%s.%s: expected string",
+                    c->index, field_names[c->field], quote(q, sizeof q, c->kname, c->klen));
+    return kv_add(c, s, len);
 }
 
 /* Every value event: scalars and the opening of containers. */
@@ -322,6 +405,9 @@ static int cb_number(void *ctx, const char *s, size_t len)
 
 static int cb_string(void *ctx, const unsigned char *s, size_t len)
 {
+    struct ictx *c = ctx;
+    if (c->state == S_KV_VAL) /* the common case, without the dispatch */
+        return kv_add(c, (const char *)s, len);
     return scalar(ctx, V_STRING, (const char *)s, len);
 }
 
@@ -353,10 +439,22 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
 {
     struct ictx *c = ctx;
     switch (c->state) {
+    case S_KV_KEY:
+        /* A name in the chunk stays valid while yajl_parse runs; one in
+         * yajl's buffers (escapes, a token split between chunks) may not
+         * survive the next token. */
+        c->kname = (const char *)k;
+        c->klen = len;
+        if (len > c->key.limit)
+            return too_large(c);
+        if (!in_chunk(c, k, len))
+            keep_key(c);
+        c->state = S_KV_VAL;
+        return 1;
     case S_SKIP:
         return 1;
     case S_ROOT_KEY:
-        if (key_is(k, len, "alerts", 6)) {
+        if (len == 6 && (memcmp(k, "alerts", 6) == 0 || fold_eq(k, "alerts", 6))) {
             if (c->saw_alerts)
                 return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts: duplicate key");
             c->saw_alerts = true;
@@ -365,22 +463,16 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
             skip_value(c, S_ROOT_KEY);
         }
         return 1;
-    case S_ALERT_KEY:
-        for (size_t i = 0; i < ND_ARRAY_LEN(field_names); i++) {
-            if (key_is(k, len, field_names[i], field_lens[i])) {
-                c->field = (enum field)i;
-                c->state = S_ALERT_VAL;
-                return 1;
-            }
+    case S_ALERT_KEY: {
+        int f = alert_field(k, len);
+        if (f < 0) {
+            skip_value(c, S_ALERT_KEY);
+            return 1;
         }
-        skip_value(c, S_ALERT_KEY);
+        c->field = (enum field)f;
+        c->state = S_ALERT_VAL;
         return 1;
-    case S_KV_KEY:
-        nd_buf_reset(&c->key);
-        if (nd_buf_add(&c->key, k, len) != ND_OK)
-            return too_large(c);
-        c->state = S_KV_VAL;
-        return 1;
+    }
     default:
         return fail(c, ND_REJECT_INVALID_JSON, ND_EINVAL, "internal: key in state %d",
                     (int)c->state);
@@ -457,6 +549,7 @@ static void parse_init(struct parse *p, const struct nd_ingest_opts *o, char *er
     size_t limit = o && o->max_alert_bytes ? o->max_alert_bytes : DEFAULT_MAX_ALERT_BYTES;
     c->state = S_TOP;
     c->err = err;
+    c->memo[0].len = c->memo[1].len = SIZE_MAX;
     nd_buf_init(&c->key, limit);
     nd_alert_builder_init(&c->b, limit);
     p->h = yajl_alloc(&callbacks, &alloc_funcs, c);
@@ -487,10 +580,18 @@ static int parse_error(struct parse *p, yajl_status st, size_t byte)
 
 static int parse_feed(struct parse *p, const void *data, size_t len)
 {
+    struct ictx *c = &p->c;
+    c->chunk = data;
+    c->chunk_len = len;
     yajl_status st = yajl_parse(p->h, data, len);
+    /* A name whose value is in the next chunk: the caller may reuse this one. */
+    if (st == yajl_status_ok && c->state == S_KV_VAL)
+        keep_key(c);
+    c->chunk = NULL;
+    c->chunk_len = 0;
     if (st != yajl_status_ok)
-        return parse_error(p, st, p->c.base + yajl_get_bytes_consumed(p->h));
-    p->c.base += len;
+        return parse_error(p, st, c->base + yajl_get_bytes_consumed(p->h));
+    c->base += len;
     return ND_OK;
 }
 
@@ -575,6 +676,49 @@ int nd_ingest_parse_evbuffer(const struct nd_ingest_opts *o, struct evbuffer *bo
     if (rc == ND_OK)
         rc = parse_end(&p);
     return parse_deinit(&p, rc, out, nout, reason);
+}
+
+struct nd_ingest_stream {
+    struct parse p;
+    int rc; /* ND_OK until the first error */
+    char err[ND_ERRLEN];
+};
+
+struct nd_ingest_stream *nd_ingest_stream_new(const struct nd_ingest_opts *o)
+{
+    struct nd_ingest_stream *st = nd_xmalloc(sizeof *st);
+    parse_init(&st->p, o, st->err);
+    st->rc = ND_OK;
+    st->err[0] = '\0';
+    return st;
+}
+
+int nd_ingest_stream_feed(struct nd_ingest_stream *st, const void *data, size_t len)
+{
+    if (st->rc == ND_OK && len)
+        st->rc = parse_feed(&st->p, data, len);
+    return st->rc;
+}
+
+int nd_ingest_stream_end(struct nd_ingest_stream *st, struct nd_alert ***out, size_t *nout,
+                         enum nd_reject_reason *reason, char *err)
+{
+    int rc = st->rc == ND_OK ? parse_end(&st->p) : st->rc;
+    if (rc != ND_OK)
+        memcpy(err, st->err, sizeof st->err);
+    rc = parse_deinit(&st->p, rc, out, nout, reason);
+    free(st);
+    return rc;
+}
+
+void nd_ingest_stream_free(struct nd_ingest_stream *st)
+{
+    if (!st)
+        return;
+    struct nd_alert **out;
+    size_t n;
+    parse_deinit(&st->p, ND_EINVAL, &out, &n, NULL);
+    free(st);
 }
 
 void nd_ingest_alerts_free(struct nd_alert **alerts, size_t n)

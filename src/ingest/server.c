@@ -9,18 +9,26 @@
  * Shape: one struct conn per socket. A persistent read event feeds every
  * recv() straight into the parser from one static buffer (one loop, one
  * thread: nothing else uses it between two calls). The parser callbacks only
- * copy what we need (path, Expect, body) and answer complete requests
+ * copy what we need (path, Expect) and answer complete requests
  * synchronously into the connection's output evbuffer, so pipelined requests
  * are answered in order. The output is written once per read event; a write
  * event is armed only while the kernel buffer is full.
  *
- * Parser callbacks never free anything: they set `closing` and pause the
- * parser; the event callbacks decide, after the parser returned, whether the
- * connection dies (mark and reap). A connection that must close writes its
- * answer, shuts down its write side, and then reads and drops what the
- * client still sends for a short while ("lingering close"): closing with
- * unread input would make the kernel send RST, and the client could lose our
- * answer (a 413 while it is still sending a large body, for instance).
+ * The body of POST /api/v2/alerts is never kept: each piece goes from the
+ * read buffer straight into the streaming JSON parser (ingest.h), which
+ * builds the alerts as the bytes arrive. A 100-alert body spans several
+ * reads; keeping it would cost a copy, a large malloc and a second pass over
+ * bytes no longer in cache. The parse stays all-or-nothing: the alerts are
+ * submitted, or the first error answered, when the body is complete.
+ *
+ * Parser callbacks never free the connection (only a body's parse state):
+ * they set `closing` and pause the parser; the event callbacks decide,
+ * after the parser returned, whether the connection dies (mark and reap).
+ * A connection that must close writes its answer, shuts down its write
+ * side, and then reads and drops what the client still sends for a short
+ * while ("lingering close"): closing with unread input would make the
+ * kernel send RST, and the client could lose our answer (a 413 while it is
+ * still sending a large body, for instance).
  *
  * Time limits are enforced by one sweeper timer per server rather than one
  * timer per connection: re-arming a timer on every read would cost more than
@@ -63,7 +71,7 @@
 /* Output above this stops reading: a client that pipelines without reading
  * our answers must not make us buffer without bound. */
 #define OUT_HIGH_WATER (256u << 10)
-/* Copies of split URLs and bodies above this are not kept between requests:
+/* Copies of split URLs above this are not kept between requests:
  * an idle keep-alive connection should cost little. */
 #define SPAN_KEEP  (4u << 10)
 #define READ_CHUNK (64u << 10)
@@ -81,7 +89,7 @@ static const struct {
     [R_METRICS] = {"/metrics", 1u << HTTP_GET | 1u << HTTP_HEAD, "GET, HEAD"},
 };
 
-/* Bytes the parser hands over in pieces (URL, body). While they come in one
+/* Bytes the parser hands over in pieces (the URL). While they come in one
  * piece they are used where they lie, in the read buffer: no copy, no malloc
  * on the usual path. A second piece, or the end of a read with the request
  * unfinished (the read buffer is reused), moves them into `copy`. */
@@ -139,18 +147,21 @@ struct conn {
     struct event *rev, *wev;
     struct evbuffer *out;
     http_parser p;
-    struct span url, body;
-    size_t hbytes;     /* header bytes of the current request */
-    char hname[8];     /* the current header's name, if short enough to matter */
-    size_t hname_len;  /* its full length */
-    bool hname_done;   /* the next on_header_field starts a new header */
-    char expect[12];   /* the value of an Expect header, if short enough to matter */
-    size_t expect_len; /* its full length */
-    bool in_request;   /* between message begin and complete */
-    bool head;         /* the current request is a HEAD: answers carry no body */
-    bool closing;      /* answer what is queued, then close */
-    bool shut;         /* write side shut down, lingering */
-    bool dead;         /* free after the current callback */
+    struct span url;
+    enum route route;               /* of the current request, from its headers */
+    uint64_t body_len;              /* body bytes of the current request so far */
+    struct nd_ingest_stream *parse; /* its alerts being parsed, or NULL */
+    size_t hbytes;                  /* header bytes of the current request */
+    char hname[8];                  /* the current header's name, if short enough to matter */
+    size_t hname_len;               /* its full length */
+    bool hname_done;                /* the next on_header_field starts a new header */
+    char expect[12];                /* the value of an Expect header, if short enough to matter */
+    size_t expect_len;              /* its full length */
+    bool in_request;                /* between message begin and complete */
+    bool head;                      /* the current request is a HEAD: answers carry no body */
+    bool closing;                   /* answer what is queued, then close */
+    bool shut;                      /* write side shut down, lingering */
+    bool dead;                      /* free after the current callback */
     bool wev_on, rev_on;
     int64_t last_ms;  /* last progress (read or written bytes) */
     int64_t start_ms; /* the current request's first byte, or the linger start */
@@ -298,11 +309,18 @@ static void reply(struct conn *c, int code, const char *msg, const char *hname, 
         c->s->o.metrics->http_requests++;
 }
 
+static void drop_parse(struct conn *c)
+{
+    nd_ingest_stream_free(c->parse);
+    c->parse = NULL;
+}
+
 /* Answers, then closes: the rest of the input is not parsed. */
 static void reply_close(struct conn *c, int code, const char *msg)
 {
     c->closing = true;
     c->in_request = false;
+    drop_parse(c); /* a lingering connection holds no alerts */
     reply(c, code, msg, NULL, NULL);
     /* the pause stops the parser; one in error (garbage) has stopped already
      * and asserts if paused */
@@ -317,8 +335,10 @@ static void on_alerts(struct conn *c)
     struct nd_alert **alerts = NULL;
     size_t n = 0;
     enum nd_reject_reason why = ND_REJECT_INVALID_JSON;
-    int rc = nd_ingest_parse(&s->o.ingest, span_data(&c->body), span_len(&c->body), &alerts, &n,
-                             &why, err);
+    if (!c->parse) /* not reached: on_headers_complete started it */
+        c->parse = nd_ingest_stream_new(&s->o.ingest);
+    int rc = nd_ingest_stream_end(c->parse, &alerts, &n, &why, err);
+    c->parse = NULL;
     if (rc != ND_OK) {
         count_reject(s, why, 0);
         reply(c, why == ND_REJECT_TOO_LARGE ? 413 : 400, err, NULL, NULL);
@@ -423,8 +443,10 @@ static int on_message_begin(http_parser *p)
     c->hname_done = false;
     c->expect_len = 0;
     c->head = false;
+    c->route = R_NONE;
+    c->body_len = 0;
+    drop_parse(c);
     span_reset(&c->url);
-    span_reset(&c->body);
     return 0;
 }
 
@@ -487,6 +509,10 @@ static int on_headers_complete(http_parser *p)
         p->http_major == 1 && p->http_minor >= 1 &&
         ((p->flags & F_CHUNKED) || ((p->flags & F_CONTENTLENGTH) && p->content_length > 0)))
         evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    /* The URL is complete: a POST of alerts is parsed while its body arrives. */
+    c->route = route_of(c);
+    if (c->route == R_ALERTS && p->method == HTTP_POST)
+        c->parse = nd_ingest_stream_new(&c->s->o.ingest);
     return 0;
 }
 
@@ -495,18 +521,22 @@ static int on_body(http_parser *p, const char *at, size_t len)
     struct conn *c = p->data;
     if (c->closing)
         return 0;
-    if (span_len(&c->body) + len > c->s->o.max_body_size) {
+    if (c->body_len + len > c->s->o.max_body_size) {
         reply_too_large(c);
         return 0;
     }
-    span_add(&c->body, at, len);
+    c->body_len += len;
+    /* Other routes ignore their body. A parse error is kept for the answer,
+     * which waits for the whole body as before. */
+    if (c->parse)
+        nd_ingest_stream_feed(c->parse, at, len);
     return 0;
 }
 
 static void dispatch(struct conn *c)
 {
     struct nd_server *s = c->s;
-    enum route r = route_of(c);
+    enum route r = c->route;
     if (r == R_NONE) {
         reply(c, 404, "not found", NULL, NULL);
         return;
@@ -545,8 +575,8 @@ static int on_message_complete(http_parser *p)
     if (!http_should_keep_alive(p) || p->upgrade)
         c->closing = true;
     dispatch(c);
+    drop_parse(c);
     span_reset(&c->url);
-    span_reset(&c->body);
     if (c->closing)
         http_parser_pause(p, 1);
     return 0;
@@ -657,10 +687,8 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
         return; /* lingering: drop it */
 
     size_t used = http_parser_execute(&c->p, &settings, rbuf, (size_t)n);
-    if (c->in_request) { /* rbuf is about to be reused */
+    if (c->in_request) /* rbuf is about to be reused (the body parser copies what it keeps) */
         span_keep(&c->url);
-        span_keep(&c->body);
-    }
     if (!c->closing && (HTTP_PARSER_ERRNO(&c->p) != HPE_OK || used != (size_t)n))
         bad_request(c);
     if (c->p.upgrade)
@@ -693,7 +721,7 @@ static void conn_free(struct conn *c)
     event_free(c->wev);
     evbuffer_free(c->out);
     nd_buf_deinit(&c->url.copy);
-    nd_buf_deinit(&c->body.copy);
+    nd_ingest_stream_free(c->parse);
     evutil_closesocket(c->fd);
     free(c);
 }
@@ -728,7 +756,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     if (!c->rev || !c->wev || !c->out)
         abort(); /* libevent fails these only when malloc does: OOM aborts */
     nd_buf_init(&c->url.copy, s->o.max_headers_size);
-    nd_buf_init(&c->body.copy, (size_t)s->o.max_body_size);
     http_parser_init(&c->p, HTTP_REQUEST);
     c->p.data = c;
     now_ms = nd_now_mono_ms();

@@ -186,6 +186,36 @@ static void add_map(struct jw *w, const struct nd_kv *kv, size_t n)
     JW_LIT(w, "}");
 }
 
+/* An alert's annotations, values as nd_alert_annotation_values() read them
+ * (alert.h: they may be expanded; read once for the ID and the body). */
+static void add_annotations(struct jw *w, const struct nd_alert *a, const char *const *values)
+{
+    JW_LIT(w, "{");
+    for (size_t i = 0; i < a->nannotations; i++) {
+        if (i > 0)
+            JW_LIT(w, ",");
+        jw_string(w, nd_alert_annotation_name(a, i));
+        JW_LIT(w, ":");
+        jw_string(w, values[i]);
+    }
+    JW_LIT(w, "}");
+}
+
+static void add_common_annotations(struct jw *w, const struct nd_notification *n,
+                                   struct nd_buf *scratch)
+{
+    JW_LIT(w, "{");
+    for (size_t i = 0; i < n->ncommon_annotations; i++) {
+        struct nd_kv kv = nd_notification_common_annotation(n, i, scratch);
+        if (i > 0)
+            JW_LIT(w, ",");
+        jw_string(w, kv.name);
+        JW_LIT(w, ":");
+        jw_string(w, kv.value);
+    }
+    JW_LIT(w, "}");
+}
+
 /* The last time formatted, as a quoted string: alerts of one notification
  * mostly share startsAt (and all firing ones the zero endsAt). */
 struct time_cache {
@@ -224,8 +254,12 @@ int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out)
     struct jw w = {out, false};
     struct time_cache starts = {0}, ends = {0};
     struct nd_kv *labels = NULL;
-    size_t cap = 0, i;
+    const char **values = NULL;
+    size_t cap = 0, vcap = 0, i;
     size_t len0 = out->len;
+    struct nd_buf scratch;
+
+    nd_buf_init(&scratch, SIZE_MAX / 2);
 
     {
         /* One allocation up front instead of doubling from 64 bytes (a
@@ -238,6 +272,7 @@ int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out)
     JW_LIT(&w, "{\"alerts\":[");
     for (i = 0; i < n->nalerts && !w.full; i++) {
         const struct nd_alert *a = n->alerts[i];
+        struct nd_time st, en;
         char fp[17];
         size_t nl;
 
@@ -246,35 +281,44 @@ int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out)
             labels = nd_xrealloc(labels, cap * sizeof(*labels));
         }
         nl = nd_notification_labels(n, a, labels);
-        nd_fingerprint_format(a->fingerprint, fp);
+        if (a->nannotations > vcap) {
+            vcap = a->nannotations;
+            values = nd_xrealloc(values, vcap * sizeof(*values));
+        }
+        nd_alert_annotation_values(a, &scratch, values);
+        nd_fingerprint_format(nd_alert_fingerprint(a), fp);
+        st = nd_alert_starts_at(a);
+        en = nd_alert_ends_at(a);
         if (i > 0)
             JW_LIT(&w, ",");
         JW_LIT(&w, "{\"id\":\"");
-        add_u64(&w, a->id);
+        add_u64(&w, nd_alert_id_from(a, values));
         JW_LIT(&w, "\",\"status\":");
         jw_string(&w, nd_alert_status_str((enum nd_alert_status)a->status));
         JW_LIT(&w, ",\"labels\":");
         add_map(&w, labels, nl);
         JW_LIT(&w, ",\"annotations\":");
-        add_map(&w, a->annotations, a->nannotations);
+        add_annotations(&w, a, values);
         JW_LIT(&w, ",\"startsAt\":");
-        add_time(&w, &starts, &a->starts_at);
+        add_time(&w, &starts, &st);
         JW_LIT(&w, ",\"endsAt\":");
-        add_time(&w, &ends, &a->ends_at);
+        add_time(&w, &ends, &en);
         JW_LIT(&w, ",\"generatorURL\":");
-        jw_string(&w, a->generator_url ? a->generator_url : "");
+        jw_string(&w, nd_alert_generator_url(a));
         JW_LIT(&w, ",\"fingerprint\":\"");
         jw_put(&w, fp, 16);
         JW_LIT(&w, "\"}");
     }
     free(labels);
+    free(values);
     JW_LIT(&w, "],\"groupLabels\":");
     add_map(&w, n->group_labels, n->ngroup_labels);
     JW_LIT(&w, ",\"commonLabels\":");
     add_map(&w, n->common_labels, n->ncommon_labels);
     JW_LIT(&w, ",\"commonAnnotations\":");
-    add_map(&w, n->common_annotations, n->ncommon_annotations);
+    add_common_annotations(&w, n, &scratch);
     JW_LIT(&w, "}\n");
+    nd_buf_deinit(&scratch);
     if (w.full) {
         /* Leave the buffer as it was, like a failed nd_buf append. */
         out->len = len0;
@@ -299,8 +343,10 @@ int nd_payload_text(const struct nd_notification *n, struct nd_buf *out)
 {
     struct nd_kv *labels = NULL;
     size_t cap = 0, i, k;
+    struct nd_buf scratch;
     int rc;
 
+    nd_buf_init(&scratch, SIZE_MAX / 2);
     rc = nd_buf_printf(out, "[%s] receiver=%s alerts=%zu\n",
                        nd_alert_status_str((enum nd_alert_status)n->status),
                        n->receiver ? n->receiver : "", n->nalerts);
@@ -310,6 +356,8 @@ int nd_payload_text(const struct nd_notification *n, struct nd_buf *out)
     for (i = 0; i < n->nalerts; i++) {
         const struct nd_alert *a = n->alerts[i];
         char s1[ND_TIME_MAXLEN], s2[ND_TIME_MAXLEN];
+        struct nd_time st = nd_alert_starts_at(a), en = nd_alert_ends_at(a);
+        const char *gen = nd_alert_generator_url(a);
         size_t nl;
 
         if ((size_t)a->nlabels + 1 > cap) {
@@ -321,15 +369,16 @@ int nd_payload_text(const struct nd_notification *n, struct nd_buf *out)
         rc |= add_pairs(out, labels, nl);
         rc |= nd_buf_addc(out, '\n');
         for (k = 0; k < a->nannotations; k++)
-            rc |= nd_buf_printf(out, "      %s: %s\n", a->annotations[k].name,
-                                a->annotations[k].value);
-        nd_time_format_rfc3339(&a->starts_at, s1);
-        nd_time_format_rfc3339(&a->ends_at, s2);
+            rc |= nd_buf_printf(out, "      %s: %s\n", nd_alert_annotation_name(a, k),
+                                nd_alert_annotation_value(a, k, &scratch));
+        nd_time_format_rfc3339(&st, s1);
+        nd_time_format_rfc3339(&en, s2);
         rc |= nd_buf_printf(out, "      starts: %s  ends: %s\n", s1, s2);
-        if (a->generator_url && a->generator_url[0])
-            rc |= nd_buf_printf(out, "      generator: %s\n", a->generator_url);
+        if (gen[0])
+            rc |= nd_buf_printf(out, "      generator: %s\n", gen);
     }
     free(labels);
+    nd_buf_deinit(&scratch);
     rc |= nd_buf_addc(out, '\n');
     return rc ? ND_ETOOBIG : ND_OK;
 }

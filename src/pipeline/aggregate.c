@@ -5,7 +5,15 @@
  * through a `next` array, so grouping allocates nothing per alert. All
  * scratch arrays live in the aggregator and only grow to the largest batch
  * seen (itself bounded by the batcher's max_size). Only the notifications
- * themselves are allocated per run.
+ * themselves are allocated per run, one block each (notification.h).
+ *
+ * Everything here works on string references (alert.h) rather than
+ * strings: the group label names are interned once, so a label is found by
+ * its name's handle; two interned values are equal exactly when their
+ * handles are (inline ones still take a strcmp); and the group key combines
+ * per-value hashes that interned strings already carry. That took grouping
+ * from strcmp-bound binary searches and a byte-serial FNV-1a per alert to a
+ * few integer compares.
  */
 #include "notifyd/aggregate.h"
 
@@ -13,13 +21,14 @@
 #include <string.h>
 
 #include "notifyd/alert.h"
+#include "notifyd/intern.h"
 #include "notifyd/notification.h"
 #include "notifyd/util.h"
 
 #define NIL UINT32_MAX
 
 struct group {
-    uint64_t key;   /* nd_fingerprint of the group labels, missing = "" */
+    uint64_t key;   /* hash of the group label values, missing = "" */
     uint32_t first; /* index of the first alert; it stands for the group's values */
     uint32_t last;
     uint32_t count;
@@ -27,18 +36,22 @@ struct group {
 
 struct nd_aggregator {
     char **names; /* group label names, sorted, unique */
+    uint32_t *nh; /* their intern handles (one reference each) */
     size_t nnames;
-    struct nd_kv *keykv; /* nnames entries: the current alert's group labels */
+    uint32_t receiver_h; /* handle of "receiver" (one reference) */
+    uint32_t empty_hash; /* the value hash of "": a missing label */
     /* Per-run scratch, grown to the largest batch. */
     uint32_t *next; /* next alert of the same group, or NIL */
     struct group *groups;
     size_t alerts_cap;
     uint32_t *table;  /* group index + 1; 0 = free slot */
     size_t table_cap; /* power of two */
-    /* Label-set scratch for the common-labels intersection. */
-    struct nd_kv *common;
-    struct nd_kv *other;
-    size_t kv_cap;
+    /* Common labels: indices into the first alert's labels; common
+     * annotations: the same for its annotations. */
+    uint32_t *lab;
+    size_t lab_cap;
+    uint32_t *ann;
+    size_t ann_cap;
 };
 
 static int cmp_name(const void *a, const void *b)
@@ -46,9 +59,17 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static uint32_t intern_str(const char *s)
+{
+    size_t len = strlen(s);
+    return nd_intern(s, len, nd_intern_hash(s, len));
+}
+
 struct nd_aggregator *nd_aggregator_new(const char *const *group_labels, size_t n)
 {
     struct nd_aggregator *ag = nd_xcalloc(1, sizeof *ag);
+    ag->receiver_h = intern_str("receiver");
+    ag->empty_hash = nd_intern_hash32(ND_INTERN_EMPTY);
     if (n) {
         ag->names = nd_xmalloc(n * sizeof *ag->names);
         for (size_t i = 0; i < n; i++)
@@ -62,7 +83,9 @@ struct nd_aggregator *nd_aggregator_new(const char *const *group_labels, size_t 
                 ag->names[w++] = ag->names[i];
         }
         ag->nnames = w;
-        ag->keykv = nd_xmalloc(w * sizeof *ag->keykv);
+        ag->nh = nd_xmalloc(w * sizeof *ag->nh);
+        for (size_t i = 0; i < w; i++)
+            ag->nh[i] = intern_str(ag->names[i]);
     }
     return ag;
 }
@@ -71,15 +94,18 @@ void nd_aggregator_free(struct nd_aggregator *ag)
 {
     if (!ag)
         return;
-    for (size_t i = 0; i < ag->nnames; i++)
+    for (size_t i = 0; i < ag->nnames; i++) {
+        nd_intern_unref(ag->nh[i]);
         free(ag->names[i]);
+    }
+    nd_intern_unref(ag->receiver_h);
     free(ag->names);
-    free(ag->keykv);
+    free(ag->nh);
     free(ag->next);
     free(ag->groups);
     free(ag->table);
-    free(ag->common);
-    free(ag->other);
+    free(ag->lab);
+    free(ag->ann);
     free(ag);
 }
 
@@ -101,132 +127,199 @@ static void reserve(struct nd_aggregator *ag, size_t n)
     memset(ag->table, 0, ag->table_cap * sizeof *ag->table);
 }
 
-static void reserve_kv(struct nd_aggregator *ag, size_t n)
+static uint32_t *grow(uint32_t *p, size_t *cap, size_t n)
 {
-    if (n <= ag->kv_cap)
-        return;
-    ag->common = nd_xrealloc(ag->common, n * sizeof *ag->common);
-    ag->other = nd_xrealloc(ag->other, n * sizeof *ag->other);
-    ag->kv_cap = n;
+    if (n <= *cap)
+        return p;
+    *cap = n;
+    return nd_xrealloc(p, n * sizeof *p);
 }
 
-static const char *label_or_empty(const struct nd_alert *a, const char *name)
+/* Not exposed (notification.h): any hash that equal values share will do,
+ * and the per-value hashes come with the interned strings. */
+static uint64_t group_key(const struct nd_aggregator *ag, const struct nd_alert *a)
 {
-    const char *v = nd_alert_label(a, name);
-    return v ? v : "";
-}
-
-static uint64_t group_key(struct nd_aggregator *ag, const struct nd_alert *a)
-{
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ ag->nnames;
     for (size_t i = 0; i < ag->nnames; i++) {
-        ag->keykv[i].name = ag->names[i];
-        ag->keykv[i].value = label_or_empty(a, ag->names[i]);
+        size_t j = nd_alert_label_find_h(a, ag->nh[i]);
+        uint32_t v = j == SIZE_MAX ? ag->empty_hash : nd_alert_label_value_hash(a, j);
+        h = (h ^ v) * UINT64_C(0xff51afd7ed558ccd);
+        h ^= h >> 32;
     }
-    return nd_fingerprint(ag->keykv, ag->nnames);
+    return h;
 }
 
-/* The key is a hash: equal keys still need equal values to share a group. */
+/* The key is a hash: equal keys still need equal values to share a group.
+ * Labels are never empty (alert.h), so missing matches only missing. */
 static int same_group(const struct nd_aggregator *ag, const struct nd_alert *a,
                       const struct nd_alert *b)
 {
-    for (size_t i = 0; i < ag->nnames; i++)
-        if (strcmp(label_or_empty(a, ag->names[i]), label_or_empty(b, ag->names[i])) != 0)
+    for (size_t i = 0; i < ag->nnames; i++) {
+        size_t ia = nd_alert_label_find_h(a, ag->nh[i]);
+        size_t ib = nd_alert_label_find_h(b, ag->nh[i]);
+        if (ia == SIZE_MAX || ib == SIZE_MAX) {
+            if (ia != ib)
+                return 0;
+        } else if (!nd_alert_label_value_eq(a, ia, b, ib)) {
             return 0;
+        }
+    }
     return 1;
 }
 
-/* Keeps the entries of `cur` whose name and value are also in `other`; both
- * sorted by name. Returns the new count of `cur`. */
-static size_t intersect(struct nd_kv *cur, size_t ncur, const struct nd_kv *other, size_t nother)
+/* The receiver label of alert `a` as the notification's receiver sees it
+ * (nd_notification_labels): its own, or the virtual receiver=<name>, or
+ * none (NULL). */
+static const char *seen_receiver(const struct nd_aggregator *ag, const char *receiver,
+                                 const struct nd_alert *a)
 {
-    size_t i = 0, j = 0, w = 0;
-    while (i < ncur && j < nother) {
-        int c = strcmp(cur[i].name, other[j].name);
+    size_t j = nd_alert_label_find_h(a, ag->receiver_h);
+    if (j != SIZE_MAX)
+        return nd_alert_label_at(a, j).value;
+    return receiver && receiver[0] ? receiver : NULL;
+}
+
+/* Common labels of the group, over the labels as the receiver sees them, so
+ * that the receiver label is common exactly when every alert shows the same
+ * one: indices of a0's labels into ag->lab, and *virt = whether a0's
+ * virtual receiver label is common. Returns the count (virtual excluded). */
+static size_t common_labels(struct nd_aggregator *ag, const char *receiver,
+                            struct nd_alert *const *alerts, const struct group *g, int *virt)
+{
+    const struct nd_alert *a0 = alerts[g->first];
+    const char *r0 = seen_receiver(ag, receiver, a0);
+    size_t own = nd_alert_label_find_h(a0, ag->receiver_h);
+    ag->lab = grow(ag->lab, &ag->lab_cap, a0->nlabels);
+    size_t nc = 0;
+    for (uint32_t j = 0; j < a0->nlabels; j++)
+        if (nd_alert_label_at(a0, j).value[0])
+            ag->lab[nc++] = j;
+    *virt = own == SIZE_MAX && r0 != NULL;
+    for (uint32_t i = ag->next[g->first]; i != NIL && (nc || *virt); i = ag->next[i]) {
+        const struct nd_alert *b = alerts[i];
+        int same = 0; /* b shows the receiver label a0 shows */
+        if (r0) {
+            const char *rb = seen_receiver(ag, receiver, b);
+            same = rb && (rb == r0 || strcmp(rb, r0) == 0);
+        }
+        size_t w = 0, hint = 0;
+        for (size_t k = 0; k < nc; k++) {
+            uint32_t j = ag->lab[k];
+            if (j == own) {
+                if (same)
+                    ag->lab[w++] = j;
+                continue;
+            }
+            /* Alerts of a group mostly have the same label names, in the
+             * same order: try the position after the last match first. */
+            uint32_t h = nd_alert_label_name_h(a0, j);
+            size_t jb = hint < b->nlabels && nd_alert_label_name_h(b, hint) == h
+                            ? hint
+                            : nd_alert_label_find_h(b, h);
+            if (jb == SIZE_MAX)
+                continue;
+            hint = jb + 1;
+            if (nd_alert_label_value_eq(a0, j, b, jb))
+                ag->lab[w++] = j;
+        }
+        nc = w;
+        if (!same)
+            *virt = 0;
+    }
+    return nc;
+}
+
+/* Keeps the indices of a0's annotations (sorted by name) that `b` has too,
+ * with an equal value. Returns the new count. */
+static size_t intersect_ann(const struct nd_alert *a0, uint32_t *idx, size_t n,
+                            const struct nd_alert *b)
+{
+    size_t k = 0, j = 0, w = 0;
+    while (k < n && j < b->nannotations) {
+        const char *n0 = nd_alert_annotation_name(a0, idx[k]);
+        const char *n1 = nd_alert_annotation_name(b, j);
+        int c = n0 == n1 ? 0 : strcmp(n0, n1); /* interned: equal names, one pointer */
         if (c < 0) {
-            i++;
+            k++;
         } else if (c > 0) {
             j++;
         } else {
-            if (strcmp(cur[i].value, other[j].value) == 0)
-                cur[w++] = cur[i];
-            i++;
+            if (nd_alert_annotation_value_eq(a0, idx[k], b, j))
+                idx[w++] = idx[k];
+            k++;
             j++;
         }
     }
     return w;
 }
 
-/* A malloc'd copy of the non-empty entries, or NULL when there are none. */
-static struct nd_kv *copy_nonempty(const struct nd_kv *kv, size_t n, size_t *nout)
+/* Common annotations, as indices of a0's into ag->ann: a notification keeps
+ * names only (notification.h says why). Empty values are left out. */
+static size_t common_annotations(struct nd_aggregator *ag, struct nd_alert *const *alerts,
+                                 const struct group *g)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += kv[i].value[0] != '\0';
-    *nout = k;
-    if (!k)
-        return NULL;
-    struct nd_kv *out = nd_xmalloc(k * sizeof *out);
-    k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (kv[i].value[0])
-            out[k++] = kv[i];
-    return out;
-}
-
-static void set_common(struct nd_aggregator *ag, struct nd_notification *nf)
-{
-    size_t maxl = 0, maxa = 0;
-    for (size_t i = 0; i < nf->nalerts; i++) {
-        if (nf->alerts[i]->nlabels > maxl)
-            maxl = nf->alerts[i]->nlabels;
-        if (nf->alerts[i]->nannotations > maxa)
-            maxa = nf->alerts[i]->nannotations;
-    }
-    reserve_kv(ag, (maxl > maxa ? maxl : maxa) + 1);
-
-    /* Over the labels as the receiver sees them, so that the virtual
-     * receiver label is common exactly when every alert shows the same one. */
-    size_t nc = nd_notification_labels(nf, nf->alerts[0], ag->common);
-    for (size_t i = 1; i < nf->nalerts && nc; i++) {
-        size_t no = nd_notification_labels(nf, nf->alerts[i], ag->other);
-        nc = intersect(ag->common, nc, ag->other, no);
-    }
-    nf->common_labels = copy_nonempty(ag->common, nc, &nf->ncommon_labels);
-
-    const struct nd_alert *a0 = nf->alerts[0];
-    memcpy(ag->common, a0->annotations, a0->nannotations * sizeof *ag->common);
-    nc = a0->nannotations;
-    for (size_t i = 1; i < nf->nalerts && nc; i++)
-        nc = intersect(ag->common, nc, nf->alerts[i]->annotations, nf->alerts[i]->nannotations);
-    nf->common_annotations = copy_nonempty(ag->common, nc, &nf->ncommon_annotations);
+    const struct nd_alert *a0 = alerts[g->first];
+    ag->ann = grow(ag->ann, &ag->ann_cap, a0->nannotations);
+    size_t nc = 0;
+    for (uint32_t j = 0; j < a0->nannotations; j++)
+        if (!nd_alert_annotation_empty(a0, j))
+            ag->ann[nc++] = j;
+    for (uint32_t i = ag->next[g->first]; i != NIL && nc; i = ag->next[i])
+        nc = intersect_ann(a0, ag->ann, nc, alerts[i]);
+    return nc;
 }
 
 static struct nd_notification *build(struct nd_aggregator *ag, const char *receiver,
                                      struct nd_alert *const *alerts, const struct group *g,
                                      int64_t created_ns)
 {
-    struct nd_notification *nf = nd_xcalloc(1, sizeof *nf);
-    nf->refs = 1;
+    const struct nd_alert *a0 = alerts[g->first];
+    size_t ngl = 0;
+    for (size_t i = 0; i < ag->nnames; i++)
+        ngl += nd_alert_label_find_h(a0, ag->nh[i]) != SIZE_MAX;
+    int virt;
+    size_t ncl = common_labels(ag, receiver, alerts, g, &virt);
+    size_t nca = common_annotations(ag, alerts, g);
+
+    struct nd_notification *nf = nd_notification_new(g->count, ngl, ncl + (size_t)virt, nca);
     nf->receiver = receiver;
     nf->status = ND_ALERT_RESOLVED;
     nf->group_key = g->key;
     nf->created_ns = created_ns;
-    nf->alerts = nd_xmalloc(g->count * sizeof *nf->alerts);
+    size_t k = 0;
     for (uint32_t i = g->first; i != NIL; i = ag->next[i]) {
         struct nd_alert *a = alerts[i];
         nd_alert_ref(a);
-        nf->alerts[nf->nalerts++] = a;
+        nf->alerts[k++] = a;
         if (a->status == ND_ALERT_FIRING)
             nf->status = ND_ALERT_FIRING;
     }
-
-    const struct nd_alert *first = alerts[g->first];
+    /* group labels: sorted by name as ag->names is, missing ones left out */
+    k = 0;
     for (size_t i = 0; i < ag->nnames; i++) {
-        ag->keykv[i].name = ag->names[i];
-        ag->keykv[i].value = label_or_empty(first, ag->names[i]);
+        size_t j = nd_alert_label_find_h(a0, ag->nh[i]);
+        if (j != SIZE_MAX)
+            nf->group_labels[k++] = nd_alert_label_at(a0, j);
     }
-    nf->group_labels = copy_nonempty(ag->keykv, ag->nnames, &nf->ngroup_labels);
-    set_common(ag, nf);
+    /* common labels: a0's order (sorted) with the virtual one sorted in */
+    k = 0;
+    for (size_t i = 0; i < ncl; i++) {
+        struct nd_kv kv = nd_alert_label_at(a0, ag->lab[i]);
+        if (virt && strcmp(kv.name, "receiver") > 0) {
+            nf->common_labels[k].name = "receiver";
+            nf->common_labels[k++].value = receiver;
+            virt = 0;
+        }
+        nf->common_labels[k++] = kv;
+    }
+    if (virt) {
+        nf->common_labels[k].name = "receiver";
+        nf->common_labels[k].value = receiver;
+    }
+    for (size_t i = 0; i < nca; i++) {
+        nf->common_annotations[i].name = nd_alert_annotation_name(a0, ag->ann[i]);
+        nf->common_annotations[i].value = NULL;
+    }
     return nf;
 }
 

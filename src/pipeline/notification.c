@@ -1,12 +1,56 @@
 /* notification.c - the notification object (notification.h).
  *
- * Each array of a notification is its own malloc (whoever builds one by hand
- * must do the same); the strings in them are borrowed and never freed here.
+ * The aggregator's notifications are one block (nd_notification_new); one
+ * built by hand gives each array its own malloc. The strings in the arrays
+ * are borrowed and never freed here.
  */
 #include "notifyd/notification.h"
 
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "notifyd/util.h"
+
+_Static_assert(sizeof(struct nd_notification) == 96, "struct nd_notification has padding");
+_Static_assert(sizeof(struct nd_kv) % alignof(struct nd_alert *) == 0 &&
+                   sizeof(struct nd_notification) % alignof(struct nd_kv) == 0,
+               "the arrays follow the struct without padding");
+
+size_t nd_notification_block_size(size_t nalerts, size_t ngroup_labels, size_t ncommon_labels,
+                                  size_t ncommon_annotations)
+{
+    return sizeof(struct nd_notification) + nalerts * sizeof(struct nd_alert *) +
+           (ngroup_labels + ncommon_labels + ncommon_annotations) * sizeof(struct nd_kv);
+}
+
+struct nd_notification *nd_notification_new(size_t nalerts, size_t ngroup_labels,
+                                            size_t ncommon_labels, size_t ncommon_annotations)
+{
+    /* Counts are bounded by the batch and the labels of one alert. */
+    if (nalerts > UINT32_MAX || ngroup_labels > UINT32_MAX || ncommon_labels > UINT32_MAX ||
+        ncommon_annotations > UINT32_MAX)
+        abort();
+    struct nd_notification *n = nd_xmalloc(
+        nd_notification_block_size(nalerts, ngroup_labels, ncommon_labels, ncommon_annotations));
+    memset(n, 0, sizeof *n);
+    n->refs = 1;
+    n->packed = 1;
+    /* kv arrays first: 16-byte elements keep the alert pointers aligned too */
+    struct nd_kv *kv = (struct nd_kv *)(void *)(n + 1);
+    n->ngroup_labels = ngroup_labels;
+    n->group_labels = ngroup_labels ? kv : NULL;
+    kv += ngroup_labels;
+    n->ncommon_labels = ncommon_labels;
+    n->common_labels = ncommon_labels ? kv : NULL;
+    kv += ncommon_labels;
+    n->ncommon_annotations = ncommon_annotations;
+    n->common_annotations = ncommon_annotations ? kv : NULL;
+    kv += ncommon_annotations;
+    n->nalerts = nalerts;
+    n->alerts = nalerts ? (struct nd_alert **)(void *)kv : NULL;
+    return n;
+}
 
 void nd_notification_unref(struct nd_notification *n)
 {
@@ -14,10 +58,12 @@ void nd_notification_unref(struct nd_notification *n)
         return;
     for (size_t i = 0; i < n->nalerts; i++)
         nd_alert_unref(n->alerts[i]);
-    free(n->alerts);
-    free(n->group_labels);
-    free(n->common_labels);
-    free(n->common_annotations);
+    if (!n->packed) {
+        free(n->alerts);
+        free(n->group_labels);
+        free(n->common_labels);
+        free(n->common_annotations);
+    }
     free(n);
 }
 
@@ -29,13 +75,14 @@ size_t nd_notification_labels(const struct nd_notification *n, const struct nd_a
     int add = n->receiver && n->receiver[0] && !nd_alert_label(a, "receiver");
     size_t k = 0;
     for (size_t i = 0; i < a->nlabels; i++) {
-        if (add && strcmp(a->labels[i].name, "receiver") > 0) {
+        struct nd_kv kv = nd_alert_label_at(a, i);
+        if (add && strcmp(kv.name, "receiver") > 0) {
             out[k].name = "receiver";
             out[k].value = n->receiver;
             k++;
             add = 0;
         }
-        out[k++] = a->labels[i];
+        out[k++] = kv;
     }
     if (add) {
         out[k].name = "receiver";

@@ -3,15 +3,20 @@
  * The builder collects a request's strings in reusable buffers, then
  * finish() lays the alert out in one block:
  *
- *   struct nd_alert | nd_kv labels[nl] | nd_kv annotations[na] | inline strings
+ *   struct nd_alert | uint32_t refs[2 * (nl + na)] | inline strings
  *
  * so an alert costs one malloc whatever its number of labels. Names, and
- * values that repeat, point into the string table instead (intern.h); the
- * inline strings are the values seen only once. a->size stays the logical
- * size of the alert, as if nothing were shared (alert.h, docs/memory.md).
+ * values that repeat, are handles into the string table (intern.h); the
+ * inline strings are the values seen only once, referenced by their offset
+ * in the block. a->size stays the logical size of the alert, as if nothing
+ * were shared (alert.h, docs/memory.md). The fingerprint and the ID are not
+ * stored: they are computed when a payload needs them, once per delivery,
+ * instead of once per parse and 16 bytes per held alert.
  */
 #include "notifyd/alert.h"
 
+#include <assert.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +27,12 @@
 #define FNV_OFFSET UINT64_C(14695981039346656037)
 #define FNV_PRIME  UINT64_C(1099511628211)
 
+/* What issue 4 measured against; a test prints it too. */
+static_assert(sizeof(struct nd_alert) <= 56, "struct nd_alert grew past 56 bytes");
+static_assert(alignof(struct nd_alert) >= alignof(uint32_t), "references follow the struct");
+/* Inline offsets must fit below the tag bits: finish() bounds the block. */
+#define MAX_BLOCK ND_ALERT_REF_OFFSET
+
 /* Values seen once are remembered here by hash (a direct-mapped filter,
  * not a reference): a value is interned when it comes a second time. Unique
  * values (pod names, descriptions) thus stay in their alert's block, where
@@ -29,19 +40,19 @@
 #define SEEN_SLOTS 4096u
 static uint32_t seen[SEEN_SLOTS];
 
-/* The shared copy of a value that repeats into *out, or NULL when it is to
- * stay inline. ND_EINVAL when it holds a NUL byte: the check rides on the
+/* The handle of a value that repeats into *out, or ND_INTERN_NONE when it
+ * is to stay inline. ND_EINVAL when it holds a NUL byte: the check rides on the
  * hash, and a cache hit proves there is none (the cached copy has none). */
-static int intern_value(const char *s, size_t len, const char **out)
+static int intern_value(const char *s, size_t len, uint32_t *out)
 {
-    const char *p = nd_intern_fast(s, len);
-    if (!p) {
+    uint32_t p = nd_intern_fast(s, len);
+    if (p == ND_INTERN_NONE) {
         int nul;
         uint64_t h = nd_intern_hash_checked(s, len, &nul);
         if (nul)
             return ND_EINVAL;
         p = nd_intern_find(s, len, h);
-        if (!p) {
+        if (p == ND_INTERN_NONE) {
             uint32_t tag = (uint32_t)(h >> 32) | 1u;
             uint32_t *slot = &seen[(h >> 20) & (SEEN_SLOTS - 1)];
             if (*slot == tag)
@@ -54,11 +65,11 @@ static int intern_value(const char *s, size_t len, const char **out)
     return ND_OK;
 }
 
-/* The shared copy of s, whether it repeats or not (label names). */
-static int intern_any(const char *s, size_t len, const char **out)
+/* The handle of s, whether it repeats or not (label names). */
+static int intern_any(const char *s, size_t len, uint32_t *out)
 {
-    const char *p = nd_intern_fast(s, len);
-    if (!p) {
+    uint32_t p = nd_intern_fast(s, len);
+    if (p == ND_INTERN_NONE) {
         int nul;
         uint64_t h = nd_intern_hash_checked(s, len, &nul);
         if (nul)
@@ -77,9 +88,9 @@ static struct nd_alert_pair *pairs(const struct nd_buf *index, size_t *n)
 
 static void pair_release(struct nd_alert_pair *p)
 {
-    nd_intern_unref(p->name);
-    if (p->value)
-        nd_intern_unref(p->value);
+    nd_intern_unref(p->nh);
+    if (p->vh != ND_INTERN_NONE)
+        nd_intern_unref(p->vh);
 }
 
 static void release_all(struct nd_buf *index)
@@ -95,10 +106,12 @@ void nd_alert_builder_init(struct nd_alert_builder *b, size_t limit)
 {
     memset(b, 0, sizeof *b);
     b->limit = limit;
+    b->url_h = ND_INTERN_NONE;
     /* Values plus one generatorURL per call: the checks below keep it bounded. */
     nd_buf_init(&b->strings, limit > SIZE_MAX / 4 ? SIZE_MAX / 2 : limit * 2 + 2);
     nd_buf_init(&b->lab, SIZE_MAX / 2);
     nd_buf_init(&b->ann, SIZE_MAX / 2);
+    nd_buf_init(&b->coded, SIZE_MAX / 2);
     nd_alert_builder_reset(b);
 }
 
@@ -108,6 +121,7 @@ void nd_alert_builder_deinit(struct nd_alert_builder *b)
     nd_buf_deinit(&b->strings);
     nd_buf_deinit(&b->lab);
     nd_buf_deinit(&b->ann);
+    nd_buf_deinit(&b->coded);
 }
 
 void nd_alert_builder_reset(struct nd_alert_builder *b)
@@ -115,9 +129,10 @@ void nd_alert_builder_reset(struct nd_alert_builder *b)
     release_all(&b->lab);
     release_all(&b->ann);
     nd_buf_reset(&b->strings);
-    if (b->generator_url)
-        nd_intern_unref(b->generator_url);
-    b->generator_url = NULL;
+    nd_buf_reset(&b->coded);
+    if (b->url_h != ND_INTERN_NONE)
+        nd_intern_unref(b->url_h);
+    b->url_h = ND_INTERN_NONE;
     b->url_off = b->url_len = 0;
     b->used = 0;
     b->sorted = 0;
@@ -140,6 +155,24 @@ static int keep_inline(struct nd_alert_builder *b, const char *s, size_t len, ui
     return rc;
 }
 
+/* The first 8 bytes of a name as a big-endian number, zero-padded: names
+ * hold no NUL, so comparing these orders names as memcmp does, and equal
+ * ones mean equal first 8 bytes (or, under 8, equal names). */
+static uint64_t name_order(const char *s, size_t len)
+{
+    uint64_t w = 0;
+    if (len >= 8) {
+        memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        return w;
+    }
+    for (size_t i = 0; i < len; i++)
+        w |= (uint64_t)(unsigned char)s[i] << (56 - 8 * i);
+    return w;
+}
+
 static int add_pair(struct nd_alert_builder *b, struct nd_buf *index, const char *name, size_t nlen,
                     const char *value, size_t vlen)
 {
@@ -151,14 +184,20 @@ static int add_pair(struct nd_alert_builder *b, struct nd_buf *index, const char
     p.nlen = (uint32_t)nlen;
     p.vlen = (uint32_t)vlen;
     p.voff = 0;
-    int rc = intern_any(name, nlen, &p.name);
+    p.clen = 0;
+    p.vh = ND_INTERN_NONE;
+    int rc = intern_any(name, nlen, &p.nh);
     if (rc != ND_OK)
         return rc;
-    rc = intern_value(value, vlen, &p.value);
-    if (rc == ND_OK && !p.value)
+    p.name = nd_intern_str(p.nh);
+    p.order = name_order(name, nlen);
+    rc = intern_value(value, vlen, &p.vh);
+    if (rc == ND_OK && p.vh == ND_INTERN_NONE)
         rc = keep_inline(b, value, vlen, &p.voff);
     if (rc != ND_OK) {
-        nd_intern_unref(p.name);
+        nd_intern_unref(p.nh);
+        if (p.vh != ND_INTERN_NONE)
+            nd_intern_unref(p.vh);
         return rc;
     }
     /* The common case appends in place; nd_buf_add handles growth. */
@@ -192,16 +231,16 @@ int nd_alert_builder_set_generator_url(struct nd_alert_builder *b, const char *s
 {
     if (len > b->limit)
         return ND_ETOOBIG;
-    const char *p;
+    uint32_t p;
     int rc = intern_value(s, len, &p);
     if (rc != ND_OK)
         return rc;
-    if (b->generator_url)
-        nd_intern_unref(b->generator_url);
-    b->generator_url = NULL;
+    if (b->url_h != ND_INTERN_NONE)
+        nd_intern_unref(b->url_h);
+    b->url_h = ND_INTERN_NONE;
     b->url_len = 0;
-    if (p) {
-        b->generator_url = p;
+    if (p != ND_INTERN_NONE) {
+        b->url_h = p;
     } else {
         rc = keep_inline(b, s, len, &b->url_off);
         if (rc != ND_OK)
@@ -220,8 +259,10 @@ void nd_alert_builder_set_status(struct nd_alert_builder *b, enum nd_alert_statu
  * exactly when their pointers are. */
 static int name_cmp(const struct nd_alert_pair *a, const struct nd_alert_pair *b)
 {
-    if (a->name == b->name)
+    if (a->nh == b->nh)
         return 0;
+    if (a->order != b->order)
+        return a->order < b->order ? -1 : 1;
     size_t n = a->nlen < b->nlen ? a->nlen : b->nlen;
     int c = memcmp(a->name, b->name, n);
     if (c)
@@ -275,7 +316,7 @@ static size_t dedupe(struct nd_alert_pair *p, size_t n, int drop_empty)
 {
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
-        if ((i + 1 < n && p[i].name == p[i + 1].name) || (drop_empty && p[i].vlen == 0)) {
+        if ((i + 1 < n && p[i].nh == p[i + 1].nh) || (drop_empty && p[i].vlen == 0)) {
             pair_release(&p[i]);
             continue;
         }
@@ -297,34 +338,39 @@ size_t nd_alert_builder_nlabels(struct nd_alert_builder *b)
     return n;
 }
 
-static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
+/* ---- fingerprint (Alertmanager's) ---- */
+
+/* FNV-1a over a NUL-terminated string, then the 0xff separator that
+ * Alertmanager puts after every name and value. */
+static uint64_t fnv_str_sep(uint64_t h, const char *s)
 {
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        h ^= *p;
         h *= FNV_PRIME;
     }
-    return h;
-}
-
-static uint64_t fnv_sep(uint64_t h)
-{
     h ^= 0xff;
     return h * FNV_PRIME;
-}
-
-static uint64_t fnv_pair(uint64_t h, const char *name, size_t nlen, const char *value, size_t vlen)
-{
-    h = fnv_sep(fnv_bytes(h, name, nlen));
-    return fnv_sep(fnv_bytes(h, value, vlen));
 }
 
 uint64_t nd_fingerprint(const struct nd_kv *sorted, size_t n)
 {
     uint64_t h = FNV_OFFSET;
     for (size_t i = 0; i < n; i++)
-        h = fnv_pair(h, sorted[i].name, strlen(sorted[i].name), sorted[i].value,
-                     strlen(sorted[i].value));
+        h = fnv_str_sep(fnv_str_sep(h, sorted[i].name), sorted[i].value);
+    return h;
+}
+
+static const uint32_t *srefs(const struct nd_alert *a)
+{
+    return (const uint32_t *)(const void *)(a + 1);
+}
+
+uint64_t nd_alert_fingerprint(const struct nd_alert *a)
+{
+    const uint32_t *r = srefs(a);
+    uint64_t h = FNV_OFFSET;
+    for (size_t i = 0; i < a->nlabels; i++)
+        h = fnv_str_sep(fnv_str_sep(h, nd_intern_str(r[2 * i])), nd_alert_str_(a, r[2 * i + 1]));
     return h;
 }
 
@@ -338,44 +384,494 @@ void nd_fingerprint_format(uint64_t fp, char out[17])
     out[16] = '\0';
 }
 
-/* NM's alert ID is a hash of the whole alert, printed in decimal. Ours
- * covers what makes the alert distinct: labels (via the fingerprint),
- * annotations (hashed by the caller into h), status and both times. */
-static uint64_t alert_id(const struct nd_alert *a, uint64_t h)
+/* ---- pieces of a value ---- */
+
+/* A value as a sequence of pieces (literal runs and label values), so that
+ * two values can be compared, or hashed, without expanding either. */
+struct pieces {
+    const struct nd_alert *a;
+    const char *p; /* the next piece, or NULL when plain and read */
+    int coded;
+};
+
+static void pieces_init(struct pieces *it, const struct nd_alert *a, uint32_t r)
 {
-    int64_t v[5] = {a->status, a->starts_at.sec, a->starts_at.nsec, a->ends_at.sec,
-                    a->ends_at.nsec};
-    return fnv_bytes(h, v, sizeof v);
+    it->a = a;
+    it->coded = (r & (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED)) ==
+                (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED);
+    it->p = it->coded ? (const char *)a + (r & ND_ALERT_REF_OFFSET) : nd_alert_str_(a, r);
 }
 
-/* Fills kv from the pairs: inline values are copied to *strings (moved on),
- * interned ones are handed over with the builder's reference. Returns the
- * FNV state after hashing every pair, and adds the strings' bytes (NULs
- * included) to *logical. */
-static uint64_t place_pairs(struct nd_kv *kv, const struct nd_alert_pair *p, size_t n,
-                            const char *pool, char **strings, uint64_t h, size_t *logical)
+/* The next non-empty piece into *s, *n; 0 at the end. */
+static int pieces_next(struct pieces *it, const char **s, size_t *n)
 {
-    for (size_t i = 0; i < n; i++) {
-        kv[i].name = p[i].name;
-        *logical += (size_t)p[i].nlen + p[i].vlen + 2;
-        if (p[i].value) {
-            kv[i].value = p[i].value;
+    if (!it->coded) {
+        if (!it->p || !*it->p)
+            return 0;
+        *s = it->p;
+        *n = strlen(it->p);
+        it->p = NULL;
+        return 1;
+    }
+    if (*it->p) { /* a literal run, up to the next escape */
+        *s = it->p;
+        *n = strlen(it->p);
+        it->p += *n;
+        return 1;
+    }
+    it->p++;
+    if (!*it->p)
+        return 0; /* the end mark */
+    uint32_t x = 0;
+    unsigned sh = 0;
+    unsigned char c;
+    do {
+        c = (unsigned char)*it->p++;
+        x |= (uint32_t)(c & 0x7f) << sh;
+        sh += 7;
+    } while (c & 0x80);
+    *s = nd_alert_str_(it->a, srefs(it->a)[2 * (x - 1) + 1]);
+    *n = strlen(*s);
+    return 1; /* label values are never empty */
+}
+
+/* ---- ID ---- */
+
+/* NM's alert ID is a hash of the whole alert, printed in decimal. Ours
+ * covers what makes the alert distinct: labels, annotations, status and both
+ * instants. It was FNV-1a (byte-serial, ~4 cycles a byte, and 16 stored
+ * bytes); now it reads 8 bytes a step and is computed when needed. No seed:
+ * IDs must not change across restarts, and words are read little-endian so
+ * that they do not change across machines either. */
+#define ID_K1 UINT64_C(0x9e3779b97f4a7c15)
+#define ID_K2 UINT64_C(0xff51afd7ed558ccd)
+#define ID_K3 UINT64_C(0xc4ceb9fe1a85ec53)
+
+static uint64_t load_le64(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+static uint64_t id_word(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * ID_K2;
+    return h ^ (h >> 29);
+}
+
+/* The length goes in first, so that ("ab", "c") and ("a", "bc") differ. */
+static uint64_t id_str(uint64_t h, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), len = n;
+    h = id_word(h, len * ID_K1);
+    while (n >= 8) {
+        h = id_word(h, load_le64(p));
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t w;
+        if (len >= 8) {
+            /* the last 8 bytes, shifted so that only the unread ones remain */
+            w = load_le64(p + n - 8) >> ((8 - n) * 8);
         } else {
-            memcpy(*strings, pool + p[i].voff, (size_t)p[i].vlen + 1);
-            kv[i].value = *strings;
-            *strings += p[i].vlen + 1;
+            w = 0;
+            for (size_t i = 0; i < n; i++)
+                w |= (uint64_t)p[i] << (8 * i);
         }
-        h = fnv_pair(h, kv[i].name, p[i].nlen, kv[i].value, p[i].vlen);
+        h = id_word(h, w * ID_K3);
     }
     return h;
+}
+
+static uint64_t id_final(uint64_t x)
+{
+    x ^= x >> 32;
+    x *= UINT64_C(0xd6e8feb86659fd93);
+    x ^= x >> 32;
+    x *= UINT64_C(0xd6e8feb86659fd93);
+    x ^= x >> 32;
+    return x;
+}
+
+uint64_t nd_alert_id_from(const struct nd_alert *a, const char *const *values)
+{
+    const uint32_t *r = srefs(a);
+    uint64_t h = id_word(ID_K1, (uint64_t)a->nlabels | (uint64_t)a->nannotations << 16 |
+                                    (uint64_t)a->status << 32);
+    for (size_t i = 0; i < a->nlabels; i++) {
+        h = id_str(h, nd_intern_str(r[2 * i]));
+        h = id_str(h, nd_alert_str_(a, r[2 * i + 1]));
+    }
+    /* The values as read: the ID must not depend on how a value is stored. */
+    for (size_t i = 0; i < a->nannotations; i++) {
+        h = id_str(h, nd_alert_annotation_name(a, i));
+        h = id_str(h, values[i]);
+    }
+    struct nd_time s = nd_alert_starts_at(a), e = nd_alert_ends_at(a);
+    h = id_word(h, (uint64_t)s.sec);
+    h = id_word(h, (uint64_t)s.nsec);
+    h = id_word(h, (uint64_t)e.sec);
+    h = id_word(h, (uint64_t)e.nsec);
+    return id_final(h);
+}
+
+uint64_t nd_alert_id(const struct nd_alert *a)
+{
+    /* Kept across calls (one thread): fresh ones grew by reallocs for every
+     * alert of every rendering. */
+    static struct nd_buf scratch = {NULL, 0, 0, SIZE_MAX / 2};
+    static const char **values;
+    static size_t cap;
+    if (a->nannotations > cap) {
+        cap = a->nannotations;
+        values = nd_xrealloc(values, cap * sizeof *values);
+    }
+    nd_alert_annotation_values(a, &scratch, values);
+    return nd_alert_id_from(a, values);
+}
+
+/* ---- times ---- */
+
+#define NSEC      1000000000
+#define OFF_BIAS  86400 /* offsets are stored biased, within +-24 h */
+#define NSEC_MASK UINT32_C(0x3fffffff)
+
+/* Nanoseconds outside [0, 1e9) are carried into the seconds and an offset
+ * beyond +-24 h becomes 0 (UTC): the instant is kept; neither happens to a
+ * parsed RFC 3339 time. */
+static void pack_time(struct nd_alert *a, int i, struct nd_time t)
+{
+    if (t.nsec < 0 || t.nsec >= NSEC) {
+        int64_t carry = t.nsec / NSEC - (t.nsec % NSEC < 0);
+        int64_t sec;
+        if (__builtin_add_overflow(t.sec, carry, &sec)) {
+            t.nsec = 0; /* the end of time: keep the second */
+        } else {
+            t.sec = sec;
+            t.nsec = (int32_t)(t.nsec - carry * NSEC);
+        }
+    }
+    if (t.offset < -OFF_BIAS || t.offset > OFF_BIAS)
+        t.offset = 0;
+    uint32_t off = (uint32_t)(t.offset + OFF_BIAS); /* 0 .. 172800: 18 bits */
+    a->t_sec[i] = t.sec;
+    a->t_nsec[i] = (uint32_t)t.nsec | (off & 3) << 30;
+    a->t_off[i] = (uint16_t)(off >> 2);
+}
+
+static struct nd_time unpack_time(const struct nd_alert *a, int i)
+{
+    struct nd_time t;
+    t.sec = a->t_sec[i];
+    t.nsec = (int32_t)(a->t_nsec[i] & NSEC_MASK);
+    t.offset = (int32_t)((uint32_t)a->t_off[i] << 2 | a->t_nsec[i] >> 30) - OFF_BIAS;
+    return t;
+}
+
+struct nd_time nd_alert_starts_at(const struct nd_alert *a)
+{
+    return unpack_time(a, 0);
+}
+
+struct nd_time nd_alert_ends_at(const struct nd_alert *a)
+{
+    return unpack_time(a, 1);
+}
+
+/* ---- annotation back-references ----
+ *
+ * Prometheus annotations are templated from labels ("Pod {{ $labels.pod }}
+ * is ..."), so an inline annotation value often repeats the alert's own
+ * label values. finish() stores such a value encoded: its bytes with the
+ * occurrences of label values that the scan below finds replaced by
+ * references to those labels. Values never contain NUL, so NUL is the
+ * escape and every other byte is literal:
+ *
+ *   byte b != 0        the byte b
+ *   0, varint(i + 1)   the value of label i (7 bits a byte, low group first,
+ *                      0x80 = more follow; i + 1 >= 1, so never a 0 byte)
+ *   0, 0               the end
+ *
+ * The reference to it carries ND_ALERT_REF_CODED, and readers get the value
+ * from nd_alert_annotation_value(), which expands it into their scratch. A
+ * value is stored encoded only when that is shorter than the string with its
+ * NUL. a->size does not change: it counts the value expanded.
+ *
+ * The scan looks at every SCAN_STEP-th position of the value only: the 4
+ * bytes there are looked up in a small direct-mapped table that holds, for
+ * each candidate label value (REF_MIN bytes or more), its 4-byte windows at
+ * offsets 0 .. SCAN_STEP - 1 with that offset. An occurrence of a value of
+ * REF_MIN + SCAN_STEP - 1 bytes or more covers one looked-up position
+ * wherever it starts, so it is always found (unless another window took its
+ * slot); a shorter one only when it starts on the stride. A hit is verified
+ * with memcmp, the verified occurrence is taken and the scan goes on after
+ * it. So a 200-byte description costs ~50 table lookups, not one memmem per
+ * label. Work is bounded: at most MAX_CANDS candidates, one slot per lookup,
+ * and the bytes compared by failed verifications are capped per value (past
+ * that the rest stays literal). The result depends on the alert alone. */
+#define REF_MIN   4
+#define SCAN_STEP 4
+#define MAX_CANDS 32
+#define SCAN_BITS 10 /* 1024 slots for at most MAX_CANDS * SCAN_STEP entries */
+
+struct cand {
+    const char *s;
+    uint32_t len;
+    uint32_t label; /* index in the finished alert */
+};
+
+/* One thread (the event loop's), one alert at a time: kept across alerts so
+ * that nothing is allocated. Direct-mapped: a window that lands on a slot
+ * already taken replaces it (the earlier one is then not found: rare, and
+ * only a lost saving; the result depends on the alert alone). A key of 0 is
+ * a free slot: windows of values never hold a NUL byte, so no window is 0.
+ * The table is split so that a lookup that finds nothing, the usual case,
+ * reads only scan_key; scan_end() frees exactly the slots used. */
+static struct cand cands[MAX_CANDS];
+static uint32_t scan_key[1u << SCAN_BITS];
+static uint16_t scan_what[1u << SCAN_BITS]; /* candidate << 8 | offset of the window */
+static uint16_t scan_used[MAX_CANDS * SCAN_STEP];
+static size_t ncands, nused;
+
+static size_t scan_slot(uint32_t w)
+{
+    return (size_t)((w * UINT32_C(0x9e3779b1)) >> (32 - SCAN_BITS));
+}
+
+static void scan_end(void)
+{
+    for (size_t k = 0; k < nused; k++)
+        scan_key[scan_used[k]] = 0;
+    nused = ncands = 0;
+}
+
+/* Bytes of a reference to label `label`: the escape and the varint. */
+static size_t ref_cost(uint32_t label)
+{
+    uint32_t x = label + 1;
+    size_t n = 2;
+    while (x >= 0x80) {
+        x >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static void scan_add(const char *s, size_t len, uint32_t label)
+{
+    if (len < REF_MIN || len <= ref_cost(label) || ncands == MAX_CANDS || len > UINT32_MAX)
+        return;
+    struct cand *c = &cands[ncands];
+    c->s = s;
+    c->len = (uint32_t)len;
+    c->label = label;
+    for (size_t o = 0; o < SCAN_STEP && o + 4 <= len; o++) {
+        uint32_t w;
+        memcpy(&w, s + o, 4);
+        size_t i = scan_slot(w);
+        scan_key[i] = w;
+        scan_what[i] = (uint16_t)(ncands << 8 | o);
+        scan_used[nused++] = (uint16_t)i;
+    }
+    ncands++;
+}
+
+/* Room for n more bytes (and the NUL nd_buf keeps) at the end of out. */
+static char *room(struct nd_buf *out, size_t n)
+{
+    if (out->cap - out->len < n + 1) {
+        size_t cap = out->cap ? out->cap : 256;
+        while (cap - out->len < n + 1)
+            cap *= 2;
+        out->data = nd_xrealloc(out->data, cap);
+        out->cap = cap;
+    }
+    return out->data + out->len;
+}
+
+/* Appends the encoded v[0..len) to out and returns its size, or leaves out
+ * as it was and returns 0 when encoding would not save a byte. A reference
+ * replaces more bytes than it takes, so the encoding never needs more than
+ * len + 2 bytes (the end mark). */
+static size_t encode_value(struct nd_buf *out, const char *v, size_t len)
+{
+    char *o0 = room(out, len + 2), *o = o0;
+    size_t lit = 0, q = 0;
+    size_t budget = 2 * len + 64; /* bytes compared by failed verifications */
+    while (q + 4 <= len) {
+        uint32_t w;
+        memcpy(&w, v + q, 4);
+        size_t i = scan_slot(w);
+        if (scan_key[i] != w) {
+            q += SCAN_STEP; /* the usual case: no candidate has these 4 bytes */
+            continue;
+        }
+        size_t off = scan_what[i] & 0xff, s = q - off;
+        const struct cand *c = &cands[scan_what[i] >> 8];
+        if (off > q - lit || c->len > len - s) {
+            q += SCAN_STEP; /* it would start inside what is done, or end past the value */
+            continue;
+        }
+        if (memcmp(v + s, c->s, c->len) != 0) {
+            if (budget < c->len)
+                break; /* a pathological value: keep the rest literal */
+            budget -= c->len;
+            q += SCAN_STEP;
+            continue;
+        }
+        memcpy(o, v + lit, s - lit);
+        o += s - lit;
+        uint32_t x = c->label + 1;
+        *o++ = 0;
+        while (x >= 0x80) {
+            *o++ = (char)(x | 0x80);
+            x >>= 7;
+        }
+        *o++ = (char)x;
+        lit = q = s + c->len;
+    }
+    if (o == o0)
+        return 0; /* no reference */
+    memcpy(o, v + lit, len - lit);
+    o += len - lit;
+    *o++ = 0;
+    *o++ = 0;
+    size_t n = (size_t)(o - o0);
+    if (n >= len + 1)
+        return 0;
+    out->len += n;
+    out->data[out->len] = '\0';
+    return n;
+}
+
+/* Encodes the inline annotation values of the alert being finished into
+ * b->coded (clen, voff of the pairs) when that saves bytes. Labels are seen
+ * in their final order: labs with the cluster label `cl` at cl_at (or none
+ * at SIZE_MAX). */
+static void encode_annotations(struct nd_alert_builder *b, const struct nd_alert_pair *labs,
+                               size_t nl, const struct nd_alert_pair *cl, size_t cl_at,
+                               struct nd_alert_pair *anns, size_t na)
+{
+    size_t i, k;
+    for (i = 0; i < na; i++)
+        if (anns[i].vh == ND_INTERN_NONE && anns[i].vlen > REF_MIN)
+            break;
+    if (i == na)
+        return;
+    size_t nlt = nl + (cl_at != SIZE_MAX);
+    for (i = k = 0; i < nlt && ncands < MAX_CANDS; i++) {
+        const struct nd_alert_pair *p = i == cl_at ? cl : &labs[k++];
+        const char *v = p->vh != ND_INTERN_NONE ? nd_intern_str(p->vh) : b->strings.data + p->voff;
+        scan_add(v, p->vlen, (uint32_t)i);
+    }
+    for (i = 0; i < na && ncands; i++) {
+        struct nd_alert_pair *p = &anns[i];
+        if (p->vh != ND_INTERN_NONE || p->vlen <= REF_MIN)
+            continue;
+        size_t off = b->coded.len;
+        size_t n = encode_value(&b->coded, b->strings.data + p->voff, p->vlen);
+        if (n && off <= UINT32_MAX && n <= UINT32_MAX) {
+            p->voff = (uint32_t)off;
+            p->clen = (uint32_t)n;
+        }
+    }
+    scan_end();
+}
+
+/* Appends the value of the encoded annotation at p, and a NUL, to out
+ * (written in place: this runs for every annotation of every rendering). */
+static void expand_append(const struct nd_alert *a, const char *p, struct nd_buf *out)
+{
+    const uint32_t *r = (const uint32_t *)(const void *)(a + 1);
+    for (;;) {
+        size_t n = strlen(p);
+        if (out->len + n > out->limit)
+            break; /* a scratch with too small a limit: alert.h asks for SIZE_MAX / 2 */
+        memcpy(room(out, n), p, n);
+        out->len += n;
+        p += n + 1;
+        if (!*p)
+            break;
+        uint32_t x = 0;
+        unsigned sh = 0;
+        unsigned char c;
+        do {
+            c = (unsigned char)*p++;
+            x |= (uint32_t)(c & 0x7f) << sh;
+            sh += 7;
+        } while (c & 0x80);
+        assert(x >= 1 && x <= a->nlabels);
+        const char *v = nd_alert_str_(a, r[2 * (x - 1) + 1]);
+        n = strlen(v);
+        if (out->len + n > out->limit)
+            break;
+        memcpy(room(out, n), v, n);
+        out->len += n;
+    }
+    *room(out, 0) = '\0';
+}
+
+static const char *expand(const struct nd_alert *a, const char *p, struct nd_buf *out)
+{
+    out->len = 0;
+    expand_append(a, p, out);
+    return out->data;
+}
+
+/* Bytes stored for the inline string at p (with its NUL or end mark). */
+static size_t stored_len(const char *p, int coded)
+{
+    const char *s = p;
+    if (!coded)
+        return strlen(p) + 1;
+    for (;;) {
+        p += strlen(p) + 1;
+        if (!*p)
+            return (size_t)(p + 1 - s);
+        while ((unsigned char)*p++ & 0x80)
+            ;
+    }
+}
+
+/* ---- finishing an alert ---- */
+
+/* Fills the references from the pairs: inline values are copied to *strings
+ * (moved on) and referenced by their offset in the block, interned ones are
+ * handed over with the builder's reference. Adds the strings' bytes (NULs
+ * included) to *logical. */
+static void place_pairs(struct nd_alert *a, uint32_t *r, const struct nd_alert_pair *p, size_t n,
+                        const char *pool, const char *coded, char **strings, size_t *logical)
+{
+    for (size_t i = 0; i < n; i++) {
+        r[2 * i] = p[i].nh;
+        *logical += (size_t)p[i].nlen + p[i].vlen + 2;
+        if (p[i].vh != ND_INTERN_NONE) {
+            r[2 * i + 1] = p[i].vh;
+        } else if (p[i].clen) {
+            memcpy(*strings, coded + p[i].voff, p[i].clen);
+            r[2 * i + 1] =
+                ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED | (uint32_t)(*strings - (char *)a);
+            *strings += p[i].clen;
+        } else {
+            memcpy(*strings, pool + p[i].voff, (size_t)p[i].vlen + 1);
+            r[2 * i + 1] = ND_ALERT_REF_INLINE | (uint32_t)(*strings - (char *)a);
+            *strings += p[i].vlen + 1;
+        }
+    }
 }
 
 static size_t inline_bytes(const struct nd_alert_pair *p, size_t n)
 {
     size_t sum = 0;
     for (size_t i = 0; i < n; i++)
-        if (!p[i].value)
-            sum += p[i].vlen + 1;
+        if (p[i].vh == ND_INTERN_NONE)
+            sum += p[i].clen ? p[i].clen : (size_t)p[i].vlen + 1;
     return sum;
 }
 
@@ -398,21 +894,23 @@ struct nd_alert *nd_alert_builder_finish(struct nd_alert_builder *b, const char 
     }
     if (cluster && *cluster) {
         size_t clen = strlen(cluster);
-        (void)intern_any("cluster", 7, &cl.name);
+        (void)intern_any("cluster", 7, &cl.nh);
+        cl.name = nd_intern_str(cl.nh);
+        cl.order = name_order("cluster", 7);
         cl.nlen = 7;
         size_t i = 0;
         while (i < nl && name_cmp(&labs[i], &cl) < 0)
             i++;
-        if (i == nl || labs[i].name != cl.name) {
-            if (intern_any(cluster, clen, &cl.value) != ND_OK) {
-                cl.value = nd_intern("", 0, 0); /* unreachable: C strings hold no NUL */
+        if (i == nl || labs[i].nh != cl.nh) {
+            if (intern_any(cluster, clen, &cl.vh) != ND_OK) {
+                cl.vh = ND_INTERN_EMPTY; /* unreachable: C strings hold no NUL */
                 clen = 0;
             }
             cl.vlen = (uint32_t)clen;
             cl.voff = 0;
             cl_at = i;
         } else {
-            nd_intern_unref(cl.name);
+            nd_intern_unref(cl.nh);
         }
     }
     size_t nlt = nl + (cl_at != SIZE_MAX);
@@ -422,10 +920,12 @@ struct nd_alert *nd_alert_builder_finish(struct nd_alert_builder *b, const char 
             pair_release(&cl);
         goto out;
     }
-    int url_inline = !b->generator_url && b->url_len;
-    size_t block = sizeof *a + (nlt + na) * sizeof(struct nd_kv) + inline_bytes(labs, nl) +
+    encode_annotations(b, labs, nl, &cl, cl_at, anns, na);
+    int url_inline = b->url_h == ND_INTERN_NONE && b->url_len;
+    size_t nrefs = 2 * (nlt + na);
+    size_t block = sizeof *a + nrefs * sizeof(uint32_t) + inline_bytes(labs, nl) +
                    inline_bytes(anns, na) + (url_inline ? b->url_len + 1 : 0);
-    if (block > UINT32_MAX / 2) {
+    if (block > MAX_BLOCK) {
         nd_seterr(err, ND_ETOOBIG, "alert too large");
         if (cl_at != SIZE_MAX)
             pair_release(&cl);
@@ -436,68 +936,44 @@ struct nd_alert *nd_alert_builder_finish(struct nd_alert_builder *b, const char 
     a->refs = 1;
     a->nlabels = (uint16_t)nlt;
     a->nannotations = (uint16_t)na;
-    struct nd_kv *kv = (struct nd_kv *)(a + 1);
-    char *strings = (char *)(kv + nlt + na);
+    uint32_t *r = (uint32_t *)(void *)(a + 1);
+    char *strings = (char *)(r + nrefs);
     /* The accounted size is the logical one, see alert.h. */
-    size_t logical = sizeof *a + (nlt + na) * sizeof(struct nd_kv) + b->url_len + 1;
-    uint64_t fp = FNV_OFFSET;
+    size_t logical = sizeof *a + nrefs * sizeof(uint32_t) + b->url_len + 1;
+    const char *pool = b->strings.data, *coded = b->coded.data;
     if (cl_at == SIZE_MAX) {
-        fp = place_pairs(kv, labs, nl, b->strings.data, &strings, fp, &logical);
+        place_pairs(a, r, labs, nl, pool, NULL, &strings, &logical);
     } else {
-        fp = place_pairs(kv, labs, cl_at, b->strings.data, &strings, fp, &logical);
-        fp = place_pairs(kv + cl_at, &cl, 1, NULL, &strings, fp, &logical);
-        fp = place_pairs(kv + cl_at + 1, labs + cl_at, nl - cl_at, b->strings.data, &strings, fp,
-                         &logical);
+        place_pairs(a, r, labs, cl_at, pool, NULL, &strings, &logical);
+        place_pairs(a, r + 2 * cl_at, &cl, 1, NULL, NULL, &strings, &logical);
+        place_pairs(a, r + 2 * (cl_at + 1), labs + cl_at, nl - cl_at, pool, NULL, &strings,
+                    &logical);
     }
-    uint64_t idh = fnv_bytes(FNV_OFFSET, &fp, sizeof fp);
-    idh = place_pairs(kv + nlt, anns, na, b->strings.data, &strings, idh, &logical);
-    if (b->generator_url) {
-        a->generator_url = b->generator_url;
-        b->generator_url = NULL; /* handed over */
+    place_pairs(a, r + 2 * nlt, anns, na, pool, coded, &strings, &logical);
+    if (b->url_h != ND_INTERN_NONE) {
+        a->url_ref = b->url_h;
+        b->url_h = ND_INTERN_NONE; /* handed over */
     } else if (url_inline) {
         memcpy(strings, b->strings.data + b->url_off, (size_t)b->url_len + 1);
-        a->generator_url = strings;
+        a->url_ref = ND_ALERT_REF_INLINE | (uint32_t)(strings - (char *)a);
     } else {
-        a->generator_url = nd_intern("", 0, 0);
+        a->url_ref = ND_INTERN_EMPTY;
     }
     /* The references now belong to the alert. */
     b->lab.len = 0;
     b->ann.len = 0;
     a->size = logical > UINT32_MAX ? UINT32_MAX : (uint32_t)logical;
-    a->labels = kv;
-    a->annotations = kv + nlt;
-    a->starts_at = b->starts_at;
-    a->ends_at = b->ends_at;
+    pack_time(a, 0, b->starts_at);
+    pack_time(a, 1, b->ends_at);
     if (b->status >= 0)
         a->status = (uint8_t)b->status;
     else
         a->status = !nd_time_is_zero(&b->ends_at) && nd_time_unix_ns(&b->ends_at) <= now_ns
                         ? ND_ALERT_RESOLVED
                         : ND_ALERT_FIRING;
-    a->fingerprint = fp;
-    a->id = alert_id(a, idh);
 out:
     nd_alert_builder_reset(b);
     return a;
-}
-
-/* Inline strings were laid out in kv order right after the kv array, so a
- * cursor walking them tells them apart from interned ones (which live in
- * other heap chunks and can never sit at the cursor). */
-static void release_strings(struct nd_alert *a)
-{
-    size_t n = (size_t)a->nlabels + a->nannotations;
-    const struct nd_kv *kv = a->labels;
-    const char *cur = (const char *)(kv + n);
-    for (size_t i = 0; i < n; i++) {
-        nd_intern_unref(kv[i].name);
-        if (kv[i].value == cur)
-            cur += strlen(cur) + 1;
-        else
-            nd_intern_unref(kv[i].value);
-    }
-    if (a->generator_url != cur)
-        nd_intern_unref(a->generator_url);
 }
 
 void nd_alert_unref(struct nd_alert *a)
@@ -506,34 +982,205 @@ void nd_alert_unref(struct nd_alert *a)
         return;
     if (a->queue)
         nd_queue_release(a->queue, a->size);
-    release_strings(a);
+    const uint32_t *r = srefs(a);
+    size_t n = 2 * ((size_t)a->nlabels + a->nannotations);
+    for (size_t i = 0; i < n; i++)
+        if (!(r[i] & ND_ALERT_REF_INLINE))
+            nd_intern_unref(r[i]);
+    if (!(a->url_ref & ND_ALERT_REF_INLINE))
+        nd_intern_unref(a->url_ref);
     free(a);
 }
 
-static const char *find(const struct nd_kv *kv, size_t n, const char *name)
+/* ---- reading ---- */
+
+/* Index of `name` among n pairs from r (sorted by name), or SIZE_MAX. */
+static size_t find(const uint32_t *r, size_t n, const char *name)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(kv[mid].name, name);
+        int c = strcmp(nd_intern_str(r[2 * mid]), name);
         if (c == 0)
-            return kv[mid].value;
+            return mid;
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return NULL;
+    return SIZE_MAX;
 }
 
 const char *nd_alert_label(const struct nd_alert *a, const char *name)
 {
-    return find(a->labels, a->nlabels, name);
+    const uint32_t *r = srefs(a);
+    size_t i = find(r, a->nlabels, name);
+    return i == SIZE_MAX ? NULL : nd_alert_str_(a, r[2 * i + 1]);
 }
 
-const char *nd_alert_annotation(const struct nd_alert *a, const char *name)
+size_t nd_alert_label_find_h(const struct nd_alert *a, uint32_t name)
 {
-    return find(a->annotations, a->nannotations, name);
+    const uint32_t *r = srefs(a);
+    /* A handful of labels: a scan of handles beats a search over strings. */
+    if (a->nlabels > 32)
+        return find(r, a->nlabels, nd_intern_str(name));
+    for (size_t i = 0; i < a->nlabels; i++)
+        if (r[2 * i] == name)
+            return i;
+    return SIZE_MAX;
+}
+
+/* Equal references are equal strings; two different handles are different
+ * strings (the table keeps one copy of each). */
+static int refs_eq(const struct nd_alert *a, uint32_t ra, const struct nd_alert *b, uint32_t rb,
+                   int *known)
+{
+    *known = 1;
+    if (ra == rb && (!(ra & ND_ALERT_REF_INLINE) || a == b))
+        return 1;
+    if (!(ra & ND_ALERT_REF_INLINE) && !(rb & ND_ALERT_REF_INLINE))
+        return 0;
+    *known = 0;
+    return 0;
+}
+
+int nd_alert_label_value_eq(const struct nd_alert *a, size_t i, const struct nd_alert *b, size_t j)
+{
+    uint32_t ra = srefs(a)[2 * i + 1], rb = srefs(b)[2 * j + 1];
+    int known, eq = refs_eq(a, ra, b, rb, &known);
+    return known ? eq : strcmp(nd_alert_str_(a, ra), nd_alert_str_(b, rb)) == 0;
+}
+
+uint32_t nd_alert_label_value_hash(const struct nd_alert *a, size_t i)
+{
+    uint32_t r = srefs(a)[2 * i + 1];
+    if (!(r & ND_ALERT_REF_INLINE))
+        return nd_intern_hash32(r);
+    const char *s = nd_alert_str_(a, r);
+    return (uint32_t)nd_intern_hash(s, strlen(s));
+}
+
+const char *nd_alert_annotation_name(const struct nd_alert *a, size_t i)
+{
+    return nd_intern_str(srefs(a)[2 * ((size_t)a->nlabels + i)]);
+}
+
+const char *nd_alert_annotation_value(const struct nd_alert *a, size_t i, struct nd_buf *scratch)
+{
+    uint32_t r = srefs(a)[2 * ((size_t)a->nlabels + i) + 1];
+    if ((r & (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED)) ==
+        (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED))
+        return expand(a, (const char *)a + (r & ND_ALERT_REF_OFFSET), scratch);
+    return nd_alert_str_(a, r);
+}
+
+static int is_coded(uint32_t r)
+{
+    return (r & (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED)) ==
+           (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED);
+}
+
+void nd_alert_annotation_values(const struct nd_alert *a, struct nd_buf *scratch,
+                                const char **values)
+{
+    const uint32_t *r = srefs(a) + 2 * (size_t)a->nlabels;
+    /* Encoded values are expanded one after the other; scratch may move
+     * while it grows, so their offsets wait in values' slots (memcpy: the
+     * slots are pointers) until the end. */
+    static_assert(sizeof(size_t) <= sizeof(const char *), "an offset fits in a slot");
+    scratch->len = 0;
+    for (size_t i = 0; i < a->nannotations; i++) {
+        if (is_coded(r[2 * i + 1])) {
+            size_t off = scratch->len;
+            memcpy(&values[i], &off, sizeof off);
+            expand_append(a, (const char *)a + (r[2 * i + 1] & ND_ALERT_REF_OFFSET), scratch);
+            scratch->len++; /* keep the NUL: the next value goes after it */
+        }
+    }
+    if (scratch->len)
+        *room(scratch, 0) = '\0'; /* nd_buf's NUL after the last one's */
+    for (size_t i = 0; i < a->nannotations; i++) {
+        if (is_coded(r[2 * i + 1])) {
+            size_t off;
+            memcpy(&off, &values[i], sizeof off);
+            values[i] = scratch->data + off;
+        } else {
+            values[i] = nd_alert_str_(a, r[2 * i + 1]);
+        }
+    }
+}
+
+struct nd_kv nd_alert_annotation_at(const struct nd_alert *a, size_t i, struct nd_buf *scratch)
+{
+    struct nd_kv kv = {nd_alert_annotation_name(a, i), nd_alert_annotation_value(a, i, scratch)};
+    return kv;
+}
+
+size_t nd_alert_annotation_find(const struct nd_alert *a, const char *name)
+{
+    return find(srefs(a) + 2 * (size_t)a->nlabels, a->nannotations, name);
+}
+
+const char *nd_alert_annotation(const struct nd_alert *a, const char *name, struct nd_buf *scratch)
+{
+    size_t i = nd_alert_annotation_find(a, name);
+    return i == SIZE_MAX ? NULL : nd_alert_annotation_value(a, i, scratch);
+}
+
+int nd_alert_annotation_value_eq(const struct nd_alert *a, size_t i, const struct nd_alert *b,
+                                 size_t j)
+{
+    uint32_t ra = srefs(a)[2 * ((size_t)a->nlabels + i) + 1];
+    uint32_t rb = srefs(b)[2 * ((size_t)b->nlabels + j) + 1];
+    int known, eq = refs_eq(a, ra, b, rb, &known);
+    if (known)
+        return eq;
+    /* Piece by piece, up to the first difference: two templated values of
+     * one rule usually differ early (a pod name), and nothing is copied. */
+    struct pieces pa, pb;
+    pieces_init(&pa, a, ra);
+    pieces_init(&pb, b, rb);
+    const char *sa = NULL, *sb = NULL;
+    size_t na = 0, nb = 0;
+    for (;;) {
+        if (!na && !pieces_next(&pa, &sa, &na))
+            return !nb && !pieces_next(&pb, &sb, &nb);
+        if (!nb && !pieces_next(&pb, &sb, &nb))
+            return 0;
+        size_t m = na < nb ? na : nb;
+        if (memcmp(sa, sb, m) != 0)
+            return 0;
+        sa += m;
+        sb += m;
+        na -= m;
+        nb -= m;
+    }
+}
+
+const char *nd_alert_generator_url(const struct nd_alert *a)
+{
+    return nd_alert_str_(a, a->url_ref);
+}
+
+static size_t ref_end(const struct nd_alert *a, uint32_t r)
+{
+    if (!(r & ND_ALERT_REF_INLINE))
+        return 0;
+    size_t off = r & ND_ALERT_REF_OFFSET;
+    return off + stored_len((const char *)a + off, (r & ND_ALERT_REF_CODED) != 0);
+}
+
+size_t nd_alert_block_size(const struct nd_alert *a)
+{
+    const uint32_t *r = srefs(a);
+    size_t n = 2 * ((size_t)a->nlabels + a->nannotations);
+    size_t end = sizeof *a + n * sizeof *r, e;
+    for (size_t i = 1; i < n; i += 2)
+        if ((e = ref_end(a, r[i])) > end)
+            end = e;
+    if ((e = ref_end(a, a->url_ref)) > end)
+        end = e;
+    return end;
 }
 
 const char *nd_alert_status_str(enum nd_alert_status st)

@@ -4,6 +4,12 @@
  * the string, one malloc. Removal shifts the following run back instead of
  * leaving tombstones, so a table that saw a million distinct values and now
  * holds ten probes like a table of ten, and can shrink.
+ *
+ * Entries move between slots (resizes, backward shifts), so users do not
+ * name them by slot: each entry gets a handle, an index into an array of
+ * string pointers that only ever grows while entries live. A freed handle
+ * goes on a stack and is the next one given out, so the array stays as large
+ * as the most entries live at once; it is freed with the table.
  */
 #include "notifyd/intern.h"
 
@@ -18,7 +24,8 @@
 struct entry {
     uint32_t refs;
     uint32_t len;
-    uint32_t hash; /* low 32 bits of the full hash: cheap mismatch test */
+    uint32_t hash;   /* low 32 bits of the full hash: cheap mismatch test */
+    uint32_t handle; /* index into strs */
     char s[];
 };
 
@@ -32,7 +39,59 @@ static int seeded;
 /* The empty string is shared by everyone and never counted: a zeroed
  * entry header followed by a NUL. */
 static alignas(struct entry) unsigned char empty_buf[sizeof(struct entry) + 1];
-#define EMPTY ((struct entry *)(void *)empty_buf)
+
+/* Handles: strs[h] is the string of handle h. Slot 0 is "" for good, so
+ * the static array below serves while the table is empty. `hfree` stacks
+ * the handles given back; `hnext` is the first never used. */
+static const char *empty_strs[1] = {(const char *)&empty_buf[offsetof(struct entry, s)]};
+const char *const *nd_intern_strs_ = empty_strs;
+static const char **strs = empty_strs;
+static uint32_t *hfree;
+static size_t hcap = 1, hnext = 1, nfree;
+
+static uint32_t handle_new(const char *s)
+{
+    uint32_t h;
+    if (nfree) {
+        h = hfree[--nfree];
+    } else {
+        if (hnext == hcap) {
+            if (hcap > ND_INTERN_MAX_HANDLE / 2)
+                abort(); /* two billion live strings: memory ran out long before */
+            size_t ncap = hcap < 64 ? 64 : hcap * 2;
+            const char **n = nd_xmalloc(ncap * sizeof *n);
+            memcpy(n, strs, hnext * sizeof *n);
+            if (strs != empty_strs)
+                free(strs);
+            strs = n;
+            nd_intern_strs_ = n;
+            hfree = nd_xrealloc(hfree, ncap * sizeof *hfree);
+            hcap = ncap;
+        }
+        h = (uint32_t)hnext++;
+    }
+    strs[h] = s;
+    return h;
+}
+
+static void handle_free(uint32_t h)
+{
+    strs[h] = NULL;
+    hfree[nfree++] = h;
+}
+
+/* With no entry left, every handle is free: back to the static array. */
+static void handles_reset(void)
+{
+    if (strs != empty_strs)
+        free(strs);
+    free(hfree);
+    strs = empty_strs;
+    nd_intern_strs_ = empty_strs;
+    hfree = NULL;
+    hcap = hnext = 1;
+    nfree = 0;
+}
 
 static struct entry *entry_of(const char *p)
 {
@@ -131,22 +190,22 @@ static size_t fast_index(const char *s, size_t len)
     return (size_t)(x >> 55) & (FAST_SLOTS - 1);
 }
 
-const char *nd_intern_fast(const char *s, size_t len)
+uint32_t nd_intern_fast(const char *s, size_t len)
 {
     if (len == 0)
-        return EMPTY->s;
+        return ND_INTERN_EMPTY;
     struct entry *e = fast[fast_index(s, len)];
     if (e && e->len == len && memcmp(e->s, s, len) == 0) {
         e->refs++;
-        return e->s;
+        return e->handle;
     }
-    return NULL;
+    return ND_INTERN_NONE;
 }
 
-static const char *remember(struct entry *e)
+static uint32_t remember(struct entry *e)
 {
     fast[fast_index(e->s, e->len)] = e;
-    return e->s;
+    return e->handle;
 }
 
 static void place(struct entry **tab, size_t mask, struct entry *e)
@@ -181,23 +240,23 @@ static size_t probe(const char *s, size_t len, uint32_t h32)
     }
 }
 
-const char *nd_intern_find(const char *s, size_t len, uint64_t hash)
+uint32_t nd_intern_find(const char *s, size_t len, uint64_t hash)
 {
     if (len == 0)
-        return EMPTY->s;
+        return ND_INTERN_EMPTY;
     if (!cap)
-        return NULL;
+        return ND_INTERN_NONE;
     struct entry *e = slots[probe(s, len, (uint32_t)hash)];
     if (!e)
-        return NULL;
+        return ND_INTERN_NONE;
     e->refs++;
     return remember(e);
 }
 
-const char *nd_intern(const char *s, size_t len, uint64_t hash)
+uint32_t nd_intern(const char *s, size_t len, uint64_t hash)
 {
     if (len == 0)
-        return EMPTY->s;
+        return ND_INTERN_EMPTY;
     uint32_t h32 = (uint32_t)hash;
     if ((count + 1) * 4 > cap * 3)
         resize(cap ? cap * 2 : MIN_CAP);
@@ -214,17 +273,17 @@ const char *nd_intern(const char *s, size_t len, uint64_t hash)
     e->hash = h32;
     memcpy(e->s, s, len);
     e->s[len] = '\0';
+    e->handle = handle_new(e->s);
     slots[i] = e;
     count++;
     entry_bytes += nd_malloc_chunk(sizeof *e + len + 1);
     return remember(e);
 }
 
-void nd_intern_ref(const char *p)
+void nd_intern_ref(uint32_t h)
 {
-    struct entry *e = entry_of(p);
-    if (e != EMPTY)
-        e->refs++;
+    if (h != ND_INTERN_EMPTY)
+        entry_of(strs[h])->refs++;
 }
 
 /* Backward-shift deletion: later members of the run move up into the hole
@@ -248,10 +307,12 @@ static void remove_slot(size_t i)
     }
 }
 
-void nd_intern_unref(const char *p)
+void nd_intern_unref(uint32_t h)
 {
-    struct entry *e = entry_of(p);
-    if (e == EMPTY || --e->refs > 0)
+    if (h == ND_INTERN_EMPTY)
+        return;
+    struct entry *e = entry_of(strs[h]);
+    if (--e->refs > 0)
         return;
     size_t i = probe(e->s, e->len, e->hash);
     if (slots[i] != e)
@@ -262,22 +323,29 @@ void nd_intern_unref(const char *p)
         fast[f] = NULL;
     count--;
     entry_bytes -= nd_malloc_chunk(sizeof *e + e->len + 1);
+    handle_free(h);
     free(e);
-    if (count == 0)
+    if (count == 0) {
         resize(0);
-    else if (cap > MIN_CAP && count * 8 < cap)
+        handles_reset();
+    } else if (cap > MIN_CAP && count * 8 < cap)
         resize(cap / 2);
 }
 
-uint32_t nd_intern_refs(const char *p)
+uint32_t nd_intern_refs(uint32_t h)
 {
-    struct entry *e = entry_of(p);
-    return e == EMPTY ? 0 : e->refs;
+    return h == ND_INTERN_EMPTY ? 0 : entry_of(strs[h])->refs;
 }
 
-size_t nd_intern_len(const char *p)
+size_t nd_intern_len(uint32_t h)
 {
-    return entry_of(p)->len;
+    return entry_of(strs[h])->len;
+}
+
+uint32_t nd_intern_hash32(uint32_t h)
+{
+    /* "" has no entry hash (its header is zeroed): compute it */
+    return h == ND_INTERN_EMPTY ? (uint32_t)nd_intern_hash("", 0) : entry_of(strs[h])->hash;
 }
 
 size_t nd_intern_count(void)
@@ -292,5 +360,8 @@ size_t nd_intern_capacity(void)
 
 size_t nd_intern_bytes(void)
 {
-    return entry_bytes + (cap ? nd_malloc_chunk(cap * sizeof *slots) : 0);
+    size_t b = entry_bytes + (cap ? nd_malloc_chunk(cap * sizeof *slots) : 0);
+    if (strs != empty_strs)
+        b += nd_malloc_chunk(hcap * sizeof *strs) + nd_malloc_chunk(hcap * sizeof *hfree);
+    return b;
 }

@@ -678,6 +678,30 @@ static void map_from_kv(struct nd_template_data *d, const struct nd_kv *kv, size
     kvtmp_finish(d, &t, out);
 }
 
+/* Values as nd_alert_annotation_values() read them (alert.h: they may be
+ * expanded into a scratch); dstr copies each one. */
+static void map_from_annotations(struct nd_template_data *d, const struct nd_alert *a,
+                                 const char *const *values, struct tmap *out)
+{
+    struct kvtmp t = {0};
+    for (size_t i = 0; i < a->nannotations; i++) {
+        const char *k = nd_alert_annotation_name(a, i);
+        kvtmp_add(&t, dstr(d, k, strlen(k)), dstr(d, values[i], strlen(values[i])));
+    }
+    kvtmp_finish(d, &t, out);
+}
+
+static void map_from_common_annotations(struct nd_template_data *d, const struct nd_notification *n,
+                                        struct nd_buf *scratch, struct tmap *out)
+{
+    struct kvtmp t = {0};
+    for (size_t i = 0; i < n->ncommon_annotations; i++) {
+        struct nd_kv kv = nd_notification_common_annotation(n, i, scratch);
+        kvtmp_add(&t, dstr(d, kv.name, strlen(kv.name)), dstr(d, kv.value, strlen(kv.value)));
+    }
+    kvtmp_finish(d, &t, out);
+}
+
 /* ---- from a notification ---- */
 
 /* The labels a receiver sees (nd_notification_labels' rule, kept here so
@@ -690,9 +714,10 @@ static size_t notification_labels(const struct nd_notification *n, const struct 
     size_t k = 0;
     bool has_receiver = false;
     for (size_t i = 0; i < a->nlabels; i++) {
-        if (strcmp(a->labels[i].name, "receiver") == 0)
+        struct nd_kv kv = nd_alert_label_at(a, i);
+        if (strcmp(kv.name, "receiver") == 0)
             has_receiver = true;
-        out[k++] = a->labels[i];
+        out[k++] = kv;
     }
     if (!has_receiver && n->receiver) {
         out[k].name = "receiver";
@@ -710,39 +735,50 @@ struct nd_template_data *nd_template_data_from_notification(const struct nd_noti
     d->external_url = dstr(d, "", 0);
     map_from_kv(d, n->group_labels, n->ngroup_labels, &d->group_labels);
     map_from_kv(d, n->common_labels, n->ncommon_labels, &d->common_labels);
-    map_from_kv(d, n->common_annotations, n->ncommon_annotations, &d->common_annotations);
+    struct nd_buf scratch;
+    nd_buf_init(&scratch, SIZE_MAX / 2);
+    map_from_common_annotations(d, n, &scratch, &d->common_annotations);
     struct tv *v = da(&d->arena, (n->nalerts + 1) * sizeof(*v));
     size_t maxl = 0;
     for (size_t i = 0; i < n->nalerts; i++)
         if (n->alerts[i]->nlabels > maxl)
             maxl = n->alerts[i]->nlabels;
     struct nd_kv *labels = nd_xmalloc((maxl + 2) * sizeof(*labels));
+    const char **values = NULL;
+    size_t vcap = 0;
     for (size_t i = 0; i < n->nalerts; i++) {
         const struct nd_alert *al = n->alerts[i];
         struct talert *a = da(&d->arena, sizeof(*a));
         size_t nl = notification_labels(n, al, labels);
         map_from_kv(d, labels, nl, &a->labels);
-        map_from_kv(d, al->annotations, al->nannotations, &a->annotations);
+        /* read once, for the annotations and the ID */
+        if (al->nannotations > vcap) {
+            vcap = al->nannotations;
+            values = nd_xrealloc(values, vcap * sizeof(*values));
+        }
+        nd_alert_annotation_values(al, &scratch, values);
+        map_from_annotations(d, al, values, &a->annotations);
         const char *st = nd_alert_status_str((enum nd_alert_status)al->status);
         a->status = dstr(d, st, strlen(st));
         char fp[17];
-        nd_fingerprint_format(al->fingerprint, fp);
+        nd_fingerprint_format(nd_alert_fingerprint(al), fp);
         a->fingerprint = dstr(d, fp, 16);
-        nd_fingerprint_format(al->id, fp);
+        nd_fingerprint_format(nd_alert_id_from(al, values), fp);
         a->id = dstr(d, fp, 16);
-        a->generator_url = dstr(d, al->generator_url, strlen(al->generator_url));
-        a->starts_at = nd_time_is_zero(&al->starts_at)
-                           ? zero_time()
-                           : time_value(&al->starts_at, al->starts_at.offset == 0);
-        a->ends_at = nd_time_is_zero(&al->ends_at)
-                         ? zero_time()
-                         : time_value(&al->ends_at, al->ends_at.offset == 0);
+        const char *gen = nd_alert_generator_url(al);
+        a->generator_url = dstr(d, gen, strlen(gen));
+        struct nd_time starts = nd_alert_starts_at(al), ends = nd_alert_ends_at(al);
+        a->starts_at =
+            nd_time_is_zero(&starts) ? zero_time() : time_value(&starts, starts.offset == 0);
+        a->ends_at = nd_time_is_zero(&ends) ? zero_time() : time_value(&ends, ends.offset == 0);
         a->notification_time = time_from_ns(now_ns);
         v[i].k = TK_OBJ;
         v[i].t = &T_ALERT;
         v[i].u.o = a;
     }
     free(labels);
+    free(values);
+    nd_buf_deinit(&scratch);
     d->alerts.n = n->nalerts;
     d->alerts.v = v;
     return d;

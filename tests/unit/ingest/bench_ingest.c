@@ -1,12 +1,16 @@
 /* bench_ingest.c - parse speed and memory per alert without the network.
  *
- *   bench_ingest [-n ROUNDS] [-k ALERTS] [-p POOL] [-m HELD]
+ *   bench_ingest [-n ROUNDS] [-k ALERTS] [-p POOL] [-m HELD] [-u] [-s BYTES]
  *
  * Builds request bodies like bench/alerts.lua (8 labels, summary and
  * description, about 830 bytes of JSON per alert, distinct label sets): POOL
  * bodies of ALERTS alerts (200 x 100 by default, as wrk cycles through
  * them), and parses ROUNDS bodies in turn, dropping the alerts each time:
- * alerts/s is the parser alone. With -m, it then parses HELD distinct alerts and keeps
+ * alerts/s is the parser alone. -u writes the summary and description in
+ * Chinese (UTF-8, as a zh-cn template would): the non-ASCII case of the
+ * lexer. -s feeds each body to the streaming parser in pieces of BYTES, as
+ * the HTTP server does with what each read returns (at most 65536). With
+ * -m, it then parses HELD distinct alerts and keeps
  * them, and reports heap and RSS growth per held alert. Run under taskset
  * for stable figures (times are CPU time of the process, so that other load
  * on the machine matters less). As a test (`-t`), it runs a few rounds and checks
@@ -36,6 +40,8 @@ static const char *const deployments[] = {"api-gateway",  "checkout",       "pay
                                           "user-profile", "frontend"};
 static const char *const containers[] = {"app", "sidecar", "envoy", "metrics-exporter"};
 
+static int utf8; /* -u */
+
 static void add_alert(struct nd_buf *b, unsigned n)
 {
     const char *an = alertnames[n % 10], *ctr = containers[n % 4];
@@ -43,20 +49,36 @@ static void add_alert(struct nd_buf *b, unsigned n)
     snprintf(ns, sizeof ns, "team-%02u", n % 20);
     snprintf(pod, sizeof pod, "%s-%s-%08x", deployments[n % 8], "bench", n);
     snprintf(inst, sizeof inst, "node-%06x.%s:9100", n, "bench");
-    nd_buf_printf(b,
-                  "{\"status\":\"firing\",\"labels\":{\"alertname\":\"%s\",\"severity\":\"%s\","
-                  "\"namespace\":\"%s\",\"pod\":\"%s\",\"instance\":\"%s\","
-                  "\"job\":\"kube-state-metrics\",\"container\":\"%s\","
-                  "\"cluster\":\"bench-cluster-%u\"},"
-                  "\"annotations\":{\"summary\":\"%s on %s/%s\",\"description\":\"Pod %s/%s "
-                  "(container %s) has been degraded for more than 15 minutes; check recent "
-                  "deploys and limits. Runbook: https://runbooks.example.com/%s\"},"
-                  "\"startsAt\":\"2026-11-26T12:00:00Z\",\"endsAt\":\"0001-01-01T00:00:00Z\","
-                  "\"generatorURL\":\"http://prometheus-k8s-0.monitoring.svc:9090/graph?g0.expr="
-                  "rate%%28kube_pod_container_status_restarts_total%%5B15m%%5D%%29+%%3E+0&g0.tab="
-                  "1\",\"fingerprint\":\"%016x\"}",
-                  an, severities[n % 3], ns, pod, inst, ctr, n % 3, an, ns, pod, ns, pod, ctr, an,
-                  n);
+    if (utf8)
+        nd_buf_printf(b,
+                      "{\"status\":\"firing\",\"labels\":{\"alertname\":\"%s\",\"severity\":\"%s\","
+                      "\"namespace\":\"%s\",\"pod\":\"%s\",\"instance\":\"%s\","
+                      "\"job\":\"kube-state-metrics\",\"container\":\"%s\","
+                      "\"cluster\":\"bench-cluster-%u\"},"
+                      "\"annotations\":{\"summary\":\"%s：%s/%s 异常\",\"description\":\"容器组 "
+                      "%s/%s（容器 %s）已降级超过 15 分钟；请检查最近的发布和资源限制。"
+                      "处理手册：https://runbooks.example.com/%s\"},"
+                      "\"startsAt\":\"2026-11-26T12:00:00Z\",\"endsAt\":\"0001-01-01T00:00:00Z\","
+                      "\"generatorURL\":\"http://prometheus-k8s-0.monitoring.svc:9090/graph?g0."
+                      "expr=rate%%28kube_pod_container_status_restarts_total%%5B15m%%5D%%29+%%3E+0&"
+                      "g0.tab=1\",\"fingerprint\":\"%016x\"}",
+                      an, severities[n % 3], ns, pod, inst, ctr, n % 3, an, ns, pod, ns, pod, ctr,
+                      an, n);
+    else
+        nd_buf_printf(
+            b,
+            "{\"status\":\"firing\",\"labels\":{\"alertname\":\"%s\",\"severity\":\"%s\","
+            "\"namespace\":\"%s\",\"pod\":\"%s\",\"instance\":\"%s\","
+            "\"job\":\"kube-state-metrics\",\"container\":\"%s\","
+            "\"cluster\":\"bench-cluster-%u\"},"
+            "\"annotations\":{\"summary\":\"%s on %s/%s\",\"description\":\"Pod %s/%s "
+            "(container %s) has been degraded for more than 15 minutes; check recent "
+            "deploys and limits. Runbook: https://runbooks.example.com/%s\"},"
+            "\"startsAt\":\"2026-11-26T12:00:00Z\",\"endsAt\":\"0001-01-01T00:00:00Z\","
+            "\"generatorURL\":\"http://prometheus-k8s-0.monitoring.svc:9090/graph?g0.expr="
+            "rate%%28kube_pod_container_status_restarts_total%%5B15m%%5D%%29+%%3E+0&g0.tab="
+            "1\",\"fingerprint\":\"%016x\"}",
+            an, severities[n % 3], ns, pod, inst, ctr, n % 3, an, ns, pod, ns, pod, ctr, an, n);
 }
 
 static void make_body(struct nd_buf *b, unsigned first, unsigned k)
@@ -72,6 +94,19 @@ static void make_body(struct nd_buf *b, unsigned first, unsigned k)
         add_alert(b, first + i);
     }
     nd_buf_adds(b, "]}");
+}
+
+static size_t step; /* -s: stream in pieces of this many bytes; 0 = whole bodies */
+
+static int parse(const struct nd_ingest_opts *o, const struct nd_buf *b, struct nd_alert ***al,
+                 size_t *n, char *err)
+{
+    if (!step)
+        return nd_ingest_parse(o, b->data, b->len, al, n, NULL, err);
+    struct nd_ingest_stream *st = nd_ingest_stream_new(o);
+    for (size_t i = 0; i < b->len; i += step)
+        nd_ingest_stream_feed(st, b->data + i, b->len - i < step ? b->len - i : step);
+    return nd_ingest_stream_end(st, al, n, NULL, err);
 }
 
 static double now_s(void)
@@ -98,7 +133,7 @@ int main(int argc, char **argv)
 {
     unsigned rounds = 20000, k = 100, held = 0, pool = 200;
     int test = 0, opt;
-    while ((opt = getopt(argc, argv, "n:k:m:p:t")) != -1) {
+    while ((opt = getopt(argc, argv, "n:k:m:p:s:tu")) != -1) {
         if (opt == 'n')
             rounds = (unsigned)strtoul(optarg, NULL, 10);
         else if (opt == 'k')
@@ -109,6 +144,10 @@ int main(int argc, char **argv)
             held = (unsigned)strtoul(optarg, NULL, 10);
         else if (opt == 't')
             test = 1;
+        else if (opt == 'u')
+            utf8 = 1;
+        else if (opt == 's')
+            step = (size_t)strtoul(optarg, NULL, 10);
         else
             return 2;
     }
@@ -135,7 +174,7 @@ int main(int argc, char **argv)
         struct nd_alert **al;
         size_t n;
         const struct nd_buf *bb = &bodies[r % pool];
-        if (nd_ingest_parse(&o, bb->data, bb->len, &al, &n, NULL, err) != ND_OK || n != k) {
+        if (parse(&o, bb, &al, &n, err) != ND_OK || n != k) {
             fprintf(stderr, "parse failed: %s\n", err);
             failed = 1;
             break;
@@ -158,7 +197,7 @@ int main(int argc, char **argv)
             make_body(&body, (unsigned)have, kk);
             struct nd_alert **al;
             size_t n;
-            if (nd_ingest_parse(&o, body.data, body.len, &al, &n, NULL, err) != ND_OK || n != kk) {
+            if (parse(&o, &body, &al, &n, err) != ND_OK || n != kk) {
                 fprintf(stderr, "parse failed: %s\n", err);
                 failed = 1;
                 break;

@@ -8,6 +8,7 @@
 
 #include "notifyd/alert.h"
 #include "notifyd/ingest.h"
+#include "notifyd/intern.h"
 #include "notifyd/util.h"
 #include "tap.h"
 
@@ -46,14 +47,26 @@ static int parse_str(const struct nd_ingest_opts *o, const char *body, struct nd
 
 static const char *fp(const struct nd_alert *a, char buf[17])
 {
-    nd_fingerprint_format(a->fingerprint, buf);
+    nd_fingerprint_format(nd_alert_fingerprint(a), buf);
     return buf;
 }
 
-static const char *tfmt(const struct nd_time *t, char buf[ND_TIME_MAXLEN])
+static const char *tfmt(struct nd_time t, char buf[ND_TIME_MAXLEN])
 {
-    nd_time_format_rfc3339(t, buf);
+    nd_time_format_rfc3339(&t, buf);
     return buf;
+}
+
+static bool zero_time(struct nd_time t)
+{
+    return nd_time_is_zero(&t);
+}
+
+/* An annotation's value (alert.h: values are read through a scratch buffer). */
+static const char *ann(const struct nd_alert *a, const char *name)
+{
+    static struct nd_buf scratch = {NULL, 0, 0, SIZE_MAX / 2};
+    return nd_alert_annotation(a, name, &scratch);
 }
 
 static void test_webhook_shape(void)
@@ -69,23 +82,23 @@ static void test_webhook_shape(void)
         return;
     struct nd_alert *a = al[0], *b = al[1];
     is_uint(a->nlabels, 3, "three labels");
-    is_str(a->labels[0].name, "alertname", "labels sorted [0]");
-    is_str(a->labels[1].name, "instance", "labels sorted [1]");
-    is_str(a->labels[2].name, "severity", "labels sorted [2]");
-    is_str(a->labels[2].value, "critical", "label value");
+    is_str(nd_alert_label_at(a, 0).name, "alertname", "labels sorted [0]");
+    is_str(nd_alert_label_at(a, 1).name, "instance", "labels sorted [1]");
+    is_str(nd_alert_label_at(a, 2).name, "severity", "labels sorted [2]");
+    is_str(nd_alert_label_at(a, 2).value, "critical", "label value");
     is_str(fp(a, f), "9cb550312d649b38", "fingerprint computed, given one ignored");
     is_str(fp(b, f), "697c04359f1d70a5", "fingerprint of node2");
     is_int(a->status, ND_ALERT_FIRING, "status firing");
     is_int(b->status, ND_ALERT_RESOLVED, "explicit status resolved");
-    is_str(tfmt(&a->starts_at, tb), "2026-11-23T22:22:59.290219322Z", "startsAt kept");
-    ok(nd_time_is_zero(&a->ends_at), "endsAt zero time");
-    is_str(tfmt(&b->starts_at, tb), "2024-05-01T10:00:00.123456789+08:00",
+    is_str(tfmt(nd_alert_starts_at(a), tb), "2026-11-23T22:22:59.290219322Z", "startsAt kept");
+    ok(zero_time(nd_alert_ends_at(a)), "endsAt zero time");
+    is_str(tfmt(nd_alert_starts_at(b), tb), "2024-05-01T10:00:00.123456789+08:00",
            "startsAt keeps offset and nanoseconds");
-    is_str(tfmt(&b->ends_at, tb), "2024-05-01T11:00:00.5-02:30", "endsAt keeps offset");
-    is_str(a->generator_url, "http://prom:9090/graph?g0.expr=up", "generatorURL");
-    is_str(b->generator_url, "", "empty generatorURL");
+    is_str(tfmt(nd_alert_ends_at(b), tb), "2024-05-01T11:00:00.5-02:30", "endsAt keeps offset");
+    is_str(nd_alert_generator_url(a), "http://prom:9090/graph?g0.expr=up", "generatorURL");
+    is_str(nd_alert_generator_url(b), "", "empty generatorURL");
     is_uint(a->nannotations, 1, "one annotation");
-    is_str(nd_alert_annotation(a, "summary"), "CPU > 90%", "annotation value");
+    is_str(ann(a, "summary"), "CPU > 90%", "annotation value");
     is_int(a->refs, 1, "one reference each");
     nd_ingest_alerts_free(al, n);
 
@@ -158,10 +171,10 @@ static void test_array_shape(void)
     is_int(al[2]->status, ND_ALERT_FIRING, "no endsAt -> firing");
     is_int(al[3]->status, ND_ALERT_RESOLVED, "explicit status wins");
     is_int(al[4]->status, ND_ALERT_RESOLVED, "endsAt == now -> resolved");
-    is_str(tfmt(&al[0]->starts_at, tb), "2019-12-31T23:00:00+01:00", "startsAt");
-    is_str(al[0]->generator_url, "http://g", "generatorURL");
-    ok(nd_time_is_zero(&al[2]->starts_at), "absent startsAt is zero time");
-    is_str(nd_alert_annotation(al[2], "d"), "x", "annotation");
+    is_str(tfmt(nd_alert_starts_at(al[0]), tb), "2019-12-31T23:00:00+01:00", "startsAt");
+    is_str(nd_alert_generator_url(al[0]), "http://g", "generatorURL");
+    ok(zero_time(nd_alert_starts_at(al[2])), "absent startsAt is zero time");
+    is_str(ann(al[2], "d"), "x", "annotation");
     nd_ingest_alerts_free(al, n);
 }
 
@@ -182,8 +195,8 @@ static void test_nulls(void)
         return;
     is_uint(al[0]->nlabels, 1, "null and empty label values dropped");
     is_uint(al[0]->nannotations, 0, "null annotations");
-    is_str(al[0]->generator_url, "", "null generatorURL");
-    ok(nd_time_is_zero(&al[0]->starts_at) && nd_time_is_zero(&al[0]->ends_at), "null times");
+    is_str(nd_alert_generator_url(al[0]), "", "null generatorURL");
+    ok(zero_time(nd_alert_starts_at(al[0])) && zero_time(nd_alert_ends_at(al[0])), "null times");
     is_int(al[0]->status, ND_ALERT_FIRING, "null status derived");
     is_str(nd_alert_label(al[1], "a"), "y", "duplicate label keeps the last value");
     nd_ingest_alerts_free(al, n);
@@ -441,7 +454,7 @@ static void test_evbuffer(void)
         is_int(rc, ND_OK, "evbuffer in %zu-byte chunks parses (%s)", steps[i], err);
         if (rc == ND_OK && n == 2) {
             is_str(fp(al[0], f), "9cb550312d649b38", "fingerprint via chunks of %zu", steps[i]);
-            is_str(nd_alert_annotation(al[1], "summary"), "CPU > 90%", "annotation via chunks");
+            is_str(ann(al[1], "summary"), "CPU > 90%", "annotation via chunks");
         } else {
             ok(0, "two alerts via chunks of %zu", steps[i]);
         }
@@ -512,6 +525,327 @@ static void test_mutations(void)
     is_uint(inconsistent, 0, "every rejection has a message and no alerts");
 }
 
+/* One alert as text, everything a reader can see: two parses of the same
+ * body must give the same text. */
+static void dump_alert(const struct nd_alert *a, struct nd_buf *out)
+{
+    static struct nd_buf scratch = {NULL, 0, 0, SIZE_MAX / 2};
+    char f[17], t1[ND_TIME_MAXLEN], t2[ND_TIME_MAXLEN];
+    nd_buf_printf(out, "%s %s %s %s %s|", fp(a, f), nd_alert_status_str(a->status),
+                  tfmt(nd_alert_starts_at(a), t1), tfmt(nd_alert_ends_at(a), t2),
+                  nd_alert_generator_url(a));
+    for (size_t i = 0; i < a->nlabels; i++) {
+        struct nd_kv kv = nd_alert_label_at(a, i);
+        nd_buf_printf(out, "%s=%s,", kv.name, kv.value);
+    }
+    nd_buf_adds(out, "|");
+    for (size_t i = 0; i < a->nannotations; i++) {
+        struct nd_kv kv = nd_alert_annotation_at(a, i, &scratch);
+        nd_buf_printf(out, "%s=%s,", kv.name, kv.value);
+    }
+    nd_buf_adds(out, "\n");
+}
+
+/* The alerts of a parse as text, or the error ("ERR reason: message"). */
+static void dump_result(int rc, struct nd_alert **al, size_t n, enum nd_reject_reason why,
+                        const char *err, struct nd_buf *out)
+{
+    nd_buf_reset(out);
+    if (rc != ND_OK) {
+        nd_buf_printf(out, "ERR %d %s: %s%s", rc, nd_reject_reason_str(why), err,
+                      al || n ? " (and alerts out)" : "");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        dump_alert(al[i], out);
+    nd_ingest_alerts_free(al, n);
+}
+
+/* Feeds `body` to a stream `step` bytes at a time from a scratch buffer that
+ * is overwritten after each feed: nothing may point into a piece after its
+ * feed returned (a label name whose value comes in the next piece). */
+static void parse_stream(const struct nd_ingest_opts *o, const char *body, size_t len, size_t step,
+                         struct nd_buf *out)
+{
+    struct nd_ingest_stream *st = nd_ingest_stream_new(o);
+    char *piece = malloc(step);
+    int rc = ND_OK;
+    for (size_t i = 0; i < len; i += step) {
+        size_t k = len - i < step ? len - i : step;
+        memcpy(piece, body + i, k);
+        rc = nd_ingest_stream_feed(st, piece, k);
+        memset(piece, '#', k);
+    }
+    free(piece);
+    struct nd_alert **al = (struct nd_alert **)&al;
+    size_t n = 99;
+    enum nd_reject_reason why = ND_REJECT__COUNT;
+    char err[ND_ERRLEN] = "";
+    int rc2 = nd_ingest_stream_end(st, &al, &n, &why, err);
+    if (rc != ND_OK && rc2 != rc)
+        nd_buf_printf(out, "feed said %d, end said %d", rc, rc2);
+    dump_result(rc2, al, n, why, err, out);
+}
+
+/* Label and annotation names with escapes (yajl decodes them into its own
+ * buffer), long names and values, both shapes: the cases where the parser
+ * must copy a name rather than point at it. */
+static const char stream_body[] =
+    "{\"alerts\":[{\"labels\":{\"alert\\u006eame\":\"Esc\",\"a\\\"q\":\"x\\ny\","
+    "\"a_rather_long_label_name_that_spans_pieces\":\"and_a_value_that_is_long_too_0123456789\","
+    "\"severity\":\"warning\",\"empty\":\"\",\"nul\":null},\"annotations\":{\"summary\":"
+    "\"s\\u00e9 \\ud83d\\ude00\",\"d\\u00e9\":\"v\"},\"startsAt\":\"2024-05-01T10:00:00+08:00\","
+    "\"endsAt\":\"0001-01-01T00:00:00Z\",\"generatorURL\":\"http://g/\\u0041\"},"
+    "{\"labels\":{\"alertname\":\"Esc\",\"b\":\"2\"},\"startsAt\":\"2024-05-01T10:00:00+08:00\","
+    "\"endsAt\":\"2024-05-01T11:00:00Z\",\"Status\":\"firing\"}]}";
+
+static void test_stream(void)
+{
+    struct nd_ingest_opts o = opts("c");
+    struct nd_buf whole, part;
+    nd_buf_init(&whole, 1 << 20);
+    nd_buf_init(&part, 1 << 20);
+    const char *bodies[] = {am_payload, stream_body};
+    static const size_t steps[] = {1, 2, 3, 5, 7, 11, 64, 100000};
+    for (size_t b = 0; b < ND_ARRAY_LEN(bodies); b++) {
+        struct nd_alert **al = NULL;
+        size_t n = 0;
+        enum nd_reject_reason why = ND_REJECT__COUNT;
+        char err[ND_ERRLEN] = "";
+        size_t len = strlen(bodies[b]);
+        int rc = nd_ingest_parse(&o, bodies[b], len, &al, &n, &why, err);
+        is_int(rc, ND_OK, "body %zu parses whole (%s)", b, err);
+        dump_result(rc, al, n, why, err, &whole);
+        size_t same = 0;
+        for (size_t i = 0; i < ND_ARRAY_LEN(steps); i++) {
+            parse_stream(&o, bodies[b], len, steps[i], &part);
+            if (strcmp(nd_buf_cstr(&part), nd_buf_cstr(&whole)) == 0)
+                same++;
+            else
+                printf("# body %zu in %zu-byte pieces:\n# %s\n# whole:\n# %s\n", b, steps[i],
+                       nd_buf_cstr(&part), nd_buf_cstr(&whole));
+        }
+        is_uint(same, ND_ARRAY_LEN(steps), "body %zu fed in pieces of 1..100000 bytes: same alerts",
+                b);
+    }
+    /* the escaped and long names really came through */
+    {
+        struct nd_alert **al = NULL;
+        size_t n = 0;
+        char err[ND_ERRLEN] = "";
+        int rc = nd_ingest_parse(&o, stream_body, strlen(stream_body), &al, &n, NULL, err);
+        if (rc == ND_OK && n == 2) {
+            is_str(nd_alert_label(al[0], "alertname"), "Esc", "escaped label name");
+            is_str(nd_alert_label(al[0], "a\"q"), "x\ny", "escaped name and value");
+            is_str(nd_alert_label(al[0], "a_rather_long_label_name_that_spans_pieces"),
+                   "and_a_value_that_is_long_too_0123456789", "long name");
+            is_str(ann(al[0], "d\xc3\xa9"), "v", "annotation name with \\u00e9");
+            is_str(ann(al[0], "summary"), "s\xc3\xa9 \xf0\x9f\x98\x80", "surrogate pair decoded");
+        } else {
+            ok(0, "stream body parses (%s)", err);
+        }
+        nd_ingest_alerts_free(al, n);
+    }
+
+    /* every error: the same message whole and in pieces (byte offsets count
+     * across pieces, paths and names are kept) */
+    size_t same = 0;
+    for (size_t i = 0; i < ND_ARRAY_LEN(bad_cases); i++) {
+        const struct bad_case *c = &bad_cases[i];
+        size_t len = c->len ? c->len : strlen(c->body);
+        struct nd_alert **al = NULL;
+        size_t n = 0;
+        enum nd_reject_reason why = ND_REJECT__COUNT;
+        char err[ND_ERRLEN] = "";
+        int rc = nd_ingest_parse(&o, c->body, len, &al, &n, &why, err);
+        dump_result(rc, al, n, why, err, &whole);
+        size_t ok_steps = 0;
+        for (size_t k = 1; k <= 3; k++) {
+            parse_stream(&o, c->body, len, k, &part);
+            if (strcmp(nd_buf_cstr(&part), nd_buf_cstr(&whole)) == 0)
+                ok_steps++;
+            else
+                printf("# case %zu in %zu-byte pieces: %s\n# whole: %s\n", i, k, nd_buf_cstr(&part),
+                       nd_buf_cstr(&whole));
+        }
+        same += ok_steps == 3;
+    }
+    is_uint(same, ND_ARRAY_LEN(bad_cases), "every bad case: same error in 1, 2, 3-byte pieces");
+
+    /* after an error, feeds do nothing and keep it */
+    struct nd_ingest_stream *st = nd_ingest_stream_new(&o);
+    is_int(nd_ingest_stream_feed(st, "[{\"labels\":{\"a\":1}}", 19), ND_EINVAL, "error at once");
+    is_int(nd_ingest_stream_feed(st, "]", 1), ND_EINVAL, "kept by the next feed");
+    struct nd_alert **al = NULL;
+    size_t n = 0;
+    enum nd_reject_reason why = ND_REJECT__COUNT;
+    char err[ND_ERRLEN] = "";
+    is_int(nd_ingest_stream_end(st, &al, &n, &why, err), ND_EINVAL, "and by the end");
+    is_str(err, "alerts[0].labels.a: expected string", "with the first message");
+    ok(al == NULL && n == 0, "no alerts out");
+
+    /* an empty stream is an empty body */
+    st = nd_ingest_stream_new(&o);
+    is_int(nd_ingest_stream_end(st, &al, &n, &why, err), ND_EINVAL, "empty stream rejected");
+    is_str(err, "invalid JSON at byte 0: empty body", "as an empty body");
+
+    /* abandoned with alerts built and a name pending: all freed (the string
+     * table is back to its size; LeakSanitizer checks the blocks) */
+    size_t interned = nd_intern_count();
+    st = nd_ingest_stream_new(&o);
+    nd_ingest_stream_feed(st, stream_body, 400);
+    ok(nd_intern_count() > interned, "a stream holds strings while it builds");
+    nd_ingest_stream_free(st);
+    is_uint(nd_intern_count(), interned, "freeing it releases them");
+    nd_ingest_stream_free(NULL);
+    nd_buf_deinit(&whole);
+    nd_buf_deinit(&part);
+}
+
+/* Field names: exact, other cases, and keys that are almost one (same
+ * length, same first letter) are skipped as unknown. */
+static void test_field_names(void)
+{
+    struct nd_ingest_opts o = opts(NULL);
+    struct nd_alert **al = NULL;
+    size_t n = 0;
+    char err[ND_ERRLEN] = "", tb[ND_TIME_MAXLEN];
+    int rc = parse_str(&o,
+                       "[{\"LABELS\":{\"a\":\"b\"},\"ANNOTATIONS\":{\"s\":\"t\"},"
+                       "\"STARTSAT\":\"2024-01-01T00:00:00Z\",\"endsat\":\"2024-01-02T00:00:00Z\","
+                       "\"GeneratorUrl\":\"http://g\",\"sTATUS\":\"firing\"},"
+                       "{\"labels\":{\"a\":\"c\"},\"labelz\":5,\"annotationz\":[],"
+                       "\"startsAd\":1,\"endsA\\u0074\":\"2024-01-03T00:00:00Z\","
+                       "\"generatorUR\":{},\"st@tus\":\"resolved\",\"statu\":0,"
+                       "\"\\u017ftatus\":\"resolved\",\"lab\\u0065ls\":{\"d\":\"e\"}}]",
+                       &al, &n, NULL, err);
+    is_int(rc, ND_OK, "field names in any case (%s)", err);
+    if (rc == ND_OK && n == 2) {
+        is_str(nd_alert_label(al[0], "a"), "b", "LABELS");
+        is_str(ann(al[0], "s"), "t", "ANNOTATIONS");
+        is_str(tfmt(nd_alert_starts_at(al[0]), tb), "2024-01-01T00:00:00Z", "STARTSAT");
+        is_str(tfmt(nd_alert_ends_at(al[0]), tb), "2024-01-02T00:00:00Z", "endsat");
+        is_str(nd_alert_generator_url(al[0]), "http://g", "GeneratorUrl");
+        is_int(al[0]->status, ND_ALERT_FIRING, "sTATUS (over the past endsAt)");
+        is_str(nd_alert_label(al[1], "d"), "e", "an escaped name is matched once decoded");
+        is_str(nd_alert_label(al[1], "a"), "c",
+               "merged with the first labels, as Go's decoder does");
+        is_str(tfmt(nd_alert_ends_at(al[1]), tb), "2024-01-03T00:00:00Z", "escaped endsAt");
+        is_int(al[1]->status, ND_ALERT_RESOLVED, "st@tus, statu and \\u017ftatus skipped");
+        is_uint(al[1]->nannotations, 0, "annotationz skipped");
+        ok(zero_time(nd_alert_starts_at(al[1])), "startsAd skipped");
+        is_str(nd_alert_generator_url(al[1]), "", "generatorUR skipped");
+    }
+    nd_ingest_alerts_free(al, n);
+}
+
+/* A time string repeated across alerts is parsed once; every alert still
+ * gets its own value, and a different string is parsed again. */
+static void test_repeated_times(void)
+{
+    struct nd_ingest_opts o = opts(NULL);
+    struct nd_alert **al = NULL;
+    size_t n = 0;
+    enum nd_reject_reason why;
+    char err[ND_ERRLEN] = "", tb[ND_TIME_MAXLEN];
+    int rc = parse_str(&o,
+                       "[{\"labels\":{\"a\":\"1\"},\"startsAt\":\"2024-05-01T10:00:00.5+08:00\","
+                       "\"endsAt\":\"0001-01-01T00:00:00Z\"},"
+                       "{\"labels\":{\"a\":\"2\"},\"startsAt\":\"2024-05-01T10:00:00.5+08:00\","
+                       "\"endsAt\":\"2024-05-01T10:00:00.5+08:00\"},"
+                       "{\"labels\":{\"a\":\"3\"},\"startsAt\":\"2024-05-01T10:00:00.5+08:01\","
+                       "\"endsAt\":\"0001-01-01T00:00:00Z\"},"
+                       "{\"labels\":{\"a\":\"4\"},\"startsAt\":\"2024-05-01T10:00:00.5+08:00\"}]",
+                       &al, &n, &why, err);
+    is_int(rc, ND_OK, "repeated times parse (%s)", err);
+    if (rc == ND_OK && n == 4) {
+        is_str(tfmt(nd_alert_starts_at(al[0]), tb), "2024-05-01T10:00:00.5+08:00", "startsAt 0");
+        is_str(tfmt(nd_alert_starts_at(al[1]), tb), "2024-05-01T10:00:00.5+08:00", "startsAt 1");
+        is_str(tfmt(nd_alert_ends_at(al[1]), tb), "2024-05-01T10:00:00.5+08:00",
+               "endsAt 1 (the startsAt string, in the other field)");
+        is_str(tfmt(nd_alert_starts_at(al[2]), tb), "2024-05-01T10:00:00.5+08:01",
+               "startsAt 2 differs in its last byte");
+        ok(zero_time(nd_alert_ends_at(al[2])), "endsAt 2 zero again");
+        is_str(tfmt(nd_alert_starts_at(al[3]), tb), "2024-05-01T10:00:00.5+08:00", "startsAt 3");
+        ok(zero_time(nd_alert_ends_at(al[3])), "absent endsAt stays zero");
+    }
+    nd_ingest_alerts_free(al, n);
+
+    rc = parse_str(&o,
+                   "[{\"labels\":{\"a\":\"1\"},\"startsAt\":\"2024-01-01T00:00:00Z\"},"
+                   "{\"labels\":{\"a\":\"2\"},\"startsAt\":\"2024-01-01T00:00:00Z \"}]",
+                   &al, &n, &why, err);
+    ok(rc != ND_OK, "a good time then the same with a trailing space");
+    is_str(err, "alerts[1].startsAt: invalid RFC 3339 time \"2024-01-01T00:00:00Z \"",
+           "is still refused");
+}
+
+/* yajl 2.1 checks only the shape of UTF-8 sequences in raw bytes: a lead
+ * byte followed by the right number of continuation bytes. Invalid bytes are
+ * refused as invalid JSON with yajl's message and offset; overlong forms,
+ * surrogates and code points above U+10FFFF (lead bytes up to 0xf7) pass, as
+ * they always have here. Pinned so that any change (our own validation, a
+ * newer yajl) is deliberate. */
+static void test_utf8(void)
+{
+    static const struct {
+        const char *s; /* put into a label value and into a label name */
+        const char *what;
+        int ok;
+    } cases[] = {
+        {"\xc3\xa9", "2-byte", 1},
+        {"\xe2\x82\xac", "3-byte", 1},
+        {"\xf0\x9f\x98\x80", "4-byte", 1},
+        {"\xc0\x80", "overlong NUL (accepted by yajl 2.1)", 1},
+        {"\xe0\x80\xaf", "overlong 3-byte (accepted by yajl 2.1)", 1},
+        {"\xed\xa0\x80", "UTF-16 surrogate (accepted by yajl 2.1)", 1},
+        {"\xf4\x90\x80\x80", "above U+10FFFF (accepted by yajl 2.1)", 1},
+        {"\xff", "0xff", 0},
+        {"\xfe", "0xfe", 0},
+        {"\xf8\x88\x80\x80\x80", "5-byte", 0},
+        {"\x80", "lone continuation byte", 0},
+        {"\xc3", "truncated 2-byte", 0},
+        {"\xe2\x82", "truncated 3-byte", 0},
+        {"\xf0\x9f\x98", "truncated 4-byte", 0},
+        {"\xe2x\xac", "3-byte broken by ASCII", 0},
+    };
+    struct nd_ingest_opts o = opts(NULL);
+    for (size_t i = 0; i < ND_ARRAY_LEN(cases); i++) {
+        for (int in_name = 0; in_name < 2; in_name++) {
+            char body[128];
+            /* the bad byte is at offset 12 (name) or 16 (value) */
+            if (in_name)
+                snprintf(body, sizeof body, "[{\"labels\":{\"%sx\":\"v\"}}]", cases[i].s);
+            else
+                snprintf(body, sizeof body, "[{\"labels\":{\"a\":\"%sx\"}}]", cases[i].s);
+            struct nd_alert **al = NULL;
+            size_t n = 0;
+            enum nd_reject_reason why = ND_REJECT__COUNT;
+            char err[ND_ERRLEN] = "";
+            int rc = nd_ingest_parse(&o, body, strlen(body), &al, &n, &why, err);
+            const char *where = in_name ? "name" : "value";
+            if (cases[i].ok) {
+                is_int(rc, ND_OK, "%s in a label %s: accepted (%s)", cases[i].what, where, err);
+                if (rc == ND_OK && n == 1) {
+                    char want[16];
+                    snprintf(want, sizeof want, "%sx", cases[i].s);
+                    if (in_name)
+                        is_str(nd_alert_label(al[0], want), "v", "%s name kept", cases[i].what);
+                    else
+                        is_str(nd_alert_label(al[0], "a"), want, "%s value kept", cases[i].what);
+                }
+                nd_ingest_alerts_free(al, n);
+            } else {
+                ok(rc != ND_OK && why == ND_REJECT_INVALID_JSON && !al && !n,
+                   "%s in a label %s: invalid JSON", cases[i].what, where);
+                ok(strstr(err, "lexical error: invalid bytes in UTF8 string.") != NULL &&
+                       strncmp(err, "invalid JSON at byte ", 21) == 0,
+                   "%s in a label %s: yajl's message (%s)", cases[i].what, where, err);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     test_webhook_shape();
@@ -523,5 +857,9 @@ int main(void)
     test_all_or_nothing();
     test_evbuffer();
     test_mutations();
+    test_stream();
+    test_field_names();
+    test_repeated_times();
+    test_utf8();
     return done_testing();
 }

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/resource.h>
@@ -20,6 +21,7 @@
 #include <event2/event.h>
 
 #include "notifyd/alert.h"
+#include "notifyd/intern.h"
 #include "notifyd/log.h"
 #include "notifyd/metrics.h"
 #include "notifyd/server.h"
@@ -834,6 +836,152 @@ static void test_too_large_counted(void)
     is_uint(metrics.http_requests - answered, 1, "and as an answered request");
 }
 
+/* ---- the body of an alerts POST is parsed while it arrives (server.c):
+ * many reads per body, errors kept until the body ends, nothing held once
+ * the request is over, however it ended. */
+
+/* A body of `n` alerts whose label name `name` is used nowhere else, so
+ * that nd_intern_count() shows whether a parse still holds them. */
+static void alerts_body(struct nd_buf *b, int n, const char *name)
+{
+    nd_buf_adds(b, "{\"alerts\":[");
+    for (int i = 0; i < n; i++)
+        nd_buf_printf(b,
+                      "%s{\"labels\":{\"alertname\":\"Stream\",\"%s\":\"%d\"},\"annotations\":"
+                      "{\"d\":\"%0500d\"},\"startsAt\":\"2024-01-01T00:00:00Z\"}",
+                      i ? "," : "", name, i, i);
+    nd_buf_adds(b, "]}");
+}
+
+static char *post_head(size_t len)
+{
+    return nd_xasprintf("POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
+                        len);
+}
+
+/* A raw connection without Nagle: each piece is sent at once, so the server
+ * reads a body in many pieces (with Nagle, small writes wait for an ACK that
+ * the server delays, and arrive together). */
+static int raw_open_nodelay(void)
+{
+    int fd = raw_open(), on = 1;
+    if (fd >= 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    return fd;
+}
+
+/* Sends p[0..n) in pieces of `step` bytes, letting the server read each. */
+static void raw_trickle(int fd, const char *p, size_t n, size_t step)
+{
+    for (size_t i = 0; i < n; i += step) {
+        raw_send(fd, p + i, n - i < step ? n - i : step);
+        pump(2);
+    }
+}
+
+/* Runs the server until the string table holds `count` entries, or more
+ * than `count` when `more` (10 s max). */
+static bool interned_wait(size_t count, bool more)
+{
+    int64_t deadline = nd_now_mono_ms() + 10000;
+    while ((more ? nd_intern_count() <= count : nd_intern_count() != count) &&
+           nd_now_mono_ms() < deadline) {
+        pump(2);
+        struct pollfd none;
+        poll(&none, 0, 2);
+    }
+    return more ? nd_intern_count() > count : nd_intern_count() == count;
+}
+
+static void test_streamed_bodies(void)
+{
+    struct nd_buf body;
+    nd_buf_init(&body, 4 << 20);
+    int calls = sub.calls;
+
+    /* 150 alerts (~100 KB) in 1000-byte pieces: many reads, one parse */
+    alerts_body(&body, 150, "stream_one");
+    char *head = post_head(body.len);
+    struct client c;
+    raw_client(&c);
+    int fd = raw_open_nodelay();
+    raw_send(fd, head, strlen(head));
+    raw_trickle(fd, body.data, body.len, 1000);
+    raw_wait(fd, &c, 1);
+    is_int(c.nresp ? c.statuses[0] : 0, 200, "150 alerts in 1000-byte pieces: 200");
+    is_int(sub.calls - calls, 1, "submitted once");
+    is_uint(sub.last_n, 150, "all 150 alerts");
+    free(head);
+
+    /* a bad alert at the start: the rest of the body is still read, the
+     * answer comes when it is complete, and the connection stays usable */
+    size_t interned = nd_intern_count();
+    nd_buf_reset(&body);
+    nd_buf_adds(&body, "[{\"labels\":{\"stream_bad\":1}},");
+    nd_buf_adds(&body, "{\"labels\":{\"stream_bad\":\"x\"}},");
+    struct nd_buf rest;
+    nd_buf_init(&rest, 4 << 20);
+    alerts_body(&rest, 100, "stream_two");
+    rest.data[0] = ' '; /* its '{"alerts":[' ... ']}' becomes part of the array */
+    nd_buf_add(&body, rest.data + 11, rest.len - 12);
+    nd_buf_adds(&body, "]");
+    nd_buf_deinit(&rest);
+    head = post_head(body.len);
+    raw_send(fd, head, strlen(head));
+    raw_trickle(fd, body.data, body.len, 4000);
+    raw_wait(fd, &c, 2);
+    is_int(c.nresp > 1 ? c.statuses[1] : 0, 400, "a bad first alert in a long trickled body: 400");
+    has_str(c.body, "\"alerts[0].labels.stream_bad: expected string\"", "naming the first error");
+    ok(!c.closed, "connection kept");
+    static const char ready[] = "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n";
+    raw_send(fd, ready, strlen(ready));
+    raw_wait(fd, &c, 3);
+    is_int(c.nresp > 2 ? c.statuses[2] : 0, 200, "the next request is answered");
+    is_int(sub.calls - calls, 1, "nothing more submitted");
+    is_uint(nd_intern_count(), interned, "nothing of the refused body held");
+    free(head);
+
+    /* the client goes away in the middle of a body: what was built is freed */
+    nd_buf_reset(&body);
+    alerts_body(&body, 50, "stream_cut");
+    head = post_head(body.len);
+    raw_send(fd, head, strlen(head));
+    raw_trickle(fd, body.data, body.len / 2, 2000);
+    ok(interned_wait(interned, true), "half a body: its alerts are being built");
+    close(fd);
+    ok(interned_wait(interned, false), "connection closed mid-body: all of it freed");
+    evbuffer_free(c.acc);
+    free(head);
+
+    /* a chunked body of alerts that passes max_body_size: 413, freed */
+    raw_client(&c);
+    fd = raw_open_nodelay();
+    static const char chdr[] = "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                               "chunked\r\n\r\n";
+    raw_send(fd, chdr, strlen(chdr));
+    nd_buf_reset(&body);
+    alerts_body(&body, 3000, "stream_big"); /* ~1.7 MB, sent twice */
+    for (int round = 0; round < 2 && !c.closed && c.nresp == 0; round++) {
+        for (size_t i = 0; i < body.len; i += 60000) {
+            size_t k = body.len - i < 60000 ? body.len - i : 60000;
+            char size[16];
+            int n = snprintf(size, sizeof size, "%zx\r\n", k);
+            raw_send(fd, size, (size_t)n);
+            raw_send(fd, body.data + i, k);
+            raw_send(fd, "\r\n", 2);
+            pump(2);
+        }
+    }
+    raw_wait(fd, &c, 1);
+    is_int(c.nresp ? c.statuses[0] : 0, 413, "chunked alerts past max_body_size: 413");
+    ok(raw_closed(fd, &c), "and the connection closes");
+    close(fd);
+    evbuffer_free(c.acc);
+    ok(interned_wait(interned, false), "the alerts parsed before the limit are freed");
+    is_int(sub.calls - calls, 1, "nothing more submitted");
+    nd_buf_deinit(&body);
+}
+
 static void test_http(void)
 {
     test_pipelining();
@@ -845,6 +993,7 @@ static void test_http(void)
     test_connection_modes();
     test_many_connections();
     test_too_large_counted();
+    test_streamed_bodies();
 }
 
 /* A second server with a 1 s timeout: idle connections close, a request

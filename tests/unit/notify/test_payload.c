@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "notifyd/aggregate.h"
 #include "notifyd/payload.h"
 #include "notifyd/config.h"
 #include "notifyd/receiver.h"
@@ -38,8 +39,8 @@ static void test_json(void)
     char fp1[17], fp2[17];
     char *want;
 
-    nd_fingerprint_format(a1->fingerprint, fp1);
-    nd_fingerprint_format(a2->fingerprint, fp2);
+    nd_fingerprint_format(nd_alert_fingerprint(a1), fp1);
+    nd_fingerprint_format(nd_alert_fingerprint(a2), fp2);
     want = nd_xasprintf(
         "{\"alerts\":["
         "{\"id\":\"%" PRIu64 "\",\"status\":\"firing\","
@@ -56,7 +57,7 @@ static void test_json(void)
         "],\"groupLabels\":{\"alertname\":\"Disk\"},"
         "\"commonLabels\":{\"alertname\":\"Disk\",\"receiver\":\"ops\"},"
         "\"commonAnnotations\":{}}\n",
-        a1->id, fp1, a2->id, fp2);
+        nd_alert_id(a1), fp1, nd_alert_id(a2), fp2);
 
     nd_buf_init(&b, 1 << 20);
     is_int(nd_payload_webhook_json(n, &b), ND_OK, "json built");
@@ -91,6 +92,36 @@ static void test_json(void)
     }
     nd_buf_deinit(&b);
     free(want);
+    nd_notification_unref(n);
+}
+
+/* Common annotations as the aggregator leaves them: names only, values read
+ * from the first alert through the accessor (notification.h). */
+static void test_common_annotations_by_name(void)
+{
+    static const char *const labels[] = {"alertname", "Disk", NULL};
+    static const char *const ann1[] = {"runbook", "http://r", "summary", "full", NULL};
+    static const char *const ann2[] = {"runbook", "http://r", "summary", "other", NULL};
+    static const char *const common_ann[] = {"runbook", "placeholder", NULL};
+    struct nd_alert *a[2];
+    struct nd_notification *n;
+    struct nd_buf b;
+
+    a[0] = mk_alert(labels, ann1, "2026-11-26T10:00:00Z", NULL, NULL);
+    a[1] = mk_alert(labels, ann2, "2026-11-26T10:00:00Z", NULL, NULL);
+    n = mk_notification("ops", a, 2, NULL, NULL, common_ann);
+    n->common_annotations[0].value = NULL; /* what aggregate.c writes */
+    nd_buf_init(&b, 1 << 20);
+    is_int(nd_payload_webhook_json(n, &b), ND_OK, "json built");
+    ok(strstr(nd_buf_cstr(&b), "\"commonAnnotations\":{\"runbook\":\"http://r\"}}\n") != NULL,
+       "a NULL common annotation value is the first alert's");
+    ok(strstr(nd_buf_cstr(&b),
+              "\"annotations\":{\"runbook\":\"http://r\",\"summary\":\"other\"}") != NULL,
+       "each alert's annotations through the accessor");
+    nd_buf_reset(&b);
+    is_int(nd_payload_text(n, &b), ND_OK, "text built");
+    ok(strstr(nd_buf_cstr(&b), "      summary: full\n") != NULL, "text: annotation values");
+    nd_buf_deinit(&b);
     nd_notification_unref(n);
 }
 
@@ -205,11 +236,107 @@ static void test_console_sink(void)
     nd_notification_unref(n);
 }
 
+/* Annotations templated from labels are stored with back-references
+ * (alert.h); every reader must see them expanded: the webhook bytes, the
+ * text form, the template data, and the common annotations the aggregator
+ * found equal across differently stored values. */
+static void test_encoded_annotations(void)
+{
+    static const char *const l1[] = {"alertname", "PodCrash",          "namespace", "team-payload",
+                                     "pod",       "api-7d9f-payload1", NULL};
+    static const char *const l2[] = {"alertname", "PodCrash",          "namespace", "team-payload",
+                                     "pod",       "api-7d9f-payload2", NULL};
+    static const char *const n1[] = {"summary", "PodCrash on team-payload/api-7d9f-payload1",
+                                     "team", "\"team-payload\" <owners>", NULL};
+    static const char *const n2[] = {"summary", "PodCrash on team-payload/api-7d9f-payload2",
+                                     "team", "\"team-payload\" <owners>", NULL};
+    static const char *const group[] = {"alertname", "PodCrash", NULL};
+    const char *gl[] = {"alertname"};
+    struct nd_alert *a[2];
+    struct nd_aggregator *ag = nd_aggregator_new(gl, 1);
+    struct nd_notification **ns;
+    struct nd_buf b;
+    char fp1[17], fp2[17];
+    char err[ND_ERRLEN];
+
+    a[0] = mk_alert(l1, n1, "2026-11-26T10:00:00Z", NULL, NULL);
+    a[1] = mk_alert(l2, n2, "2026-11-26T10:00:00Z", NULL, NULL);
+    {
+        const uint32_t *r = (const uint32_t *)(const void *)(a[0] + 1);
+        ok((r[2 * 3 + 1] & ND_ALERT_REF_CODED) && (r[2 * 4 + 1] & ND_ALERT_REF_CODED),
+           "both annotations of the first alert are stored encoded");
+    }
+    size_t k = nd_aggregator_run(ag, "ops", a, 2, 0, &ns);
+    is_uint(k, 1, "one notification");
+    nd_fingerprint_format(nd_alert_fingerprint(a[0]), fp1);
+    nd_fingerprint_format(nd_alert_fingerprint(a[1]), fp2);
+    char *want = nd_xasprintf(
+        "{\"alerts\":["
+        "{\"id\":\"%" PRIu64 "\",\"status\":\"firing\","
+        "\"labels\":{\"alertname\":\"PodCrash\",\"namespace\":\"team-payload\","
+        "\"pod\":\"api-7d9f-payload1\",\"receiver\":\"ops\"},"
+        "\"annotations\":{\"summary\":\"PodCrash on team-payload/api-7d9f-payload1\","
+        "\"team\":\"\\\"team-payload\\\" \\u003cowners\\u003e\"},"
+        "\"startsAt\":\"2026-11-26T10:00:00Z\",\"endsAt\":\"0001-01-01T00:00:00Z\","
+        "\"generatorURL\":\"\",\"fingerprint\":\"%s\"},"
+        "{\"id\":\"%" PRIu64 "\",\"status\":\"firing\","
+        "\"labels\":{\"alertname\":\"PodCrash\",\"namespace\":\"team-payload\","
+        "\"pod\":\"api-7d9f-payload2\",\"receiver\":\"ops\"},"
+        "\"annotations\":{\"summary\":\"PodCrash on team-payload/api-7d9f-payload2\","
+        "\"team\":\"\\\"team-payload\\\" \\u003cowners\\u003e\"},"
+        "\"startsAt\":\"2026-11-26T10:00:00Z\",\"endsAt\":\"0001-01-01T00:00:00Z\","
+        "\"generatorURL\":\"\",\"fingerprint\":\"%s\"}"
+        "],\"groupLabels\":{\"alertname\":\"PodCrash\"},"
+        "\"commonLabels\":{\"alertname\":\"PodCrash\",\"namespace\":\"team-payload\","
+        "\"receiver\":\"ops\"},"
+        "\"commonAnnotations\":{\"team\":\"\\\"team-payload\\\" \\u003cowners\\u003e\"}}\n",
+        nd_alert_id(a[0]), fp1, nd_alert_id(a[1]), fp2);
+    nd_buf_init(&b, 1 << 20);
+    if (k == 1) {
+        is_int(nd_payload_webhook_json(ns[0], &b), ND_OK, "json built");
+        is_str(nd_buf_cstr(&b), want, "webhook bytes: annotations expanded, common one found");
+        nd_buf_reset(&b);
+        is_int(nd_payload_text(ns[0], &b), ND_OK, "text built");
+        has_str(nd_buf_cstr(&b), "      summary: PodCrash on team-payload/api-7d9f-payload2\n",
+                "text: expanded");
+        struct nd_template_set *set = nd_template_set_new();
+        struct nd_template_data *d = nd_template_data_from_notification(ns[0], 0);
+        const char *t = "{{ range .Alerts }}{{ .Annotations.summary }};{{ end }}"
+                        "{{ .CommonAnnotations.team }}";
+        nd_buf_reset(&b);
+        is_int(nd_template_execute_text(set, "", t, strlen(t), d, &b, err), ND_OK,
+               "template renders");
+        is_str(nd_buf_cstr(&b),
+               "PodCrash on team-payload/api-7d9f-payload1;"
+               "PodCrash on team-payload/api-7d9f-payload2;\"team-payload\" <owners>",
+               "template data: expanded values");
+        nd_template_data_free(d);
+        nd_template_set_free(set);
+    }
+    for (size_t i = 0; i < k; i++)
+        nd_notification_unref(ns[i]);
+    free(ns);
+    nd_buf_deinit(&b);
+    free(want);
+    nd_aggregator_free(ag);
+
+    /* the same annotation in a notification built by hand */
+    struct nd_notification *n = mk_notification("ops", a, 2, group, NULL, NULL);
+    nd_buf_init(&b, 1 << 20);
+    is_int(nd_payload_webhook_json(n, &b), ND_OK, "hand-built: json built");
+    has_str(nd_buf_cstr(&b), "\"summary\":\"PodCrash on team-payload/api-7d9f-payload1\"",
+            "hand-built: expanded");
+    nd_buf_deinit(&b);
+    nd_notification_unref(n);
+}
+
 int main(void)
 {
     test_json();
+    test_common_annotations_by_name();
     test_escape_all_bytes();
     test_text();
     test_console_sink();
+    test_encoded_annotations();
     return done_testing();
 }

@@ -41,7 +41,7 @@ int main(void)
         /* Through the builder: no cluster is configured, so the label set is
          * exactly what Alertmanager saw. */
         struct nd_alert *a = nd_alert_builder_finish(&b, NULL, 0, err);
-        nd_fingerprint_format(a->fingerprint, hex);
+        nd_fingerprint_format(nd_alert_fingerprint(a), hex);
         is_str(hex, fp_cases[i].fingerprint, "set %zu: built alert's fingerprint", i);
         nd_alert_unref(a);
     }

@@ -15,20 +15,23 @@ static int render_text(void *ctx, struct nd_alert *const *alerts, size_t n, stru
 {
     size_t i, k;
     int *calls = ctx;
+    static struct nd_buf scratch = {NULL, 0, 0, SIZE_MAX / 2};
 
     if (calls)
         (*calls)++;
     for (i = 0; i < n; i++) {
         const struct nd_alert *a = alerts[i];
-        const char *m = nd_alert_annotation(a, "message");
+        const char *m = nd_alert_annotation(a, "message", &scratch);
         if (nd_alert_label(a, "bad"))
             return nd_seterr(err, ND_ERR, "template: x:1:2: executing \"x\": boom");
         if (nd_buf_printf(msg, "[%s] %s\n", a->status == ND_ALERT_FIRING ? "FIRING" : "RESOLVED",
                           m ? m : ""))
             return ND_ETOOBIG;
-        for (k = 0; k < a->nlabels; k++)
-            if (nd_buf_printf(msg, "  %s: %s\n", a->labels[k].name, a->labels[k].value))
+        for (k = 0; k < a->nlabels; k++) {
+            struct nd_kv kv = nd_alert_label_at(a, k);
+            if (nd_buf_printf(msg, "  %s: %s\n", kv.name, kv.value))
                 return ND_ETOOBIG;
+        }
         if (nd_buf_addc(msg, '\n'))
             return ND_ETOOBIG;
     }
