@@ -43,4 +43,17 @@ int64_t nd_now_mono_ms(void);
 int64_t nd_now_mono_ns(void);
 int64_t nd_now_wall_ns(void);
 
+/* Final avalanche of a 64-bit hash (xor-shift, multiply, twice): every input
+ * bit affects every output bit. Shared by the string table's hash and the
+ * alert ID, which must stay stable across builds: do not change it. */
+static inline uint64_t nd_hash_mix64(uint64_t x)
+{
+    x ^= x >> 32;
+    x *= UINT64_C(0xd6e8feb86659fd93);
+    x ^= x >> 32;
+    x *= UINT64_C(0xd6e8feb86659fd93);
+    x ^= x >> 32;
+    return x;
+}
+
 #endif

@@ -489,16 +489,6 @@ static uint64_t id_str(uint64_t h, const char *s)
     return h;
 }
 
-static uint64_t id_final(uint64_t x)
-{
-    x ^= x >> 32;
-    x *= UINT64_C(0xd6e8feb86659fd93);
-    x ^= x >> 32;
-    x *= UINT64_C(0xd6e8feb86659fd93);
-    x ^= x >> 32;
-    return x;
-}
-
 uint64_t nd_alert_id_from(const struct nd_alert *a, const char *const *values)
 {
     const uint32_t *r = srefs(a);
@@ -518,7 +508,7 @@ uint64_t nd_alert_id_from(const struct nd_alert *a, const char *const *values)
     h = id_word(h, (uint64_t)s.nsec);
     h = id_word(h, (uint64_t)e.sec);
     h = id_word(h, (uint64_t)e.nsec);
-    return id_final(h);
+    return nd_hash_mix64(h);
 }
 
 uint64_t nd_alert_id(const struct nd_alert *a)

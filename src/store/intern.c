@@ -98,16 +98,6 @@ static struct entry *entry_of(const char *p)
     return (struct entry *)(void *)(p - offsetof(struct entry, s));
 }
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 32;
-    x *= UINT64_C(0xd6e8feb86659fd93);
-    x ^= x >> 32;
-    x *= UINT64_C(0xd6e8feb86659fd93);
-    x ^= x >> 32;
-    return x;
-}
-
 static void seed_once(void)
 {
     if (seeded)
@@ -162,7 +152,7 @@ uint64_t nd_intern_hash_checked(const void *s, size_t len, int *has_nul)
     }
     if (has_nul)
         *has_nul = z != 0;
-    return mix(h);
+    return nd_hash_mix64(h);
 }
 
 uint64_t nd_intern_hash(const void *s, size_t len)
