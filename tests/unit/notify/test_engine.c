@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "helpers.h"
+#include "loop.h"
 #include "notifyd/engine.h"
 #include "notifyd/log.h"
 #include "notifyd/parse.h"
@@ -291,42 +292,6 @@ static struct nd_receiver *mk_rcv(struct ctx *c, const char *name, const char *t
     return r;
 }
 
-typedef int cond_fn(void *ud);
-
-struct waiter {
-    struct event_base *base;
-    cond_fn *cond;
-    void *ud;
-    struct event *tick;
-};
-
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-    struct waiter *w = arg;
-
-    (void)fd;
-    (void)what;
-    if (w->cond(w->ud))
-        event_base_loopbreak(w->base);
-}
-
-/* Runs the loop until cond() holds, at most `secs` seconds. */
-static int run_until(struct ctx *c, cond_fn *cond, void *ud, int secs)
-{
-    struct waiter w = {c->base, cond, ud, NULL};
-    struct timeval tick = {0, 5000}, guard = {secs, 0};
-
-    w.tick = event_new(c->base, -1, EV_PERSIST, on_tick, &w);
-    event_add(w.tick, &tick);
-    event_base_loopexit(c->base, &guard);
-    event_base_dispatch(c->base);
-    event_free(w.tick);
-    /* Clear a pending loopexit so that the next run is not cut short. */
-    event_base_loopbreak(c->base);
-    event_base_loop(c->base, EVLOOP_NONBLOCK);
-    return cond(ud);
-}
-
 static int cond_settled(void *ud)
 {
     struct nd_engine *e = ud;
@@ -390,7 +355,7 @@ static void test_no_expect(void)
         a[i] = mk_alert(labels, ann, "2026-11-26T10:00:00Z", NULL, NULL);
     n = mk_notification("big", a, NBIG, NULL, NULL, NULL);
     nd_receiver_submit_take(r, n);
-    ok(run_until(&c, cond_settled, c.e, 10), "big body: settled");
+    ok(run_until_ms(c.base, cond_settled, c.e, 10000), "big body: settled");
     is_uint(nd_receiver_stats(r)->delivered, 1, "big body: delivered");
     is_int(S.nhits, 1, "big body: one request");
     ok(S.hits[0].body_len > 1024 * 1024, "big body: over 1 MiB on the wire (%zu bytes)",
@@ -453,7 +418,7 @@ static void test_handle_reuse(void)
     ok(x1.easy != x2.easy, "two attached transfers have two handles");
     is_uint(nd_curlev_handles_created(cv), 2, "two handles created");
     is_uint(nd_curlev_handles_idle(cv), 0, "none idle while both are attached");
-    ok(run_until(&c, cond_xdone2, &d, 10), "both done");
+    ok(run_until_ms(c.base, cond_xdone2, &d, 10000), "both done");
     is_int(d.status[0], 200, "x1: 200");
     is_int(d.status[1], 200, "x2: 200");
     is_uint(nd_curlev_handles_idle(cv), 2, "both handles back on the idle list");
@@ -473,7 +438,7 @@ static void test_handle_reuse(void)
        "x4 started");
     ok(x4.easy != x3.easy, "x4 does not get x3's attached handle");
     is_uint(nd_curlev_handles_idle(cv), 0, "no idle handle left");
-    ok(run_until(&c, cond_xdone3, &d, 10), "x3 done");
+    ok(run_until_ms(c.base, cond_xdone3, &d, 10000), "x3 done");
     is_int(d.status[2], 204, "x3: 204 from a reused handle");
     nd_xfer_deinit(&x3);
     nd_xfer_cancel(cv, &x4);
@@ -498,7 +463,7 @@ static void test_retry_then_delivered(void)
                "headers = X-Test: yes\n  X-Other: 2\n"
                "basic_auth_user = u\nbasic_auth_password = p\nbearer_token = tok\n");
     n = submit(r, "A");
-    ok(run_until(&c, cond_settled, c.e, 10), "500 then 200: settled");
+    ok(run_until_ms(c.base, cond_settled, c.e, 10000), "500 then 200: settled");
     st = nd_receiver_stats(r);
     is_uint(st->delivered, 1, "delivered once");
     is_uint(st->retried, 1, "after one retry");
@@ -533,7 +498,7 @@ static void test_basic_auth_and_server_name(void)
                "basic_auth_user = u\nbasic_auth_password = p\n"
                "tls_server_name = name.invalid\n");
     n = submit(r, "A");
-    ok(run_until(&c, cond_settled, c.e, 10), "basic auth: settled");
+    ok(run_until_ms(c.base, cond_settled, c.e, 10000), "basic auth: settled");
     is_uint(nd_receiver_stats(r)->delivered, 1, "204 counts as delivered");
     is_str(S.hits[0].auth, "Basic dTpw", "basic auth header");
     snprintf(want_host, sizeof(want_host), "127.0.0.1:%d", S.port);
@@ -558,7 +523,7 @@ static void test_retry_after(void)
     setup(&c);
     r = mk_rcv(&c, "r429", "webhook", "/429", "retry_initial = 10ms\nretry_jitter = 0\n");
     n = submit(r, "A");
-    ok(run_until(&c, cond_two_hits_429, c.e, 10), "429: settled");
+    ok(run_until_ms(c.base, cond_two_hits_429, c.e, 10000), "429: settled");
     is_int(path_hits("/429"), 2, "two attempts");
     is_uint(nd_receiver_stats(r)->delivered, 1, "delivered");
     is_uint(nd_receiver_stats(r)->retried, 1, "one retry");
@@ -580,7 +545,7 @@ static void test_404(void)
     log_capture();
     r = mk_rcv(&c, "r404", "webhook", "/404", "retry_initial = 10ms\n");
     n = submit(r, "A");
-    ok(run_until(&c, cond_settled, c.e, 10), "404: settled");
+    ok(run_until_ms(c.base, cond_settled, c.e, 10000), "404: settled");
     log = log_take();
     is_int(path_hits("/404"), 1, "one attempt only");
     is_uint(nd_receiver_stats(r)->failed, 1, "failed");
@@ -622,7 +587,7 @@ static void test_hang_timeout(void)
     n[0] = submit(t.hang, "H");
     for (i = 1; i < 6; i++)
         n[i] = submit(t.ok, "O");
-    ok(run_until(&c, cond_hang_done, &t, 10), "hang: settled");
+    ok(run_until_ms(c.base, cond_hang_done, &t, 10000), "hang: settled");
     log = log_take();
     is_int(path_hits("/hang"), 2, "hanging target: two attempts (retried after the timeout)");
     is_uint(nd_receiver_stats(t.hang)->retried, 1, "one retry");
@@ -673,7 +638,7 @@ static void test_max_in_flight(void)
     for (i = 0; i < 10; i++)
         n[i] = submit(m.r, "M");
     is_uint(nd_receiver_stats(m.r)->queued, 10, "all queued before the loop runs");
-    ok(run_until(&c, cond_mif, &m, 10), "max_in_flight: settled");
+    ok(run_until_ms(c.base, cond_mif, &m, 10000), "max_in_flight: settled");
     is_int(path_hits("/slow"), 10, "10 requests");
     is_int(S.max_concurrent, 2, "never more than 2 concurrent at the server");
     ok(m.max_in_flight_seen <= 2, "in_flight gauge <= 2");
@@ -726,10 +691,10 @@ static void test_shutdown(void)
         n[i] = submit(ir.r, "S");
     nd_engine_shutdown(c.e, 5 * ND_NS_PER_S, on_idle, &ir);
     is_int(ir.calls, 0, "idle not called synchronously");
-    ok(run_until(&c, cond_idle, &ir, 10), "shutdown: idle called");
+    ok(run_until_ms(c.base, cond_idle, &ir, 10000), "shutdown: idle called");
     is_uint(ir.delivered_at_idle, 5, "all queued jobs delivered before idle");
     is_uint(ir.pending_at_idle, 0, "nothing pending at idle");
-    run_until(&c, cond_settled, c.e, 1);
+    run_until_ms(c.base, cond_settled, c.e, 1000);
     is_int(ir.calls, 1, "idle called once");
     for (i = 0; i < 5; i++)
         nd_notification_unref(n[i]);
@@ -744,7 +709,7 @@ static void test_shutdown(void)
     n[0] = submit(ir.r, "H1");
     n[1] = submit(ir.r, "H2");
     nd_engine_shutdown(c.e, 300 * ND_NS_PER_MS, on_idle, &ir);
-    ok(run_until(&c, cond_idle, &ir, 10), "shutdown deadline: idle called");
+    ok(run_until_ms(c.base, cond_idle, &ir, 10000), "shutdown deadline: idle called");
     log = log_take();
     is_uint(nd_receiver_stats(ir.r)->failed, 2, "both counted failed");
     is_uint(nd_receiver_stats(ir.r)->in_flight, 0, "in_flight back to 0");
@@ -919,7 +884,7 @@ static void test_prepare(void)
         n[2 * i] = submit(p.a, "P");
         n[2 * i + 1] = submit(p.b, "P");
     }
-    ok(run_until(&c, cond_prep, &p, 10), "prepare: all delivered");
+    ok(run_until_ms(c.base, cond_prep, &p, 10000), "prepare: all delivered");
     calls = fake_states[0]->prepare_calls + fake_states[1]->prepare_calls;
     /* One fetch for the 6 jobs of 2 receivers sharing the key, then one
      * more after the server rejected the first token. */
@@ -962,7 +927,7 @@ static void test_prepare_fails(void)
     r = mk_rcv(&c, "fdown", "fake", NULL, extra);
     f = fake_states[0];
     n = submit(r, "P");
-    ok(run_until(&c, cond_settled, c.e, 10), "prepare failure: settled");
+    ok(run_until_ms(c.base, cond_settled, c.e, 10000), "prepare failure: settled");
     log = log_take();
     is_int(f->prepare_calls, 2, "one prepare per attempt while it fails");
     is_int(path_hits("/tokcheck"), 0, "nothing sent without the prepared value");
@@ -995,7 +960,7 @@ static void test_admit(void)
     f = fake_states[0];
     for (i = 0; i < 3; i++)
         n[i] = submit(r, "T");
-    ok(run_until(&c, cond_three, r, 10), "throttled: all delivered");
+    ok(run_until_ms(c.base, cond_three, r, 10000), "throttled: all delivered");
     is_int(path_hits("/tokcheck"), 3, "three sends");
     ok(f->admit_waits >= 2, "admit() held sends back (%d waits)", f->admit_waits);
     ok(S.hits[2].mono_ns - S.hits[0].mono_ns >= 150 * ND_NS_PER_MS,
@@ -1032,7 +997,7 @@ static void test_free_busy(void)
     n[1] = submit(h, "B2");
     n[2] = submit(f, "B3");
     n[3] = submit(f, "B4");
-    ok(run_until(&c, cond_two_hits, NULL, 5), "hang and token requests on the wire");
+    ok(run_until_ms(c.base, cond_two_hits, NULL, 5000), "hang and token requests on the wire");
     is_uint(nd_engine_pending(c.e), 4, "four pending");
     nd_engine_free(c.e);
     c.e = NULL;
@@ -1058,7 +1023,7 @@ static void test_console(void)
     nd_console_set_stream(f);
     r = mk_rcv(&c, "con", "console", NULL, "max_in_flight = 1\n");
     n = submit(r, "C");
-    ok(run_until(&c, cond_settled, c.e, 5), "console: settled");
+    ok(run_until_ms(c.base, cond_settled, c.e, 5000), "console: settled");
     nd_console_set_stream(NULL);
     fclose(f);
     is_uint(nd_receiver_stats(r)->delivered, 1, "console counts delivered");
@@ -1089,9 +1054,9 @@ static void test_console_template(void)
     r1 = mk_rcv(&c, "c1", "console", NULL, "template = t.short\n");
     r2 = mk_rcv(&c, "c2", "console", NULL, "template = <{{ template \"t.short\" . }}>\n");
     n1 = submit(r1, "Disk");
-    ok(run_until(&c, cond_settled, c.e, 5), "console template: settled");
+    ok(run_until_ms(c.base, cond_settled, c.e, 5000), "console template: settled");
     n2 = submit(r2, "Cpu");
-    ok(run_until(&c, cond_settled, c.e, 5), "console invocation: settled");
+    ok(run_until_ms(c.base, cond_settled, c.e, 5000), "console invocation: settled");
     nd_console_set_stream(NULL);
     fclose(f);
     /* Text() trims the trailing blanks of the rendering; the console adds
@@ -1116,7 +1081,7 @@ static void test_webhook_template(void)
     setup(&c);
     r = mk_rcv(&c, "wt", "webhook", "/ok", "template = nm.default.text\n");
     n = submit(r, "Mem");
-    ok(run_until(&c, cond_settled, c.e, 10), "webhook template: settled");
+    ok(run_until_ms(c.base, cond_settled, c.e, 10000), "webhook template: settled");
     is_uint(nd_receiver_stats(r)->delivered, 1, "delivered");
     want = render_text("nm.default.text", n);
     is_str(S.hits[0].body, want, "body is the nm.default.text rendering");
@@ -1147,7 +1112,7 @@ static void test_render_error(void)
     rc = mk_rcv(&c, "cbroken", "console", NULL, "template = t.broken\nretry_initial = 10ms\n");
     n1 = submit(rw, "A");
     n2 = submit(rc, "B");
-    ok(run_until(&c, cond_settled, c.e, 10), "render error: settled");
+    ok(run_until_ms(c.base, cond_settled, c.e, 10000), "render error: settled");
     nd_console_set_stream(NULL);
     fclose(f);
     log = log_take();

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "helpers.h"
+#include "loop.h"
 #include "notifyd/engine.h"
 #include "notifyd/log.h"
 #include "notifyd/parse.h"
@@ -165,41 +166,6 @@ static int refs_back(void)
     return 1;
 }
 
-typedef int cond_fn(void *ud);
-
-struct waiter {
-    struct event_base *base;
-    cond_fn *cond;
-    void *ud;
-};
-
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-    struct waiter *w = arg;
-
-    (void)fd;
-    (void)what;
-    if (w->cond(w->ud))
-        event_base_loopbreak(w->base);
-}
-
-/* Runs the loop until cond() holds, at most `ms` milliseconds. */
-static int run_until(struct ctx *c, cond_fn *cond, void *ud, int ms)
-{
-    struct waiter w = {c->base, cond, ud};
-    struct timeval tick = {0, 2000}, guard = {ms / 1000, (ms % 1000) * 1000};
-    struct event *ev = event_new(c->base, -1, EV_PERSIST, on_tick, &w);
-
-    event_add(ev, &tick);
-    event_base_loopexit(c->base, &guard);
-    event_base_dispatch(c->base);
-    event_free(ev);
-    /* Clear a pending loopexit so that the next run is not cut short. */
-    event_base_loopbreak(c->base);
-    event_base_loop(c->base, EVLOOP_NONBLOCK);
-    return cond(ud);
-}
-
 static int cond_never(void *ud)
 {
     (void)ud;
@@ -257,7 +223,7 @@ static void run_due_order(int n, const char *what)
     fails = 1;
     submit(&c, n);
     want_retried = (uint64_t)n;
-    ok(run_until(&c, cond_retried, c.r, 5000), "%s: %d first attempts failed", what, n);
+    ok(run_until_ms(c.base, cond_retried, c.r, 5000), "%s: %d first attempts failed", what, n);
     is_uint(nd__receiver_retry_waiting(c.r), n, "%s: all %d in the heap", what, n);
     is_uint(nd_receiver_stats(c.r)->queued, n, "%s: queued gauge counts them", what);
     nd__engine_attempts(c.e, &live, &spare);
@@ -265,13 +231,14 @@ static void run_due_order(int n, const char *what)
     ok(spare >= 1 && spare <= 4096, "%s: ended attempts kept as spares (%zu)", what, spare);
 
     /* Real time passes every due time, the test clock does not. */
-    run_until(&c, cond_never, NULL, 120);
+    run_until_ms(c.base, cond_never, NULL, 120);
     is_int(norder, n, "%s: no job left the heap before the clock reached it", what);
     is_uint(nd__receiver_retry_waiting(c.r), n, "%s: still %d in the heap", what, n);
 
     clock_ns += 3600 * ND_NS_PER_S;
     want_ended = (uint64_t)n;
-    ok(run_until(&c, cond_ended, c.r, 5000), "%s: all delivered after the clock moved", what);
+    ok(run_until_ms(c.base, cond_ended, c.r, 5000), "%s: all delivered after the clock moved",
+       what);
     expected_order(n, want);
     for (i = 0; i < n && bad < 0; i++)
         if (order[n + i] != want[i])
@@ -321,23 +288,23 @@ static void test_retried_through_heap(void)
         int64_t backoff = (20 * ND_NS_PER_MS) << (k - 1);
 
         want_retried = (uint64_t)k;
-        ok(run_until(&c, cond_retried, c.r, 5000), "attempt %d failed", k);
+        ok(run_until_ms(c.base, cond_retried, c.r, 5000), "attempt %d failed", k);
         is_uint(nd__receiver_retry_waiting(c.r), 1, "after attempt %d: in the heap", k);
         is_uint(nd_receiver_stats(c.r)->queued, 1, "after attempt %d: counted queued", k);
         /* The timer fires after the backoff in real time, but the test
          * clock has not moved: not due. */
-        run_until(&c, cond_never, NULL, 2 * (int)(backoff / ND_NS_PER_MS));
+        run_until_ms(c.base, cond_never, NULL, 2 * (int)(backoff / ND_NS_PER_MS));
         is_int(tries[0], k, "after attempt %d: not retried while the clock stands", k);
         /* One ns short of the due time: still not due, however often the
          * timer fires (its last arming, then every ms). */
         clock_ns += backoff - 1;
-        run_until(&c, cond_never, NULL, (int)(backoff / ND_NS_PER_MS) + 20);
+        run_until_ms(c.base, cond_never, NULL, (int)(backoff / ND_NS_PER_MS) + 20);
         is_int(tries[0], k, "after attempt %d: not retried 1 ns before %lld ms", k,
                (long long)(backoff / ND_NS_PER_MS));
         clock_ns += 1;
     }
     want_ended = 1;
-    ok(run_until(&c, cond_ended, c.r, 5000), "fourth attempt delivered");
+    ok(run_until_ms(c.base, cond_ended, c.r, 5000), "fourth attempt delivered");
     is_int(tries[0], 4, "four attempts");
     is_uint(nd_receiver_stats(c.r)->retried, 3, "three retries counted");
     is_uint(nd_receiver_stats(c.r)->delivered, 1, "delivered");
@@ -362,7 +329,7 @@ static void test_limits_real_clock(void)
     delay_ns[0] = -1;
     submit(&c, 1);
     want_ended = 1;
-    ok(run_until(&c, cond_ended, c.r, 5000), "real clock: given up");
+    ok(run_until_ms(c.base, cond_ended, c.r, 5000), "real clock: given up");
     is_int(tries[0], 3, "three attempts through the heap");
     is_uint(nd_receiver_stats(c.r)->retried, 2, "two retries");
     is_uint(nd_receiver_stats(c.r)->failed, 1, "counted failed");
@@ -373,7 +340,7 @@ static void test_limits_real_clock(void)
     delay_ns[0] = 2 * ND_NS_PER_S; /* capped at retry_max_age, which it then passes */
     submit(&c, 1);
     want_ended = 1;
-    ok(run_until(&c, cond_ended, c.r, 5000), "max age: given up");
+    ok(run_until_ms(c.base, cond_ended, c.r, 5000), "max age: given up");
     is_int(tries[0], 1, "max age: not retried past retry_max_age");
     is_uint(nd__receiver_retry_waiting(c.r), 0, "max age: never entered the heap");
     teardown(&c);
@@ -416,11 +383,11 @@ static void test_shutdown_heap(void)
         delay_ns[i] = (int64_t)(i % 13 + 1) * ND_NS_PER_S;
     submit(&c, N);
     want_retried = N;
-    ok(run_until(&c, cond_retried, c.r, 5000), "shutdown: %d jobs waiting", N);
+    ok(run_until_ms(c.base, cond_retried, c.r, 5000), "shutdown: %d jobs waiting", N);
     is_uint(nd__receiver_retry_waiting(c.r), N, "shutdown: all in the heap");
     nd_log_set_stream(f);
     nd_engine_shutdown(c.e, 50 * ND_NS_PER_MS, on_idle, &ir);
-    ok(run_until(&c, cond_idle, &ir, 5000), "shutdown: idle called after the deadline");
+    ok(run_until_ms(c.base, cond_idle, &ir, 5000), "shutdown: idle called after the deadline");
     nd_log_set_stream(NULL);
     fclose(f);
     is_uint(nd__receiver_retry_waiting(c.r), 0, "shutdown: heap emptied");
@@ -445,7 +412,7 @@ static void test_free_with_heap(void)
         delay_ns[i] = (int64_t)(100 - i) * ND_NS_PER_S;
     submit(&c, 60);
     want_retried = 60;
-    ok(run_until(&c, cond_retried, c.r, 5000), "free: 60 jobs waiting");
+    ok(run_until_ms(c.base, cond_retried, c.r, 5000), "free: 60 jobs waiting");
     /* These stay in the FIFO: the loop does not run again. */
     submit(&c, 40);
     is_uint(nd__receiver_retry_waiting(c.r), 60, "free: 60 in the heap");
