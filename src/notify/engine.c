@@ -672,7 +672,8 @@ static void job_finish_attempt(struct attempt *a, const struct nd_verdict *v)
         delay = v->delay_ns < r->cfg.retry_max_age_ns ? v->delay_ns : r->cfg.retry_max_age_ns;
     else
         delay = nd_backoff_delay(&r->backoff, j->attempts, nd_backoff_rand, NULL);
-    age = now + delay - j->first_mono_ns;
+    age = add_sat(now - j->first_mono_ns,
+                  delay); /* no signed overflow: delay may be near INT64_MAX */
     if (age > r->cfg.retry_max_age_ns) {
         snprintf(reason, sizeof(reason), "retry_max_age reached, last: %s", v->reason);
         job_give_up(r, j, reason);

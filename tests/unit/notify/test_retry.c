@@ -351,6 +351,29 @@ static void test_limits_real_clock(void)
     free(log);
 }
 
+/* A Retry-After near the largest retry_max_age on a clock that has run for
+ * years: now + delay passes INT64_MAX. The age must come out as the delay
+ * (capped at retry_max_age, so still within it) and the due time saturate:
+ * the job waits in the heap. (The engine computes the age as (now - first)
+ * + delay with saturation; GCC happened to reassociate the old
+ * now + delay - first, so no sanitizer run caught that overflow.) */
+static void test_age_no_overflow(void)
+{
+    struct ctx c;
+
+    setup(&c, "retry_max_age = 2500000h\n");     /* 9.0e18 ns, near the key's maximum */
+    clock_ns = INT64_C(400000000) * ND_NS_PER_S; /* about 12.7 years of uptime */
+    fails = -1;
+    delay_ns[0] = INT64_MAX / 2 + INT64_MAX / 4; /* capped at retry_max_age */
+    submit(&c, 1);
+    want_retried = 1;
+    ok(run_until_ms(c.base, cond_retried, c.r, 5000), "huge Retry-After late in uptime: retried");
+    is_int(tries[0], 1, "one attempt");
+    is_uint(nd_receiver_stats(c.r)->failed, 0, "not given up: within retry_max_age");
+    is_uint(nd__receiver_retry_waiting(c.r), 1, "waiting in the heap");
+    teardown(&c);
+}
+
 struct idle_rec {
     int calls;
 };
@@ -433,6 +456,7 @@ int main(void)
     test_due_order();
     test_retried_through_heap();
     test_limits_real_clock();
+    test_age_no_overflow();
     test_shutdown_heap();
     test_free_with_heap();
     nd_template_set_free(T);
