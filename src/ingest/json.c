@@ -35,7 +35,7 @@ enum state {
     S_ALERT_KEY, /* in an alert: a key or its end */
     S_ALERT_VAL, /* expecting the value of field `field` */
     S_KV_KEY,    /* in labels/annotations: a name or the end */
-    S_KV_VAL,    /* expecting the value for the name in `key` */
+    S_KV_VAL,    /* expecting the value for the name in kname/klen */
     S_SKIP,      /* skipping one value, then back to `ret` */
     S_DONE,
 };
@@ -44,9 +44,6 @@ enum field { F_STATUS, F_LABELS, F_ANNOTATIONS, F_STARTS, F_ENDS, F_GENURL };
 
 static const char *const field_names[] = {"status",   "labels", "annotations",
                                           "startsAt", "endsAt", "generatorURL"};
-/* The same in lower case, for the case-insensitive compare. */
-static const char *const field_lower[] = {"status",   "labels", "annotations",
-                                          "startsat", "endsat", "generatorurl"};
 
 enum vtype { V_NULL, V_BOOL, V_NUMBER, V_STRING, V_MAP, V_ARRAY };
 
@@ -149,12 +146,12 @@ static const char *quote(char *dst, size_t cap, const char *s, size_t len)
     return dst;
 }
 
-/* k[0..n) equals `lower` (letters only) ignoring ASCII case: `| 0x20`
+/* k[0..n) equals `name` (letters only) ignoring ASCII case: `| 0x20`
  * lowers a letter and maps no other byte onto a lower-case letter. */
-static bool fold_eq(const unsigned char *k, const char *lower, size_t n)
+static bool fold_eq(const unsigned char *k, const char *name, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if ((k[i] | 0x20) != (unsigned char)lower[i])
+        if ((k[i] | 0x20) != ((unsigned char)name[i] | 0x20))
             return false;
     return true;
 }
@@ -163,7 +160,7 @@ static bool fold_eq(const unsigned char *k, const char *lower, size_t n)
  * memcmp is a load or two and no call. */
 static inline int field_if(const unsigned char *k, enum field f, size_t n)
 {
-    return memcmp(k, field_names[f], n) == 0 || fold_eq(k, field_lower[f], n) ? (int)f : -1;
+    return memcmp(k, field_names[f], n) == 0 || fold_eq(k, field_names[f], n) ? (int)f : -1;
 }
 
 /* Go's encoding/json matches field names case-insensitively (ASCII here, as
