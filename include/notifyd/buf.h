@@ -21,6 +21,9 @@ struct nd_buf {
 void nd_buf_init(struct nd_buf *b, size_t limit);
 void nd_buf_deinit(struct nd_buf *b); /* frees the data; the buffer may be reused after init */
 void nd_buf_reset(struct nd_buf *b);  /* len = 0, keeps the memory */
+/* Makes room for n more bytes plus the NUL after len (for writing in place
+ * at data + len), or ND_ETOOBIG when len + n would pass the limit. */
+int nd_buf_reserve(struct nd_buf *b, size_t n);
 int nd_buf_add(struct nd_buf *b, const void *p, size_t n);
 int nd_buf_adds(struct nd_buf *b, const char *s);
 int nd_buf_addc(struct nd_buf *b, char c);

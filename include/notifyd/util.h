@@ -43,6 +43,15 @@ int64_t nd_now_mono_ms(void);
 int64_t nd_now_mono_ns(void);
 int64_t nd_now_wall_ns(void);
 
+/* One step of the word-at-a-time hashes (string table, alert ID, group
+ * key): folds the word w into the state h. Part of the alert ID: do not
+ * change it. */
+static inline uint64_t nd_hash_word(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+    return h ^ (h >> 29);
+}
+
 /* Final avalanche of a 64-bit hash (xor-shift, multiply, twice): every input
  * bit affects every output bit. Shared by the string table's hash and the
  * alert ID, which must stay stable across builds: do not change it. */

@@ -143,8 +143,7 @@ static uint64_t group_key(const struct nd_aggregator *ag, const struct nd_alert 
     for (size_t i = 0; i < ag->nnames; i++) {
         size_t j = nd_alert_label_find_h(a, ag->nh[i]);
         uint32_t v = j == SIZE_MAX ? ag->empty_hash : nd_alert_label_value_hash(a, j);
-        h = (h ^ v) * UINT64_C(0xff51afd7ed558ccd);
-        h ^= h >> 32;
+        h = nd_hash_word(h, v);
     }
     return h;
 }

@@ -256,7 +256,7 @@ void nd_alert_builder_set_status(struct nd_alert_builder *b, enum nd_alert_statu
 }
 
 /* Bytewise, like strcmp and Go's string order. Interned names are equal
- * exactly when their pointers are. */
+ * exactly when their handles are. */
 static int name_cmp(const struct nd_alert_pair *a, const struct nd_alert_pair *b)
 {
     if (a->nh == b->nh)
@@ -394,11 +394,17 @@ struct pieces {
     int coded;
 };
 
+/* An inline value stored encoded (with back-references). */
+static int is_coded(uint32_t r)
+{
+    return (r & (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED)) ==
+           (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED);
+}
+
 static void pieces_init(struct pieces *it, const struct nd_alert *a, uint32_t r)
 {
     it->a = a;
-    it->coded = (r & (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED)) ==
-                (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED);
+    it->coded = is_coded(r);
     it->p = it->coded ? (const char *)a + (r & ND_ALERT_REF_OFFSET) : nd_alert_str_(a, r);
 }
 
@@ -430,6 +436,7 @@ static int pieces_next(struct pieces *it, const char **s, size_t *n)
         x |= (uint32_t)(c & 0x7f) << sh;
         sh += 7;
     } while (c & 0x80);
+    assert(x >= 1 && x <= it->a->nlabels);
     *s = nd_alert_str_(it->a, srefs(it->a)[2 * (x - 1) + 1]);
     *n = strlen(*s);
     return 1; /* label values are never empty */
@@ -444,7 +451,6 @@ static int pieces_next(struct pieces *it, const char **s, size_t *n)
  * IDs must not change across restarts, and words are read little-endian so
  * that they do not change across machines either. */
 #define ID_K1 UINT64_C(0x9e3779b97f4a7c15)
-#define ID_K2 UINT64_C(0xff51afd7ed558ccd)
 #define ID_K3 UINT64_C(0xc4ceb9fe1a85ec53)
 
 static uint64_t load_le64(const unsigned char *p)
@@ -457,20 +463,14 @@ static uint64_t load_le64(const unsigned char *p)
     return w;
 }
 
-static uint64_t id_word(uint64_t h, uint64_t w)
-{
-    h = (h ^ w) * ID_K2;
-    return h ^ (h >> 29);
-}
-
 /* The length goes in first, so that ("ab", "c") and ("a", "bc") differ. */
 static uint64_t id_str(uint64_t h, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s), len = n;
-    h = id_word(h, len * ID_K1);
+    h = nd_hash_word(h, len * ID_K1);
     while (n >= 8) {
-        h = id_word(h, load_le64(p));
+        h = nd_hash_word(h, load_le64(p));
         p += 8;
         n -= 8;
     }
@@ -484,7 +484,7 @@ static uint64_t id_str(uint64_t h, const char *s)
             for (size_t i = 0; i < n; i++)
                 w |= (uint64_t)p[i] << (8 * i);
         }
-        h = id_word(h, w * ID_K3);
+        h = nd_hash_word(h, w * ID_K3);
     }
     return h;
 }
@@ -492,8 +492,8 @@ static uint64_t id_str(uint64_t h, const char *s)
 uint64_t nd_alert_id_from(const struct nd_alert *a, const char *const *values)
 {
     const uint32_t *r = srefs(a);
-    uint64_t h = id_word(ID_K1, (uint64_t)a->nlabels | (uint64_t)a->nannotations << 16 |
-                                    (uint64_t)a->status << 32);
+    uint64_t h = nd_hash_word(ID_K1, (uint64_t)a->nlabels | (uint64_t)a->nannotations << 16 |
+                                         (uint64_t)a->status << 32);
     for (size_t i = 0; i < a->nlabels; i++) {
         h = id_str(h, nd_intern_str(r[2 * i]));
         h = id_str(h, nd_alert_str_(a, r[2 * i + 1]));
@@ -504,10 +504,10 @@ uint64_t nd_alert_id_from(const struct nd_alert *a, const char *const *values)
         h = id_str(h, values[i]);
     }
     struct nd_time s = nd_alert_starts_at(a), e = nd_alert_ends_at(a);
-    h = id_word(h, (uint64_t)s.sec);
-    h = id_word(h, (uint64_t)s.nsec);
-    h = id_word(h, (uint64_t)e.sec);
-    h = id_word(h, (uint64_t)e.nsec);
+    h = nd_hash_word(h, (uint64_t)s.sec);
+    h = nd_hash_word(h, (uint64_t)s.nsec);
+    h = nd_hash_word(h, (uint64_t)e.sec);
+    h = nd_hash_word(h, (uint64_t)e.nsec);
     return nd_hash_mix64(h);
 }
 
@@ -672,26 +672,15 @@ static void scan_add(const char *s, size_t len, uint32_t label)
     ncands++;
 }
 
-/* Room for n more bytes (and the NUL nd_buf keeps) at the end of out. */
-static char *room(struct nd_buf *out, size_t n)
-{
-    if (out->cap - out->len < n + 1) {
-        size_t cap = out->cap ? out->cap : 256;
-        while (cap - out->len < n + 1)
-            cap *= 2;
-        out->data = nd_xrealloc(out->data, cap);
-        out->cap = cap;
-    }
-    return out->data + out->len;
-}
-
 /* Appends the encoded v[0..len) to out and returns its size, or leaves out
  * as it was and returns 0 when encoding would not save a byte. A reference
  * replaces more bytes than it takes, so the encoding never needs more than
  * len + 2 bytes (the end mark). */
 static size_t encode_value(struct nd_buf *out, const char *v, size_t len)
 {
-    char *o0 = room(out, len + 2), *o = o0;
+    if (nd_buf_reserve(out, len + 2) != ND_OK)
+        return 0; /* past the builder's ceiling: keep the value literal */
+    char *o0 = out->data + out->len, *o = o0;
     size_t lit = 0, q = 0;
     size_t budget = 2 * len + 64; /* bytes compared by failed verifications */
     while (q + 4 <= len) {
@@ -774,37 +763,17 @@ static void encode_annotations(struct nd_alert_builder *b, const struct nd_alert
     scan_end();
 }
 
-/* Appends the value of the encoded annotation at p, and a NUL, to out
- * (written in place: this runs for every annotation of every rendering). */
+/* Appends the value of the encoded annotation at p to out (nd_buf keeps the
+ * NUL after it). */
 static void expand_append(const struct nd_alert *a, const char *p, struct nd_buf *out)
 {
-    const uint32_t *r = (const uint32_t *)(const void *)(a + 1);
-    for (;;) {
-        size_t n = strlen(p);
-        if (out->len + n > out->limit)
+    struct pieces it = {a, p, 1};
+    const char *s;
+    size_t n;
+    (void)nd_buf_add(out, "", 0); /* NUL-terminated even if nothing follows */
+    while (pieces_next(&it, &s, &n))
+        if (nd_buf_add(out, s, n) != ND_OK)
             break; /* a scratch with too small a limit: alert.h asks for SIZE_MAX / 2 */
-        memcpy(room(out, n), p, n);
-        out->len += n;
-        p += n + 1;
-        if (!*p)
-            break;
-        uint32_t x = 0;
-        unsigned sh = 0;
-        unsigned char c;
-        do {
-            c = (unsigned char)*p++;
-            x |= (uint32_t)(c & 0x7f) << sh;
-            sh += 7;
-        } while (c & 0x80);
-        assert(x >= 1 && x <= a->nlabels);
-        const char *v = nd_alert_str_(a, r[2 * (x - 1) + 1]);
-        n = strlen(v);
-        if (out->len + n > out->limit)
-            break;
-        memcpy(room(out, n), v, n);
-        out->len += n;
-    }
-    *room(out, 0) = '\0';
 }
 
 static const char *expand(const struct nd_alert *a, const char *p, struct nd_buf *out)
@@ -1058,16 +1027,9 @@ const char *nd_alert_annotation_name(const struct nd_alert *a, size_t i)
 const char *nd_alert_annotation_value(const struct nd_alert *a, size_t i, struct nd_buf *scratch)
 {
     uint32_t r = srefs(a)[2 * ((size_t)a->nlabels + i) + 1];
-    if ((r & (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED)) ==
-        (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED))
+    if (is_coded(r))
         return expand(a, (const char *)a + (r & ND_ALERT_REF_OFFSET), scratch);
     return nd_alert_str_(a, r);
-}
-
-static int is_coded(uint32_t r)
-{
-    return (r & (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED)) ==
-           (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED);
 }
 
 void nd_alert_annotation_values(const struct nd_alert *a, struct nd_buf *scratch,
@@ -1084,11 +1046,9 @@ void nd_alert_annotation_values(const struct nd_alert *a, struct nd_buf *scratch
             size_t off = scratch->len;
             memcpy(&values[i], &off, sizeof off);
             expand_append(a, (const char *)a + (r[2 * i + 1] & ND_ALERT_REF_OFFSET), scratch);
-            scratch->len++; /* keep the NUL: the next value goes after it */
+            (void)nd_buf_addc(scratch, '\0'); /* ends this value; the next goes after it */
         }
     }
-    if (scratch->len)
-        *room(scratch, 0) = '\0'; /* nd_buf's NUL after the last one's */
     for (size_t i = 0; i < a->nannotations; i++) {
         if (is_coded(r[2 * i + 1])) {
             size_t off;

@@ -131,8 +131,7 @@ uint64_t nd_intern_hash_checked(const void *s, size_t len, int *has_nul)
     while (n >= 8) {
         memcpy(&w, p, 8);
         z |= zero_byte(w);
-        h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
-        h ^= h >> 29;
+        h = nd_hash_word(h, w);
         p += 8;
         n -= 8;
     }

@@ -29,8 +29,8 @@ void nd_buf_reset(struct nd_buf *b)
         b->data[0] = '\0';
 }
 
-/* Makes room for n more bytes plus the NUL, or says the ceiling is hit. */
-static int reserve(struct nd_buf *b, size_t n)
+/* Makes room for n more bytes plus the NUL, or says the ceiling is hit (buf.h). */
+int nd_buf_reserve(struct nd_buf *b, size_t n)
 {
     if (n > b->limit || b->len > b->limit - n)
         return ND_ETOOBIG;
@@ -47,7 +47,7 @@ static int reserve(struct nd_buf *b, size_t n)
 
 int nd_buf_add(struct nd_buf *b, const void *p, size_t n)
 {
-    int rc = reserve(b, n);
+    int rc = nd_buf_reserve(b, n);
     if (rc)
         return rc;
     if (n)
@@ -75,7 +75,7 @@ int nd_buf_vprintf(struct nd_buf *b, const char *fmt, va_list ap)
     va_end(ap2);
     if (n < 0)
         return ND_EINVAL;
-    int rc = reserve(b, (size_t)n);
+    int rc = nd_buf_reserve(b, (size_t)n);
     if (rc)
         return rc;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
