@@ -16,24 +16,21 @@
 #include "notifyd/config.h"
 
 #include <errno.h>
-#include <glob.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "config_int.h"
 #include "notifyd/log.h"
 #include "notifyd/parse.h"
 #include "notifyd/util.h"
 
-#define MAX_FILE_SIZE  (1024 * 1024) /* a config file is small; this bounds memory */
-#define MAX_VALUE_LEN  (64 * 1024)   /* one value, continuation lines included */
-#define MAX_ERRORS     100           /* then one "too many errors" line */
-#define MAX_SECRET     (64 * 1024)
-#define MAX_TMPL_FILES 1000 /* files after glob expansion, per key */
+#define MAX_FILE_SIZE (1024 * 1024) /* a config file is small; this bounds memory */
+#define MAX_VALUE_LEN (64 * 1024)   /* one value, continuation lines included */
+#define MAX_ERRORS    100           /* then one "too many errors" line */
 
 /* Stand-ins the reader gives inih for a line it already reported: a section
  * header and a key of names no real file can contain, so that inih's own
@@ -148,11 +145,6 @@ static struct raw_section *cur_sec(struct loader *ld)
     return ld->in_sec && !ld->skip ? &ld->secs[ld->nsecs - 1] : NULL;
 }
 
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
 static bool valid_name(const char *s, size_t n)
 {
     if (n == 0)
@@ -179,7 +171,7 @@ static void open_section(struct loader *ld, const char *s, size_t n)
         }
         if (was_blank && s[i] == ';')
             break;
-        was_blank = is_blank(s[i]);
+        was_blank = nd__config_is_blank(s[i]);
     }
     if (!end) {
         /* inih keeps its previous section and key; so do we, but ignore both. */
@@ -192,7 +184,7 @@ static void open_section(struct loader *ld, const char *s, size_t n)
 
     char *name = nd_xstrndup(s + 1, (size_t)(end - s - 1));
     const char *after = end + 1;
-    while (after < s + n && is_blank(*after))
+    while (after < s + n && nd__config_is_blank(*after))
         after++;
     if (after < s + n && *after != ';' && *after != '#')
         lerr(ld, ld->lineno, name, NULL, "unexpected text after the section header");
@@ -268,11 +260,11 @@ static char *reader(char *str, int num, void *stream)
         line += 3;
         n -= 3;
     }
-    while (n > 0 && is_blank(line[n - 1]))
+    while (n > 0 && nd__config_is_blank(line[n - 1]))
         n--;
 
     size_t lead = 0;
-    while (lead < n && is_blank(line[lead]))
+    while (lead < n && nd__config_is_blank(line[lead]))
         lead++;
     if (lead == n || line[lead] == ';' || line[lead] == '#')
         ld->cls = LINE_BLANK;
@@ -374,10 +366,10 @@ static int handler(void *user, const char *section, const char *name, const char
         const char *end = value;
         bool was_blank = false;
         while (*end && !(was_blank && *end == ';')) {
-            was_blank = is_blank(*end);
+            was_blank = nd__config_is_blank(*end);
             end++;
         }
-        while (end > value && is_blank(end[-1]))
+        while (end > value && nd__config_is_blank(end[-1]))
             end--;
         char *frag = nd_xstrndup(value, (size_t)(end - value));
         kv_append(ld, sec, kv, frag);
@@ -515,7 +507,7 @@ static int parse_listen(const struct ctx *c, const struct nd_config_kv *kv, stru
         host = nd_xstrndup(v, (size_t)(colon - v));
     }
     for (const char *p = host; *p; p++) {
-        if (is_blank(*p) || *p == '\n' || *p == '/' || *p == '[' || *p == ']') {
+        if (nd__config_is_blank(*p) || *p == '\n' || *p == '/' || *p == '[' || *p == ']') {
             free(host);
             goto bad;
         }
@@ -565,9 +557,9 @@ static int parse_labels(const struct ctx *c, const struct nd_config_kv *kv, stru
         size_t n = strcspn(p, ",\n");
         const char *s = p, *e = p + n;
         p = *e ? e + 1 : e;
-        while (s < e && (is_blank(*s)))
+        while (s < e && (nd__config_is_blank(*s)))
             s++;
-        while (e > s && is_blank(e[-1]))
+        while (e > s && nd__config_is_blank(e[-1]))
             e--;
         if (s == e)
             continue;
@@ -643,86 +635,6 @@ static int parse_double_kv(const struct ctx *c, const struct nd_config_kv *kv, d
     return ND_OK;
 }
 
-static void free_paths(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-static void add_path(const struct ctx *c, const struct nd_config_kv *kv, char ***v, size_t *n,
-                     const char *path)
-{
-    if (*n == MAX_TMPL_FILES) {
-        if (strcmp((*v)[*n - 1], path) != 0)
-            CERR(c, kv, "more than %d files", MAX_TMPL_FILES);
-        return;
-    }
-    *v = nd_xrealloc(*v, (*n + 1) * sizeof **v);
-    (*v)[(*n)++] = nd_xstrdup(path);
-}
-
-/* "a.tmpl, more/x*.tmpl" or one per line. A relative path is taken from the
- * config file's directory, so that a config and its templates can move
- * together. A pattern (with * ? or [) must match at least one file and a
- * plain path must be readable: a template that silently does not apply is
- * the most common complaint about NM. */
-static int parse_paths(const struct ctx *c, const struct nd_config_kv *kv, char ***v, size_t *n)
-{
-    int rc = ND_OK;
-    const char *slash = strrchr(c->file, '/');
-    size_t dirlen = slash ? (size_t)(slash - c->file) + 1 : 0;
-
-    free_paths(*v, *n);
-    *v = NULL;
-    *n = 0;
-    for (const char *p = kv->value; *p;) {
-        size_t len = strcspn(p, ",\n");
-        const char *s = p, *e = p + len;
-        p = *e ? e + 1 : e;
-        while (s < e && is_blank(*s))
-            s++;
-        while (e > s && is_blank(e[-1]))
-            e--;
-        if (s == e)
-            continue;
-        char *item = nd_xstrndup(s, (size_t)(e - s));
-        char *path = item[0] == '/' || dirlen == 0
-                         ? nd_xstrdup(item)
-                         : nd_xasprintf("%.*s%s", (int)dirlen, c->file, item);
-        if (strpbrk(item, "*?[")) {
-            glob_t g;
-            /* No GLOB_ERR: an unreadable or missing directory just
-             * matches nothing, which is reported below. */
-            int grc = glob(path, 0, NULL, &g);
-            if (grc == GLOB_NOMATCH) {
-                CERR(c, kv, "pattern \"%s\" matches no file", path);
-                rc = ND_EINVAL;
-            } else if (grc != 0) {
-                CERR(c, kv, "pattern \"%s\": out of memory", path);
-                rc = ND_EINVAL;
-            } else {
-                for (size_t i = 0; i < g.gl_pathc; i++)
-                    add_path(c, kv, v, n, g.gl_pathv[i]);
-            }
-            if (grc == 0 || grc == GLOB_NOMATCH)
-                globfree(&g);
-        } else if (access(path, R_OK) != 0) {
-            CERR(c, kv, "cannot read \"%s\": %s", path, strerror(errno));
-            rc = ND_EINVAL;
-        } else {
-            add_path(c, kv, v, n, path);
-        }
-        free(path);
-        free(item);
-    }
-    if (*n == 0 && rc == ND_OK) {
-        CERR(c, kv, "empty list: give at least one file, or remove the key");
-        rc = ND_EINVAL;
-    }
-    return rc;
-}
-
 /* Applies one key; `base` is the nd_config, or its nd_delivery_config for
  * [delivery] keys. */
 static int apply_key(const struct ctx *c, const struct keyspec *ks, const struct nd_config_kv *kv,
@@ -740,10 +652,12 @@ static int apply_key(const struct ctx *c, const struct keyspec *ks, const struct
     case V_PATHS:
         if (strcmp(kv->key, "files") == 0) {
             cfg->tmpl.files_line = kv->line;
-            return parse_paths(c, kv, &cfg->tmpl.files, &cfg->tmpl.nfiles);
+            return nd__config_parse_paths(c->file, c->section, kv, &cfg->tmpl.files,
+                                          &cfg->tmpl.nfiles, c->errs);
         }
         cfg->tmpl.language_files_line = kv->line;
-        return parse_paths(c, kv, &cfg->tmpl.language_files, &cfg->tmpl.nlanguage_files);
+        return nd__config_parse_paths(c->file, c->section, kv, &cfg->tmpl.language_files,
+                                      &cfg->tmpl.nlanguage_files, c->errs);
     case V_STRING: {
         char **sp = (char **)(void *)field;
         if (sp == &cfg->tmpl.language && kv->value[0] == '\0') {
@@ -880,8 +794,8 @@ void nd_config_free(struct nd_config *c)
     free(c->listen_host);
     free(c->cluster);
     free_labels(c);
-    free_paths(c->tmpl.files, c->tmpl.nfiles);
-    free_paths(c->tmpl.language_files, c->tmpl.nlanguage_files);
+    nd__config_free_paths(c->tmpl.files, c->tmpl.nfiles);
+    nd__config_free_paths(c->tmpl.language_files, c->tmpl.nlanguage_files);
     free(c->tmpl.language);
     for (size_t i = 0; i < c->nreceivers; i++) {
         struct nd_receiver_config *rc = &c->receivers[i];
@@ -1001,32 +915,6 @@ int nd_config_load_string(const char *text, const char *name, struct nd_config *
     return load_string(text, name, false, out, errs);
 }
 
-/* Reads at most `max` bytes of a file into a NUL-terminated heap string.
- * ND_ETOOBIG when it is longer; ND_ERR with errno set when it cannot be read. */
-static int read_file(const char *path, size_t max, char **out, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ND_ERR;
-    char *data = nd_xmalloc(max + 2);
-    size_t len = fread(data, 1, max + 1, f);
-    int rd_errno = ferror(f) ? errno : 0;
-    fclose(f);
-    if (rd_errno) {
-        free(data);
-        errno = rd_errno;
-        return ND_ERR;
-    }
-    if (len > max) {
-        free(data);
-        return ND_ETOOBIG;
-    }
-    data[len] = '\0';
-    *out = data;
-    *len_out = len;
-    return ND_OK;
-}
-
 static int load_file(const char *path, bool keep_on_error, struct nd_config **out,
                      struct nd_config_errors *errs)
 {
@@ -1034,7 +922,7 @@ static int load_file(const char *path, bool keep_on_error, struct nd_config **ou
     size_t len = 0;
 
     *out = NULL;
-    int rc = read_file(path, MAX_FILE_SIZE, &text, &len);
+    int rc = nd__config_read_file(path, MAX_FILE_SIZE, &text, &len);
     if (rc == ND_ETOOBIG) {
         nd_config_error_add(errs, path, 0, NULL, NULL, "file too large (more than %d bytes)",
                             MAX_FILE_SIZE);
@@ -1141,50 +1029,4 @@ void nd_receiver_config_check_unused(struct nd_receiver_config *rc, struct nd_co
         if (!rc->kvs[i].used)
             nd_config_error_add(errs, rc->file, rc->kvs[i].line, rc->section, rc->kvs[i].key,
                                 "unknown key for type %s", rc->type ? rc->type : "(none)");
-}
-
-/* ---- secrets ------------------------------------------------------------ */
-
-int nd_config_secret(const char *spec, char **out, char *err)
-{
-    *out = NULL;
-    if (strncmp(spec, "env:", 4) == 0) {
-        const char *var = spec + 4;
-        if (!*var)
-            return nd_seterr(err, ND_ERR, "env: needs a variable name (env:VAR)");
-        const char *v = getenv(var);
-        if (!v)
-            return nd_seterr(err, ND_ERR, "environment variable %s is not set", var);
-        if (strlen(v) > MAX_SECRET)
-            return nd_seterr(err, ND_ERR, "environment variable %s is longer than %d bytes", var,
-                             MAX_SECRET);
-        *out = nd_xstrdup(v);
-        return ND_OK;
-    }
-    if (strncmp(spec, "file:", 5) == 0) {
-        const char *path = spec + 5;
-        char *data;
-        size_t len;
-        if (!*path)
-            return nd_seterr(err, ND_ERR, "file: needs a path (file:PATH)");
-        int rc = read_file(path, MAX_SECRET, &data, &len);
-        if (rc == ND_ETOOBIG)
-            return nd_seterr(err, ND_ERR, "secret file %s is larger than %d bytes", path,
-                             MAX_SECRET);
-        if (rc != ND_OK)
-            return nd_seterr(err, ND_ERR, "cannot read secret file %s: %s", path, strerror(errno));
-        if (memchr(data, '\0', len)) {
-            free(data);
-            return nd_seterr(err, ND_ERR, "secret file %s contains a NUL byte", path);
-        }
-        /* Editors add a final newline; a secret never ends with one. */
-        if (len > 0 && data[len - 1] == '\n')
-            data[--len] = '\0';
-        if (len > 0 && data[len - 1] == '\r')
-            data[--len] = '\0';
-        *out = data;
-        return ND_OK;
-    }
-    *out = nd_xstrdup(spec);
-    return ND_OK;
 }
