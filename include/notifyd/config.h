@@ -16,6 +16,11 @@
 
 /* Names of sections and receivers: ^[a-z0-9_-]{1,40}$ (inih would cut longer ones). */
 #define ND_CONFIG_NAME_MAX 40
+/* Longest line in bytes, without its line end, with Debian's libinih (whose
+ * line length is a runtime setting) and the inih the build falls back to
+ * (built with this length, see meson.build). Another system inih keeps its
+ * compiled length: the loader reports longer lines with the real limit. */
+#define ND_CONFIG_LINE_MAX 65536
 
 struct nd_config_errors {
     char **msgs; /* "FILE:LINE: [section] key: message" */

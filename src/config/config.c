@@ -1,13 +1,16 @@
 /* config.c - the INI loader (see config.h and docs/config.md).
  *
- * inih does the tokenising, but Debian's build hides three things from its
- * handler: the line number (INI_HANDLER_LINENO=0), lines longer than its
- * 200-byte buffer (cut silently, the rest parsed as a bogus next line) and
- * section names over 49 bytes (cut silently). So the text is fed to
- * ini_parse_stream() through our own reader, which numbers the lines,
- * replaces an over-long line by a short stand-in of the same kind after
- * reporting it, and parses section headers itself. The handler then never
- * trusts inih's `section` argument, only the reader's view.
+ * inih does the tokenising, but hides three things from its handler: the
+ * line number (INI_HANDLER_LINENO=0 in Debian's build), lines longer than
+ * its line buffer (cut silently, the rest parsed as a bogus next line) and
+ * section names over 49 bytes (cut silently into its 50-byte buffer). So the
+ * text is fed to ini_parse_stream() through our own reader, which numbers
+ * the lines, replaces a line longer than the buffer inih offers by a short
+ * stand-in of the same kind after reporting it with the real limit, and
+ * parses section headers itself. The handler then never trusts inih's
+ * `section` argument, only the reader's view. The buffer is
+ * ND_CONFIG_LINE_MAX (+3) with Debian's libinih (set at run time, see
+ * load_string) and with the inih subproject (built so, see meson.build).
  *
  * Everything is first collected raw (key, value, line) per section; the
  * fixed sections are checked against a key table afterwards, receiver
@@ -101,6 +104,7 @@ struct raw_section {
     char *name;
     int line;
     enum sec_kind kind;
+    bool lost_line; /* a key or continuation line of it was rejected by the reader */
     size_t nkvs;
     struct nd_config_kv *kvs;
 };
@@ -286,10 +290,10 @@ static char *reader(char *str, int num, void *stream)
         if (ctl >= 0)
             lerr(ld, ld->lineno, NULL, NULL, "line contains a control character (0x%02x)", ctl);
         else
-            lerr(ld, ld->lineno, NULL, NULL,
-                 "line too long (%zu characters, at most %zu); put long values "
-                 "(e.g. secrets) in a file and use file:PATH",
-                 n, room);
+            lerr(ld, ld->lineno, NULL, NULL, "line longer than %zu bytes (%zu bytes)", room, n);
+        struct raw_section *sec = cur_sec(ld);
+        if (sec && (ld->cls == LINE_KEY || ld->cls == LINE_CONT))
+            sec->lost_line = true;
         switch (ld->cls) {
         case LINE_SECTION:
             ld->skip = true;
@@ -811,6 +815,7 @@ void nd_config_free(struct nd_config *c)
 /* Turns the raw sections into the config; receiver kvs move into it. */
 static void build(struct loader *ld, struct nd_config *cfg)
 {
+    size_t nreceiver_secs = 0;
     for (size_t i = 0; i < ld->nsecs; i++) {
         struct raw_section *sec = &ld->secs[i];
         struct ctx c = {ld->file, sec->name, ld->errs};
@@ -835,6 +840,12 @@ static void build(struct loader *ld, struct nd_config *cfg)
             continue;
         }
 
+        nreceiver_secs++;
+        /* The receiver's type would judge what is left of the section and
+         * report e.g. its url as missing: leave it out of a partial config.
+         * A load with a lost line fails anyway (the line is reported). */
+        if (sec->lost_line)
+            continue;
         cfg->receivers =
             nd_xrealloc(cfg->receivers, (cfg->nreceivers + 1) * sizeof *cfg->receivers);
         struct nd_receiver_config *rc = &cfg->receivers[cfg->nreceivers++];
@@ -864,7 +875,7 @@ static void build(struct loader *ld, struct nd_config *cfg)
             nd_config_error_add(ld->errs, ld->file, sec->line, sec->name, "type",
                                 "missing required key (e.g. type = webhook)");
     }
-    if (cfg->nreceivers == 0)
+    if (nreceiver_secs == 0)
         nd_config_error_add(ld->errs, ld->file, 0, NULL, NULL,
                             "no receiver: at least one [receiver.NAME] section is required");
 }
@@ -886,7 +897,17 @@ static int load_string(const char *text, const char *name, bool keep_on_error,
     ld.file = cfg->path;
     set_defaults(cfg);
 
+#ifdef ND_INIH_RUNTIME_MAX_LINE
+    /* This inih sizes its line buffer from a global at run time (Debian's
+     * libinih: INI_MAX_LINE is only its default). "\r\n\0" need 3 more
+     * bytes. The buffer is a stack array of that size, for this call. */
+    int saved_max_line = ini_max_line;
+    ini_max_line = ND_CONFIG_LINE_MAX + 3;
+#endif
     int rc = ini_parse_stream(reader, &ld, handler, &ld);
+#ifdef ND_INIH_RUNTIME_MAX_LINE
+    ini_max_line = saved_max_line;
+#endif
     if (rc > 0 && errs->n == nerr0)
         nd_config_error_add(errs, ld.file, rc, NULL, NULL, "syntax error");
     else if (rc < 0 && errs->n == nerr0)
