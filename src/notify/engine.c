@@ -303,12 +303,14 @@ void nd__job_finish_attempt(struct attempt *a, const struct nd_verdict *v)
         job_give_up(r, j, reason);
         return;
     }
-    if (v->delay_ns >= 0)
-        delay = v->delay_ns < r->cfg.retry_max_age_ns ? v->delay_ns : r->cfg.retry_max_age_ns;
-    else
-        delay = nd_backoff_delay(&r->backoff, j->attempts, nd_backoff_rand, NULL);
-    age = add_sat(now - j->first_mono_ns,
-                  delay); /* no signed overflow: delay may be near INT64_MAX */
+    /* Whichever says how long (the server or the backoff), no wait is
+     * longer than retry_max_age: the job would be given up by then. */
+    delay = v->delay_ns >= 0 ? v->delay_ns
+                             : nd_backoff_delay(&r->backoff, j->attempts, nd_backoff_rand, NULL);
+    if (delay > r->cfg.retry_max_age_ns)
+        delay = r->cfg.retry_max_age_ns;
+    /* Saturated: a Retry-After may be near INT64_MAX, the clock large. */
+    age = add_sat(now - j->first_mono_ns, delay);
     if (age > r->cfg.retry_max_age_ns) {
         snprintf(reason, sizeof(reason), "retry_max_age reached, last: %s", v->reason);
         job_give_up(r, j, reason);
