@@ -158,7 +158,10 @@ static void on_xfer_done(struct nd_xfer *x, const struct nd_response *rsp)
     struct nd_receiver *r = a->r;
     struct nd_verdict v;
 
+    /* A classify that says RETRY and leaves the delay alone gets the
+     * backoff (receiver.h): -1, not 0, which would retry at once. */
     memset(&v, 0, sizeof(v));
+    v.delay_ns = -1;
     if (r->t->classify)
         r->t->classify(r->state, rsp, &v);
     else
