@@ -179,15 +179,16 @@ static void drain(struct nd_curlev *cv)
 
 struct nd_curlev *nd_curlev_new(struct event_base *base, char *err)
 {
-    static bool global_done;
     struct nd_curlev *cv;
 
-    if (!global_done) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            nd_seterr(err, ND_ERR, "curl_global_init failed");
-            return NULL;
-        }
-        global_done = true;
+    /* libcurl's global state is owned here and nowhere else: one init per
+     * curlev, matched by the cleanup in nd_curlev_free. libcurl counts the
+     * calls and frees its state at the last cleanup (curl_global_init(3));
+     * the init is not thread-safe in every libcurl, and this process has
+     * no threads. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        nd_seterr(err, ND_ERR, "curl_global_init failed");
+        return NULL;
     }
     cv = nd_xcalloc(1, sizeof(*cv));
     cv->base = base;
@@ -227,6 +228,7 @@ void nd_curlev_free(struct nd_curlev *cv)
     if (cv->timer)
         event_free(cv->timer);
     free(cv);
+    curl_global_cleanup();
 }
 
 static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
