@@ -101,8 +101,7 @@ static int cb_timer(CURLM *m, long ms, void *ud)
         return 0;
     }
     /* Re-adding a pending timer replaces it, which is what curl asks for. */
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
+    tv = nd_ns_to_timeval(ms > INT64_MAX / ND_NS_PER_MS ? INT64_MAX : (int64_t)ms * ND_NS_PER_MS);
     return evtimer_add(cv->timer, &tv) == 0 ? 0 : -1;
 }
 

@@ -43,17 +43,6 @@
 /* See nd__job_finish_attempt: a Retry-After is a lower bound. */
 #define RETRY_AFTER_PAD_NS (10 * ND_NS_PER_MS)
 
-static struct timeval ns_to_tv(int64_t ns)
-{
-    struct timeval tv;
-
-    if (ns < 0)
-        ns = 0;
-    tv.tv_sec = (time_t)(ns / ND_NS_PER_S);
-    tv.tv_usec = (suseconds_t)((ns % ND_NS_PER_S) / 1000);
-    return tv;
-}
-
 static void check_idle(struct nd_engine *e)
 {
     struct timeval zero = {0, 0};
@@ -362,7 +351,7 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 
 void nd__schedule_pump(struct nd_receiver *r, int64_t delay_ns)
 {
-    struct timeval tv = ns_to_tv(delay_ns);
+    struct timeval tv = nd_ns_to_timeval(delay_ns);
 
     /* A pending throttle wait is replaced by a sooner pump: the pump asks
      * admit() again and re-arms the wait if needed. */
@@ -452,7 +441,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 
 void nd_engine_shutdown(struct nd_engine *e, int64_t timeout_ns, void (*idle)(void *ud), void *ud)
 {
-    struct timeval tv = ns_to_tv(timeout_ns);
+    struct timeval tv = nd_ns_to_timeval(timeout_ns);
 
     if (e->shutting_down)
         return;

@@ -16,18 +16,17 @@
 /* Smallest retry heap array, in entries: it never shrinks below this. */
 #define RETRY_HEAP_MIN 16
 
-/* ns rounded up to a whole millisecond (0 when ns <= 0). */
-static struct timeval ns_to_tv_ceil_ms(int64_t ns)
+/* ns rounded up to a whole millisecond (0 when ns <= 0), saturated. */
+static int64_t ceil_ms(int64_t ns)
 {
-    struct timeval tv = {0, 0};
-    int64_t ms;
+    int64_t rem;
 
-    if (ns > 0) {
-        ms = ns / ND_NS_PER_MS + (ns % ND_NS_PER_MS != 0);
-        tv.tv_sec = (time_t)(ms / 1000);
-        tv.tv_usec = (suseconds_t)(ms % 1000 * 1000);
-    }
-    return tv;
+    if (ns <= 0)
+        return 0;
+    rem = ns % ND_NS_PER_MS;
+    if (rem == 0)
+        return ns;
+    return ns > INT64_MAX - ND_NS_PER_MS ? INT64_MAX : ns - rem + ND_NS_PER_MS;
 }
 
 static bool slot_before(const struct retry_slot *a, const struct retry_slot *b)
@@ -134,7 +133,7 @@ static void retry_arm(struct nd_receiver *r)
      * coarse monotonic clock) finds nothing due and re-arms for at least
      * 1 ms instead of spinning. Refreshing the cache keeps that rare. */
     wait = h->v[0].due_ns - r->e->now();
-    tv = ns_to_tv_ceil_ms(wait);
+    tv = nd_ns_to_timeval(ceil_ms(wait));
     event_base_update_cache_time(r->e->base);
     evtimer_add(r->retry_ev, &tv);
 }
