@@ -1,14 +1,22 @@
 /* curlev.c - libcurl's multi_socket API driven by libevent.
  *
- * Rules this file keeps (c-craft.md 2.1-2.3):
+ * Rules this file keeps, from libcurl's man pages (https://curl.se/libcurl/c/):
  *   - the timer callback only arms a libevent timer; 0 ms is a 0 s timer,
- *     never a direct call into curl;
- *   - curl_multi_info_read is drained after every curl_multi_socket_action;
+ *     never a direct call into curl (CURLMOPT_TIMERFUNCTION(3): do not
+ *     call libcurl from the callback when the timeout is zero; a new
+ *     expire time replaces the former one, which re-adding a pending
+ *     libevent timer does);
+ *   - curl_multi_info_read is drained after every curl_multi_socket_action
+ *     (curl_multi_socket_action(3): the running count does not say which
+ *     transfer completed, and completions surface on any socket);
  *   - easy handles are removed and cleaned up only in the drain or from
- *     libevent callbacks, never inside a curl callback;
+ *     libevent callbacks, never inside a curl callback
+ *     (curl_multi_remove_handle(3); from a callback it fails with
+ *     CURLM_RECURSIVE_API_CALL, libcurl-errors(3));
  *   - the connection pool is the multi's: no connection caps inside curl,
  *     so that requests never wait inside curl and CURLOPT_TIMEOUT_MS
- *     measures only the attempt (the engine meters concurrency itself).
+ *     measures only the attempt (CURLMOPT_MAX_HOST_CONNECTIONS(3): the
+ *     timeout counts the time queued); the engine meters concurrency.
  */
 #include "notify_int.h"
 
@@ -208,9 +216,10 @@ struct nd_curlev *nd_curlev_new(struct event_base *base, char *err)
 void nd_curlev_set_maxconnects(struct nd_curlev *cv, long n)
 {
     /* curl's default pool is 4 x the handles attached at the moment a
-     * connection is returned; handles come and go here, so the pool shrank
-     * to a few and most requests paid for a new connection (741 connects
-     * for 10,000 requests). Keep one idle connection per slot instead. */
+     * connection is returned (CURLMOPT_MAXCONNECTS(3)); handles come and
+     * go here, so that pool would shrink to a few and many requests would
+     * pay for a new connection (docs/delivery.md has the measurement).
+     * Keep one idle connection per slot instead. */
     curl_multi_setopt(cv->multi, CURLMOPT_MAXCONNECTS, n);
 }
 

@@ -12,9 +12,9 @@
  * strings: the group label names are interned once, so a label is found by
  * its name's handle; two interned values are equal exactly when their
  * handles are (inline ones still take a strcmp); and the group key combines
- * per-value hashes that interned strings already carry. That took grouping
- * from strcmp-bound binary searches and a byte-serial FNV-1a per alert to a
- * few integer compares.
+ * per-value hashes that interned strings already carry. Grouping an alert
+ * then costs a few integer compares, no string search and no hash over its
+ * bytes.
  */
 #include "notifyd/aggregate.h"
 
