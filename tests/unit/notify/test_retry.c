@@ -392,8 +392,8 @@ static void test_limits_real_clock(void)
  * years: now + delay passes INT64_MAX. The age must come out as the delay
  * (capped at retry_max_age, so still within it) and the due time saturate:
  * the job waits in the heap. (The engine computes the age as (now - first)
- * + delay with saturation; GCC happened to reassociate the old
- * now + delay - first, so no sanitizer run caught that overflow.) */
+ * + delay with saturation: now + delay - first would overflow, and a
+ * compiler may reassociate it so that no sanitizer sees it.) */
 static void test_age_no_overflow(void)
 {
     struct ctx c;

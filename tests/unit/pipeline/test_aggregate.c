@@ -384,7 +384,7 @@ static void test_one_block(void)
     };
     struct nd_notification **ns;
     size_t n = nd_aggregator_run(ag, "ops", a, 2, 0, &ns);
-    is_uint(sizeof(struct nd_notification), 96, "struct nd_notification: 96 bytes (was 104)");
+    is_uint(sizeof(struct nd_notification), 96, "struct nd_notification: 96 bytes");
     if (n == 1) {
         const char *lo = (const char *)ns[0];
         const char *hi = lo + nd_notification_block_size(2, 1, 2, 1);
