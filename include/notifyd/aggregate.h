@@ -32,4 +32,9 @@ size_t nd_aggregator_run(struct nd_aggregator *ag, const char *receiver,
                          struct nd_alert *const *alerts, size_t n, int64_t created_ns,
                          struct nd_notification ***out);
 
+/* Slots of the group table the last run cleared (for the tests): the
+ * smallest power of two >= max(16, 2n) for a batch of n, whatever batches
+ * came before. */
+size_t nd_aggregator_table_cleared(const struct nd_aggregator *ag);
+
 #endif

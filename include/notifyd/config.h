@@ -51,6 +51,14 @@ struct nd_receiver_config {
     struct nd_config_kv *kvs; /* every key but `type`, in file order */
 };
 
+/* The range of the delivery durations (timeout, retry_max_age,
+ * retry_initial, retry_max), in [delivery] and in receiver sections alike:
+ * at least 1 ns, at most 9.2e18 ns (about 292 years). The upper bound
+ * stays below INT64_MAX so that a duration converts to double and back
+ * (the backoff computes in double) and added to a clock leaves room. */
+#define ND_DELIVERY_DURATION_MIN_NS 1.0
+#define ND_DELIVERY_DURATION_MAX_NS 9.2e18
+
 /* Defaults for every receiver; each may override them in its section. */
 struct nd_delivery_config {
     int64_t timeout_ns;          /* timeout = 5s: one attempt */

@@ -23,8 +23,10 @@ struct nd_engine;
 struct nd_template_set;
 struct nd_receiver;
 
-/* NULL with `err` set when curl or libevent cannot be set up. Calls
- * curl_global_init once per process (before any thread exists).
+/* NULL with `err` set when curl or libevent cannot be set up. The engine
+ * owns libcurl's global state (through its curl multi wrapper): it calls
+ * curl_global_init, and nd_engine_free the matching curl_global_cleanup;
+ * no other code calls either, and no other thread may use curl.
  * `templates` is the config's compiled template set (never NULL): the
  * receivers render with it. Borrowed: it must outlive the engine. */
 struct nd_engine *nd_engine_new(struct event_base *base, const struct nd_template_set *templates,

@@ -1,7 +1,9 @@
 /* metrics.h - counters served at GET /metrics in Prometheus text format.
  *
  * Plain counters in structs owned by the daemon (one nd_metrics) and by each
- * receiver (one nd_receiver_stats): single-threaded, so no atomics.
+ * receiver (one nd_receiver_stats): single-threaded, so no atomics. The
+ * stats layer (src/stats) sits below ingest, pipeline and notify, which
+ * all count into it; it depends only on store and libevent's evbuffer.
  */
 #ifndef NOTIFYD_METRICS_H
 #define NOTIFYD_METRICS_H

@@ -131,7 +131,9 @@ struct nd_receiver_type {
     int (*setopt)(void *state, CURL *easy, struct nd_request *req, char *err);
     /* Optional: judges the response. NULL = nd_classify_http. A type that
      * parses a platform code from the body typically calls
-     * nd_classify_http first and refines the verdict. */
+     * nd_classify_http first and refines the verdict. *v arrives as
+     * DELIVERED with delay_ns = -1 (the backoff), reprepare false and an
+     * empty reason: a RETRY that sets no delay waits for the backoff. */
     void (*classify)(void *state, const struct nd_response *r, struct nd_verdict *v);
 
     /* Optional prepare step. prepare_key() returns the cache key (e.g.

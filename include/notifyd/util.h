@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 
 #define ND_ERRLEN 256
 
@@ -42,6 +43,12 @@ int nd_seterr(char *err, int rc, const char *fmt, ...) __attribute__((format(pri
 int64_t nd_now_mono_ms(void);
 int64_t nd_now_mono_ns(void);
 int64_t nd_now_wall_ns(void);
+
+/* A wait in ns as the struct timeval libevent timers take: negative counts
+ * as 0, and a fraction of a microsecond rounds up, so that a timer never
+ * fires before the wait has passed. Any int64_t fits (time_t is 64-bit on
+ * every platform we build for). */
+struct timeval nd_ns_to_timeval(int64_t ns);
 
 /* One step of the word-at-a-time hashes (string table, alert ID, group
  * key): folds the word w into the state h. Part of the alert ID: do not

@@ -13,7 +13,6 @@
  */
 #include "notifyd/daemon.h"
 
-#include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/buffer.h>
 #include <signal.h>
@@ -317,7 +316,6 @@ int nd_daemon_run_take(struct nd_config *cfg)
     /* libevent writes with writev and does not suppress SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
-    curl_global_init(CURL_GLOBAL_DEFAULT);
 
     int rc = 1;
     if (start(&d) == ND_OK) {
@@ -325,7 +323,6 @@ int nd_daemon_run_take(struct nd_config *cfg)
         rc = 0;
     }
     stop(&d);
-    curl_global_cleanup();
     nd_config_free(cfg);
     return rc;
 }

@@ -28,8 +28,11 @@ int64_t nd_backoff_delay(const struct nd_backoff *b, uint32_t failed, nd_backoff
     if (d > (double)b->max_ns)
         d = (double)b->max_ns;
     d *= 1.0 + j * (2.0 * r - 1.0);
-    if (d > (double)b->max_ns)
-        d = (double)b->max_ns;
+    /* Compared as doubles but returned as the integer: a cap near
+     * INT64_MAX rounds up to 2^63 as a double, which no int64 holds
+     * (converting it is undefined behaviour, C11 6.3.1.4). */
+    if (d >= (double)b->max_ns)
+        return b->max_ns;
     if (d < 0)
         d = 0;
     return (int64_t)d;
@@ -46,6 +49,18 @@ double nd_backoff_rand(void *ud)
     s ^= s >> 7;
     s ^= s << 17;
     return (double)(s >> 11) / 9007199254740992.0; /* 2^53 */
+}
+
+/* Seconds to ns, saturated at the int64 ends: Retry-After may name a
+ * date in the year 9999 (2.5e20 ns away), and the engine caps every wait
+ * at retry_max_age anyway. */
+static int64_t secs_to_ns_sat(int64_t secs)
+{
+    if (secs > INT64_MAX / ND_NS_PER_S)
+        return INT64_MAX;
+    if (secs < INT64_MIN / ND_NS_PER_S)
+        return INT64_MIN;
+    return secs * ND_NS_PER_S;
 }
 
 int nd_retry_after_parse(const char *value, int64_t now_wall_ns, int64_t *delay_ns)
@@ -70,11 +85,9 @@ int nd_retry_after_parse(const char *value, int64_t now_wall_ns, int64_t *delay_
 
     if (isdigit((unsigned char)tmp[0])) {
         uint64_t secs;
-        /* A delay of more than ~292 years would overflow ns: refuse it
-         * rather than wrap; the caller caps the delay anyway. */
-        if (nd_parse_uint(tmp, (uint64_t)(INT64_MAX / ND_NS_PER_S), &secs) != ND_OK)
+        if (nd_parse_uint(tmp, UINT64_MAX, &secs) != ND_OK)
             return ND_EINVAL;
-        *delay_ns = (int64_t)secs * ND_NS_PER_S;
+        *delay_ns = secs_to_ns_sat((int64_t)(secs > INT64_MAX ? INT64_MAX : secs));
         return ND_OK;
     }
     /* An HTTP-date must name a day and a time; curl_getdate is lenient
@@ -86,8 +99,13 @@ int nd_retry_after_parse(const char *value, int64_t now_wall_ns, int64_t *delay_
     if (t == (time_t)-1)
         return ND_EINVAL;
     {
-        int64_t at = (int64_t)t * ND_NS_PER_S;
-        *delay_ns = at > now_wall_ns ? at - now_wall_ns : 0;
+        int64_t at = secs_to_ns_sat((int64_t)t);
+        /* A date past the int64 ns range is as far as a wait goes; below
+         * it, at - now in int64 only when it cannot pass INT64_MAX. */
+        if (at == INT64_MAX || (now_wall_ns < 0 && at > INT64_MAX + now_wall_ns))
+            *delay_ns = INT64_MAX;
+        else
+            *delay_ns = at > now_wall_ns ? at - now_wall_ns : 0;
     }
     return ND_OK;
 }

@@ -1,14 +1,22 @@
 /* curlev.c - libcurl's multi_socket API driven by libevent.
  *
- * Rules this file keeps (c-craft.md 2.1-2.3):
+ * Rules this file keeps, from libcurl's man pages (https://curl.se/libcurl/c/):
  *   - the timer callback only arms a libevent timer; 0 ms is a 0 s timer,
- *     never a direct call into curl;
- *   - curl_multi_info_read is drained after every curl_multi_socket_action;
+ *     never a direct call into curl (CURLMOPT_TIMERFUNCTION(3): do not
+ *     call libcurl from the callback when the timeout is zero; a new
+ *     expire time replaces the former one, which re-adding a pending
+ *     libevent timer does);
+ *   - curl_multi_info_read is drained after every curl_multi_socket_action
+ *     (curl_multi_socket_action(3): the running count does not say which
+ *     transfer completed, and completions surface on any socket);
  *   - easy handles are removed and cleaned up only in the drain or from
- *     libevent callbacks, never inside a curl callback;
+ *     libevent callbacks, never inside a curl callback
+ *     (curl_multi_remove_handle(3); from a callback it fails with
+ *     CURLM_RECURSIVE_API_CALL, libcurl-errors(3));
  *   - the connection pool is the multi's: no connection caps inside curl,
  *     so that requests never wait inside curl and CURLOPT_TIMEOUT_MS
- *     measures only the attempt (the engine meters concurrency itself).
+ *     measures only the attempt (CURLMOPT_MAX_HOST_CONNECTIONS(3): the
+ *     timeout counts the time queued); the engine meters concurrency.
  */
 #include "notify_int.h"
 
@@ -101,8 +109,7 @@ static int cb_timer(CURLM *m, long ms, void *ud)
         return 0;
     }
     /* Re-adding a pending timer replaces it, which is what curl asks for. */
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
+    tv = nd_ns_to_timeval(ms > INT64_MAX / ND_NS_PER_MS ? INT64_MAX : (int64_t)ms * ND_NS_PER_MS);
     return evtimer_add(cv->timer, &tv) == 0 ? 0 : -1;
 }
 
@@ -179,15 +186,16 @@ static void drain(struct nd_curlev *cv)
 
 struct nd_curlev *nd_curlev_new(struct event_base *base, char *err)
 {
-    static bool global_done;
     struct nd_curlev *cv;
 
-    if (!global_done) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            nd_seterr(err, ND_ERR, "curl_global_init failed");
-            return NULL;
-        }
-        global_done = true;
+    /* libcurl's global state is owned here and nowhere else: one init per
+     * curlev, matched by the cleanup in nd_curlev_free. libcurl counts the
+     * calls and frees its state at the last cleanup (curl_global_init(3));
+     * the init is not thread-safe in every libcurl, and this process has
+     * no threads. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        nd_seterr(err, ND_ERR, "curl_global_init failed");
+        return NULL;
     }
     cv = nd_xcalloc(1, sizeof(*cv));
     cv->base = base;
@@ -208,9 +216,10 @@ struct nd_curlev *nd_curlev_new(struct event_base *base, char *err)
 void nd_curlev_set_maxconnects(struct nd_curlev *cv, long n)
 {
     /* curl's default pool is 4 x the handles attached at the moment a
-     * connection is returned; handles come and go here, so the pool shrank
-     * to a few and most requests paid for a new connection (741 connects
-     * for 10,000 requests). Keep one idle connection per slot instead. */
+     * connection is returned (CURLMOPT_MAXCONNECTS(3)); handles come and
+     * go here, so that pool would shrink to a few and many requests would
+     * pay for a new connection (docs/delivery.md has the measurement).
+     * Keep one idle connection per slot instead. */
     curl_multi_setopt(cv->multi, CURLMOPT_MAXCONNECTS, n);
 }
 
@@ -227,6 +236,7 @@ void nd_curlev_free(struct nd_curlev *cv)
     if (cv->timer)
         event_free(cv->timer);
     free(cv);
+    curl_global_cleanup();
 }
 
 static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)

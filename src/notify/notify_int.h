@@ -1,6 +1,7 @@
 /* notify_int.h - internals shared by the files of src/notify only.
  *
- * curlev: the curl multi handle driven by libevent (c-craft.md section 2).
+ * curlev: the curl multi handle driven by libevent through the
+ * multi_socket API (curl_multi_socket_action(3); the rules are in curlev.c).
  * A transfer (struct nd_xfer) is embedded in whoever issues it (the
  * engine's per-attempt state, or a one-off fetch), never in a waiting job;
  * its completion callback runs from the drain, after the easy handle has

@@ -149,6 +149,21 @@ static void key_error(struct nd_receiver_config *rc, const char *key, struct nd_
     nd_config_error_add(errs, rc->file, kv ? kv->line : rc->line, rc->section, key, "%s", msg);
 }
 
+/* The range the [delivery] section gives the same key (config.h). */
+static void check_duration(struct nd_receiver_config *rc, const char *key, int64_t ns,
+                           struct nd_config_errors *errs)
+{
+    char msg[96], hi[32];
+
+    if ((double)ns < ND_DELIVERY_DURATION_MIN_NS) {
+        key_error(rc, key, errs, "must be > 0");
+    } else if ((double)ns > ND_DELIVERY_DURATION_MAX_NS) {
+        nd_format_duration((int64_t)ND_DELIVERY_DURATION_MAX_NS, hi);
+        snprintf(msg, sizeof(msg), "out of range: at most %s", hi);
+        key_error(rc, key, errs, msg);
+    }
+}
+
 int nd__receiver_generic_config(struct nd_receiver_config *rc,
                                 const struct nd_delivery_config *defaults,
                                 struct nd_delivery_config *out, struct nd_config_errors *errs)
@@ -172,18 +187,16 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
     if (errs->n != before)
         return ND_EINVAL;
 
-    if (out->timeout_ns <= 0)
-        key_error(rc, "timeout", errs, "must be > 0");
+    check_duration(rc, "timeout", out->timeout_ns, errs);
     if (out->max_in_flight < 1)
         key_error(rc, "max_in_flight", errs, "must be >= 1");
     if (out->retry_max_attempts < 1)
         key_error(rc, "retry_max_attempts", errs, "must be >= 1");
-    if (out->retry_max_age_ns <= 0)
-        key_error(rc, "retry_max_age", errs, "must be > 0");
-    if (out->retry_initial_ns <= 0)
-        key_error(rc, "retry_initial", errs, "must be > 0");
+    check_duration(rc, "retry_max_age", out->retry_max_age_ns, errs);
+    check_duration(rc, "retry_initial", out->retry_initial_ns, errs);
     if (!(out->retry_factor >= 1.0 && out->retry_factor <= 100.0))
         key_error(rc, "retry_factor", errs, "must be between 1 and 100");
+    check_duration(rc, "retry_max", out->retry_max_ns, errs);
     if (out->retry_max_ns < out->retry_initial_ns)
         key_error(rc, "retry_max", errs, "must be >= retry_initial");
     if (!(out->retry_jitter >= 0.0 && out->retry_jitter <= 1.0))

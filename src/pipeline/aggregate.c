@@ -4,16 +4,17 @@
  * open-addressing table keyed by the group key; groups chain their alerts
  * through a `next` array, so grouping allocates nothing per alert. All
  * scratch arrays live in the aggregator and only grow to the largest batch
- * seen (itself bounded by the batcher's max_size). Only the notifications
+ * seen (itself bounded by the batcher's max_size); a run clears and probes
+ * only the part of the table its own batch needs. Only the notifications
  * themselves are allocated per run, one block each (notification.h).
  *
  * Everything here works on string references (alert.h) rather than
  * strings: the group label names are interned once, so a label is found by
  * its name's handle; two interned values are equal exactly when their
  * handles are (inline ones still take a strcmp); and the group key combines
- * per-value hashes that interned strings already carry. That took grouping
- * from strcmp-bound binary searches and a byte-serial FNV-1a per alert to a
- * few integer compares.
+ * per-value hashes that interned strings already carry. Grouping an alert
+ * then costs a few integer compares, no string search and no hash over its
+ * bytes.
  */
 #include "notifyd/aggregate.h"
 
@@ -44,8 +45,9 @@ struct nd_aggregator {
     uint32_t *next; /* next alert of the same group, or NIL */
     struct group *groups;
     size_t alerts_cap;
-    uint32_t *table;  /* group index + 1; 0 = free slot */
-    size_t table_cap; /* power of two */
+    uint32_t *table;   /* group index + 1; 0 = free slot */
+    size_t table_cap;  /* allocated slots: the largest batch's power of two */
+    size_t table_used; /* slots of this run: a power of two <= table_cap */
     /* Common labels: indices into the first alert's labels; common
      * annotations: the same for its annotations. */
     uint32_t *lab;
@@ -109,6 +111,10 @@ void nd_aggregator_free(struct nd_aggregator *ag)
     free(ag);
 }
 
+/* Sizes the scratch for a batch of n. The table array keeps the largest
+ * size seen, but a run uses (and clears) only the power of two its own
+ * batch needs: clearing the whole array would cost every small batch as
+ * much as the largest one ever grouped. */
 static void reserve(struct nd_aggregator *ag, size_t n)
 {
     if (n > ag->alerts_cap) {
@@ -124,7 +130,8 @@ static void reserve(struct nd_aggregator *ag, size_t n)
         ag->table = nd_xmalloc(want * sizeof *ag->table);
         ag->table_cap = want;
     }
-    memset(ag->table, 0, ag->table_cap * sizeof *ag->table);
+    ag->table_used = want;
+    memset(ag->table, 0, want * sizeof *ag->table);
 }
 
 static uint32_t *grow(uint32_t *p, size_t *cap, size_t n)
@@ -334,7 +341,7 @@ size_t nd_aggregator_run(struct nd_aggregator *ag, const char *receiver,
         abort();
     reserve(ag, n);
 
-    size_t ngroups = 0, mask = ag->table_cap - 1;
+    size_t ngroups = 0, mask = ag->table_used - 1;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t key = group_key(ag, alerts[i]);
         size_t slot = (size_t)(key ^ (key >> 32)) & mask;
@@ -366,4 +373,9 @@ size_t nd_aggregator_run(struct nd_aggregator *ag, const char *receiver,
         res[i] = build(ag, receiver, alerts, &ag->groups[i], created_ns);
     *out = res;
     return ngroups;
+}
+
+size_t nd_aggregator_table_cleared(const struct nd_aggregator *ag)
+{
+    return ag->table_used;
 }

@@ -81,6 +81,19 @@ static int64_t clock_ns(clockid_t id)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+struct timeval nd_ns_to_timeval(int64_t ns)
+{
+    struct timeval tv;
+    int64_t us;
+
+    if (ns < 0)
+        ns = 0;
+    us = ns / 1000 + (ns % 1000 != 0); /* INT64_MAX / 1000 + 1 cannot overflow */
+    tv.tv_sec = (time_t)(us / 1000000);
+    tv.tv_usec = (suseconds_t)(us % 1000000);
+    return tv;
+}
+
 int64_t nd_now_mono_ns(void)
 {
     return clock_ns(CLOCK_MONOTONIC);

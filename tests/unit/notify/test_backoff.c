@@ -92,9 +92,47 @@ static void test_retry_after(void)
     is_int(nd_retry_after_parse("-5", now, &d), ND_EINVAL, "negative");
     is_int(nd_retry_after_parse("12abc", now, &d), ND_EINVAL, "digits then junk");
     is_int(nd_retry_after_parse("1.5", now, &d), ND_EINVAL, "fraction");
-    is_int(nd_retry_after_parse("99999999999999999999", now, &d), ND_EINVAL, "overflow");
+    is_int(nd_retry_after_parse("99999999999999999999", now, &d), ND_EINVAL, "overflow of 64 bits");
     is_int(nd_retry_after_parse(NULL, now, &d), ND_EINVAL, "NULL");
     is_int(d, -7, "failures leave the output alone");
+}
+
+/* Waits too long for int64 nanoseconds saturate instead of overflowing:
+ * the year 9999 is 2.5e20 ns away, and the engine caps any wait at
+ * retry_max_age anyway. */
+static void test_retry_after_far(void)
+{
+    int64_t now = INT64_C(1445412480) * S; /* 2015-10-21T07:28:00Z */
+    int64_t d = -7;
+    time_t t = curl_getdate("Fri, 31 Dec 9999 23:59:59 GMT", NULL);
+
+    ok(t > 0 && (int64_t)t > INT64_MAX / S, "curl_getdate reads the year 9999 (%lld)",
+       (long long)t);
+    is_int(nd_retry_after_parse("Fri, 31 Dec 9999 23:59:59 GMT", now, &d), ND_OK,
+           "HTTP-date in the year 9999");
+    is_int(d, INT64_MAX, "the year 9999: saturated, not wrapped");
+    d = -7;
+    is_int(nd_retry_after_parse("Fri, 31 Dec 9999 23:59:59 GMT", INT64_MIN + 1, &d), ND_OK,
+           "the year 9999 from a clock at the bottom of int64");
+    is_int(d, INT64_MAX, "still saturated");
+    d = -7;
+    is_int(nd_retry_after_parse("9300000000", now, &d), ND_OK, "delta-seconds past int64 ns");
+    is_int(d, INT64_MAX, "delta-seconds saturated");
+}
+
+/* A backoff whose cap is near INT64_MAX: the double of the cap rounds up
+ * to 2^63, which no int64 holds; the delay comes out as the cap. */
+static void test_schedule_huge(void)
+{
+    struct nd_backoff b = {INT64_MAX, 2.0, INT64_MAX, 0.0};
+    double r = 0.999999;
+
+    is_int(nd_backoff_delay(&b, 1, NULL, NULL), INT64_MAX, "cap INT64_MAX: the cap, not wrapped");
+    is_int(nd_backoff_delay(&b, 5, fixed_draw, &r), INT64_MAX, "with jitter: still the cap");
+    b.initial_ns = INT64_MAX / 4;
+    b.jitter = 0.0;
+    is_int(nd_backoff_delay(&b, 3, NULL, NULL), INT64_MAX, "grown to the cap: the cap");
+    ok(nd_backoff_delay(&b, 1, NULL, NULL) > 0, "below the cap: positive");
 }
 
 static void rsp_init(struct nd_response *r, struct nd_buf *body, struct nd_buf *hdr, long st,
@@ -189,6 +227,8 @@ int main(void)
 {
     test_schedule();
     test_retry_after();
+    test_retry_after_far();
+    test_schedule_huge();
     test_classify();
     return done_testing();
 }

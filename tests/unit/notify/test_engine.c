@@ -561,6 +561,100 @@ static void test_404(void)
     teardown(&c);
 }
 
+/* ---- a type whose classify asks for a retry without a delay ------------- */
+
+/* The contract (receiver.h): a RETRY verdict whose delay_ns the type left
+ * alone waits for the backoff. This type's classify sets only the kind and
+ * the reason, as a type that refines nd_classify_http's verdict without
+ * calling it would. */
+static void cr_classify(void *state, const struct nd_response *rsp, struct nd_verdict *v)
+{
+    (void)state;
+    v->kind = ND_VERDICT_RETRY;
+    snprintf(v->reason, sizeof(v->reason), "platform code says busy (status %ld)", rsp->status);
+}
+
+static int cr_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
+                        void **state, struct nd_config_errors *errs)
+{
+    const char *url = NULL;
+
+    (void)templates;
+    (void)errs;
+    nd_receiver_config_string(rc, "url", &url);
+    *state = nd_xstrdup(url ? url : "");
+    return ND_OK;
+}
+
+static int cr_build(void *state, const struct nd_notification *n, const char *prepared,
+                    struct nd_request *req, char *err)
+{
+    (void)n;
+    (void)prepared;
+    (void)err;
+    req->url = nd_xstrdup(state);
+    return ND_OK;
+}
+
+static const struct nd_receiver_type cr_type = {
+    .name = "classretry",
+    .configure = cr_configure,
+    .free_state = free,
+    .build = cr_build,
+    .classify = cr_classify,
+};
+
+static int64_t test_clock_ns;
+
+static int64_t test_clock(void)
+{
+    return test_clock_ns;
+}
+
+static int cond_retried_once(void *ud)
+{
+    return nd_receiver_stats(ud)->retried >= 1;
+}
+
+static int cond_never(void *ud)
+{
+    (void)ud;
+    return 0;
+}
+
+/* The retry waits retry_initial (the backoff), measured on the engine's
+ * clock (a test clock that only the test moves), not 0. */
+static void test_classify_retry_uses_backoff(void)
+{
+    struct ctx c;
+    struct nd_receiver *r;
+    struct nd_notification *n;
+    int64_t backoff = 200 * ND_NS_PER_MS;
+
+    setup(&c);
+    test_clock_ns = 1000 * ND_NS_PER_S;
+    nd__engine_set_clock(c.e, test_clock);
+    r = mk_rcv(&c, "cr", "classretry", "/ok",
+               "retry_initial = 200ms\nretry_jitter = 0\nretry_max_attempts = 2\n");
+    n = submit(r, "A");
+    ok(run_until_ms(c.base, cond_retried_once, r, 10000), "classify retry: first attempt judged");
+    /* The timer runs on real time: let it pass the backoff while the test
+     * clock stands still. */
+    run_until_ms(c.base, cond_never, NULL, 300);
+    is_int(path_hits("/ok"), 1, "classify retry: not retried at once");
+    is_uint(nd__receiver_retry_waiting(r), 1, "classify retry: waiting in the retry heap");
+    is_uint(nd_receiver_stats(r)->failed, 0, "classify retry: not given up");
+    test_clock_ns += backoff - 1;
+    run_until_ms(c.base, cond_never, NULL, 30);
+    is_int(path_hits("/ok"), 1, "classify retry: still waiting 1 ns before retry_initial");
+    test_clock_ns += 1;
+    ok(run_until_ms(c.base, cond_settled, c.e, 10000), "classify retry: settled");
+    is_int(path_hits("/ok"), 2, "classify retry: second attempt once the backoff passed");
+    is_uint(nd_receiver_stats(r)->failed, 1, "classify retry: given up after retry_max_attempts");
+    nd_notification_unref(n);
+    teardown(&c);
+}
+
 struct two {
     struct nd_receiver *hang, *ok;
 };
@@ -1140,11 +1234,14 @@ int main(void)
 {
     nd_log_set_level(ND_LOG_INFO);
     templates_init();
+    if (nd_receiver_type_register(&cr_type) != ND_OK)
+        abort();
     test_retry_then_delivered();
     test_no_expect();
     test_handle_reuse();
     test_basic_auth_and_server_name();
     test_retry_after();
+    test_classify_retry_uses_backoff();
     test_404();
     test_hang_timeout();
     test_max_in_flight();

@@ -117,6 +117,61 @@ static void dump(const struct nd_config_errors *e)
         printf("# %s\n", e->msgs[i]);
 }
 
+/* The delivery keys take one range, in [delivery] and in a receiver
+ * section: a duration the [delivery] section refuses is refused in a
+ * receiver too, and the largest one both accept still is. */
+static void test_duration_range(const struct nd_template_set *set)
+{
+    static const char *const keys[] = {"timeout", "retry_max_age", "retry_initial", "retry_max"};
+    /* INT64_MAX ns: what the duration syntax itself allows at most. */
+    static const char huge[] = "2562047h47m16.854775807s";
+    struct nd_config_errors errs;
+    struct nd_config *c = NULL;
+    size_t i;
+
+    for (i = 0; i < ND_ARRAY_LEN(keys); i++) {
+        char *glob = nd_xasprintf("[delivery]\n%s = %s\n", keys[i], huge);
+        char *rcv = nd_xasprintf("[receiver.x]\ntype = console\n%s = %s\n", keys[i], huge);
+        /* retry_max must stay >= retry_initial. */
+        char *fine =
+            nd_xasprintf("[receiver.x]\ntype = console\n%s = 2500000h\n%s", keys[i],
+                         strcmp(keys[i], "retry_initial") == 0 ? "retry_max = 2500000h\n" : "");
+
+        nd_config_errors_init(&errs);
+        ok(nd_config_load_string(glob, "g.ini", &c, &errs) != ND_OK &&
+               has_error(&errs, keys[i], NULL),
+           "[delivery] %s = %s refused", keys[i], huge);
+        nd_config_free(c);
+        c = NULL;
+        nd_config_errors_deinit(&errs);
+
+        nd_config_errors_init(&errs);
+        if (nd_config_load_string(rcv, "r.ini", &c, &errs) == ND_OK) {
+            ok(nd_receiver_check(find_rc(c, "x"), &c->delivery, set, &errs) == ND_EINVAL &&
+                   has_error(&errs, "r.ini:3:", keys[i]),
+               "[receiver.x] %s = %s refused too, naming the line", keys[i], huge);
+        } else {
+            ok(0, "[receiver.x] %s: the file loads", keys[i]);
+        }
+        dump(&errs);
+        nd_config_free(c);
+        c = NULL;
+        nd_config_errors_deinit(&errs);
+
+        nd_config_errors_init(&errs);
+        ok(nd_config_load_string(fine, "f.ini", &c, &errs) == ND_OK &&
+               nd_receiver_check(find_rc(c, "x"), &c->delivery, set, &errs) == ND_OK,
+           "[receiver.x] %s = 2500000h accepted", keys[i]);
+        dump(&errs);
+        nd_config_free(c);
+        c = NULL;
+        nd_config_errors_deinit(&errs);
+        free(glob);
+        free(rcv);
+        free(fine);
+    }
+}
+
 int main(void)
 {
     struct nd_config *c = NULL;
@@ -217,6 +272,7 @@ int main(void)
     ok(has_error(&errs, "bad.ini:30:", "nm.no.such"), "check names the template key's line");
     nd_config_errors_deinit(&errs);
     nd_config_free(c);
+    test_duration_range(set);
     nd_engine_free(e);
     nd_template_set_free(set);
     event_base_free(base);

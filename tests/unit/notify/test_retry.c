@@ -88,6 +88,36 @@ static const struct nd_receiver_type rs_type = {
     .sink = rs_sink,
 };
 
+/* A sink that judges every attempt as a 503 whose Retry-After is the last
+ * second of the year 9999, through the generic HTTP rule. */
+static void far_sink(void *state, const struct nd_notification *n, struct nd_verdict *v)
+{
+    struct nd_buf hdr, body;
+    struct nd_response rsp;
+
+    (void)state;
+    tries[find_job(n)]++;
+    nd_buf_init(&hdr, 1024);
+    nd_buf_init(&body, 1024);
+    nd_buf_adds(&hdr, "HTTP/1.1 503 Service Unavailable\r\n"
+                      "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT\r\n");
+    memset(&rsp, 0, sizeof(rsp));
+    rsp.curl_error = "";
+    rsp.status = 503;
+    rsp.body = &body;
+    rsp.headers = &hdr;
+    rsp.now_wall_ns = nd_now_wall_ns();
+    nd_classify_http(&rsp, v);
+    nd_buf_deinit(&hdr);
+    nd_buf_deinit(&body);
+}
+
+static const struct nd_receiver_type far_type = {
+    .name = "farsink",
+    .configure = rs_configure,
+    .sink = far_sink,
+};
+
 /* ---- helpers ------------------------------------------------------------ */
 
 static struct nd_template_set *T;
@@ -100,7 +130,14 @@ struct ctx {
 
 /* A fresh engine on the test clock (at 1000 s: 0 means "no attempt yet"
  * to the engine) with one rsink receiver configured by `keys`. */
+static void setup_type(struct ctx *c, const char *type, const char *keys);
+
 static void setup(struct ctx *c, const char *keys)
+{
+    setup_type(c, "rsink", keys);
+}
+
+static void setup_type(struct ctx *c, const char *type, const char *keys)
 {
     struct nd_config *cfg = NULL;
     struct nd_config_errors errs;
@@ -116,7 +153,7 @@ static void setup(struct ctx *c, const char *keys)
     }
     clock_ns = 1000 * ND_NS_PER_S;
     nd__engine_set_clock(c->e, test_now);
-    ini = nd_xasprintf("[receiver.rs]\ntype = rsink\n%s", keys);
+    ini = nd_xasprintf("[receiver.rs]\ntype = %s\n%s", type, keys);
     nd_config_errors_init(&errs);
     c->r = NULL;
     if (nd_config_load_string(ini, "test.ini", &cfg, &errs) == ND_OK)
@@ -355,8 +392,8 @@ static void test_limits_real_clock(void)
  * years: now + delay passes INT64_MAX. The age must come out as the delay
  * (capped at retry_max_age, so still within it) and the due time saturate:
  * the job waits in the heap. (The engine computes the age as (now - first)
- * + delay with saturation; GCC happened to reassociate the old
- * now + delay - first, so no sanitizer run caught that overflow.) */
+ * + delay with saturation: now + delay - first would overflow, and a
+ * compiler may reassociate it so that no sanitizer sees it.) */
 static void test_age_no_overflow(void)
 {
     struct ctx c;
@@ -371,6 +408,36 @@ static void test_age_no_overflow(void)
     is_int(tries[0], 1, "one attempt");
     is_uint(nd_receiver_stats(c.r)->failed, 0, "not given up: within retry_max_age");
     is_uint(nd__receiver_retry_waiting(c.r), 1, "waiting in the heap");
+    teardown(&c);
+}
+
+/* A Retry-After in the year 9999 (past the int64 ns range) waits
+ * retry_max_age, the longest any wait may be: not 0 (a wrapped
+ * multiplication), not given up. The job leaves the heap only once the
+ * clock has moved by retry_max_age. */
+static void test_retry_after_year_9999(void)
+{
+    struct ctx c;
+    int64_t max_age = 100 * ND_NS_PER_MS;
+
+    /* Short enough that the retry timer, armed on real time, fires within
+     * the test: it then finds nothing due until the test clock moves. */
+    setup_type(&c, "farsink", "retry_max_age = 100ms\nretry_max_attempts = 2\n");
+    submit(&c, 1);
+    want_retried = 1;
+    ok(run_until_ms(c.base, cond_retried, c.r, 5000), "year 9999: retried");
+    run_until_ms(c.base, cond_never, NULL, 50);
+    is_int(tries[0], 1, "year 9999: not retried at once");
+    is_uint(nd_receiver_stats(c.r)->failed, 0, "year 9999: not given up");
+    is_uint(nd__receiver_retry_waiting(c.r), 1, "year 9999: waiting in the heap");
+    clock_ns += max_age - 1;
+    run_until_ms(c.base, cond_never, NULL, 150);
+    is_int(tries[0], 1, "year 9999: still waiting 1 ns before retry_max_age");
+    clock_ns += 1 + 10 * ND_NS_PER_MS; /* the Retry-After pad */
+    want_ended = 1;
+    ok(run_until_ms(c.base, cond_ended, c.r, 5000),
+       "year 9999: second attempt after retry_max_age");
+    is_int(tries[0], 2, "year 9999: two attempts");
     teardown(&c);
 }
 
@@ -450,13 +517,15 @@ int main(void)
 {
     nd_log_set_level(ND_LOG_WARN);
     T = nd_template_set_new();
-    if (nd_receiver_type_register(&rs_type) != ND_OK)
+    if (nd_receiver_type_register(&rs_type) != ND_OK ||
+        nd_receiver_type_register(&far_type) != ND_OK)
         abort();
     test_job_size();
     test_due_order();
     test_retried_through_heap();
     test_limits_real_clock();
     test_age_no_overflow();
+    test_retry_after_year_9999();
     test_shutdown_heap();
     test_free_with_heap();
     nd_template_set_free(T);

@@ -1,4 +1,4 @@
-/* Tests of src/ingest/metrics.c: the Prometheus text exposition. */
+/* Tests of src/stats/metrics.c: the Prometheus text exposition. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
