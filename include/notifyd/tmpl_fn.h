@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "notifyd/buf.h"
+#include "notifyd/unicode.h"
 #include "notifyd/util.h"
 
 /* strings.ToUpper / strings.ToLower / strings.Title. */
@@ -41,20 +42,6 @@ int nd_tmpl_js_escape(struct nd_buf *out, const char *s, size_t n);
 int nd_tmpl_urlquery_escape(struct nd_buf *out, const char *s, size_t n);
 /* strconv.Quote (used in Go's error texts). */
 int nd_tmpl_go_quote(struct nd_buf *out, const char *s, size_t n);
-
-/* Unicode helpers shared with the engine. Decodes one rune as Go's
- * utf8.DecodeRune does: invalid input gives U+FFFD with width 1.
- * Needs n >= 1. */
-uint32_t nd_utf8_decode(const char *s, size_t n, size_t *width);
-/* Encodes cp (<= 0x10FFFF) into out (4 bytes); returns the length. */
-size_t nd_utf8_encode(uint32_t cp, char *out);
-uint32_t nd_unicode_to_upper(uint32_t cp);
-uint32_t nd_unicode_to_lower(uint32_t cp);
-uint32_t nd_unicode_to_title(uint32_t cp);
-int nd_unicode_is_letter(uint32_t cp); /* unicode.IsLetter */
-int nd_unicode_is_digit(uint32_t cp);  /* unicode.IsDigit (Nd) */
-int nd_unicode_is_space(uint32_t cp);  /* unicode.IsSpace */
-int nd_unicode_is_print(uint32_t cp);  /* unicode.IsPrint */
 
 /* Regexes: RE2 syntax, compiled with PCRE2 after a translation pass that
  * rejects what Go's regexp/syntax rejects, with Go's error text

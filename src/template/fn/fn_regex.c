@@ -19,7 +19,7 @@
 
 #include "notifyd/tmpl_fn.h"
 
-#include "fn_int.h"
+#include "notifyd/unicode.h"
 
 #define RE_MAX_REPEAT 1000
 
@@ -166,7 +166,7 @@ static int next_rune(struct re_tr *t, size_t *pos, uint32_t *cp)
 {
     size_t w;
 
-    *cp = nd_utf8_decode(t->s + *pos, t->n - *pos, &w);
+    *cp = nd_unicode_decode_utf8(t->s + *pos, t->n - *pos, &w);
     if (*cp == 0xFFFD && w == 1 && (unsigned char)t->s[*pos] >= 0x80)
         return tr_fail(t, "invalid UTF-8", t->s + *pos, t->n - *pos);
     *pos += w;
@@ -856,7 +856,7 @@ static int translate(struct re_tr *t)
                 return t->rc;
             if (cp >= 0x80) {
                 char tmp[4];
-                tr_out(t, tmp, nd_utf8_encode(cp, tmp));
+                tr_out(t, tmp, nd_unicode_encode_utf8(cp, tmp));
             } else {
                 tr_rune(t, cp);
             }
@@ -1077,7 +1077,7 @@ static void subject_init(struct subject *sj, const char *s, size_t n)
             i++;
             continue;
         }
-        if (nd_utf8_decode(s + i, n - i, &w) == 0xFFFD && w == 1)
+        if (nd_unicode_decode_utf8(s + i, n - i, &w) == 0xFFFD && w == 1)
             bad++;
         i += w;
     }
@@ -1087,7 +1087,7 @@ static void subject_init(struct subject *sj, const char *s, size_t n)
     sj->map = nd_xmalloc((n + 2 * bad + 1) * sizeof(size_t));
     for (i = 0; i < n; i += w) {
         size_t k;
-        uint32_t cp = nd_utf8_decode(s + i, n - i, &w);
+        uint32_t cp = nd_unicode_decode_utf8(s + i, n - i, &w);
         if (cp == 0xFFFD && w == 1 && (unsigned char)s[i] >= 0x80) {
             memcpy(sj->copy + j, "\xEF\xBF\xBD", 3);
             for (k = 0; k < 3; k++)
@@ -1153,7 +1153,7 @@ static int expand_name(const char *r, size_t n, size_t *p, size_t *name, size_t 
     }
     *name = i;
     while (i < n) {
-        uint32_t cp = nd_utf8_decode(r + i, n - i, &w);
+        uint32_t cp = nd_unicode_decode_utf8(r + i, n - i, &w);
         if (!(cp == '_' || nd_unicode_is_letter(cp) || nd_unicode_is_digit(cp)))
             break;
         i += w;
@@ -1246,7 +1246,7 @@ int nd_tmpl_re_replace_all(struct nd_tmpl_re_cache *c, const char *pat, size_t p
         int back = 1;
         size_t i = 0, w;
         while (i < plen) {
-            uint32_t cp = nd_utf8_decode(pat + i, plen - i, &w);
+            uint32_t cp = nd_unicode_decode_utf8(pat + i, plen - i, &w);
             if ((cp == 0xFFFD && w == 1) || cp == 0xFEFF || (cp < ' ' && cp != '\t') || cp == '`' ||
                 cp == 0x7F) {
                 back = 0;
@@ -1291,7 +1291,7 @@ int nd_tmpl_re_replace_all(struct nd_tmpl_re_cache *c, const char *pat, size_t p
         }
         last_end = ovm[1];
         if (search < sj.n)
-            (void)nd_utf8_decode(sj.s + search, sj.n - search, &w);
+            (void)nd_unicode_decode_utf8(sj.s + search, sj.n - search, &w);
         if (search + w > ov[1])
             search += w;
         else if (search + 1 > ov[1])

@@ -209,25 +209,6 @@ static void test_translate(void)
     nd_buf_deinit(&b);
 }
 
-static void test_unicode(void)
-{
-    size_t w;
-    char out[4];
-
-    is_uint(nd_utf8_decode("\xe4\xb8\xad", 3, &w), 0x4E2D, "decode 3 bytes");
-    is_uint(w, 3, "decode width");
-    is_uint(nd_utf8_decode("\xe4\xb8", 2, &w), 0xFFFD, "truncated is U+FFFD");
-    is_uint(w, 1, "truncated width 1");
-    is_uint(nd_utf8_encode(0x1F600, out), 4, "encode 4 bytes");
-    ok(memcmp(out, "\xf0\x9f\x98\x80", 4) == 0, "encode bytes");
-    is_uint(nd_unicode_to_upper(0x1C6), 0x1C4, "upper of dz digraph");
-    is_uint(nd_unicode_to_title(0x1C6), 0x1C5, "title of dz digraph");
-    is_uint(nd_unicode_to_lower(0x130), 0x69, "lower of dotted I");
-    ok(nd_unicode_is_letter(0x4E2D) && !nd_unicode_is_letter('1'), "is_letter");
-    ok(nd_unicode_is_space(0x3000) && !nd_unicode_is_space(0x200B), "is_space");
-    ok(!nd_unicode_is_print(0xA0) && nd_unicode_is_print(' '), "is_print");
-}
-
 int main(void)
 {
     struct nd_buf out;
@@ -249,6 +230,5 @@ int main(void)
     test_cache();
     test_translate();
     test_match_limit();
-    test_unicode();
     return done_testing();
 }
