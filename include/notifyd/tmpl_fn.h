@@ -43,32 +43,21 @@ int nd_tmpl_urlquery_escape(struct nd_buf *out, const char *s, size_t n);
 /* strconv.Quote (used in Go's error texts). */
 int nd_tmpl_go_quote(struct nd_buf *out, const char *s, size_t n);
 
-/* Regexes: RE2 syntax, compiled with PCRE2 after a translation pass that
- * rejects what Go's regexp/syntax rejects, with Go's error text
- * ("error parsing regexp: missing closing ): `(a`"). Compiled patterns are
- * kept in a cache because templates reuse the same few patterns on every
- * render. */
-struct nd_tmpl_re_cache;
-
-/* `max` compiled patterns are kept; the least recently used goes first. */
-struct nd_tmpl_re_cache *nd_tmpl_re_cache_new(size_t max);
-void nd_tmpl_re_cache_free(struct nd_tmpl_re_cache *c);
-size_t nd_tmpl_re_cache_size(const struct nd_tmpl_re_cache *c);
+/* The regex functions, over the regex module (include/notifyd/regex.h) and
+ * a cache of compiled patterns, because templates reuse the same few
+ * patterns on every render. */
+struct nd_re_cache;
 
 /* regexp.MatchString(pattern, s): unanchored. *matched is 0 or 1.
  * A bad pattern gives ND_EINVAL with Go's error text in err. */
-int nd_tmpl_match(struct nd_tmpl_re_cache *c, const char *pat, size_t plen, const char *s, size_t n,
+int nd_tmpl_match(struct nd_re_cache *c, const char *pat, size_t plen, const char *s, size_t n,
                   int *matched, char err[ND_ERRLEN]);
 /* regexp.MustCompile(pattern).ReplaceAllString(text, repl), appended to out.
  * A bad pattern gives ND_EINVAL with the text of MustCompile's panic
  * ("regexp: Compile(`(`): error parsing regexp: ..."), which is what a Go
  * template reports. */
-int nd_tmpl_re_replace_all(struct nd_tmpl_re_cache *c, const char *pat, size_t plen,
-                           const char *repl, size_t rlen, const char *text, size_t tlen,
-                           struct nd_buf *out, char err[ND_ERRLEN]);
-/* Translates an RE2 pattern into the PCRE2 pattern used to compile it, or
- * fails with Go's error (without MustCompile's prefix). Exposed for tests
- * and `notifyd template` diagnostics. */
-int nd_tmpl_re_translate(const char *pat, size_t plen, struct nd_buf *out, char err[ND_ERRLEN]);
+int nd_tmpl_re_replace_all(struct nd_re_cache *c, const char *pat, size_t plen, const char *repl,
+                           size_t rlen, const char *text, size_t tlen, struct nd_buf *out,
+                           char err[ND_ERRLEN]);
 
 #endif

@@ -84,7 +84,7 @@ static int fn_join(struct texec *x, const struct tv *recv, const struct tv *a, i
     return 0;
 }
 
-static struct nd_tmpl_re_cache *re_cache(struct texec *x)
+static struct nd_re_cache *re_cache(struct texec *x)
 {
     return x->set->re_cache;
 }

@@ -280,7 +280,7 @@ struct tnode {
 };
 
 struct nd_tmpl_lang;
-struct nd_tmpl_re_cache;
+struct nd_re_cache;
 
 struct ttree {
     const char *name;
@@ -299,7 +299,7 @@ struct nd_template_set {
     size_t mem_limit;
     const char *language; /* for translate and message */
     struct nd_tmpl_lang *lang;
-    struct nd_tmpl_re_cache *re_cache; /* compiled regexes, reused across renders */
+    struct nd_re_cache *re_cache; /* compiled regexes, reused across renders */
     int err_line, err_col;             /* of the last failed nd_template_set_parse */
 };
 

@@ -4,7 +4,7 @@
 //
 //	go run . tables   > ../../src/util/unicode_tables.h
 //	go run . vectors  > ../../tests/unit/tmplfn/go_vectors.h
-//	go run . fuzz     > ../../tests/unit/tmplfn/go_fuzz.h
+//	go run . fuzz     > ../../tests/unit/regex/go_fuzz.h
 //	go run . defaults ../../src/template/defaults ../../tests/unit/tmplfn/defaults
 package main
 
