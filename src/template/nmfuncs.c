@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "notifyd/tmpl_fn.h"
-#include "notifyd/tmpl_lang.h"
+#include "fn/fn_int.h"
+#include "fn/lang_int.h"
 #include "tmpl_int.h"
 
 /* html/template.HTML: a string type of its own (not assignable to string). */

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "notifyd/regex.h"
-#include "notifyd/tmpl_defaults.h"
-#include "notifyd/tmpl_fn.h"
-#include "notifyd/tmpl_lang.h"
+#include "fn/defaults_int.h"
+#include "fn/fn_int.h"
+#include "fn/lang_int.h"
 #include "tmpl_int.h"
 
 /* Compiled regexes kept per set: templates reuse a few patterns. */

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "notifyd/regex.h"
-#include "notifyd/tmpl_fn.h"
+#include "fn_int.h"
 #include "notifyd/unicode.h"
 
 int nd_tmpl_match(struct nd_re_cache *c, const char *pat, size_t plen, const char *s, size_t n,

@@ -1,7 +1,7 @@
 /* fn_string.c - string functions and escapers with Go's exact outputs. */
 #include <string.h>
 
-#include "notifyd/tmpl_fn.h"
+#include "fn_int.h"
 
 static const char hex_lower[] = "0123456789abcdef";
 static const char hex_upper[] = "0123456789ABCDEF";

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "notifyd/regex.h"
-#include "notifyd/tmpl_fn.h"
+#include "fn_int.h"
 #include "tap.h"
 
 struct go_vec {

@@ -1,5 +1,6 @@
-/* tmpl_fn.h - the string and regex functions of the template language, as
- * plain C over byte strings (the engine wraps them into template functions).
+/* fn_int.h - the string and regex functions of the template language, as
+ * plain C over byte strings (the engine in src/template wraps them into
+ * template functions). Internal to the template layer.
  *
  * Each function reproduces the output of the Go function it stands for, byte
  * for byte, including Go's handling of invalid UTF-8 (see docs/templates.md
@@ -10,8 +11,8 @@
  * the buffer when it wants a fresh result. They return ND_OK, or ND_ETOOBIG
  * when the buffer's ceiling is hit (the buffer then holds a prefix).
  */
-#ifndef NOTIFYD_TMPL_FN_H
-#define NOTIFYD_TMPL_FN_H
+#ifndef NOTIFYD_TMPL_FN_INT_H
+#define NOTIFYD_TMPL_FN_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
