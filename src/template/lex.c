@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notifyd/unicode.h"
+
 #include "lex_int.h"
 #include "tmpl_int.h"
 
@@ -172,29 +174,18 @@ static bool is_space(int32_t r)
     return r == ' ' || r == '\t' || r == '\r' || r == '\n';
 }
 
+/* unicode.IsLetter and unicode.IsDigit, from Go's tables (src/util). */
 bool tmpl_is_letter(int32_t r)
 {
-    if (r < 0x80)
-        return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
-    /* Approximation of unicode.IsLetter: most non-ASCII code points in
-     * scripts are letters; punctuation, symbols and spaces of the common
-     * blocks are not. */
-    if (r < 0xC0)
-        return r == 0xAA || r == 0xB5 || r == 0xBA;
-    if (r == 0xD7 || r == 0xF7)
-        return false;
-    if ((r >= 0x2000 && r <= 0x2BFF) || (r >= 0x3000 && r <= 0x303F) ||
-        (r >= 0xFF00 && r <= 0xFF20) || (r >= 0xFE30 && r <= 0xFE4F) || r == 0xFFFD ||
-        (r >= 0x1F000 && r <= 0x1FAFF) || (r >= 0xE000 && r <= 0xF8FF))
-        return false;
-    return true;
+    return r >= 0 && nd_unicode_is_letter((uint32_t)r);
 }
 
 bool tmpl_is_digit(int32_t r)
 {
-    return r >= '0' && r <= '9';
+    return r >= 0 && nd_unicode_is_digit((uint32_t)r);
 }
 
+/* Go's isAlphaNumeric. */
 static bool is_alnum(int32_t r)
 {
     return r == '_' || tmpl_is_letter(r) || tmpl_is_digit(r);
