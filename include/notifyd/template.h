@@ -58,9 +58,9 @@ bool nd_template_set_has_language(const struct nd_template_set *s, const char *l
 bool nd_template_set_lookup(const struct nd_template_set *s, const char *name);
 /* The language the "translate"/"message" functions use (default English); copied. */
 void nd_template_set_language(struct nd_template_set *s, const char *language);
-/* Adds a user language pack (JSON, see tmpl_lang.h) to the set's dictionaries. */
+/* Adds a user language pack (JSON, see docs/templates.md) to the set's dictionaries. */
 int nd_template_set_load_language_file(struct nd_template_set *s, const char *path, char *err);
-/* Parses the built-in default templates (nm.default.* ...; tmpl_defaults.h):
+/* Parses the built-in default templates (nm.default.* ...; src/template/defaults):
  * call first, so that user files parsed after them override definitions. */
 int nd_template_set_add_defaults(struct nd_template_set *s, char *err);
 

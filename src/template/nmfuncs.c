@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "notifyd/tmpl_fn.h"
-#include "notifyd/tmpl_lang.h"
+#include "fn/fn_int.h"
+#include "fn/lang_int.h"
 #include "tmpl_int.h"
 
 /* html/template.HTML: a string type of its own (not assignable to string). */
@@ -84,7 +84,7 @@ static int fn_join(struct texec *x, const struct tv *recv, const struct tv *a, i
     return 0;
 }
 
-static struct nd_tmpl_re_cache *re_cache(struct texec *x)
+static struct nd_re_cache *re_cache(struct texec *x)
 {
     return x->set->re_cache;
 }

@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notifyd/tmpl_defaults.h"
-#include "notifyd/tmpl_fn.h"
-#include "notifyd/tmpl_lang.h"
+#include "notifyd/regex.h"
+#include "fn/defaults_int.h"
+#include "fn/fn_int.h"
+#include "fn/lang_int.h"
 #include "tmpl_int.h"
 
 /* Compiled regexes kept per set: templates reuse a few patterns. */
@@ -22,7 +23,7 @@ struct nd_template_set *nd_template_set_new(void)
     s->mem_limit = ND_TEMPLATE_MEM_LIMIT;
     s->language = ND_TMPL_LANG_DEFAULT;
     s->lang = nd_tmpl_lang_new();
-    s->re_cache = nd_tmpl_re_cache_new(RE_CACHE_MAX);
+    s->re_cache = nd_re_cache_new(RE_CACHE_MAX);
     return s;
 }
 
@@ -32,7 +33,7 @@ void nd_template_set_free(struct nd_template_set *s)
         return;
     ta_free(&s->arena);
     nd_tmpl_lang_free(s->lang);
-    nd_tmpl_re_cache_free(s->re_cache);
+    nd_re_cache_free(s->re_cache);
     free(s->funcs);
     free(s);
 }

@@ -280,7 +280,7 @@ struct tnode {
 };
 
 struct nd_tmpl_lang;
-struct nd_tmpl_re_cache;
+struct nd_re_cache;
 
 struct ttree {
     const char *name;
@@ -299,8 +299,8 @@ struct nd_template_set {
     size_t mem_limit;
     const char *language; /* for translate and message */
     struct nd_tmpl_lang *lang;
-    struct nd_tmpl_re_cache *re_cache; /* compiled regexes, reused across renders */
-    int err_line, err_col;             /* of the last failed nd_template_set_parse */
+    struct nd_re_cache *re_cache; /* compiled regexes, reused across renders */
+    int err_line, err_col;        /* of the last failed nd_template_set_parse */
 };
 
 const struct tfunc *tmpl_find_func(const struct nd_template_set *set, const char *name);
@@ -410,7 +410,7 @@ struct tv tmpl_deref(const struct tv *v);
 /* Builds a []string value. */
 struct tv tmpl_strslice(struct texec *x, const struct tstr *items, size_t n);
 
-/* ---- unicode helpers (funcs.c) ---- */
+/* ---- unicode helpers (lex.c: Go's unicode.IsLetter, IsDigit; value.c: IsPrint) ---- */
 bool tmpl_is_letter(int32_t r);
 bool tmpl_is_digit(int32_t r);
 bool tmpl_is_print(int32_t r);

@@ -2,9 +2,9 @@
 // Go's standard library. It is run by hand, not in CI; its outputs are
 // committed:
 //
-//	go run . tables   > ../../src/template/fn/unicode_tables.h
+//	go run . tables   > ../../src/util/unicode_tables.h
 //	go run . vectors  > ../../tests/unit/tmplfn/go_vectors.h
-//	go run . fuzz     > ../../tests/unit/tmplfn/go_fuzz.h
+//	go run . fuzz     > ../../tests/unit/regex/go_fuzz.h
 //	go run . defaults ../../src/template/defaults ../../tests/unit/tmplfn/defaults
 package main
 

@@ -1,6 +1,6 @@
 package main
 
-// Writes the Unicode tables of src/template/fn/unicode_tables.h from Go's own
+// Writes the Unicode tables of src/util/unicode_tables.h from Go's own
 // unicode package, so that the C functions agree with the Go version the
 // reference outputs were produced with.
 

@@ -1,7 +1,7 @@
 /* fn_string.c - string functions and escapers with Go's exact outputs. */
 #include <string.h>
 
-#include "notifyd/tmpl_fn.h"
+#include "fn_int.h"
 
 static const char hex_lower[] = "0123456789abcdef";
 static const char hex_upper[] = "0123456789ABCDEF";
@@ -9,7 +9,7 @@ static const char hex_upper[] = "0123456789ABCDEF";
 static int add_rune(struct nd_buf *out, uint32_t cp)
 {
     char tmp[4];
-    size_t n = nd_utf8_encode(cp, tmp);
+    size_t n = nd_unicode_encode_utf8(cp, tmp);
     return nd_buf_add(out, tmp, n);
 }
 
@@ -26,7 +26,7 @@ static int map_runes(struct nd_buf *out, const char *s, size_t n, uint32_t (*fn)
             rc = nd_buf_addc(out, (char)fn(c));
             i++;
         } else {
-            uint32_t cp = nd_utf8_decode(s + i, n - i, &w);
+            uint32_t cp = nd_unicode_decode_utf8(s + i, n - i, &w);
             rc = add_rune(out, fn(cp));
             i += w;
         }
@@ -68,7 +68,7 @@ int nd_tmpl_title(struct nd_buf *out, const char *s, size_t n)
     int rc;
 
     while (i < n) {
-        uint32_t cp = nd_utf8_decode(s + i, n - i, &w);
+        uint32_t cp = nd_unicode_decode_utf8(s + i, n - i, &w);
         uint32_t m = is_separator(prev) ? nd_unicode_to_title(cp) : cp;
         prev = cp;
         if ((rc = add_rune(out, m)) != 0)
@@ -87,7 +87,7 @@ static size_t last_rune(const char *s, size_t n, uint32_t *cp)
         unsigned char c = (unsigned char)s[n - k];
         if ((c & 0xC0) == 0x80)
             continue;
-        *cp = nd_utf8_decode(s + n - k, k, &w);
+        *cp = nd_unicode_decode_utf8(s + n - k, k, &w);
         return w == k && (k > 1 || c < 0x80) ? k : 0;
     }
     return 0;
@@ -99,7 +99,7 @@ void nd_tmpl_trim_space(const char *s, size_t n, size_t *off, size_t *len)
     uint32_t cp;
 
     while (start < stop) {
-        cp = nd_utf8_decode(s + start, stop - start, &w);
+        cp = nd_unicode_decode_utf8(s + start, stop - start, &w);
         if (cp == 0xFFFD && w == 1)
             break;
         if (!nd_unicode_is_space(cp))
@@ -178,7 +178,7 @@ static size_t json_escape(struct nd_buf *out, const char *s, size_t n, int *rc)
                 i++;
             }
         } else {
-            uint32_t cp = nd_utf8_decode(s + i, n - i, &w);
+            uint32_t cp = nd_unicode_decode_utf8(s + i, n - i, &w);
             if (cp == 0xFFFD && w == 1) {
                 piece = "\\ufffd";
                 plen = 6;
@@ -256,7 +256,7 @@ int nd_tmpl_js_escape(struct nd_buf *out, const char *s, size_t n)
     while (i < n && !rc) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
-            uint32_t cp = nd_utf8_decode(s + i, n - i, &w);
+            uint32_t cp = nd_unicode_decode_utf8(s + i, n - i, &w);
             /* An invalid byte decodes to U+FFFD, which is printable: Go then
              * copies the raw byte through. */
             if (nd_unicode_is_print(cp)) {
@@ -330,7 +330,7 @@ int nd_tmpl_go_quote(struct nd_buf *out, const char *s, size_t n)
     int rc = nd_buf_addc(out, '"');
 
     while (i < n && !rc) {
-        uint32_t cp = nd_utf8_decode(s + i, n - i, &w);
+        uint32_t cp = nd_unicode_decode_utf8(s + i, n - i, &w);
         unsigned char c = (unsigned char)s[i];
         if (cp == 0xFFFD && w == 1) {
             rc = nd_buf_printf(out, "\\x%02x", c);

@@ -7,8 +7,8 @@
 #include <yajl/yajl_parse.h>
 
 #include "notifyd/buf.h"
-#include "notifyd/tmpl_fn.h"
-#include "notifyd/tmpl_lang.h"
+#include "fn_int.h"
+#include "lang_int.h"
 
 /* Our own translations of Notification Manager's word list (config/i18n
  * zh-cn, 31 words, and the 5 more of the helm chart). */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notifyd/tmpl_fn.h"
+#include "fn_int.h"
 #include "notifyd/tmpl_split.h"
 
 static void push_chunk(struct nd_tmpl_split_result *r, size_t *cap, size_t first, size_t count,

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notifyd/tmpl_defaults.h"
+#include "defaults_int.h"
 #include "notifyd/util.h"
 #include "tap.h"
 

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notifyd/tmpl_fn.h"
+#include "notifyd/regex.h"
+#include "fn_int.h"
 #include "tap.h"
 
 struct go_vec {
@@ -81,8 +82,7 @@ static void run_string(const struct go_vec *v, size_t idx, struct nd_buf *out)
         is_uint(nd_tmpl_json_len(v->a, v->alen), v->wantlen, "json_len #%zu", idx);
 }
 
-static void run_regex(struct nd_tmpl_re_cache *c, const struct go_vec *v, size_t idx,
-                      struct nd_buf *out)
+static void run_regex(struct nd_re_cache *c, const struct go_vec *v, size_t idx, struct nd_buf *out)
 {
     char err[ND_ERRLEN];
     int rc, m = -1;
@@ -141,97 +141,18 @@ static void test_limits(void)
     is_int(nd_tmpl_escape(&b, "<<<<", 4), ND_ETOOBIG, "escape: ceiling");
     nd_buf_reset(&b);
     {
-        struct nd_tmpl_re_cache *c = nd_tmpl_re_cache_new(2);
+        struct nd_re_cache *c = nd_re_cache_new(2);
         is_int(nd_tmpl_re_replace_all(c, "a", 1, "xyz", 3, "aaaa", 4, &b, err), ND_ETOOBIG,
                "reReplaceAll: ceiling");
-        nd_tmpl_re_cache_free(c);
+        nd_re_cache_free(c);
     }
     nd_buf_deinit(&b);
-}
-
-static void test_cache(void)
-{
-    struct nd_tmpl_re_cache *c = nd_tmpl_re_cache_new(2);
-    char err[ND_ERRLEN];
-    int m;
-
-    is_int(nd_tmpl_match(c, "a", 1, "a", 1, &m, err), ND_OK, "cache: first pattern");
-    is_int(nd_tmpl_match(c, "a", 1, "b", 1, &m, err), ND_OK, "cache: same pattern again");
-    is_uint(nd_tmpl_re_cache_size(c), 1, "cache: one entry for one pattern");
-    nd_tmpl_match(c, "b", 1, "b", 1, &m, err);
-    nd_tmpl_match(c, "a", 1, "b", 1, &m, err); /* a is now the most recent */
-    nd_tmpl_match(c, "c", 1, "c", 1, &m, err); /* evicts b */
-    is_uint(nd_tmpl_re_cache_size(c), 2, "cache: bounded");
-    is_int(nd_tmpl_match(c, "c", 1, "c", 1, &m, err), ND_OK, "cache: newest still works");
-    is_int(m, 1, "cache: newest matches");
-    is_int(nd_tmpl_match(c, "b", 1, "xbx", 3, &m, err), ND_OK, "cache: evicted is recompiled");
-    is_int(m, 1, "cache: recompiled matches");
-    /* A bad pattern is not cached and fails every time. */
-    is_int(nd_tmpl_match(c, "(", 1, "", 0, &m, err), ND_EINVAL, "cache: bad pattern");
-    is_int(nd_tmpl_match(c, "(", 1, "", 0, &m, err), ND_EINVAL, "cache: bad pattern again");
-    nd_tmpl_re_cache_free(c);
-}
-
-/* RE2 never backtracks; PCRE2 does, so a match is bounded and a pattern that
- * needs more work fails cleanly instead of hanging the loop. */
-static void test_match_limit(void)
-{
-    struct nd_tmpl_re_cache *c = nd_tmpl_re_cache_new(2);
-    struct nd_buf b;
-    char err[ND_ERRLEN], s[41];
-    int m = -1;
-
-    memset(s, 'a', 39);
-    s[39] = '!';
-    s[40] = '\0';
-    is_int(nd_tmpl_match(c, "(a+)+\\z", 7, s, 40, &m, err), ND_ERR, "catastrophic pattern fails");
-    has_str(err, "match limit exceeded", "catastrophic pattern: error says why");
-    nd_buf_init(&b, 1024);
-    is_int(nd_tmpl_re_replace_all(c, "(a|aa)*\\z", 9, "x", 1, s, 40, &b, err), ND_ERR,
-           "catastrophic reReplaceAll fails");
-    is_int(nd_tmpl_match(c, "(a+)+\\z", 7, "aaa", 3, &m, err), ND_OK, "same pattern, short text");
-    is_int(m, 1, "same pattern, short text matches");
-    nd_buf_deinit(&b);
-    nd_tmpl_re_cache_free(c);
-}
-
-static void test_translate(void)
-{
-    struct nd_buf b;
-    char err[ND_ERRLEN];
-
-    nd_buf_init(&b, 1024);
-    is_int(nd_tmpl_re_translate("\\s\\v[\\s]", 8, &b, err), ND_OK, "translate ok");
-    /* RE2's \s has no \v; \v is one character, not PCRE2's class. */
-    is_str(nd_buf_cstr(&b),
-           "[\\x{9}-\\x{A}\\x{C}-\\x{D}\\x{20}]\\x{B}[\\x{9}-\\x{A}\\x{C}-\\x{D}\\x{20}]",
-           "translate \\s and \\v");
-    nd_buf_deinit(&b);
-}
-
-static void test_unicode(void)
-{
-    size_t w;
-    char out[4];
-
-    is_uint(nd_utf8_decode("\xe4\xb8\xad", 3, &w), 0x4E2D, "decode 3 bytes");
-    is_uint(w, 3, "decode width");
-    is_uint(nd_utf8_decode("\xe4\xb8", 2, &w), 0xFFFD, "truncated is U+FFFD");
-    is_uint(w, 1, "truncated width 1");
-    is_uint(nd_utf8_encode(0x1F600, out), 4, "encode 4 bytes");
-    ok(memcmp(out, "\xf0\x9f\x98\x80", 4) == 0, "encode bytes");
-    is_uint(nd_unicode_to_upper(0x1C6), 0x1C4, "upper of dz digraph");
-    is_uint(nd_unicode_to_title(0x1C6), 0x1C5, "title of dz digraph");
-    is_uint(nd_unicode_to_lower(0x130), 0x69, "lower of dotted I");
-    ok(nd_unicode_is_letter(0x4E2D) && !nd_unicode_is_letter('1'), "is_letter");
-    ok(nd_unicode_is_space(0x3000) && !nd_unicode_is_space(0x200B), "is_space");
-    ok(!nd_unicode_is_print(0xA0) && nd_unicode_is_print(' '), "is_print");
 }
 
 int main(void)
 {
     struct nd_buf out;
-    struct nd_tmpl_re_cache *c = nd_tmpl_re_cache_new(16);
+    struct nd_re_cache *c = nd_re_cache_new(16);
     size_t i;
 
     nd_buf_init(&out, 1 << 20);
@@ -243,12 +164,8 @@ int main(void)
             run_string(v, i, &out);
     }
     nd_buf_deinit(&out);
-    nd_tmpl_re_cache_free(c);
+    nd_re_cache_free(c);
     test_join();
     test_limits();
-    test_cache();
-    test_translate();
-    test_match_limit();
-    test_unicode();
     return done_testing();
 }

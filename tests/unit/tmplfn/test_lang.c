@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notifyd/tmpl_lang.h"
+#include "lang_int.h"
 #include "tap.h"
 
 static const char *tr(const struct nd_tmpl_lang *l, const char *lang, const char *key)

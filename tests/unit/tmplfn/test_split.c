@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "notifyd/alert.h"
-#include "notifyd/tmpl_fn.h"
+#include "fn_int.h"
 #include "notifyd/tmpl_split.h"
 #include "tap.h"
 

@@ -1,4 +1,5 @@
-/* tmpl_defaults.h - the default templates compiled into the binary.
+/* defaults_int.h - the default templates compiled into the binary.
+ * Internal to the template layer (nd_template_set_add_defaults uses them).
  *
  * Each entry is one file of src/template/defaults/ (name = file name), whose
  * text holds {{ define }} blocks in Go template syntax: nm.default.message,
@@ -7,8 +8,8 @@
  * nm.feishu.post, nm.feishu.text. The engine parses them first, in this
  * order, so that user template files can override any definition.
  */
-#ifndef NOTIFYD_TMPL_DEFAULTS_H
-#define NOTIFYD_TMPL_DEFAULTS_H
+#ifndef NOTIFYD_TMPL_DEFAULTS_INT_H
+#define NOTIFYD_TMPL_DEFAULTS_INT_H
 
 #include <stddef.h>
 

@@ -1,4 +1,6 @@
-/* tmpl_lang.h - language packs for the `translate` template function.
+/* lang_int.h - language packs for the `translate` template function.
+ * Internal to the template layer (the public side is
+ * nd_template_set_load_language_file in template.h).
  *
  * As in Notification Manager: a set of dictionaries, one per language name;
  * words are lower-cased when added and looked up lower-cased; an unknown
@@ -10,8 +12,8 @@
  *   [ {"name": "zh-cn", "dictionary": {"firing": "...", "namespace": "..."}}, ... ]
  * (a single object without the surrounding list is accepted too).
  */
-#ifndef NOTIFYD_TMPL_LANG_H
-#define NOTIFYD_TMPL_LANG_H
+#ifndef NOTIFYD_TMPL_LANG_INT_H
+#define NOTIFYD_TMPL_LANG_INT_H
 
 #include <stddef.h>
 

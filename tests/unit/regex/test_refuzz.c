@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notifyd/tmpl_fn.h"
+#include "notifyd/regex.h"
 #include "tap.h"
 
 struct go_fuzz {
@@ -17,7 +17,6 @@ struct go_fuzz {
 
 int main(void)
 {
-    struct nd_tmpl_re_cache *c = nd_tmpl_re_cache_new(32);
     struct nd_buf out;
     size_t i, k, bad_err = 0, bad_out = 0, nerr = 0, nok = 0;
 
@@ -25,12 +24,14 @@ int main(void)
     for (i = 0; i < ND_ARRAY_LEN(go_fuzz); i++) {
         const struct go_fuzz *f = &go_fuzz[i];
         char err[ND_ERRLEN];
-        int m, rc;
+        struct nd_re *re;
+        int rc;
 
         err[0] = '\0';
-        rc = nd_tmpl_match(c, f->pattern, strlen(f->pattern), "", 0, &m, err);
+        rc = nd_re_compile(&re, f->pattern, strlen(f->pattern), err);
         if (f->err) {
             nerr++;
+            nd_re_free(re);
             if (rc != ND_EINVAL || strcmp(err, f->want) != 0) {
                 bad_err++;
                 printf("# pattern %s\n#   got  %s\n#   want %s\n", f->pattern, err, f->want);
@@ -43,9 +44,9 @@ int main(void)
             const char *s = go_fuzz_subjects[k];
             if (k > 0)
                 nd_buf_addc(&out, '|');
-            rc = nd_tmpl_re_replace_all(c, f->pattern, strlen(f->pattern), "<$0>", 4, s, strlen(s),
-                                        &out, err);
+            rc = nd_re_replace_all(re, "<$0>", 4, s, strlen(s), &out, err);
         }
+        nd_re_free(re);
         if (rc != ND_OK || strcmp(nd_buf_cstr(&out), f->want) != 0) {
             bad_out++;
             printf("# pattern %s\n#   got  %s (%s)\n#   want %s\n", f->pattern,
@@ -55,6 +56,5 @@ int main(void)
     ok(bad_err == 0, "%zu of %zu invalid patterns give Go's error", nerr - bad_err, nerr);
     ok(bad_out == 0, "%zu of %zu valid patterns give Go's replacements", nok - bad_out, nok);
     nd_buf_deinit(&out);
-    nd_tmpl_re_cache_free(c);
     return done_testing();
 }

@@ -1,12 +1,11 @@
-/* fn_unicode.c - UTF-8 decoding as Go does it, and Unicode case mapping and
+/* unicode.c - UTF-8 decoding as Go does it, and Unicode case mapping and
  * properties from tables generated out of Go's unicode package (so that the
  * C functions agree with the Go version of the reference outputs). */
 #include <stdint.h>
 #include <string.h>
 
-#include "notifyd/tmpl_fn.h"
-
-#include "fn_int.h"
+#include "notifyd/unicode.h"
+#include "notifyd/util.h"
 
 struct nd_case_run {
     uint32_t lo, hi;
@@ -16,7 +15,7 @@ struct nd_case_run {
 
 #include "unicode_tables.h"
 
-uint32_t nd_utf8_decode(const char *s, size_t n, size_t *width)
+uint32_t nd_unicode_decode_utf8(const char *s, size_t n, size_t *width)
 {
     const unsigned char *p = (const unsigned char *)s;
     uint32_t c = p[0], cp, min;
@@ -55,7 +54,7 @@ uint32_t nd_utf8_decode(const char *s, size_t n, size_t *width)
     return cp;
 }
 
-size_t nd_utf8_encode(uint32_t cp, char *out)
+size_t nd_unicode_encode_utf8(uint32_t cp, char *out)
 {
     unsigned char *o = (unsigned char *)out;
 
