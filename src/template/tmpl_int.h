@@ -387,8 +387,6 @@ void tv_sprint(struct texec *x, struct nd_buf *b, const struct tv *args, int n);
 void tv_sprintln(struct texec *x, struct nd_buf *b, const struct tv *args, int n);
 void tv_sprintf(struct texec *x, struct nd_buf *b, const char *fmt, size_t fmtlen,
                 const struct tv *args, int n);
-/* strconv.FormatFloat(f, 'g', -1, 64) */
-void tv_fmt_float_shortest(struct nd_buf *b, double f, char verb, int prec);
 /* time.Time's String() and Format(layout). */
 void tv_time_format(struct nd_buf *b, const struct tv *t, const char *layout, size_t n);
 void tv_time_string(struct nd_buf *b, const struct tv *t);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notifyd/tmpl_fn.h"
 #include "tmpl_int.h"
 
 const struct ttype T_ANY = {.name = "interface {}", .kind = TK_NIL};
@@ -77,24 +78,15 @@ void tmpl_err_from_buf(char *err, const struct nd_buf *b)
 
 /* ---- strconv.Quote ---- */
 
+/* strconv.IsPrint, from Go's tables (fn_unicode.c). */
 bool tmpl_is_print(int32_t r)
 {
-    if (r < 0x20 || r == 0x7f)
-        return false;
-    if (r >= 0x80 && r < 0xA0)
-        return false;
-    if (r == 0xAD || r == 0xFFFD + 1 || (r >= 0xD800 && r <= 0xDFFF) || r > 0x10FFFF)
-        return false;
-    /* format and separator characters that strconv.IsPrint rejects */
-    if ((r >= 0x200B && r <= 0x200F) || (r >= 0x2028 && r <= 0x202E) ||
-        (r >= 0x2060 && r <= 0x206F) || r == 0xFEFF || r == 0xFFFE || r == 0xFFFF ||
-        (r >= 0xE000 && r <= 0xF8FF) || r == 0x2000 || (r >= 0x2000 && r <= 0x200A) ||
-        r == 0x3000 || r == 0x1680 || r == 0x205F || r == 0xA0)
-        return false;
-    return true;
+    return r >= 0 && nd_unicode_is_print((uint32_t)r);
 }
 
-static void quote_with(struct nd_buf *b, const char *s, size_t n, char q)
+/* strconv's appendQuotedWith: ascii (QuoteToASCII, fmt's %+q) escapes
+ * every rune that is not printable ASCII, as \u or \U like Go. */
+static void quote_with(struct nd_buf *b, const char *s, size_t n, char q, bool ascii)
 {
     static const char hex[] = "0123456789abcdef";
     nd_buf_addc(b, q);
@@ -121,7 +113,7 @@ static void quote_with(struct nd_buf *b, const char *s, size_t n, char q)
             nd_buf_addc(b, (char)r);
             continue;
         }
-        if (tmpl_is_print(r)) {
+        if (ascii ? r < 0x80 && tmpl_is_print(r) : tmpl_is_print(r)) {
             tmpl_utf8_encode(b, r);
             continue;
         }
@@ -161,31 +153,126 @@ static void quote_with(struct nd_buf *b, const char *s, size_t n, char q)
 
 void tmpl_quote(struct nd_buf *b, const char *s, size_t n)
 {
-    quote_with(b, s, n, '"');
+    quote_with(b, s, n, '"', false);
 }
 
 /* ---- floats ---- */
 
-/* Decimal digits of |f|: shortest (prec < 0) or rounded to prec significant
- * digits; trailing zeros trimmed. dp is the decimal point position. */
-static void float_digits(double f, int prec, char *d, int *nd, int *dp)
+/* The most significant digits a double's exact decimal expansion has:
+ * 2^53 * 5^1074 (the smallest subnormal) has 767. */
+#define FLOAT_MAX_DIGITS 800
+/* Base-10^9 limbs for that expansion. */
+#define FLOAT_LIMBS ((FLOAT_MAX_DIGITS + 8) / 9 + 1)
+
+/* limb[0..*n) *= m, for m < 2^31 (a limb times m plus carry fits 64 bits). */
+static void big_mul(uint32_t *limb, int *n, uint32_t m)
 {
-    char tmp[64];
-    f = fabs(f);
-    if (f == 0) {
-        d[0] = '0';
-        *nd = 0; /* Go: zero has no digits, dp = 0 */
-        *dp = 0;
+    uint64_t carry = 0;
+    for (int i = 0; i < *n; i++) {
+        uint64_t t = (uint64_t)limb[i] * m + carry;
+        limb[i] = (uint32_t)(t % 1000000000u);
+        carry = t / 1000000000u;
+    }
+    while (carry) {
+        limb[(*n)++] = (uint32_t)(carry % 1000000000u);
+        carry /= 1000000000u;
+    }
+}
+
+/* The exact decimal expansion of a finite f != 0: every digit of |f|
+ * (without leading or trailing zeros) and the decimal point position. A
+ * double is m * 2^e with integers m and e; for e < 0 that is
+ * m * 5^-e / 10^-e, so both cases are an integer times a power of ten, and
+ * the integer's decimal digits come out of base-10^9 limbs directly. */
+static void float_exact(double f, char *d, int *nd, int *dp)
+{
+    uint64_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    int be = (int)((bits >> 52) & 0x7ff);
+    uint64_t m = bits & ((UINT64_C(1) << 52) - 1);
+    int e = -1074;
+    if (be) {
+        m |= UINT64_C(1) << 52;
+        e = be - 1075;
+    }
+    uint32_t limb[FLOAT_LIMBS];
+    int n = 0;
+    while (m) {
+        limb[n++] = (uint32_t)(m % 1000000000u);
+        m /= 1000000000u;
+    }
+    int e10 = 0;
+    for (int k = e; k > 0; k -= 30)
+        big_mul(limb, &n, UINT32_C(1) << (k < 30 ? k : 30));
+    if (e < 0) {
+        e10 = e;
+        for (int k = -e; k > 0; k -= 13) {
+            uint32_t p = 1;
+            for (int j = 0; j < (k < 13 ? k : 13); j++)
+                p *= 5; /* 5^13 < 2^31 */
+            big_mul(limb, &n, p);
+        }
+    }
+    int k = snprintf(d, 10, "%" PRIu32, limb[n - 1]);
+    for (int i = n - 2; i >= 0; i--)
+        k += snprintf(d + k, 10, "%09" PRIu32, limb[i]);
+    *dp = k + e10;
+    while (k > 0 && d[k - 1] == '0')
+        k--;
+    *nd = k;
+}
+
+/* strconv's decimal.Round: keeps the first n digits, rounding half to even
+ * on an exact tie (the digits are exact, so "5" and nothing after it is a
+ * tie); trailing zeros are dropped. */
+static void round_digits(char *d, int *nd, int *dp, int n)
+{
+    if (n < 0 || n >= *nd)
+        return;
+    bool up = d[n] >= '5';
+    if (d[n] == '5' && n + 1 == *nd)
+        up = n > 0 && (d[n - 1] - '0') % 2 == 1;
+    if (!up) {
+        *nd = n;
+        while (*nd > 0 && d[*nd - 1] == '0')
+            (*nd)--;
+        if (*nd == 0)
+            *dp = 0;
         return;
     }
-    if (prec < 0) {
-        for (int p = 1; p <= 17; p++) {
-            snprintf(tmp, sizeof tmp, "%.*e", p - 1, f);
-            if (strtod(tmp, NULL) == f)
-                break;
-        }
-    } else {
-        snprintf(tmp, sizeof tmp, "%.*e", prec > 0 ? prec - 1 : 0, f);
+    int i = n - 1;
+    while (i >= 0 && d[i] == '9')
+        i--;
+    if (i < 0) {
+        d[0] = '1';
+        *nd = 1;
+        (*dp)++;
+        return;
+    }
+    d[i]++;
+    *nd = i + 1;
+}
+
+/* Decimal digits of |f|: the shortest that read back as f (prec < 0), else
+ * the exact expansion rounded to prec significant digits. dp is the decimal
+ * point position; zero has no digits. */
+static void float_digits(double f, int prec, char *d, int *nd, int *dp)
+{
+    f = fabs(f);
+    *nd = 0;
+    *dp = 0;
+    if (f == 0)
+        return;
+    if (prec >= 0) {
+        float_exact(f, d, nd, dp);
+        round_digits(d, nd, dp, prec);
+        return;
+    }
+    char tmp[64];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof tmp, "%.*e", p - 1, f);
+        if (strtod(tmp, NULL) == f)
+            break;
     }
     int k = 0;
     char *p = tmp;
@@ -235,9 +322,9 @@ static void fmt_f(struct nd_buf *b, const char *d, int nd, int dp, int prec)
     }
 }
 
-/* strconv.FormatFloat(f, verb, prec, 64) for verbs g G e E f; no sign handling
- * for specials beyond Go's "+Inf" "-Inf" "NaN". */
-void tv_fmt_float_shortest(struct nd_buf *b, double f, char verb, int prec)
+/* strconv.FormatFloat(f, verb, prec, 64) for verbs g G e E f x X: shortest
+ * digits when prec < 0, else exact digits for any precision. */
+static void fmt_float_digits(struct nd_buf *b, double f, char verb, int prec)
 {
     if (isnan(f)) {
         nd_buf_adds(b, "NaN");
@@ -249,39 +336,37 @@ void tv_fmt_float_shortest(struct nd_buf *b, double f, char verb, int prec)
     }
     if (signbit(f))
         nd_buf_addc(b, '-');
-    char d[40];
+    char d[FLOAT_MAX_DIGITS];
     int nd, dp;
     bool shortest = prec < 0;
     if (verb == 'f' || verb == 'F') {
         if (shortest) {
             float_digits(f, -1, d, &nd, &dp);
-            fmt_f(b, d, nd, dp, nd - dp > 0 ? nd - dp : 0);
+            prec = nd - dp > 0 ? nd - dp : 0;
+        } else if (f != 0) {
+            float_exact(fabs(f), d, &nd, &dp);
+            round_digits(d, &nd, &dp, dp + prec);
         } else {
-            char tmp[400];
-            snprintf(tmp, sizeof tmp, "%.*f", prec, fabs(f));
-            nd_buf_adds(b, tmp);
+            nd = dp = 0;
         }
+        fmt_f(b, d, nd, dp, prec);
         return;
     }
     if (verb == 'e' || verb == 'E') {
-        if (shortest) {
-            float_digits(f, -1, d, &nd, &dp);
-            fmt_e(b, d, nd, dp, nd > 0 ? nd - 1 : 0, verb);
-        } else {
-            char tmp[400];
-            snprintf(tmp, sizeof tmp, verb == 'e' ? "%.*e" : "%.*E", prec, fabs(f));
-            nd_buf_adds(b, tmp);
-        }
+        float_digits(f, shortest ? -1 : prec + 1, d, &nd, &dp);
+        fmt_e(b, d, nd, dp, shortest ? (nd > 0 ? nd - 1 : 0) : prec, verb);
         return;
     }
     if (verb == 'x' || verb == 'X') {
         /* hex mantissa and binary exponent; Go writes at least two exponent digits */
-        char tmp[64];
+        struct nd_buf t;
+        nd_buf_init(&t, b->limit);
         if (shortest)
-            snprintf(tmp, sizeof tmp, verb == 'x' ? "%a" : "%A", fabs(f));
+            nd_buf_printf(&t, verb == 'x' ? "%a" : "%A", fabs(f));
         else
-            snprintf(tmp, sizeof tmp, verb == 'x' ? "%.*a" : "%.*A", prec, fabs(f));
-        char *pp = strchr(tmp, verb == 'x' ? 'p' : 'P');
+            nd_buf_printf(&t, verb == 'x' ? "%.*a" : "%.*A", prec, fabs(f));
+        const char *tmp = nd_buf_cstr(&t);
+        const char *pp = strchr(tmp, verb == 'x' ? 'p' : 'P');
         if (pp && (pp[1] == '+' || pp[1] == '-') && pp[2] && !pp[3]) {
             nd_buf_add(b, tmp, (size_t)(pp - tmp) + 2);
             nd_buf_addc(b, '0');
@@ -289,6 +374,7 @@ void tv_fmt_float_shortest(struct nd_buf *b, double f, char verb, int prec)
         } else {
             nd_buf_adds(b, tmp);
         }
+        nd_buf_deinit(&t);
         return;
     }
     /* g / G */
@@ -360,6 +446,26 @@ static void pad(struct nd_buf *b, const struct pfmt *f, const char *s, size_t n)
             nd_buf_addc(b, ' ');
 }
 
+/* strconv.CanBackquote: valid UTF-8 without a backquote, a BOM or a
+ * control character other than tab. */
+static bool can_backquote(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        int w;
+        int32_t r = tmpl_utf8_decode(s + i, n - i, &w);
+        i += (size_t)w;
+        if (w > 1) {
+            if (r == 0xFEFF)
+                return false;
+            continue;
+        }
+        if (r == 0xFFFD || (r < ' ' && r != '\t') || r == '`' || r == 0x7f)
+            return false;
+    }
+    return true;
+}
+
 static void fmt_string(struct nd_buf *b, const struct pfmt *f, const char *s, size_t n, char verb)
 {
     struct nd_buf t;
@@ -393,16 +499,12 @@ static void fmt_string(struct nd_buf *b, const struct pfmt *f, const char *s, si
         break;
     }
     case 'q': {
-        bool back = f->sharp && memchr(s, '`', n) == NULL;
-        for (size_t i = 0; back && i < n; i++)
-            if ((unsigned char)s[i] < ' ' && s[i] != '\t')
-                back = false;
-        if (back) {
+        if (f->sharp && can_backquote(s, n)) {
             nd_buf_addc(&t, '`');
             nd_buf_add(&t, s, n);
             nd_buf_addc(&t, '`');
         } else {
-            tmpl_quote(&t, s, n);
+            quote_with(&t, s, n, '"', f->plus);
         }
         break;
     }
@@ -472,13 +574,47 @@ static void fmt_integer(struct nd_buf *b, const struct pfmt *fo, int64_t v, int 
     nd_buf_deinit(&t);
 }
 
+/* fmt's '#' flag on a formatted float (without its sign): a decimal point
+ * always, and for %g and %x the trailing zeros up to the precision (6 when
+ * none is given). */
+static void sharp_float(struct nd_buf *b, const char *num, size_t n, char verb, int prec)
+{
+    int digits = 0;
+    if (verb == 'g' || verb == 'G' || verb == 'x' || verb == 'X')
+        digits = prec < 0 ? 6 : prec;
+    size_t tail = n; /* where the exponent starts */
+    bool point = false, nonzero = false;
+    for (size_t i = 0; i < n && tail == n; i++) {
+        char c = num[i];
+        if (c == '.') {
+            point = true;
+        } else if (c == 'p' || c == 'P' || ((c == 'e' || c == 'E') && verb != 'x' && verb != 'X')) {
+            tail = i;
+        } else {
+            /* count the significant digits, from the first non-zero one */
+            nonzero = nonzero || c != '0';
+            if (nonzero)
+                digits--;
+        }
+    }
+    nd_buf_add(b, num, tail);
+    if (!point) {
+        if (tail == 1 && num[0] == '0')
+            digits--; /* a lone leading 0 counts once */
+        nd_buf_addc(b, '.');
+    }
+    for (; digits > 0; digits--)
+        nd_buf_addc(b, '0');
+    nd_buf_add(b, num + tail, n - tail);
+}
+
 static void fmt_float(struct nd_buf *b, const struct pfmt *f, double v, char verb, int prec)
 {
     if (f->prec_present)
         prec = f->prec;
     struct nd_buf t;
     nd_buf_init(&t, (size_t)-1);
-    tv_fmt_float_shortest(&t, v, verb, prec);
+    fmt_float_digits(&t, v, verb, prec);
     const char *num = t.data;
     size_t n = t.len;
     bool special = strstr(num, "Inf") || strstr(num, "NaN");
@@ -496,8 +632,12 @@ static void fmt_float(struct nd_buf *b, const struct pfmt *f, double v, char ver
         sign = 0;
     if (sign == '+' && !f->plus && special)
         sign = '+'; /* Go keeps "+Inf" */
-    if (f->sharp && !special && !memchr(num, '.', n) && verb != 'e' && verb != 'E') {
-        /* '#' forces a decimal point; good enough for %#g / %#v of integers */
+    struct nd_buf sh;
+    nd_buf_init(&sh, b->limit);
+    if (f->sharp && !special) {
+        sharp_float(&sh, num, n, verb, prec);
+        num = nd_buf_cstr(&sh);
+        n = sh.len;
     }
     struct nd_buf o;
     nd_buf_init(&o, (size_t)-1);
@@ -518,6 +658,7 @@ static void fmt_float(struct nd_buf *b, const struct pfmt *f, double v, char ver
         pad(b, &g, o.data, o.len);
     }
     nd_buf_deinit(&o);
+    nd_buf_deinit(&sh);
     nd_buf_deinit(&t);
 }
 
@@ -545,13 +686,15 @@ static void fmt_char(struct nd_buf *b, const struct pfmt *f, int64_t c, char ver
     struct nd_buf t;
     nd_buf_init(&t, (size_t)-1);
     int32_t r = (c < 0 || c > 0x10FFFF) ? 0xFFFD : (int32_t)c;
+    /* fmt's fmtC / fmtQc: a surrogate is not a rune either */
+    int32_t rc = r >= 0xD800 && r <= 0xDFFF ? 0xFFFD : r;
     if (verb == 'c') {
-        tmpl_utf8_encode(&t, r);
+        tmpl_utf8_encode(&t, rc);
     } else if (verb == 'q') {
         struct nd_buf u;
         nd_buf_init(&u, 16);
-        tmpl_utf8_encode(&u, r);
-        quote_with(&t, u.data, u.len, '\'');
+        tmpl_utf8_encode(&u, rc);
+        quote_with(&t, u.data, u.len, '\'', f->plus);
         nd_buf_deinit(&u);
     } else { /* U */
         nd_buf_printf(&t, "U+%04" PRIX32, (uint32_t)r);
@@ -619,9 +762,12 @@ static void print_value(struct texec *x, struct nd_buf *b, const struct pfmt *f,
         return;
     case TK_FLOAT:
         switch (verb) {
-        case 'v':
-            fmt_float(b, f, v->u.f, 'g', -1);
+        case 'v': {
+            struct pfmt g = *f;
+            g.sharp = false; /* %#v is Go syntax, which for a float is %v */
+            fmt_float(b, &g, v->u.f, 'g', -1);
             return;
+        }
         case 'g':
         case 'G':
         case 'x':
