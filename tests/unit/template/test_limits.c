@@ -12,12 +12,10 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "tmpl_int.h"
 #include "tmpl_test.h"
 
-static int render(const char *text, enum nd_template_mode mode, size_t out_limit, size_t mem_limit,
+static int render(const char *text, enum nd_template_mode mode, size_t out_limit,
                   struct nd_buf *out, char *err)
 {
     struct nd_template_set *s = nd_template_set_new();
-    if (mem_limit)
-        s->mem_limit = mem_limit;
     struct nd_template_data *d = nd_template_data_from_json(TT_DATA, strlen(TT_DATA), err);
     nd_buf_init(out, out_limit);
     int rc = nd_template_execute_text_mode(s, "", text, strlen(text), d, mode, out, err);
@@ -33,14 +31,14 @@ static void complete_or_error(const char *text, enum nd_template_mode mode)
 {
     char err[ND_ERRLEN];
     struct nd_buf full;
-    int rc = render(text, mode, 1 << 20, 0, &full, err);
+    int rc = render(text, mode, 1 << 20, &full, err);
     is_int(rc, ND_OK, "%s renders", text);
     size_t n = full.len;
     ok(n > 8, "%s: %zu bytes", text, n);
     int bad = 0;
     for (size_t lim = 0; lim < n; lim++) {
         struct nd_buf b;
-        rc = render(text, mode, lim, 0, &b, err);
+        rc = render(text, mode, lim, &b, err);
         char want[64];
         snprintf(want, sizeof want, "output exceeds the limit of %zu bytes", lim);
         if (rc != ND_ETOOBIG || !strstr(err, want)) {
@@ -52,7 +50,7 @@ static void complete_or_error(const char *text, enum nd_template_mode mode)
     }
     is_int(bad, 0, "%s: every limit below %zu bytes fails naming the limit", text, n);
     struct nd_buf b;
-    rc = render(text, mode, n, 0, &b, err);
+    rc = render(text, mode, n, &b, err);
     is_int(rc, ND_OK, "%s: a limit of exactly %zu bytes is enough", text, n);
     is_str(nd_buf_cstr(&b), nd_buf_cstr(&full), "%s: same output", text);
     nd_buf_deinit(&b);
