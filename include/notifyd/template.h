@@ -104,8 +104,9 @@ int nd_template_text(const struct nd_template_set *s, const char *name_or_call,
 /* NM's Html(): as nd_template_text, in HTML mode. */
 int nd_template_html(const struct nd_template_set *s, const char *name_or_call,
                      const struct nd_template_data *data, struct nd_buf *out, char *err);
-/* Writes NM's Transform(name) into out: the invocation to parse. */
-void nd_template_transform(const char *name_or_call, struct nd_buf *out);
+/* Writes NM's Transform(name) into out: the invocation to parse. ND_OK, or
+ * ND_ETOOBIG when out's ceiling was hit. */
+int nd_template_transform(const char *name_or_call, struct nd_buf *out);
 
 /* The data a template sees (NM's *Data). */
 /* From a notification: borrows nothing after return (strings are copied).

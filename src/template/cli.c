@@ -118,10 +118,13 @@ int nd_template_cli(int argc, char **argv, FILE *out, FILE *errf)
         rc = nd_template_execute_text_mode(set, "", text, strlen(text), data, mode, &ob, err);
     } else {
         struct nd_buf call;
-        nd_buf_init(&call, (size_t)-1);
-        nd_template_transform(name, &call);
-        rc = nd_template_execute_text_mode(set, "", nd_buf_cstr(&call), call.len, data, mode, &ob,
-                                           err);
+        nd_buf_init(&call, strlen(name) + 32);
+        rc = nd_template_transform(name, &call);
+        if (rc != ND_OK)
+            snprintf(err, ND_ERRLEN, "template: invocation of \"%s\" too long", name);
+        else
+            rc = nd_template_execute_text_mode(set, "", nd_buf_cstr(&call), call.len, data, mode,
+                                               &ob, err);
         nd_buf_deinit(&call);
     }
     if (rc != ND_OK)

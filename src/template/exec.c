@@ -27,19 +27,51 @@ struct tv tx_strdup(struct texec *x, const char *p, size_t n)
     return tv_str(s, n);
 }
 
+struct nd_buf *tx_buf(struct texec *x, size_t limit)
+{
+    for (size_t i = 0; i < TX_MAX_BUFS; i++) {
+        if (!x->buf_used[i]) {
+            x->buf_used[i] = true;
+            nd_buf_init(&x->bufs[i], limit);
+            return &x->bufs[i];
+        }
+    }
+    tx_errorf(x, "internal error: more than %d buffers in use", TX_MAX_BUFS);
+}
+
+void tx_buf_free(struct texec *x, struct nd_buf *b)
+{
+    nd_buf_deinit(b);
+    if (b >= x->bufs && b < x->bufs + TX_MAX_BUFS)
+        x->buf_used[b - x->bufs] = false;
+}
+
 struct tv tx_buf_value(struct texec *x, struct nd_buf *b)
 {
     char *s = ta_alloc(&x->arena, b->len + 1);
     if (!s) {
-        nd_buf_deinit(b);
+        tx_buf_free(x, b);
         tx_errorf(x, "memory limit of %zu bytes exceeded", x->arena.limit);
     }
     if (b->len)
         memcpy(s, b->data, b->len);
     s[b->len] = '\0';
     struct tv v = tv_str(s, b->len);
-    nd_buf_deinit(b);
+    tx_buf_free(x, b);
     return v;
+}
+
+#define LIMIT_MSG "output exceeds the limit of %zu bytes"
+
+_Noreturn void tx_limit_error(struct texec *x, size_t limit)
+{
+    tx_errorf(x, LIMIT_MSG, limit);
+}
+
+int tx_limit_fn_error(char *err, size_t limit)
+{
+    snprintf(err, ND_ERRLEN, LIMIT_MSG, limit);
+    return -1;
 }
 
 _Noreturn void tx_errorf(struct texec *x, const char *fmt, ...)
@@ -49,10 +81,14 @@ _Noreturn void tx_errorf(struct texec *x, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    struct nd_buf e;
-    nd_buf_init(&e, (size_t)-1);
+    /* The message is cut to ND_ERRLEN in the end: a longer one (long names)
+     * stops at its ceiling and is cut the same way, so its rc is not
+     * needed. */
+    struct nd_buf eb;
+    nd_buf_init(&eb, 4 * ND_ERRLEN);
+    struct tout e = {&eb, ND_OK};
     if (!x->node) {
-        nd_buf_printf(&e, "template: %s: %s", x->tmpl_name, msg);
+        tout_printf(&e, "template: %s: %s", x->tmpl_name, msg);
     } else {
         const struct tnode *n = x->node;
         const char *text = n->src->text;
@@ -66,30 +102,30 @@ _Noreturn void tx_errorf(struct texec *x, const char *fmt, ...)
             }
         }
         size_t col = lastnl == (size_t)-1 ? pos : pos - lastnl - 1;
-        nd_buf_printf(&e, "template: %s:%d:%zu: executing \"%s\" at <", n->src->name, line, col,
-                      x->tmpl_name);
+        tout_printf(&e, "template: %s:%d:%zu: executing \"%s\" at <", n->src->name, line, col,
+                    x->tmpl_name);
         struct nd_buf ctx;
         nd_buf_init(&ctx, (size_t)-1);
         tmpl_node_string(n, &ctx);
         /* Go prints the whole node; our error buffer is short, so a long node
          * is cut to keep the message itself */
         size_t room = ND_ERRLEN - 1;
-        size_t fixed = e.len + 3 + strlen(msg);
+        size_t fixed = eb.len + 3 + strlen(msg);
         size_t keep = fixed < room ? room - fixed : 0;
         if (ctx.len > keep) {
             keep = keep > 3 ? keep - 3 : 0;
             while (keep > 0 && ((unsigned char)ctx.data[keep] & 0xC0) == 0x80)
                 keep--; /* do not split a UTF-8 sequence */
-            nd_buf_add(&e, ctx.data, keep);
-            nd_buf_adds(&e, "...");
+            tout_add(&e, ctx.data, keep);
+            tout_adds(&e, "...");
         } else {
-            nd_buf_add(&e, nd_buf_cstr(&ctx), ctx.len);
+            tout_add(&e, nd_buf_cstr(&ctx), ctx.len);
         }
         nd_buf_deinit(&ctx);
-        nd_buf_printf(&e, ">: %s", msg);
+        tout_printf(&e, ">: %s", msg);
     }
-    tmpl_err_from_buf(x->err, &e);
-    nd_buf_deinit(&e);
+    tmpl_err_from_buf(x->err, &eb);
+    nd_buf_deinit(&eb);
     longjmp(x->jb, 1);
 }
 
@@ -162,13 +198,15 @@ static void node_str(const struct tnode *n, char *out, size_t len)
     nd_buf_deinit(&b);
 }
 
+/* A value's text for an error message, cut to len. Printing reads fields,
+ * which may unwind: the buffer belongs to the execution. Its ceiling is
+ * above len, so a value that does not fit is cut by snprintf alone. */
 static void value_str(struct texec *x, const struct tv *v, char *out, size_t len)
 {
-    struct nd_buf b;
-    nd_buf_init(&b, (size_t)-1);
-    tv_print(x, &b, v);
-    snprintf(out, len, "%s", nd_buf_cstr(&b));
-    nd_buf_deinit(&b);
+    struct nd_buf *b = tx_buf(x, 4 * len);
+    (void)tv_print(x, b, v); /* ND_ETOOBIG: longer than len anyway */
+    snprintf(out, len, "%s", nd_buf_cstr(b));
+    tx_buf_free(x, b);
 }
 
 static void not_a_function(struct texec *x, size_t nargs, bool has_final, const struct tnode *first)
@@ -599,15 +637,10 @@ static void print_action_value(struct texec *x, const struct tnode *n, const str
         tx_add(x, x->out, v->u.s.p, v->u.s.n);
         return;
     }
-    struct nd_buf b;
-    nd_buf_init(&b, x->out->limit);
-    tv_print_action(x, &b, v);
-    size_t len = b.len;
-    char *data = nd_buf_take(&b, NULL);
-    int rc = nd_buf_add(x->out, data, len);
-    free(data);
-    if (rc != ND_OK)
-        tx_errorf(x, "output exceeds the limit of %zu bytes", x->out->limit);
+    /* straight into the output, which the caller owns: printing reads
+     * fields, which may unwind, and nothing is held meanwhile */
+    if (tv_print_action(x, x->out, v) != ND_OK)
+        tx_limit_error(x, x->out->limit);
 }
 
 static const struct ttree *lookup(const struct texec *x, const char *name)
@@ -804,6 +837,9 @@ static int run(const struct nd_template_set *s, const struct ttree *overlay, con
     } else {
         rc = strstr(err, "output exceeds the limit") ? ND_ETOOBIG : ND_EINVAL;
     }
+    for (size_t i = 0; i < TX_MAX_BUFS; i++)
+        if (x->buf_used[i])
+            nd_buf_deinit(&x->bufs[i]);
     ta_free(&x->arena);
     free(x);
     return rc;

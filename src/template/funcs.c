@@ -225,172 +225,174 @@ static int fn_slice(struct texec *x, const struct tv *recv, const struct tv *a, 
     return 0;
 }
 
+/* A function's string result: b's text, or (rc != ND_OK: b's ceiling, the
+ * output limit, was hit) the output limit's error. Frees b. */
+static int buf_result(struct texec *x, struct nd_buf *b, int rc, struct tv *out, char *err)
+{
+    if (rc != ND_OK) {
+        size_t limit = b->limit;
+        tx_buf_free(x, b);
+        return tx_limit_fn_error(err, limit);
+    }
+    *out = tx_buf_value(x, b);
+    return 0;
+}
+
+/* A result is text an action could print: the output's ceiling is its own. */
+static struct nd_buf *result_buf(struct texec *x)
+{
+    return tx_buf(x, x->out->limit);
+}
+
 static int fn_print(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                     struct tv *out, char *err)
 {
-    struct nd_buf b;
-    nd_buf_init(&b, (size_t)-1);
-    tv_sprint(x, &b, a, n);
-    *out = tx_buf_value(x, &b);
-    return 0;
+    struct nd_buf *b = result_buf(x);
+    return buf_result(x, b, tv_sprint(x, b, a, n), out, err);
 }
 
 static int fn_println(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                       struct tv *out, char *err)
 {
-    struct nd_buf b;
-    nd_buf_init(&b, (size_t)-1);
-    tv_sprintln(x, &b, a, n);
-    *out = tx_buf_value(x, &b);
-    return 0;
+    struct nd_buf *b = result_buf(x);
+    return buf_result(x, b, tv_sprintln(x, b, a, n), out, err);
 }
 
 static int fn_printf(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                      struct tv *out, char *err)
 {
-    struct nd_buf b;
-    nd_buf_init(&b, (size_t)-1);
-    tv_sprintf(x, &b, a[0].u.s.p, a[0].u.s.n, a + 1, n - 1);
-    *out = tx_buf_value(x, &b);
-    return 0;
+    struct nd_buf *b = result_buf(x);
+    return buf_result(x, b, tv_sprintf(x, b, a[0].u.s.p, a[0].u.s.n, a + 1, n - 1), out, err);
 }
 
 /* text/template's evalArgs: one string as is, otherwise fmt.Sprint of the
  * printable values (a nil prints "<no value>"). */
-static void eval_args(struct texec *x, struct nd_buf *b, const struct tv *a, int n)
+static int eval_args(struct texec *x, struct nd_buf *b, const struct tv *a, int n)
 {
-    if (n == 1 && a[0].k == TK_STRING) {
-        nd_buf_add(b, a[0].u.s.p, a[0].u.s.n);
-        return;
-    }
+    if (n == 1 && a[0].k == TK_STRING)
+        return nd_buf_add(b, a[0].u.s.p, a[0].u.s.n);
     struct tv *c = tx_alloc(x, (size_t)(n + 1) * sizeof(*c));
     for (int i = 0; i < n; i++) {
         c[i] = tmpl_deref(&a[i]); /* printableValue indirects pointers */
         if (a[i].k == TK_INVALID || a[i].k == TK_NIL)
             c[i] = tv_str("<no value>", 10);
     }
-    tv_sprint(x, b, c, n);
+    return tv_sprint(x, b, c, n);
 }
 
 static int fn_html(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                    struct tv *out, char *err)
 {
-    struct nd_buf s, b;
-    nd_buf_init(&s, (size_t)-1);
-    nd_buf_init(&b, (size_t)-1);
-    eval_args(x, &s, a, n);
-    for (size_t i = 0; i < s.len; i++) {
-        char c = s.data[i];
+    struct nd_buf *s = result_buf(x);
+    struct nd_buf *b = result_buf(x);
+    struct tout o = {b, eval_args(x, s, a, n)};
+    for (size_t i = 0; i < s->len; i++) {
+        char c = s->data[i];
         switch (c) {
         case '"':
-            nd_buf_adds(&b, "&#34;");
+            tout_adds(&o, "&#34;");
             break;
         case '\'':
-            nd_buf_adds(&b, "&#39;");
+            tout_adds(&o, "&#39;");
             break;
         case '&':
-            nd_buf_adds(&b, "&amp;");
+            tout_adds(&o, "&amp;");
             break;
         case '<':
-            nd_buf_adds(&b, "&lt;");
+            tout_adds(&o, "&lt;");
             break;
         case '>':
-            nd_buf_adds(&b, "&gt;");
+            tout_adds(&o, "&gt;");
             break;
         case '\0':
-            nd_buf_adds(&b, "\xEF\xBF\xBD");
+            tout_adds(&o, "\xEF\xBF\xBD");
             break;
         default:
-            nd_buf_addc(&b, c);
+            tout_addc(&o, c);
         }
     }
-    nd_buf_deinit(&s);
-    *out = tx_buf_value(x, &b);
-    return 0;
+    tx_buf_free(x, s);
+    return buf_result(x, b, o.rc, out, err);
 }
 
 static int fn_js(struct texec *x, const struct tv *recv, const struct tv *a, int n, struct tv *out,
                  char *err)
 {
     static const char hex[] = "0123456789ABCDEF";
-    struct nd_buf s, b;
-    nd_buf_init(&s, (size_t)-1);
-    nd_buf_init(&b, (size_t)-1);
-    eval_args(x, &s, a, n);
+    struct nd_buf *s = result_buf(x);
+    struct nd_buf *b = result_buf(x);
+    struct tout o = {b, eval_args(x, s, a, n)};
     size_t i = 0;
-    while (i < s.len) {
-        unsigned char c = (unsigned char)s.data[i];
+    while (i < s->len) {
+        unsigned char c = (unsigned char)s->data[i];
         if (c < 0x80) {
             switch (c) {
             case '\\':
-                nd_buf_adds(&b, "\\\\");
+                tout_adds(&o, "\\\\");
                 break;
             case '\'':
-                nd_buf_adds(&b, "\\'");
+                tout_adds(&o, "\\'");
                 break;
             case '"':
-                nd_buf_adds(&b, "\\\"");
+                tout_adds(&o, "\\\"");
                 break;
             case '<':
-                nd_buf_adds(&b, "\\u003C");
+                tout_adds(&o, "\\u003C");
                 break;
             case '>':
-                nd_buf_adds(&b, "\\u003E");
+                tout_adds(&o, "\\u003E");
                 break;
             case '&':
-                nd_buf_adds(&b, "\\u0026");
+                tout_adds(&o, "\\u0026");
                 break;
             case '=':
-                nd_buf_adds(&b, "\\u003D");
+                tout_adds(&o, "\\u003D");
                 break;
             default:
                 if (c < ' ') {
-                    nd_buf_adds(&b, "\\u00");
-                    nd_buf_addc(&b, hex[c >> 4]);
-                    nd_buf_addc(&b, hex[c & 15]);
+                    tout_adds(&o, "\\u00");
+                    tout_addc(&o, hex[c >> 4]);
+                    tout_addc(&o, hex[c & 15]);
                 } else {
-                    nd_buf_addc(&b, (char)c);
+                    tout_addc(&o, (char)c);
                 }
             }
             i++;
             continue;
         }
         int w;
-        int32_t r = tmpl_utf8_decode(s.data + i, s.len - i, &w);
+        int32_t r = tmpl_utf8_decode(s->data + i, s->len - i, &w);
         if (tmpl_is_print(r) && !(r == 0xFFFD && w == 1))
-            nd_buf_add(&b, s.data + i, (size_t)w);
+            tout_add(&o, s->data + i, (size_t)w);
         else
-            nd_buf_printf(&b, "\\u%04X", (unsigned)r);
+            tout_printf(&o, "\\u%04X", (unsigned)r);
         i += (size_t)w;
     }
-    nd_buf_deinit(&s);
-    *out = tx_buf_value(x, &b);
-    return 0;
+    tx_buf_free(x, s);
+    return buf_result(x, b, o.rc, out, err);
 }
 
 static int fn_urlquery(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                        struct tv *out, char *err)
 {
     static const char hex[] = "0123456789ABCDEF";
-    struct nd_buf s, b;
-    nd_buf_init(&s, (size_t)-1);
-    nd_buf_init(&b, (size_t)-1);
-    eval_args(x, &s, a, n);
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.data[i];
+    struct nd_buf *s = result_buf(x);
+    struct nd_buf *b = result_buf(x);
+    struct tout o = {b, eval_args(x, s, a, n)};
+    for (size_t i = 0; i < s->len; i++) {
+        unsigned char c = (unsigned char)s->data[i];
         if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            nd_buf_addc(&b, (char)c);
+            tout_addc(&o, (char)c);
         } else if (c == ' ') {
-            nd_buf_addc(&b, '+');
+            tout_addc(&o, '+');
         } else {
-            nd_buf_addc(&b, '%');
-            nd_buf_addc(&b, hex[c >> 4]);
-            nd_buf_addc(&b, hex[c & 15]);
+            tout_addc(&o, '%');
+            tout_addc(&o, hex[c >> 4]);
+            tout_addc(&o, hex[c & 15]);
         }
     }
-    nd_buf_deinit(&s);
-    *out = tx_buf_value(x, &b);
-    return 0;
+    tx_buf_free(x, s);
+    return buf_result(x, b, o.rc, out, err);
 }
 
 /* ---- comparisons ---- */
@@ -439,13 +441,15 @@ static int str_cmp(const struct tv *a, const struct tv *b)
     return a->u.s.n < b->u.s.n ? -1 : a->u.s.n > b->u.s.n ? 1 : 0;
 }
 
+/* A value's text for an error message, cut to n. Printing reads fields,
+ * which may unwind: the buffer belongs to the execution; its ceiling is
+ * above n, so a value that does not fit is cut by snprintf alone. */
 static void print_to(struct texec *x, const struct tv *v, char *out, size_t n)
 {
-    struct nd_buf b;
-    nd_buf_init(&b, (size_t)-1);
-    tv_print(x, &b, v);
-    snprintf(out, n, "%s", nd_buf_cstr(&b));
-    nd_buf_deinit(&b);
+    struct nd_buf *b = tx_buf(x, 4 * n);
+    (void)tv_print(x, b, v); /* ND_ETOOBIG: longer than n anyway */
+    snprintf(out, n, "%s", nd_buf_cstr(b));
+    tx_buf_free(x, b);
 }
 
 static int do_eq(struct texec *x, const struct tv *a1, const struct tv *rest, int n, bool *res,

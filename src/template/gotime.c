@@ -63,17 +63,17 @@ static void zone_of(const struct tv *t, char *name, size_t n, int32_t *off)
     }
 }
 
-static void pad_int(struct nd_buf *b, int64_t v, int width)
+static void pad_int(struct tout *o, int64_t v, int width)
 {
     if (v < 0) {
-        nd_buf_addc(b, '-');
+        tout_addc(o, '-');
         v = -v;
     }
     char tmp[24];
     int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
     for (int i = n; i < width; i++)
-        nd_buf_addc(b, '0');
-    nd_buf_add(b, tmp, (size_t)n);
+        tout_addc(o, '0');
+    tout_add(o, tmp, (size_t)n);
 }
 
 static bool starts(const char *s, size_t n, size_t i, const char *p)
@@ -87,35 +87,35 @@ static bool is_digit_at(const char *s, size_t n, size_t i)
     return i < n && s[i] >= '0' && s[i] <= '9';
 }
 
-static void zone_num(struct nd_buf *b, int32_t off, bool z, bool colon, bool secs, bool hours_only)
+static void zone_num(struct tout *o, int32_t off, bool z, bool colon, bool secs, bool hours_only)
 {
     if (z && off == 0) {
-        nd_buf_addc(b, 'Z');
+        tout_addc(o, 'Z');
         return;
     }
     int32_t zone = off / 60;
     int32_t absoff = off;
     if (zone < 0 || off < 0) {
-        nd_buf_addc(b, '-');
+        tout_addc(o, '-');
         zone = -zone;
         absoff = -absoff;
     } else {
-        nd_buf_addc(b, '+');
+        tout_addc(o, '+');
     }
-    pad_int(b, zone / 60, 2);
+    pad_int(o, zone / 60, 2);
     if (!hours_only) {
         if (colon)
-            nd_buf_addc(b, ':');
-        pad_int(b, zone % 60, 2);
+            tout_addc(o, ':');
+        pad_int(o, zone % 60, 2);
     }
     if (secs) {
         if (colon)
-            nd_buf_addc(b, ':');
-        pad_int(b, absoff % 60, 2);
+            tout_addc(o, ':');
+        pad_int(o, absoff % 60, 2);
     }
 }
 
-void tv_time_format(struct nd_buf *b, const struct tv *t, const char *l, size_t n)
+static void time_format(struct tout *o, const struct tv *t, const char *l, size_t n)
 {
     char zname[64];
     int32_t off;
@@ -127,95 +127,95 @@ void tv_time_format(struct nd_buf *b, const struct tv *t, const char *l, size_t 
     while (i < n) {
         char ch = l[i];
         if (starts(l, n, i, "January")) {
-            nd_buf_adds(b, long_month[c.month - 1]);
+            tout_adds(o, long_month[c.month - 1]);
             i += 7;
         } else if (starts(l, n, i, "Jan")) {
-            nd_buf_add(b, long_month[c.month - 1], 3);
+            tout_add(o, long_month[c.month - 1], 3);
             i += 3;
         } else if (starts(l, n, i, "Monday")) {
-            nd_buf_adds(b, long_day[c.wday]);
+            tout_adds(o, long_day[c.wday]);
             i += 6;
         } else if (starts(l, n, i, "Mon")) {
-            nd_buf_add(b, long_day[c.wday], 3);
+            tout_add(o, long_day[c.wday], 3);
             i += 3;
         } else if (starts(l, n, i, "MST")) {
             if (zname[0])
-                nd_buf_adds(b, zname);
+                tout_adds(o, zname);
             else
-                zone_num(b, off, false, false, false, false);
+                zone_num(o, off, false, false, false, false);
             i += 3;
         } else if (starts(l, n, i, "01")) {
-            pad_int(b, c.month, 2);
+            pad_int(o, c.month, 2);
             i += 2;
         } else if (starts(l, n, i, "02")) {
-            pad_int(b, c.day, 2);
+            pad_int(o, c.day, 2);
             i += 2;
         } else if (starts(l, n, i, "03")) {
-            pad_int(b, c.hour % 12 == 0 ? 12 : c.hour % 12, 2);
+            pad_int(o, c.hour % 12 == 0 ? 12 : c.hour % 12, 2);
             i += 2;
         } else if (starts(l, n, i, "04")) {
-            pad_int(b, c.min, 2);
+            pad_int(o, c.min, 2);
             i += 2;
         } else if (starts(l, n, i, "05")) {
-            pad_int(b, c.sec, 2);
+            pad_int(o, c.sec, 2);
             i += 2;
         } else if (starts(l, n, i, "06")) {
-            pad_int(b, c.year % 100 < 0 ? -(c.year % 100) : c.year % 100, 2);
+            pad_int(o, c.year % 100 < 0 ? -(c.year % 100) : c.year % 100, 2);
             i += 2;
         } else if (starts(l, n, i, "002")) {
-            pad_int(b, c.yday, 3);
+            pad_int(o, c.yday, 3);
             i += 3;
         } else if (starts(l, n, i, "15")) {
-            pad_int(b, c.hour, 2);
+            pad_int(o, c.hour, 2);
             i += 2;
         } else if (ch == '1') {
-            pad_int(b, c.month, 0);
+            pad_int(o, c.month, 0);
             i += 1;
         } else if (starts(l, n, i, "2006")) {
-            pad_int(b, c.year, 4);
+            pad_int(o, c.year, 4);
             i += 4;
         } else if (ch == '2') {
-            pad_int(b, c.day, 0);
+            pad_int(o, c.day, 0);
             i += 1;
         } else if (starts(l, n, i, "__2")) {
             char tmp[8];
             snprintf(tmp, sizeof tmp, "%3d", c.yday);
-            nd_buf_adds(b, tmp);
+            tout_adds(o, tmp);
             i += 3;
         } else if (starts(l, n, i, "_2") && !starts(l, n, i, "_2006")) {
             char tmp[8];
             snprintf(tmp, sizeof tmp, "%2d", c.day);
-            nd_buf_adds(b, tmp);
+            tout_adds(o, tmp);
             i += 2;
         } else if (ch == '3') {
-            pad_int(b, c.hour % 12 == 0 ? 12 : c.hour % 12, 0);
+            pad_int(o, c.hour % 12 == 0 ? 12 : c.hour % 12, 0);
             i += 1;
         } else if (ch == '4') {
-            pad_int(b, c.min, 0);
+            pad_int(o, c.min, 0);
             i += 1;
         } else if (ch == '5') {
-            pad_int(b, c.sec, 0);
+            pad_int(o, c.sec, 0);
             i += 1;
         } else if (starts(l, n, i, "PM")) {
-            nd_buf_adds(b, c.hour >= 12 ? "PM" : "AM");
+            tout_adds(o, c.hour >= 12 ? "PM" : "AM");
             i += 2;
         } else if (starts(l, n, i, "pm")) {
-            nd_buf_adds(b, c.hour >= 12 ? "pm" : "am");
+            tout_adds(o, c.hour >= 12 ? "pm" : "am");
             i += 2;
         } else if (starts(l, n, i, "-07:00:00") || starts(l, n, i, "Z07:00:00")) {
-            zone_num(b, off, ch == 'Z', true, true, false);
+            zone_num(o, off, ch == 'Z', true, true, false);
             i += 9;
         } else if (starts(l, n, i, "-070000") || starts(l, n, i, "Z070000")) {
-            zone_num(b, off, ch == 'Z', false, true, false);
+            zone_num(o, off, ch == 'Z', false, true, false);
             i += 7;
         } else if (starts(l, n, i, "-07:00") || starts(l, n, i, "Z07:00")) {
-            zone_num(b, off, ch == 'Z', true, false, false);
+            zone_num(o, off, ch == 'Z', true, false, false);
             i += 6;
         } else if (starts(l, n, i, "-0700") || starts(l, n, i, "Z0700")) {
-            zone_num(b, off, ch == 'Z', false, false, false);
+            zone_num(o, off, ch == 'Z', false, false, false);
             i += 5;
         } else if (starts(l, n, i, "-07") || starts(l, n, i, "Z07")) {
-            zone_num(b, off, ch == 'Z', false, false, true);
+            zone_num(o, off, ch == 'Z', false, false, true);
             i += 3;
         } else if ((ch == '.' || ch == ',') && i + 1 < n && (l[i + 1] == '0' || l[i + 1] == '9')) {
             char d = l[i + 1];
@@ -223,7 +223,7 @@ void tv_time_format(struct nd_buf *b, const struct tv *t, const char *l, size_t 
             while (j < n && l[j] == d)
                 j++;
             if (is_digit_at(l, n, j)) {
-                nd_buf_add(b, l + i, j - i);
+                tout_add(o, l + i, j - i);
                 i = j;
                 continue;
             }
@@ -233,29 +233,36 @@ void tv_time_format(struct nd_buf *b, const struct tv *t, const char *l, size_t 
             char fr[16];
             snprintf(fr, sizeof fr, "%09d", (int)nsec);
             if (d == '0') {
-                nd_buf_addc(b, ch);
-                nd_buf_add(b, fr, digits);
+                tout_addc(o, ch);
+                tout_add(o, fr, digits);
             } else {
                 size_t k = digits;
                 while (k > 0 && fr[k - 1] == '0')
                     k--;
                 if (k > 0) {
-                    nd_buf_addc(b, ch);
-                    nd_buf_add(b, fr, k);
+                    tout_addc(o, ch);
+                    tout_add(o, fr, k);
                 }
             }
             i = j;
         } else {
-            nd_buf_addc(b, ch);
+            tout_addc(o, ch);
             i++;
         }
     }
 }
 
-void tv_time_string(struct nd_buf *b, const struct tv *t)
+int tv_time_format(struct nd_buf *b, const struct tv *t, const char *layout, size_t n)
+{
+    struct tout o = {b, ND_OK};
+    time_format(&o, t, layout, n);
+    return o.rc;
+}
+
+int tv_time_string(struct nd_buf *b, const struct tv *t)
 {
     static const char layout[] = "2006-01-02 15:04:05.999999999 -0700 MST";
-    tv_time_format(b, t, layout, sizeof layout - 1);
+    return tv_time_format(b, t, layout, sizeof layout - 1);
 }
 
 /* ---- methods ---- */
@@ -263,9 +270,13 @@ void tv_time_string(struct nd_buf *b, const struct tv *t)
 static int m_format(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                     struct tv *out, char *err)
 {
+    /* the result grows with the layout: the output's ceiling is its own */
     struct nd_buf b;
-    nd_buf_init(&b, (size_t)-1);
-    tv_time_format(&b, recv, a[0].u.s.p, a[0].u.s.n);
+    nd_buf_init(&b, x->out->limit);
+    if (tv_time_format(&b, recv, a[0].u.s.p, a[0].u.s.n) != ND_OK) {
+        nd_buf_deinit(&b);
+        return tx_limit_fn_error(err, x->out->limit);
+    }
     *out = tx_buf_value(x, &b);
     return 0;
 }
@@ -274,8 +285,11 @@ static int m_string(struct texec *x, const struct tv *recv, const struct tv *a, 
                     struct tv *out, char *err)
 {
     struct nd_buf b;
-    nd_buf_init(&b, (size_t)-1);
-    tv_time_string(&b, recv);
+    nd_buf_init(&b, x->out->limit);
+    if (tv_time_string(&b, recv) != ND_OK) {
+        nd_buf_deinit(&b);
+        return tx_limit_fn_error(err, x->out->limit);
+    }
     *out = tx_buf_value(x, &b);
     return 0;
 }

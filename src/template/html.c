@@ -185,7 +185,7 @@ void tmpl_html_text(struct texec *x, const char *s, size_t n)
 /* htmlReplacer over one of Go's tables. */
 enum htable { HT_HTML, HT_HTML_NORM, HT_NOSPACE, HT_NOSPACE_NORM };
 
-static void html_replace(struct nd_buf *b, const char *s, size_t n, enum htable t)
+static void html_replace(struct tout *o, const char *s, size_t n, enum htable t)
 {
     bool nospace = t == HT_NOSPACE || t == HT_NOSPACE_NORM;
     bool norm = t == HT_HTML_NORM || t == HT_NOSPACE_NORM;
@@ -240,14 +240,14 @@ static void html_replace(struct nd_buf *b, const char *s, size_t n, enum htable 
             break;
         }
         if (r)
-            nd_buf_adds(b, r);
+            tout_adds(o, r);
         else
-            nd_buf_addc(b, (char)c);
+            tout_addc(o, (char)c);
     }
 }
 
 /* Go's stripTags, simplified: drops <...> runs of the HTML. */
-static void strip_tags(struct nd_buf *b, const char *s, size_t n)
+static void strip_tags(struct tout *o, const char *s, size_t n)
 {
     bool in = false;
     for (size_t i = 0; i < n; i++) {
@@ -258,12 +258,12 @@ static void strip_tags(struct nd_buf *b, const char *s, size_t n)
         else if (in && c == '>')
             in = false;
         else if (!in)
-            nd_buf_addc(b, c);
+            tout_addc(o, c);
     }
 }
 
 /* urlProcessor: percent-encodes what may not stay (lower-case hex, as Go). */
-static void url_process(struct nd_buf *b, const char *s, size_t n, bool norm)
+static void url_process(struct tout *o, const char *s, size_t n, bool norm)
 {
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -298,11 +298,11 @@ static void url_process(struct nd_buf *b, const char *s, size_t n, bool norm)
             keep = isalnum(c) != 0;
         }
         if (keep) {
-            nd_buf_addc(b, (char)c);
+            tout_addc(o, (char)c);
         } else {
-            nd_buf_addc(b, '%');
-            nd_buf_addc(b, hex[c >> 4]);
-            nd_buf_addc(b, hex[c & 15]);
+            tout_addc(o, '%');
+            tout_addc(o, hex[c >> 4]);
+            tout_addc(o, hex[c & 15]);
         }
     }
 }
@@ -336,17 +336,20 @@ void tmpl_html_value(struct texec *x, const struct tnode *action, const struct t
     struct thtml *h = &x->html;
     if (h->state == HS_COMMENT)
         return; /* commentEscaper: nothing */
-    /* stringify: one string or HTML value as is; nil skipped; else Sprint */
-    struct nd_buf s, out;
-    nd_buf_init(&s, x->out->limit);
-    nd_buf_init(&out, x->out->limit);
+    /* stringify: one string or HTML value as is; nil skipped; else Sprint.
+     * The buffers belong to the execution: printing the value reads its
+     * fields, which may unwind. Every piece has the output's ceiling, and
+     * the first failure (rc) fails the action. */
+    struct nd_buf *s = tx_buf(x, x->out->limit);
+    struct tout out = {tx_buf(x, x->out->limit), ND_OK};
+    int rc = ND_OK;
     bool is_html = v->k == TK_STRING && v->t == &T_HTML;
     if (v->k == TK_STRING)
-        nd_buf_add(&s, v->u.s.p, v->u.s.n);
+        rc = nd_buf_add(s, v->u.s.p, v->u.s.n);
     else if (v->k != TK_INVALID && v->k != TK_NIL)
-        tv_print_action(x, &s, v); /* pointers are dereferenced, as stringify does */
-    const char *p = s.data ? s.data : "";
-    size_t n = s.len;
+        rc = tv_print_action(x, s, v); /* pointers are dereferenced, as stringify does */
+    const char *p = nd_buf_cstr(s);
+    size_t n = s->len;
     bool html_done = last_cmd_is(action, "html");
     bool query_done = last_cmd_is(action, "urlquery");
     switch (h->state) {
@@ -358,55 +361,59 @@ void tmpl_html_value(struct texec *x, const struct tnode *action, const struct t
         h->state = HS_ATTR_VAL;
         /* fallthrough */
     case HS_ATTR_VAL: {
-        struct nd_buf u;
-        nd_buf_init(&u, x->out->limit);
+        struct tout u = {tx_buf(x, x->out->limit), ND_OK};
         if (h->url && !(query_done && h->url_part == 2)) {
             if (h->url_part == 0 && !url_safe(p, n)) {
-                nd_buf_adds(&u, "#ZgotmplZ");
+                tout_adds(&u, "#ZgotmplZ");
             } else if (h->url_part == 2) {
                 url_process(&u, p, n, false);
             } else {
                 url_process(&u, p, n, true);
             }
-            p = u.data ? u.data : "";
-            n = u.len;
+            p = nd_buf_cstr(u.b);
+            n = u.b->len;
             is_html = false;
         }
         if (!h->quote) {
             if (is_html) {
-                struct nd_buf t;
-                nd_buf_init(&t, x->out->limit);
+                struct tout t = {tx_buf(x, x->out->limit), ND_OK};
                 strip_tags(&t, p, n);
-                html_replace(&out, t.data ? t.data : "", t.len, HT_NOSPACE_NORM);
-                nd_buf_deinit(&t);
+                html_replace(&out, nd_buf_cstr(t.b), t.b->len, HT_NOSPACE_NORM);
+                if (t.rc)
+                    rc = t.rc;
+                tx_buf_free(x, t.b);
             } else {
                 html_replace(&out, p, n, HT_NOSPACE);
             }
         } else if (is_html) {
-            struct nd_buf t;
-            nd_buf_init(&t, x->out->limit);
+            struct tout t = {tx_buf(x, x->out->limit), ND_OK};
             strip_tags(&t, p, n);
-            html_replace(&out, t.data ? t.data : "", t.len, HT_HTML_NORM);
-            nd_buf_deinit(&t);
+            html_replace(&out, nd_buf_cstr(t.b), t.b->len, HT_HTML_NORM);
+            if (t.rc)
+                rc = t.rc;
+            tx_buf_free(x, t.b);
         } else if (html_done && !h->url) {
-            nd_buf_add(&out, p, n);
+            tout_add(&out, p, n);
         } else {
             html_replace(&out, p, n, HT_HTML);
         }
-        nd_buf_deinit(&u);
+        if (u.rc)
+            rc = u.rc;
+        tx_buf_free(x, u.b);
         break;
     }
     default:
         if (is_html || html_done)
-            nd_buf_add(&out, p, n);
+            tout_add(&out, p, n);
         else
             html_replace(&out, p, n, HT_HTML);
     }
-    nd_buf_deinit(&s);
-    size_t len = out.len;
-    char *data = nd_buf_take(&out, NULL);
-    int rc = nd_buf_add(x->out, data, len);
-    free(data);
+    tx_buf_free(x, s);
+    if (rc == ND_OK)
+        rc = out.rc;
+    if (rc == ND_OK)
+        rc = nd_buf_add(x->out, nd_buf_cstr(out.b), out.b->len);
+    tx_buf_free(x, out.b);
     if (rc != ND_OK)
-        tx_errorf(x, "output exceeds the limit of %zu bytes", x->out->limit);
+        tx_limit_error(x, x->out->limit);
 }

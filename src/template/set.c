@@ -169,12 +169,17 @@ static bool is_invocation(const char *name)
     return found;
 }
 
-void nd_template_transform(const char *name_or_call, struct nd_buf *out)
+int nd_template_transform(const char *name_or_call, struct nd_buf *out)
 {
     if (is_invocation(name_or_call))
-        nd_buf_adds(out, name_or_call);
-    else
-        nd_buf_printf(out, "{{ template \"%s\" . }}", name_or_call);
+        return nd_buf_adds(out, name_or_call);
+    return nd_buf_printf(out, "{{ template \"%s\" . }}", name_or_call);
+}
+
+/* The invocation's ceiling: the name and the words around it. */
+static size_t transform_limit(const char *name_or_call)
+{
+    return strlen(name_or_call) + 32;
 }
 
 static int text_or_html(const struct nd_template_set *s, const char *name_or_call,
@@ -182,10 +187,13 @@ static int text_or_html(const struct nd_template_set *s, const char *name_or_cal
                         struct nd_buf *out, char *err)
 {
     struct nd_buf t;
-    nd_buf_init(&t, (size_t)-1);
-    nd_template_transform(name_or_call, &t);
+    nd_buf_init(&t, transform_limit(name_or_call));
     size_t start = out->len;
-    int rc = nd_template_execute_text_mode(s, "", nd_buf_cstr(&t), t.len, data, mode, out, err);
+    int rc = nd_template_transform(name_or_call, &t);
+    if (rc != ND_OK)
+        nd_seterr(err, rc, "template: invocation of \"%s\" too long", name_or_call);
+    else
+        rc = nd_template_execute_text_mode(s, "", nd_buf_cstr(&t), t.len, data, mode, out, err);
     nd_buf_deinit(&t);
     if (rc == ND_OK) {
         /* NM's cleanSuffix */

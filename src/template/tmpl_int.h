@@ -9,16 +9,20 @@
  * Memory: parse trees live in the set's arena, freed with the set. Values made
  * during one execution live in that execution's arena, freed when it returns
  * (with a ceiling, so a runaway template fails instead of eating memory).
- * Errors during execution unwind with longjmp to the entry point; nothing is
- * allocated with malloc in between, so nothing leaks.
+ * Errors during execution unwind with longjmp to the entry point. Heap
+ * buffers in use across a call that may unwind belong to the execution
+ * (tx_buf), which frees them at its end whichever way it ends; nothing else
+ * is allocated with malloc in between, so nothing leaks.
  */
 #ifndef NOTIFYD_TMPL_INT_H
 #define NOTIFYD_TMPL_INT_H
 
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "notifyd/buf.h"
 #include "notifyd/template.h"
@@ -311,8 +315,9 @@ extern const struct ttype T_HTML;
 /* The function-registry hook: later definitions win over earlier ones and
  * over the built-ins. The tfunc must outlive the set. */
 void tmpl_set_add_func(struct nd_template_set *s, const struct tfunc *f);
-/* Prints like an action does: a pointer to a struct prints as the struct. */
-void tv_print_action(struct texec *x, struct nd_buf *b, const struct tv *v);
+/* Prints like an action does: a pointer to a struct prints as the struct.
+ * ND_OK, or ND_ETOOBIG when b's ceiling was hit (see tv_print). */
+int tv_print_action(struct texec *x, struct nd_buf *b, const struct tv *v);
 
 /* Parses `text` as ParseName `name`; fills a list of new trees (linked, newest
  * first) allocated in `arena`. 0, or -1 with Go's message in err. */
@@ -344,6 +349,11 @@ struct thtml {
     size_t namelen;
 };
 
+/* The most buffers one execution holds at once: the HTML escaper's four
+ * (no use of tx_buf nests through printing a value, so this never grows
+ * with the template or the data). */
+#define TX_MAX_BUFS 8
+
 struct texec {
     const struct nd_template_set *set;
     const struct ttree *overlay; /* trees of an anonymous parse, searched first */
@@ -360,6 +370,9 @@ struct texec {
     bool html_mode;
     struct thtml html;
     uintptr_t stack_base; /* address of a local of the entry point */
+    /* heap buffers in use across calls that may unwind (tx_buf) */
+    struct nd_buf bufs[TX_MAX_BUFS];
+    bool buf_used[TX_MAX_BUFS];
 };
 
 /* HTML mode: writes template text / an action's value (html.c). */
@@ -370,33 +383,83 @@ _Noreturn void tx_errorf(struct texec *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void *tx_alloc(struct texec *x, size_t n);
 struct tv tx_strdup(struct texec *x, const char *p, size_t n);
-/* Makes a string value from a buffer's content and frees the buffer (also
- * when the copy fails and unwinds: a buffer must not be held across any
- * other call that may unwind). */
+/* A buffer owned by the execution, for text built across calls that may
+ * unwind (printing a value reads its fields, which may hit the memory limit;
+ * a buffer on the C stack would leak its data then): the execution's end
+ * frees it whichever way it ends. Empty, with the given ceiling. */
+struct nd_buf *tx_buf(struct texec *x, size_t limit);
+/* Frees b's data; gives b back when it came from tx_buf. */
+void tx_buf_free(struct texec *x, struct nd_buf *b);
+/* Makes a string value from a buffer's content and frees the buffer
+ * (tx_buf_free), also when the copy fails and unwinds. */
 struct tv tx_buf_value(struct texec *x, struct nd_buf *b);
+/* Fails the execution with the output limit's error, naming the limit. */
+_Noreturn void tx_limit_error(struct texec *x, size_t limit);
+/* The same as a function's error: fills err, returns -1. */
+int tx_limit_fn_error(char *err, size_t limit);
+
+/* ---- checked output ---- */
+
+/* Where text is built: appends stop at the first one that fails (the
+ * buffer's ceiling) and rc keeps that failure, so the building is checked
+ * once, at its end. The text is then either complete or an error, never
+ * silently cut. */
+struct tout {
+    struct nd_buf *b;
+    int rc; /* ND_OK, or the first failure (ND_ETOOBIG) */
+};
+
+static inline void tout_add(struct tout *o, const void *p, size_t n)
+{
+    if (!o->rc)
+        o->rc = nd_buf_add(o->b, p, n);
+}
+
+static inline void tout_addc(struct tout *o, char c)
+{
+    tout_add(o, &c, 1);
+}
+
+static inline void tout_adds(struct tout *o, const char *s)
+{
+    tout_add(o, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3))) static inline void tout_printf(struct tout *o,
+                                                                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (!o->rc)
+        o->rc = nd_buf_vprintf(o->b, fmt, ap);
+    va_end(ap);
+}
 
 /* ---- values: printing, truth, comparison ---- */
 
 const char *tv_type_name(const struct tv *v);
 /* Go's truthiness; false in *ok when the value has none (Go: "if/with can't use"). */
 bool tv_truth(const struct tv *v, bool *ok);
-/* fmt.Sprint's %v of one value. */
-void tv_print(struct texec *x, struct nd_buf *b, const struct tv *v);
-/* fmt.Sprint / Sprintln / Sprintf semantics. */
-void tv_sprint(struct texec *x, struct nd_buf *b, const struct tv *args, int n);
-void tv_sprintln(struct texec *x, struct nd_buf *b, const struct tv *args, int n);
-void tv_sprintf(struct texec *x, struct nd_buf *b, const char *fmt, size_t fmtlen,
-                const struct tv *args, int n);
-/* strconv.FormatFloat(f, 'g', -1, 64) */
-void tv_fmt_float_shortest(struct nd_buf *b, double f, char verb, int prec);
-/* time.Time's String() and Format(layout). */
-void tv_time_format(struct nd_buf *b, const struct tv *t, const char *layout, size_t n);
-void tv_time_string(struct nd_buf *b, const struct tv *t);
+/* fmt.Sprint's %v of one value, appended to b. ND_OK, or ND_ETOOBIG when b's
+ * ceiling was hit: printing stops there and b holds a cut output, which the
+ * caller turns into an error (a print is never silently incomplete). The
+ * fields of a struct are read while printing, which may unwind (the memory
+ * limit): b must then belong to the execution (tx_buf). */
+int tv_print(struct texec *x, struct nd_buf *b, const struct tv *v);
+/* fmt.Sprint / Sprintln / Sprintf semantics; the same results as tv_print. */
+int tv_sprint(struct texec *x, struct nd_buf *b, const struct tv *args, int n);
+int tv_sprintln(struct texec *x, struct nd_buf *b, const struct tv *args, int n);
+int tv_sprintf(struct texec *x, struct nd_buf *b, const char *fmt, size_t fmtlen,
+               const struct tv *args, int n);
+/* time.Time's String() and Format(layout), appended to b: ND_OK, or
+ * ND_ETOOBIG when b's ceiling was hit. */
+int tv_time_format(struct nd_buf *b, const struct tv *t, const char *layout, size_t n);
+int tv_time_string(struct nd_buf *b, const struct tv *t);
 /* UTF-8 decode: returns the rune, sets *w (>= 1); invalid bytes give 0xFFFD, w=1. */
 int32_t tmpl_utf8_decode(const char *s, size_t n, int *w);
 void tmpl_utf8_encode(struct nd_buf *b, int32_t r);
-/* strconv.Quote (ascii=false) into b. */
-void tmpl_quote(struct nd_buf *b, const char *s, size_t n);
+/* strconv.Quote (ascii=false) into b: ND_OK or ND_ETOOBIG (b's ceiling). */
+int tmpl_quote(struct nd_buf *b, const char *s, size_t n);
 /* Checked buffer appends: an output past its ceiling is an execution error. */
 void tx_add(struct texec *x, struct nd_buf *b, const char *p, size_t n);
 /* Copies a buffer's text into an error buffer, truncated to ND_ERRLEN. */

@@ -96,8 +96,11 @@ int nd_template_check_ref(const struct nd_template_set *s, const char *name_or_c
 
     if (!name_or_call[0])
         return nd_seterr(err, ND_EINVAL, "empty template name");
-    nd_buf_init(&t, (size_t)-1);
-    nd_template_transform(name_or_call, &t);
+    nd_buf_init(&t, strlen(name_or_call) + 32);
+    if (nd_template_transform(name_or_call, &t) != ND_OK) {
+        nd_buf_deinit(&t);
+        return nd_seterr(err, ND_ETOOBIG, "template invocation too long");
+    }
     /* A syntax error in an invocation given on the key shows here rather
      * than at every delivery. */
     struct tarena a;

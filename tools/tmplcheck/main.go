@@ -5,6 +5,7 @@
 //	go run . tables   > ../../src/util/unicode_tables.h
 //	go run . vectors  > ../../tests/unit/tmplfn/go_vectors.h
 //	go run . fuzz     > ../../tests/unit/regex/go_fuzz.h
+//	go run . floats   > ../../tests/unit/template/go_floats.h
 //	go run . defaults ../../src/template/defaults ../../tests/unit/tmplfn/defaults
 package main
 
@@ -26,6 +27,8 @@ func main() {
 		writeTables(os.Stdout)
 	case "fuzz":
 		writeFuzz(os.Stdout)
+	case "floats":
+		writeFloats(os.Stdout)
 	case "vectors":
 		writeVectors(os.Stdout)
 	case "defaults":

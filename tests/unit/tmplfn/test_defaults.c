@@ -1,7 +1,7 @@
 /* The default templates embedded in the binary: the same text as the files
  * of src/template/defaults/, and every name NM documents is defined. (Their
- * output is checked by the engine's tests against tests/unit/tmplfn/defaults/,
- * produced by Go from the same files.) */
+ * output is compared byte for byte with tests/unit/tmplfn/defaults/, produced
+ * by Go from the same files, in test_defaults_render.c.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +69,7 @@ int main(int argc, char **argv)
         size_t len;
         char *text;
         ok(defines(names[i]), "%s is defined", names[i]);
-        /* The reference output exists for the engine's tests. */
+        /* The reference output exists (test_defaults_render.c compares it). */
         snprintf(path, sizeof(path), "%s/one.%s.English.out", outdir, names[i]);
         text = slurp(path, &len);
         ok(text != NULL && len > 0, "reference output for %s", names[i]);
