@@ -8,7 +8,8 @@
  * Every answer but /metrics is NM's envelope {"Status":N,"Message":"..."},
  * Content-Type application/json: 400 bad body, 404 unknown path, 405 with
  * Allow for a wrong method on a known path, 413 body too large, 503 queue
- * full (with Retry-After) or shutting down, 500 when submit failed otherwise.
+ * full (with Retry-After) or shutting down (Connection: close, also for a
+ * body that completes after shutdown began), 500 when submit failed otherwise.
  * Protocol errors are envelopes too, each followed by Connection: close:
  * 413 (body over max_body_size, from Content-Length or while reading a
  * chunked body; counted as too_large), 431 (headers over the limit), 400

@@ -339,6 +339,14 @@ static void on_alerts(struct conn *c)
         c->parse = nd_ingest_stream_new(&s->o.ingest);
     int rc = nd_ingest_stream_end(c->parse, &alerts, &n, &why, err);
     c->parse = NULL;
+    /* The body was still arriving when shutdown began: answered as a request
+     * that arrives after it (docs/api.md), whatever the body holds. */
+    if (s->stopping) {
+        nd_ingest_alerts_free(alerts, n);
+        count_reject(s, ND_REJECT_SHUTTING_DOWN, n);
+        reply_close(c, 503, "shutting down");
+        return;
+    }
     if (rc != ND_OK) {
         count_reject(s, why, 0);
         reply(c, why == ND_REJECT_TOO_LARGE ? 413 : 400, err, NULL, NULL);

@@ -1181,9 +1181,33 @@ static void test_stop_accepting(void)
     is_int(client_send(&keep, get, strlen(get), false), 200, "kept-alive connection works");
     uint64_t before = metrics.requests_rejected[ND_REJECT_SHUTTING_DOWN];
 
+    /* a request whose headers and half its body came before the stop */
+    struct client late;
+    client_open(&late);
+    static const char late_head[] = "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                                    "30\r\n\r\n[{\"labels\":";
+    is_int(client_send(&late, get, strlen(get), false), 200, "second kept-alive connection works");
+    bufferevent_write(late.bev, late_head, strlen(late_head));
+    pump(20);
+    int calls = sub.calls;
+
     uint16_t port = nd_server_port(srv);
     nd_server_stop_accepting(srv);
     nd_server_stop_accepting(srv); /* idempotent */
+    static const char late_tail[] = "{\"alertname\":\"L\"}}]";
+    is_int(client_send(&late, late_tail, strlen(late_tail), false), 503,
+           "a body that completes after stop: 503");
+    is_str(late.body, "{\"Status\":503,\"Message\":\"shutting down\"}",
+           "its message: shutting down");
+    ok(has_header(&late, "Connection: close"), "its connection closes");
+    ok(!strstr(late.headers, "Retry-After"), "no Retry-After (not a full queue)");
+    is_int(sub.calls, calls, "the daemon was not asked to queue it");
+    is_uint(metrics.requests_rejected[ND_REJECT_SHUTTING_DOWN] - before, 1,
+            "counted as shutting_down");
+    is_uint(metrics.alerts_rejected[ND_REJECT_SHUTTING_DOWN], 1, "with its one alert");
+    client_close(&late);
+    before = metrics.requests_rejected[ND_REJECT_SHUTTING_DOWN];
+
     static const char post[] = "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Length: "
                                "2\r\n\r\n[]";
     is_int(client_send(&keep, post, strlen(post), false), 503,
