@@ -13,7 +13,8 @@
  * Protocol errors are envelopes too, each followed by Connection: close:
  * 413 (body over max_body_size, from Content-Length or while reading a
  * chunked body; counted as too_large), 431 (headers over the limit), 400
- * (unparsable request), 408 (request incomplete after the timeout). The
+ * (unparsable request), 408 (request incomplete after the timeout, whether
+ * the client trickles or stalled). The
  * choice of http-parser over evhttp, with figures, is in docs/http.md.
  *
  * The server knows neither queues nor receivers: the daemon passes callbacks.

@@ -776,10 +776,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     arm_sweep(s);
 }
 
-/* The time limits: a connection with no progress for timeout_s (idle
- * keep-alive, stalled client, stalled write) closes; a request that takes
- * longer than timeout_s from its first byte (a client trickling bytes) gets
- * 408; a lingering close ends after LINGER_MS. */
+/* The time limits: a request not complete timeout_s after its first byte
+ * gets 408, whether its client trickles bytes or stalled (no progress since
+ * implies a request that old); a connection with no progress for timeout_s
+ * and no request in progress (idle keep-alive, stalled write of our answer)
+ * closes without an answer; a lingering close ends after LINGER_MS. */
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
     struct nd_server *s = arg;
@@ -793,13 +794,13 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
         if (c->shut) {
             if (now - c->start_ms > LINGER_MS)
                 conn_free(c);
-        } else if (now - c->last_ms > limit) {
-            conn_free(c);
         } else if (c->in_request && !c->closing && now - c->start_ms > limit) {
             reply_close(c, 408, "request not received in time");
             conn_flush(c);
             if (c->dead)
                 conn_free(c);
+        } else if (now - c->last_ms > limit) {
+            conn_free(c);
         }
     }
     arm_sweep(s);

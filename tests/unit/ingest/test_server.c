@@ -1050,6 +1050,27 @@ static void test_timeouts(void)
     close(fd);
     evbuffer_free(c.acc);
 
+    /* a client that sends part of a request and then stalls: 408 too, not a
+     * silent close (part of the headers; then part of a body) */
+    static const char *const stalls[] = {
+        "GET /-/healthy HTTP/1.1\r\nX-Slow: ",
+        "POST /api/v2/alerts HTTP/1.1\r\nContent-Length: 40\r\n\r\n[{\"labels\":",
+    };
+    for (size_t i = 0; i < ND_ARRAY_LEN(stalls); i++) {
+        raw_client(&c);
+        fd = raw_open();
+        raw_send(fd, stalls[i], strlen(stalls[i]));
+        raw_wait(fd, &c, 1);
+        is_int(c.nresp ? c.statuses[0] : 0, 408, "stalled %s: 408",
+               i ? "in the body" : "in the headers");
+        is_str(c.body, "{\"Status\":408,\"Message\":\"request not received in time\"}",
+               "in the JSON envelope");
+        ok(has_header(&c, "Connection: close"), "with Connection: close");
+        ok(raw_closed(fd, &c), "and the connection closes");
+        close(fd);
+        evbuffer_free(c.acc);
+    }
+
     /* a client that stops reading: its answers pile up, the server stops
      * reading from it, and the stalled connection is dropped */
     raw_client(&c);
