@@ -1,4 +1,4 @@
-/* server.h - the inbound HTTP/1.1 server: libevent bufferevents + http-parser.
+/* server.h - the inbound HTTP/1.1 server: libevent events on raw sockets + http-parser.
  *
  *   POST /api/v2/alerts  parse (ingest.h), hand the alerts to `submit`
  *   GET  /-/healthy      200
@@ -52,6 +52,9 @@ struct nd_server_opts {
     int timeout_s;                /* read/write/keep-alive idle timeout; 0 = 30 */
     int retry_after_s;            /* Retry-After of a queue-full 503; 0 = 1 */
     int backlog;                  /* listen() backlog; 0 = 1024 */
+    size_t max_connections;       /* open connections; 0 = 1024; lowered to RLIMIT_NOFILE
+                                     minus a quarter (at least 32) kept for other descriptors.
+                                     At the limit a new connection closes the oldest one */
     struct nd_ingest_opts ingest; /* cluster, max_depth; leave now_ns 0 (read per request);
                                      max_alert_bytes 0 = max_body_size */
     nd_server_submit_cb *submit;  /* required */
@@ -68,6 +71,8 @@ struct nd_server *nd_server_new(struct event_base *base, const struct nd_server_
 void nd_server_free(struct nd_server *s);
 /* The bound port (useful after port 0). */
 uint16_t nd_server_port(const struct nd_server *s);
+/* The connection limit in force (max_connections after the fd limit). */
+size_t nd_server_max_connections(const struct nd_server *s);
 void nd_server_set_ready(struct nd_server *s, bool ready);
 /* Shutdown, step one: closes the listening socket (new connections are
  * refused by the kernel) and answers 503 shutting down to any request that

@@ -239,6 +239,7 @@ static int start(struct nd_daemon *d)
         .timeout_s = (int)((cfg->read_timeout_ns + ND_NS_PER_S - 1) / ND_NS_PER_S),
         .retry_after_s = (int)((cfg->retry_after_ns + ND_NS_PER_S - 1) / ND_NS_PER_S),
         .backlog = (int)cfg->listen_backlog,
+        .max_connections = cfg->max_connections,
         .ingest = {.cluster = cfg->cluster, .max_depth = cfg->max_depth},
         .submit = on_submit,
         .render = on_render,

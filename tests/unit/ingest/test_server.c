@@ -1108,6 +1108,98 @@ static void test_timeouts(void)
     nd_server_free(s2);
 }
 
+/* Lets the server accept and read what is pending, with a pause between so
+ * that the next connection's timestamps differ. */
+static void settle(void)
+{
+    pump(10);
+    usleep(3000);
+    pump(10);
+}
+
+/* A server with max_connections = 3: a fourth connection closes the one
+ * whose state is oldest (a slow request before connections idle since
+ * later), and a health check on the new one is answered. */
+static void test_connection_limit(void)
+{
+    char err[ND_ERRLEN];
+    struct nd_metrics m;
+    memset(&m, 0, sizeof m);
+    struct nd_server_opts o;
+    memset(&o, 0, sizeof o);
+    o.host = "127.0.0.1";
+    o.max_connections = 3;
+    o.submit = submit;
+    o.metrics = &m;
+    struct nd_server *s3 = nd_server_new(base, &o, err);
+    ok(s3 != NULL, "server with max_connections 3 (%s)", err);
+    if (!s3)
+        return;
+    is_uint(nd_server_max_connections(s3), 3, "limit in force: 3");
+    raw_port = nd_server_port(s3);
+
+    struct client c[5];
+    int fd[5];
+    static const char slow[] = "POST /api/v2/alerts HTTP/1.1\r\nContent-Length: 40\r\n\r\n[";
+    for (int i = 0; i < 3; i++) {
+        raw_client(&c[i]);
+        fd[i] = raw_open();
+        if (i == 0)
+            raw_send(fd[i], slow, strlen(slow)); /* a request in progress, oldest */
+        settle();
+    }
+    is_uint(m.connections_evicted, 0, "three connections fit");
+
+    static const char get[] = "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n";
+    raw_client(&c[3]);
+    fd[3] = raw_open();
+    raw_send(fd[3], get, strlen(get));
+    raw_wait(fd[3], &c[3], 1);
+    is_int(c[3].nresp ? c[3].statuses[0] : 0, 200, "a health check at the limit: 200");
+    is_uint(m.connections_evicted, 1, "one connection evicted");
+    ok(raw_closed(fd[0], &c[0]), "the slow request, oldest, was closed");
+    is_int(c[0].nresp, 0, "without an answer");
+    settle();
+
+    raw_client(&c[4]);
+    fd[4] = raw_open();
+    raw_send(fd[4], get, strlen(get));
+    raw_wait(fd[4], &c[4], 1);
+    is_int(c[4].nresp ? c[4].statuses[0] : 0, 200, "another health check: 200");
+    is_uint(m.connections_evicted, 2, "a second connection evicted");
+    ok(raw_closed(fd[1], &c[1]), "the connection idle for the longest time was closed");
+
+    /* the third (idle since later) and the health checks' connections stay */
+    raw_send(fd[2], get, strlen(get));
+    raw_wait(fd[2], &c[2], 1);
+    is_int(c[2].nresp ? c[2].statuses[0] : 0, 200, "a younger idle connection still works");
+    for (int i = 0; i < 5; i++) {
+        close(fd[i]);
+        evbuffer_free(c[i].acc);
+    }
+    raw_port = 0;
+    nd_server_free(s3);
+
+    /* the fd limit lowers the budget: a quarter (at least 32) stays free */
+    struct rlimit old, low;
+    getrlimit(RLIMIT_NOFILE, &old);
+    low = old;
+    low.rlim_cur = 256;
+    if (low.rlim_cur > old.rlim_max)
+        low.rlim_cur = old.rlim_max;
+    ok(setrlimit(RLIMIT_NOFILE, &low) == 0, "fd limit lowered to %llu",
+       (unsigned long long)low.rlim_cur);
+    o.max_connections = 0;
+    s3 = nd_server_new(base, &o, err);
+    setrlimit(RLIMIT_NOFILE, &old);
+    ok(s3 != NULL, "server under the low fd limit (%s)", err);
+    if (!s3)
+        return;
+    is_uint(nd_server_max_connections(s3), (size_t)low.rlim_cur - (size_t)low.rlim_cur / 4,
+            "default 1024 lowered to the fd limit minus a quarter");
+    nd_server_free(s3);
+}
+
 static size_t count_lines(char *log, size_t len, const char *needle)
 {
     size_t n = 0;
@@ -1309,6 +1401,7 @@ int main(void)
     test_stop_accepting();
     test_bind_errors();
     test_timeouts();
+    test_connection_limit();
 
     request_done();
     nd_server_free(srv);
