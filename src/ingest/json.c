@@ -531,9 +531,17 @@ static const yajl_callbacks callbacks = {
 
 static yajl_alloc_funcs alloc_funcs = {y_malloc, y_realloc, y_free, NULL};
 
+/* The longest escape sequence whose meaning depends on what follows it: a
+ * surrogate pair, \uD83D\uDE00. */
+#define ESC_MAX 12
+
 struct parse {
     struct ictx c;
     yajl_handle h;
+    /* The end of the last piece, from an escape whose meaning the next
+     * bytes decide (see parse_feed); room for one more ESC_MAX. */
+    unsigned char held[2 * ESC_MAX];
+    size_t nheld;
 };
 
 static void parse_init(struct parse *p, const struct nd_ingest_opts *o, char *err)
@@ -575,7 +583,7 @@ static int parse_error(struct parse *p, yajl_status st, size_t byte)
     return c->rc;
 }
 
-static int parse_feed(struct parse *p, const void *data, size_t len)
+static int feed_raw(struct parse *p, const void *data, size_t len)
 {
     struct ictx *c = &p->c;
     c->chunk = data;
@@ -592,9 +600,142 @@ static int parse_feed(struct parse *p, const void *data, size_t len)
     return ND_OK;
 }
 
+/* The value of 4 hex digits, or -1. */
+static int hex4(const unsigned char *s)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int d = s[i] >= '0' && s[i] <= '9'   ? s[i] - '0'
+                : s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10
+                : s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10
+                                             : -1;
+        if (d < 0)
+            return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+/* The escape at s[0] (a backslash): the bytes it spans (2; 6 for \uXXXX;
+ * 12 for a surrogate pair), with *fix set when its 6 bytes stand for a
+ * surrogate that Go's encoding/json decodes as U+FFFD: a low surrogate
+ * alone, or a high one not followed by an escaped low one (the escape after
+ * it then counts on its own). 0 when the n bytes at hand do not tell yet;
+ * at the end of the body (final) what is missing counts as absent. */
+static size_t escape_len(const unsigned char *s, size_t n, bool final, bool *fix)
+{
+    *fix = false;
+    if (n < 2)
+        return final ? n : 0;
+    if (s[1] != 'u')
+        return 2;
+    if (n < 6)
+        return final ? n : 0;
+    int u = hex4(s + 2);
+    if (u < 0)
+        return 2; /* yajl reports the bad escape */
+    if (u < 0xd800 || u > 0xdfff)
+        return 6;
+    *fix = true;
+    if (u >= 0xdc00 || (n > 6 && s[6] != '\\') || (n > 7 && s[7] != 'u'))
+        return 6;
+    if (n < 12)
+        return final ? 6 : 0;
+    int l = hex4(s + 8);
+    if (l < 0xdc00 || l > 0xdfff)
+        return 6;
+    *fix = false;
+    return 12;
+}
+
+/* Feeds s[0..n) to yajl with every lone surrogate escape replaced by
+ * \uFFFD (same length, so byte offsets in errors stay true). yajl 2.1's own
+ * decoder (yajl_string_decode) writes '?' for a high surrogate with no
+ * escape after it, combines a high surrogate with whatever escape follows
+ * it, and writes a lone low surrogate as invalid UTF-8; Alertmanager, with
+ * Go's encoding/json, sees U+FFFD, and the fingerprints must agree. yajl
+ * decodes valid pairs right. A backslash in valid JSON only occurs inside a
+ * string, and stepping over each escape whole means the next backslash
+ * found starts one, so no string state is needed; outside a string yajl
+ * refuses it anyway. Returns the bytes fed: fewer than n when the last
+ * escape needs bytes of the next piece (fewer than ESC_MAX are left). */
+static size_t feed_fixed(struct parse *p, const unsigned char *s, size_t n, bool final, int *rc)
+{
+    size_t from = 0, i = 0;
+    *rc = ND_OK;
+    while (i < n) {
+        const unsigned char *b = memchr(s + i, '\\', n - i);
+        if (!b)
+            break;
+        i = (size_t)(b - s);
+        bool fix;
+        size_t len = escape_len(s + i, n - i, final, &fix);
+        if (len == 0) {
+            n = i;
+            break;
+        }
+        if (fix) {
+            if (i > from && (*rc = feed_raw(p, s + from, i - from)) != ND_OK)
+                return i;
+            if ((*rc = feed_raw(p, "\\uFFFD", 6)) != ND_OK)
+                return i;
+            from = i + 6;
+        }
+        i += len;
+    }
+    if (n > from)
+        *rc = feed_raw(p, s + from, n - from);
+    return n;
+}
+
+/* One piece of the body. An escape cut by the end of the piece waits in
+ * `held` for the bytes that decide it. */
+static int parse_feed(struct parse *p, const void *data, size_t len)
+{
+    const unsigned char *s = data;
+    int rc;
+    while (p->nheld && len) {
+        size_t take = sizeof p->held - p->nheld;
+        if (take > len)
+            take = len;
+        memcpy(p->held + p->nheld, s, take);
+        p->nheld += take;
+        s += take;
+        len -= take;
+        size_t used = feed_fixed(p, p->held, p->nheld, false, &rc);
+        if (rc != ND_OK)
+            return rc;
+        if (used + take >= p->nheld) {
+            /* what was held is fed: the rest goes on from the piece itself */
+            size_t back = p->nheld - used;
+            s -= back;
+            len += back;
+            p->nheld = 0;
+        } else {
+            memmove(p->held, p->held + used, p->nheld - used);
+            p->nheld -= used;
+        }
+    }
+    if (p->nheld) /* the piece was too short to decide the held escape */
+        return ND_OK;
+    size_t used = feed_fixed(p, s, len, false, &rc);
+    if (rc != ND_OK)
+        return rc;
+    memcpy(p->held, s + used, len - used);
+    p->nheld = len - used;
+    return ND_OK;
+}
+
 static int parse_end(struct parse *p)
 {
     struct ictx *c = &p->c;
+    if (p->nheld) {
+        int rc;
+        feed_fixed(p, p->held, p->nheld, true, &rc);
+        p->nheld = 0;
+        if (rc != ND_OK)
+            return rc;
+    }
     if (c->base == 0) {
         fail(c, ND_REJECT_INVALID_JSON, ND_EINVAL, "invalid JSON at byte 0: empty body");
         return c->rc;

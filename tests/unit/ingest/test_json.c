@@ -846,6 +846,95 @@ static void test_utf8(void)
     }
 }
 
+/* Escaped UTF-16 surrogates decode as Go's encoding/json decodes them
+ * (U+FFFD for one that is not half of a pair), so fingerprints equal
+ * Alertmanager's. Each body is {"alertname":"Sur","case":"I","v":"RAW"};
+ * the decoded value and the fingerprint were read back from Alertmanager
+ * 0.25 (Debian's prometheus-alertmanager) after POSTing these very bodies
+ * to its /api/v2/alerts. */
+static void test_surrogates(void)
+{
+    static const struct {
+        const char *raw; /* JSON text of the value */
+        const char *want;
+        const char *fp;
+    } cases[] = {
+        {"\\ud800", "\xef\xbf\xbd", "9ee7c6ff046fcffd"},
+        {"\\ud800x", "\xef\xbf\xbdx", "40f4cacb4c19c2e2"},
+        {"\\udc00", "\xef\xbf\xbd", "a31d3ea447cc3787"},
+        {"\\ud800\\u0041",
+         "\xef\xbf\xbd"
+         "A",
+         "48bfd19278605051"},
+        {"\\ud83d\\ude00", "\xf0\x9f\x98\x80", "5c546e36052f619f"},
+        {"a\\udbff\\udfffb",
+         "a\xf4\x8f\xbf\xbf"
+         "b",
+         "238891c629280bb1"},
+        {"\\udc00\\ud800\\udc00", "\xef\xbf\xbd\xf0\x90\x80\x80", "d11c3ce658fbbbbb"},
+        {"\\ud800\\ud800\\udc00", "\xef\xbf\xbd\xf0\x90\x80\x80", "0b33a1fa228678ca"},
+        {"\\ud800\\n", "\xef\xbf\xbd\n", "830df80f59cbd61b"},
+        {"\\uD800\\\\u0041", "\xef\xbf\xbd\\u0041", "03f9c52ef08d5860"},
+        {"x\\uDBFF", "x\xef\xbf\xbd", "edf06078f9c63e98"},
+        {"\\uDFFF\\uD800", "\xef\xbf\xbd\xef\xbf\xbd", "51cafdf164c9acb2"},
+        {"\\ud800\\udbff", "\xef\xbf\xbd\xef\xbf\xbd", "6d2385a25caf0d8f"},
+    };
+    struct nd_ingest_opts o = opts(NULL);
+    struct nd_buf whole, part;
+    nd_buf_init(&whole, 1 << 20);
+    nd_buf_init(&part, 1 << 20);
+    for (size_t i = 0; i < ND_ARRAY_LEN(cases); i++) {
+        char body[256], id[8], f[17];
+        snprintf(id, sizeof id, "%zu", i);
+        snprintf(body, sizeof body,
+                 "[{\"labels\":{\"alertname\":\"Sur\",\"case\":\"%s\",\"v\":\"%s\"}}]", id,
+                 cases[i].raw);
+        struct nd_alert **al = NULL;
+        size_t n = 0;
+        enum nd_reject_reason why = ND_REJECT__COUNT;
+        char err[ND_ERRLEN] = "";
+        int rc = nd_ingest_parse(&o, body, strlen(body), &al, &n, &why, err);
+        is_int(rc, ND_OK, "\"%s\" parses (%s)", cases[i].raw, err);
+        if (rc != ND_OK || n != 1)
+            continue;
+        is_str(nd_alert_label(al[0], "v"), cases[i].want, "\"%s\": decoded as Go does",
+               cases[i].raw);
+        is_str(fp(al[0], f), cases[i].fp, "\"%s\": Alertmanager's fingerprint", cases[i].raw);
+        dump_result(rc, al, n, why, err, &whole);
+        /* cut anywhere, even inside an escape or between the two of a pair */
+        size_t same = 0, steps = 0;
+        for (size_t step = 1; step <= 14; step++, steps++) {
+            parse_stream(&o, body, strlen(body), step, &part);
+            if (strcmp(nd_buf_cstr(&part), nd_buf_cstr(&whole)) == 0)
+                same++;
+            else
+                printf("# %zu-byte pieces:\n# %s\n# whole:\n# %s\n", step, nd_buf_cstr(&part),
+                       nd_buf_cstr(&whole));
+        }
+        is_uint(same, steps, "\"%s\" in pieces of 1..14 bytes: the same", cases[i].raw);
+    }
+
+    /* in a label name too; a bad escape is still yajl's error, at its byte */
+    struct nd_alert **al = NULL;
+    size_t n = 0;
+    enum nd_reject_reason why = ND_REJECT__COUNT;
+    char err[ND_ERRLEN] = "";
+    int rc = parse_str(&o, "[{\"labels\":{\"n\\udc01\":\"x\"}}]", &al, &n, &why, err);
+    is_int(rc, ND_OK, "lone surrogate in a label name: accepted (%s)", err);
+    if (rc == ND_OK && n == 1)
+        is_str(nd_alert_label(al[0], "n\xef\xbf\xbd"), "x", "name decoded as Go does");
+    nd_ingest_alerts_free(al, n);
+    rc = parse_str(&o, "[{\"labels\":{\"n\":\"\\ud800\\u12\"}}]", &al, &n, &why, err);
+    ok(rc != ND_OK && why == ND_REJECT_INVALID_JSON, "bad escape after a high surrogate: invalid");
+    has_str(err, "invalid JSON at byte ", "yajl's message (%s)", err);
+    rc = parse_str(&o, "[{\"labels\":{\"n\":\"x\"}}]\\ud800", &al, &n, &why, err);
+    ok(rc != ND_OK && why == ND_REJECT_INVALID_JSON, "surrogate escape after the body: invalid");
+    rc = parse_str(&o, "[{\"labels\":{\"n\":\"\\ud8", &al, &n, &why, err);
+    ok(rc != ND_OK && why == ND_REJECT_INVALID_JSON, "body ending inside an escape: invalid");
+    nd_buf_deinit(&whole);
+    nd_buf_deinit(&part);
+}
+
 int main(void)
 {
     test_webhook_shape();
@@ -861,5 +950,6 @@ int main(void)
     test_field_names();
     test_repeated_times();
     test_utf8();
+    test_surrogates();
     return done_testing();
 }
