@@ -214,6 +214,14 @@ static int too_large(struct ictx *c)
                 c->index, c->key.limit);
 }
 
+/* The alert format counts labels and annotations in 16 bits: a limit of its
+ * own, named as such (not as the byte limit). */
+static int too_many(struct ictx *c, const char *what)
+{
+    return fail(c, ND_REJECT_TOO_LARGE, ND_ETOOBIG, "alerts[%zu].%s: more than %u %s", c->index,
+                what, ND_ALERT_MAX_PAIRS, what);
+}
+
 static int builder_fail(struct ictx *c, int rc, const char *what)
 {
     char q[80];
@@ -234,10 +242,15 @@ static void skip_value(struct ictx *c, enum state ret)
 static int finish_alert(struct ictx *c)
 {
     char e[ND_ERRLEN];
-    if (nd_alert_builder_nlabels(&c->b) == 0)
+    size_t nl = nd_alert_builder_nlabels(&c->b);
+    if (nl == 0)
         return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL,
                     "alerts[%zu].labels: at least one label required", c->index);
     struct nd_alert *a = nd_alert_builder_finish(&c->b, c->cluster, c->now_ns, e);
+    if (!a && nl >= ND_ALERT_MAX_PAIRS) /* the added cluster label is one too many */
+        return fail(c, ND_REJECT_TOO_LARGE, ND_ETOOBIG,
+                    "alerts[%zu].labels: more than %u labels with the cluster label", c->index,
+                    ND_ALERT_MAX_PAIRS);
     if (!a)
         return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts[%zu]: %s", c->index, e);
     if (c->n == c->cap) {
@@ -316,9 +329,12 @@ static int field_value(struct ictx *c, enum vtype t, const char *s, size_t len)
 /* A label or annotation: most of the strings of a body. */
 static int kv_add(struct ictx *c, const char *s, size_t len)
 {
-    int rc = c->field == F_LABELS
-                 ? nd_alert_builder_add_label(&c->b, c->kname, c->klen, s, len)
-                 : nd_alert_builder_add_annotation(&c->b, c->kname, c->klen, s, len);
+    bool labels = c->field == F_LABELS;
+    const struct nd_buf *index = labels ? &c->b.lab : &c->b.ann;
+    if (index->len >= ND_ALERT_MAX_PAIRS * sizeof(struct nd_alert_pair))
+        return too_many(c, field_names[c->field]);
+    int rc = labels ? nd_alert_builder_add_label(&c->b, c->kname, c->klen, s, len)
+                    : nd_alert_builder_add_annotation(&c->b, c->kname, c->klen, s, len);
     if (rc != ND_OK)
         return builder_fail(c, rc, field_names[c->field]);
     c->state = S_KV_KEY;

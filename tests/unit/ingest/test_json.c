@@ -364,6 +364,37 @@ static void test_limits(void)
     is_str(err, "alerts[1]: alert larger than 64 bytes", "too large message");
     ok(al == NULL && n == 0, "nothing out");
 
+    /* 65,536 labels (0.9 MB) pass no byte limit: the count is the limit,
+     * named as such; 65,535 fit, unless the cluster label is added */
+    struct nd_buf many;
+    nd_buf_init(&many, 8 << 20);
+    for (int k = 0; k < 4; k++) {
+        static const unsigned counts[] = {65536, 65535, 65535, 70000};
+        const char *field = k == 3 ? "annotations" : "labels";
+        nd_buf_reset(&many);
+        nd_buf_adds(&many,
+                    k == 3 ? "[{\"labels\":{\"a\":\"b\"},\"annotations\":{" : "[{\"labels\":{");
+        for (unsigned j = 0; j < counts[k]; j++)
+            nd_buf_printf(&many, "%s\"l%u\":\"v\"", j ? "," : "", j);
+        nd_buf_adds(&many, "}}]");
+        o = opts(k == 2 ? "c" : NULL);
+        rc = nd_ingest_parse(&o, many.data, many.len, &al, &n, &why, err);
+        if (k == 1) {
+            is_int(rc, ND_OK, "65,535 labels, no cluster added: accepted (%s)", err);
+            ok(n == 1 && al[0]->nlabels == 65535, "all 65,535 kept");
+            nd_ingest_alerts_free(al, n);
+            continue;
+        }
+        is_int(rc, ND_ETOOBIG, "%u %s in a %zu-byte body: refused", counts[k], field, many.len);
+        is_int(why, ND_REJECT_TOO_LARGE, "as too_large");
+        is_str(err,
+               k == 0   ? "alerts[0].labels: more than 65535 labels"
+               : k == 2 ? "alerts[0].labels: more than 65535 labels with the cluster label"
+                        : "alerts[0].annotations: more than 65535 annotations",
+               "the message names the count limit");
+    }
+    nd_buf_deinit(&many);
+
     /* quoted input is cut at a UTF-8 character boundary */
     o = opts(NULL);
     char body[256];
