@@ -72,7 +72,9 @@ struct ictx {
     const char *kname;
     size_t klen;
     struct nd_buf key;
-    const char *chunk; /* the bytes of the current yajl_parse call */
+    struct nd_buf fixed; /* a string with invalid UTF-8 as Go decodes it (go_utf8) */
+    bool suspect;        /* a byte fed so far may start invalid UTF-8 (has_suspect) */
+    const char *chunk;   /* the bytes of the current yajl_parse call */
     size_t chunk_len;
     struct time_memo memo[2]; /* startsAt, endsAt */
     struct nd_alert_builder b;
@@ -416,12 +418,108 @@ static int cb_number(void *ctx, const char *s, size_t len)
     return scalar(ctx, V_NUMBER, s, len);
 }
 
+/* yajl has checked the shape of UTF-8 (a lead byte, then the continuation
+ * bytes it announces): only a sequence that starts with one of these lead
+ * bytes can be invalid. */
+static const bool suspect[256] = {[0xc0] = 1, [0xc1] = 1, [0xe0] = 1, [0xed] = 1, [0xf0] = 1,
+                                  [0xf4] = 1, [0xf5] = 1, [0xf6] = 1, [0xf7] = 1};
+
+/* Whether s[0..n) holds a suspect lead byte: one pass over each piece of
+ * the body, 8 bytes at a time (only bytes >= 0xc0 are looked up), so that
+ * the strings of a body without one are not looked at again. */
+static bool has_suspect(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    for (uint64_t w; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (!(w & w << 1 & UINT64_C(0x8080808080808080)))
+            continue;
+        for (size_t k = 0; k < 8; k++)
+            if (suspect[s[i + k]])
+                return true;
+    }
+    for (; i < n; i++)
+        if (suspect[s[i]])
+            return true;
+    return false;
+}
+
+/* The length of the UTF-8 sequence at s[0..n) if it is valid by Go's
+ * utf8.DecodeRune (shortest form, no UTF-16 surrogate, at most U+10FFFF),
+ * else 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char b = s[0];
+    if (b < 0x80)
+        return 1;
+    if (b < 0xc2)
+        return 0;
+    if (b < 0xe0)
+        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (b < 0xf0) {
+        unsigned char lo = b == 0xe0 ? 0xa0 : 0x80, hi = b == 0xed ? 0x9f : 0xbf;
+        return n >= 3 && s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (b < 0xf5) {
+        unsigned char lo = b == 0xf0 ? 0x90 : 0x80, hi = b == 0xf4 ? 0x8f : 0xbf;
+        return n >= 4 && s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
+                   ? 4
+                   : 0;
+    }
+    return 0;
+}
+
+/* A string as Go's encoding/json decodes it: every byte that does not start
+ * a valid UTF-8 sequence becomes U+FFFD. yajl 2.1 checks only the shape of
+ * a sequence and lets overlong forms, encoded UTF-16 surrogates and code
+ * points above U+10FFFF through; Alertmanager would see U+FFFD in their
+ * place, in the labels and so in the fingerprint. Returns `s` itself when
+ * it is valid, else the decoded
+ * copy in c->fixed with *len updated, or NULL past that buffer's limit. */
+static const char *go_utf8(struct ictx *c, const char *s, size_t *len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = *len, i = 0;
+    for (uint64_t w; i + 8 <= n; i += 8) {
+        memcpy(&w, u + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            break;
+    }
+    while (i < n && !suspect[u[i]])
+        i++;
+    if (i == n)
+        return s;
+    /* from the first suspect lead byte on, sequence by sequence */
+    for (size_t k; i < n && (k = utf8_seq(u + i, n - i)) != 0;)
+        i += k;
+    if (i == n)
+        return s;
+    struct nd_buf *f = &c->fixed;
+    nd_buf_reset(f);
+    int rc = nd_buf_add(f, s, i);
+    while (rc == ND_OK && i < n) {
+        size_t k = utf8_seq(u + i, n - i);
+        rc = k ? nd_buf_add(f, u + i, k) : nd_buf_add(f, "\xef\xbf\xbd", 3);
+        i += k ? k : 1;
+    }
+    if (rc != ND_OK)
+        return NULL;
+    *len = f->len;
+    return nd_buf_cstr(f);
+}
+
 static int cb_string(void *ctx, const unsigned char *s, size_t len)
 {
     struct ictx *c = ctx;
+    if (c->state == S_SKIP)
+        return scalar(ctx, V_STRING, NULL, 0);
+    /* in a body without a suspect byte every string is valid */
+    const char *v = c->suspect ? go_utf8(c, (const char *)s, &len) : (const char *)s;
+    if (!v)
+        return too_large(c);
     if (c->state == S_KV_VAL) /* the common case, without the dispatch */
-        return kv_add(c, (const char *)s, len);
-    return scalar(ctx, V_STRING, (const char *)s, len);
+        return kv_add(c, v, len);
+    return scalar(ctx, V_STRING, v, len);
 }
 
 static int open_container(void *ctx, enum vtype t)
@@ -455,12 +553,13 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
     case S_KV_KEY:
         /* A name in the chunk stays valid while yajl_parse runs; one in
          * yajl's buffers (escapes, a token split between chunks) may not
-         * survive the next token. */
-        c->kname = (const char *)k;
+         * survive the next token, nor one decoded into c->fixed, which the
+         * value may reuse. */
+        c->kname = c->suspect ? go_utf8(c, (const char *)k, &len) : (const char *)k;
         c->klen = len;
-        if (len > c->key.limit)
+        if (!c->kname || len > c->key.limit)
             return too_large(c);
-        if (!in_chunk(c, k, len))
+        if (c->kname != (const char *)k || !in_chunk(c, k, len))
             keep_key(c);
         c->state = S_KV_VAL;
         return 1;
@@ -572,6 +671,8 @@ static void parse_init(struct parse *p, const struct nd_ingest_opts *o, char *er
     c->err = err;
     c->memo[0].len = c->memo[1].len = SIZE_MAX;
     nd_buf_init(&c->key, limit);
+    /* each invalid byte becomes 3 */
+    nd_buf_init(&c->fixed, limit > SIZE_MAX / 8 ? SIZE_MAX / 2 : limit * 3 + 3);
     nd_alert_builder_init(&c->b, limit);
     p->h = yajl_alloc(&callbacks, &alloc_funcs, c);
 }
@@ -710,6 +811,10 @@ static int parse_feed(struct parse *p, const void *data, size_t len)
 {
     const unsigned char *s = data;
     int rc;
+    /* before the piece reaches yajl: a string it completes may have begun
+     * in an earlier piece, never in a later one */
+    if (!p->c.suspect)
+        p->c.suspect = has_suspect(s, len);
     while (p->nheld && len) {
         size_t take = sizeof p->held - p->nheld;
         if (take > len)
@@ -774,6 +879,7 @@ static int parse_deinit(struct parse *p, int rc, struct nd_alert ***out, size_t 
     yajl_free(p->h);
     nd_alert_builder_deinit(&c->b);
     nd_buf_deinit(&c->key);
+    nd_buf_deinit(&c->fixed);
     if (rc != ND_OK) {
         nd_ingest_alerts_free(c->alerts, c->n);
         *out = NULL;
