@@ -39,7 +39,8 @@ struct nd_server;
  * the references in alerts[0..n) (not the array, which the server frees).
  * ND_EFULL: nothing was queued (503 + Retry-After; `err`, if set, is the
  * message). Any other status: nothing was queued, `err` says why (500). On failure the server
- * unrefs the alerts. Never called with n == 0. */
+ * unrefs the alerts. Never called with n == 0, nor after
+ * nd_server_stop_accepting (such a request gets 503 "shutting down"). */
 typedef int nd_server_submit_cb(void *ud, struct nd_alert **alerts, size_t n, char *err);
 /* Appends the Prometheus exposition (e.g. with nd_metrics_render). */
 typedef void nd_server_render_cb(void *ud, struct evbuffer *out);
