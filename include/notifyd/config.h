@@ -98,6 +98,7 @@ struct nd_config {
     uint64_t max_headers_size; /* request line + headers, 16KiB */
     int64_t read_timeout_ns;   /* idle keep-alive / incomplete request, 30s */
     uint32_t listen_backlog;   /* listen() backlog, 1024 */
+    uint32_t max_connections;  /* open HTTP connections, 1024 (lowered to the fd limit) */
     int64_t retry_after_ns;    /* Retry-After of a queue-full 503, 1s */
     int log_level;             /* enum nd_log_level */
     int log_format;            /* enum nd_log_format */

@@ -462,6 +462,7 @@ static const struct keyspec keyspecs[] = {
     {SEC_SERVER, "max_headers_size", V_SIZE, CFG(max_headers_size), 1024, 1 << 24},
     {SEC_SERVER, "read_timeout", V_DURATION, CFG(read_timeout_ns), NS(1), NS(3600)},
     {SEC_SERVER, "listen_backlog", V_U32, CFG(listen_backlog), 1, 65535},
+    {SEC_SERVER, "max_connections", V_U32, CFG(max_connections), 1, 1048576},
     {SEC_SERVER, "retry_after", V_DURATION, CFG(retry_after_ns), NS(1), NS(3600)},
     {SEC_SERVER, "log_level", V_LOGLEVEL, CFG(log_level), 0, 0},
     {SEC_SERVER, "log_format", V_LOGFMT, CFG(log_format), 0, 0},
@@ -769,6 +770,7 @@ static void set_defaults(struct nd_config *c)
     c->max_headers_size = 16 * 1024;
     c->read_timeout_ns = 30 * ND_NS_PER_S;
     c->listen_backlog = 1024;
+    c->max_connections = 1024;
     c->retry_after_ns = ND_NS_PER_S;
     c->log_level = ND_LOG_INFO;
     c->log_format = ND_LOG_LOGFMT;

@@ -52,12 +52,12 @@ struct nd_daemon {
 };
 
 /* Ingest hands over a parsed request. All or nothing: either every alert
- * is held and batched, or none is and the client gets 503. */
+ * is held and batched, or none is and the client gets 503. Never called
+ * once stopping: begin_stop stops the server first, which then answers
+ * 503 "shutting down" itself (server.h). */
 static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
 {
     struct nd_daemon *d = ud;
-    if (d->stopping)
-        return nd_seterr(err, ND_EFULL, "notifyd is shutting down");
     uint64_t bytes = 0;
     for (size_t i = 0; i < n; i++)
         bytes += alerts[i]->size;
@@ -238,6 +238,7 @@ static int start(struct nd_daemon *d)
         .timeout_s = (int)((cfg->read_timeout_ns + ND_NS_PER_S - 1) / ND_NS_PER_S),
         .retry_after_s = (int)((cfg->retry_after_ns + ND_NS_PER_S - 1) / ND_NS_PER_S),
         .backlog = (int)cfg->listen_backlog,
+        .max_connections = cfg->max_connections,
         .ingest = {.cluster = cfg->cluster, .max_depth = cfg->max_depth},
         .submit = on_submit,
         .render = on_render,

@@ -72,7 +72,9 @@ struct ictx {
     const char *kname;
     size_t klen;
     struct nd_buf key;
-    const char *chunk; /* the bytes of the current yajl_parse call */
+    struct nd_buf fixed; /* a string with invalid UTF-8 as Go decodes it (go_utf8) */
+    bool suspect;        /* a byte fed so far may start invalid UTF-8 (has_suspect) */
+    const char *chunk;   /* the bytes of the current yajl_parse call */
     size_t chunk_len;
     struct time_memo memo[2]; /* startsAt, endsAt */
     struct nd_alert_builder b;
@@ -214,6 +216,14 @@ static int too_large(struct ictx *c)
                 c->index, c->key.limit);
 }
 
+/* The alert format counts labels and annotations in 16 bits: a limit of its
+ * own, named as such (not as the byte limit). */
+static int too_many(struct ictx *c, const char *what)
+{
+    return fail(c, ND_REJECT_TOO_LARGE, ND_ETOOBIG, "alerts[%zu].%s: more than %u %s", c->index,
+                what, ND_ALERT_MAX_PAIRS, what);
+}
+
 static int builder_fail(struct ictx *c, int rc, const char *what)
 {
     char q[80];
@@ -234,10 +244,15 @@ static void skip_value(struct ictx *c, enum state ret)
 static int finish_alert(struct ictx *c)
 {
     char e[ND_ERRLEN];
-    if (nd_alert_builder_nlabels(&c->b) == 0)
+    size_t nl = nd_alert_builder_nlabels(&c->b);
+    if (nl == 0)
         return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL,
                     "alerts[%zu].labels: at least one label required", c->index);
     struct nd_alert *a = nd_alert_builder_finish(&c->b, c->cluster, c->now_ns, e);
+    if (!a && nl >= ND_ALERT_MAX_PAIRS) /* the added cluster label is one too many */
+        return fail(c, ND_REJECT_TOO_LARGE, ND_ETOOBIG,
+                    "alerts[%zu].labels: more than %u labels with the cluster label", c->index,
+                    ND_ALERT_MAX_PAIRS);
     if (!a)
         return fail(c, ND_REJECT_BAD_SHAPE, ND_EINVAL, "alerts[%zu]: %s", c->index, e);
     if (c->n == c->cap) {
@@ -316,9 +331,12 @@ static int field_value(struct ictx *c, enum vtype t, const char *s, size_t len)
 /* A label or annotation: most of the strings of a body. */
 static int kv_add(struct ictx *c, const char *s, size_t len)
 {
-    int rc = c->field == F_LABELS
-                 ? nd_alert_builder_add_label(&c->b, c->kname, c->klen, s, len)
-                 : nd_alert_builder_add_annotation(&c->b, c->kname, c->klen, s, len);
+    bool labels = c->field == F_LABELS;
+    const struct nd_buf *index = labels ? &c->b.lab : &c->b.ann;
+    if (index->len >= ND_ALERT_MAX_PAIRS * sizeof(struct nd_alert_pair))
+        return too_many(c, field_names[c->field]);
+    int rc = labels ? nd_alert_builder_add_label(&c->b, c->kname, c->klen, s, len)
+                    : nd_alert_builder_add_annotation(&c->b, c->kname, c->klen, s, len);
     if (rc != ND_OK)
         return builder_fail(c, rc, field_names[c->field]);
     c->state = S_KV_KEY;
@@ -400,12 +418,108 @@ static int cb_number(void *ctx, const char *s, size_t len)
     return scalar(ctx, V_NUMBER, s, len);
 }
 
+/* yajl has checked the shape of UTF-8 (a lead byte, then the continuation
+ * bytes it announces): only a sequence that starts with one of these lead
+ * bytes can be invalid. */
+static const bool suspect[256] = {[0xc0] = 1, [0xc1] = 1, [0xe0] = 1, [0xed] = 1, [0xf0] = 1,
+                                  [0xf4] = 1, [0xf5] = 1, [0xf6] = 1, [0xf7] = 1};
+
+/* Whether s[0..n) holds a suspect lead byte: one pass over each piece of
+ * the body, 8 bytes at a time (only bytes >= 0xc0 are looked up), so that
+ * the strings of a body without one are not looked at again. */
+static bool has_suspect(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    for (uint64_t w; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (!(w & w << 1 & UINT64_C(0x8080808080808080)))
+            continue;
+        for (size_t k = 0; k < 8; k++)
+            if (suspect[s[i + k]])
+                return true;
+    }
+    for (; i < n; i++)
+        if (suspect[s[i]])
+            return true;
+    return false;
+}
+
+/* The length of the UTF-8 sequence at s[0..n) if it is valid by Go's
+ * utf8.DecodeRune (shortest form, no UTF-16 surrogate, at most U+10FFFF),
+ * else 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char b = s[0];
+    if (b < 0x80)
+        return 1;
+    if (b < 0xc2)
+        return 0;
+    if (b < 0xe0)
+        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (b < 0xf0) {
+        unsigned char lo = b == 0xe0 ? 0xa0 : 0x80, hi = b == 0xed ? 0x9f : 0xbf;
+        return n >= 3 && s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (b < 0xf5) {
+        unsigned char lo = b == 0xf0 ? 0x90 : 0x80, hi = b == 0xf4 ? 0x8f : 0xbf;
+        return n >= 4 && s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
+                   ? 4
+                   : 0;
+    }
+    return 0;
+}
+
+/* A string as Go's encoding/json decodes it: every byte that does not start
+ * a valid UTF-8 sequence becomes U+FFFD. yajl 2.1 checks only the shape of
+ * a sequence and lets overlong forms, encoded UTF-16 surrogates and code
+ * points above U+10FFFF through; Alertmanager would see U+FFFD in their
+ * place, in the labels and so in the fingerprint. Returns `s` itself when
+ * it is valid, else the decoded
+ * copy in c->fixed with *len updated, or NULL past that buffer's limit. */
+static const char *go_utf8(struct ictx *c, const char *s, size_t *len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = *len, i = 0;
+    for (uint64_t w; i + 8 <= n; i += 8) {
+        memcpy(&w, u + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            break;
+    }
+    while (i < n && !suspect[u[i]])
+        i++;
+    if (i == n)
+        return s;
+    /* from the first suspect lead byte on, sequence by sequence */
+    for (size_t k; i < n && (k = utf8_seq(u + i, n - i)) != 0;)
+        i += k;
+    if (i == n)
+        return s;
+    struct nd_buf *f = &c->fixed;
+    nd_buf_reset(f);
+    int rc = nd_buf_add(f, s, i);
+    while (rc == ND_OK && i < n) {
+        size_t k = utf8_seq(u + i, n - i);
+        rc = k ? nd_buf_add(f, u + i, k) : nd_buf_add(f, "\xef\xbf\xbd", 3);
+        i += k ? k : 1;
+    }
+    if (rc != ND_OK)
+        return NULL;
+    *len = f->len;
+    return nd_buf_cstr(f);
+}
+
 static int cb_string(void *ctx, const unsigned char *s, size_t len)
 {
     struct ictx *c = ctx;
+    if (c->state == S_SKIP)
+        return scalar(ctx, V_STRING, NULL, 0);
+    /* in a body without a suspect byte every string is valid */
+    const char *v = c->suspect ? go_utf8(c, (const char *)s, &len) : (const char *)s;
+    if (!v)
+        return too_large(c);
     if (c->state == S_KV_VAL) /* the common case, without the dispatch */
-        return kv_add(c, (const char *)s, len);
-    return scalar(ctx, V_STRING, (const char *)s, len);
+        return kv_add(c, v, len);
+    return scalar(ctx, V_STRING, v, len);
 }
 
 static int open_container(void *ctx, enum vtype t)
@@ -439,12 +553,13 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
     case S_KV_KEY:
         /* A name in the chunk stays valid while yajl_parse runs; one in
          * yajl's buffers (escapes, a token split between chunks) may not
-         * survive the next token. */
-        c->kname = (const char *)k;
+         * survive the next token, nor one decoded into c->fixed, which the
+         * value may reuse. */
+        c->kname = c->suspect ? go_utf8(c, (const char *)k, &len) : (const char *)k;
         c->klen = len;
-        if (len > c->key.limit)
+        if (!c->kname || len > c->key.limit)
             return too_large(c);
-        if (!in_chunk(c, k, len))
+        if (c->kname != (const char *)k || !in_chunk(c, k, len))
             keep_key(c);
         c->state = S_KV_VAL;
         return 1;
@@ -531,9 +646,17 @@ static const yajl_callbacks callbacks = {
 
 static yajl_alloc_funcs alloc_funcs = {y_malloc, y_realloc, y_free, NULL};
 
+/* The longest escape sequence whose meaning depends on what follows it: a
+ * surrogate pair, \uD83D\uDE00. */
+#define ESC_MAX 12
+
 struct parse {
     struct ictx c;
     yajl_handle h;
+    /* The end of the last piece, from an escape whose meaning the next
+     * bytes decide (see parse_feed); room for one more ESC_MAX. */
+    unsigned char held[2 * ESC_MAX];
+    size_t nheld;
 };
 
 static void parse_init(struct parse *p, const struct nd_ingest_opts *o, char *err)
@@ -548,6 +671,8 @@ static void parse_init(struct parse *p, const struct nd_ingest_opts *o, char *er
     c->err = err;
     c->memo[0].len = c->memo[1].len = SIZE_MAX;
     nd_buf_init(&c->key, limit);
+    /* each invalid byte becomes 3 */
+    nd_buf_init(&c->fixed, limit > SIZE_MAX / 8 ? SIZE_MAX / 2 : limit * 3 + 3);
     nd_alert_builder_init(&c->b, limit);
     p->h = yajl_alloc(&callbacks, &alloc_funcs, c);
 }
@@ -575,7 +700,7 @@ static int parse_error(struct parse *p, yajl_status st, size_t byte)
     return c->rc;
 }
 
-static int parse_feed(struct parse *p, const void *data, size_t len)
+static int feed_raw(struct parse *p, const void *data, size_t len)
 {
     struct ictx *c = &p->c;
     c->chunk = data;
@@ -592,9 +717,146 @@ static int parse_feed(struct parse *p, const void *data, size_t len)
     return ND_OK;
 }
 
+/* The value of 4 hex digits, or -1. */
+static int hex4(const unsigned char *s)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int d = s[i] >= '0' && s[i] <= '9'   ? s[i] - '0'
+                : s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10
+                : s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10
+                                             : -1;
+        if (d < 0)
+            return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+/* The escape at s[0] (a backslash): the bytes it spans (2; 6 for \uXXXX;
+ * 12 for a surrogate pair), with *fix set when its 6 bytes stand for a
+ * surrogate that Go's encoding/json decodes as U+FFFD: a low surrogate
+ * alone, or a high one not followed by an escaped low one (the escape after
+ * it then counts on its own). 0 when the n bytes at hand do not tell yet;
+ * at the end of the body (final) what is missing counts as absent. */
+static size_t escape_len(const unsigned char *s, size_t n, bool final, bool *fix)
+{
+    *fix = false;
+    if (n < 2)
+        return final ? n : 0;
+    if (s[1] != 'u')
+        return 2;
+    if (n < 6)
+        return final ? n : 0;
+    int u = hex4(s + 2);
+    if (u < 0)
+        return 2; /* yajl reports the bad escape */
+    if (u < 0xd800 || u > 0xdfff)
+        return 6;
+    *fix = true;
+    if (u >= 0xdc00 || (n > 6 && s[6] != '\\') || (n > 7 && s[7] != 'u'))
+        return 6;
+    if (n < 12)
+        return final ? 6 : 0;
+    int l = hex4(s + 8);
+    if (l < 0xdc00 || l > 0xdfff)
+        return 6;
+    *fix = false;
+    return 12;
+}
+
+/* Feeds s[0..n) to yajl with every lone surrogate escape replaced by
+ * \uFFFD (same length, so byte offsets in errors stay true). yajl 2.1's own
+ * decoder (yajl_string_decode) writes '?' for a high surrogate with no
+ * escape after it, combines a high surrogate with whatever escape follows
+ * it, and writes a lone low surrogate as invalid UTF-8; Alertmanager, with
+ * Go's encoding/json, sees U+FFFD, and the fingerprints must agree. yajl
+ * decodes valid pairs right. A backslash in valid JSON only occurs inside a
+ * string, and stepping over each escape whole means the next backslash
+ * found starts one, so no string state is needed; outside a string yajl
+ * refuses it anyway. Returns the bytes fed: fewer than n when the last
+ * escape needs bytes of the next piece (fewer than ESC_MAX are left). */
+static size_t feed_fixed(struct parse *p, const unsigned char *s, size_t n, bool final, int *rc)
+{
+    size_t from = 0, i = 0;
+    *rc = ND_OK;
+    while (i < n) {
+        const unsigned char *b = memchr(s + i, '\\', n - i);
+        if (!b)
+            break;
+        i = (size_t)(b - s);
+        bool fix;
+        size_t len = escape_len(s + i, n - i, final, &fix);
+        if (len == 0) {
+            n = i;
+            break;
+        }
+        if (fix) {
+            if (i > from && (*rc = feed_raw(p, s + from, i - from)) != ND_OK)
+                return i;
+            if ((*rc = feed_raw(p, "\\uFFFD", 6)) != ND_OK)
+                return i;
+            from = i + 6;
+        }
+        i += len;
+    }
+    if (n > from)
+        *rc = feed_raw(p, s + from, n - from);
+    return n;
+}
+
+/* One piece of the body. An escape cut by the end of the piece waits in
+ * `held` for the bytes that decide it. */
+static int parse_feed(struct parse *p, const void *data, size_t len)
+{
+    const unsigned char *s = data;
+    int rc;
+    /* before the piece reaches yajl: a string it completes may have begun
+     * in an earlier piece, never in a later one */
+    if (!p->c.suspect)
+        p->c.suspect = has_suspect(s, len);
+    while (p->nheld && len) {
+        size_t take = sizeof p->held - p->nheld;
+        if (take > len)
+            take = len;
+        memcpy(p->held + p->nheld, s, take);
+        p->nheld += take;
+        s += take;
+        len -= take;
+        size_t used = feed_fixed(p, p->held, p->nheld, false, &rc);
+        if (rc != ND_OK)
+            return rc;
+        if (used + take >= p->nheld) {
+            /* what was held is fed: the rest goes on from the piece itself */
+            size_t back = p->nheld - used;
+            s -= back;
+            len += back;
+            p->nheld = 0;
+        } else {
+            memmove(p->held, p->held + used, p->nheld - used);
+            p->nheld -= used;
+        }
+    }
+    if (p->nheld) /* the piece was too short to decide the held escape */
+        return ND_OK;
+    size_t used = feed_fixed(p, s, len, false, &rc);
+    if (rc != ND_OK)
+        return rc;
+    memcpy(p->held, s + used, len - used);
+    p->nheld = len - used;
+    return ND_OK;
+}
+
 static int parse_end(struct parse *p)
 {
     struct ictx *c = &p->c;
+    if (p->nheld) {
+        int rc;
+        feed_fixed(p, p->held, p->nheld, true, &rc);
+        p->nheld = 0;
+        if (rc != ND_OK)
+            return rc;
+    }
     if (c->base == 0) {
         fail(c, ND_REJECT_INVALID_JSON, ND_EINVAL, "invalid JSON at byte 0: empty body");
         return c->rc;
@@ -617,6 +879,7 @@ static int parse_deinit(struct parse *p, int rc, struct nd_alert ***out, size_t 
     yajl_free(p->h);
     nd_alert_builder_deinit(&c->b);
     nd_buf_deinit(&c->key);
+    nd_buf_deinit(&c->fixed);
     if (rc != ND_OK) {
         nd_ingest_alerts_free(c->alerts, c->n);
         *out = NULL;

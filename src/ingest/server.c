@@ -37,11 +37,13 @@
 #include "notifyd/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -65,7 +67,13 @@
 #define DEFAULT_TIMEOUT_S   30
 #define DEFAULT_BACKLOG     1024
 #define ACCEPT_BACKOFF_MS   100
-#define SWEEP_MS            500
+#define DEFAULT_MAX_CONNS   1024
+/* Descriptors left to everything but inbound connections (deliveries,
+ * files, the listener, the spare): a quarter of RLIMIT_NOFILE, at least
+ * this many. */
+#define FD_HEADROOM_MIN 32
+#define RATELOG_MS      10000
+#define SWEEP_MS        500
 /* How long a closing connection keeps reading (and dropping) input. */
 #define LINGER_MS 2000
 /* Output above this stops reading: a client that pipelines without reading
@@ -168,6 +176,13 @@ struct conn {
     struct conn *prev, *next;
 };
 
+/* A warning that a flood could repeat on every event: logged at most once
+ * per RATELOG_MS, with the number of occurrences left unlogged since. */
+struct ratelog {
+    int64_t next_ms;
+    uint64_t suppressed;
+};
+
 struct nd_server {
     struct event_base *base;
     struct evconnlistener *listener; /* NULL once stop_accepting closed it */
@@ -177,6 +192,10 @@ struct nd_server {
     uint16_t port;
     bool ready, stopping;
     struct conn *conns;
+    size_t nconns;    /* in `conns` */
+    size_t max_conns; /* o.max_connections, lowered to fit RLIMIT_NOFILE */
+    int spare_fd;     /* /dev/null, given up for a moment to accept and close at EMFILE; or -1 */
+    struct ratelog log_accept, log_evict;
 };
 
 static char rbuf[READ_CHUNK];
@@ -339,6 +358,14 @@ static void on_alerts(struct conn *c)
         c->parse = nd_ingest_stream_new(&s->o.ingest);
     int rc = nd_ingest_stream_end(c->parse, &alerts, &n, &why, err);
     c->parse = NULL;
+    /* The body was still arriving when shutdown began: answered as a request
+     * that arrives after it (docs/api.md), whatever the body holds. */
+    if (s->stopping) {
+        nd_ingest_alerts_free(alerts, n);
+        count_reject(s, ND_REJECT_SHUTTING_DOWN, n);
+        reply_close(c, 503, "shutting down");
+        return;
+    }
     if (rc != ND_OK) {
         count_reject(s, why, 0);
         reply(c, why == ND_REJECT_TOO_LARGE ? 413 : 400, err, NULL, NULL);
@@ -711,6 +738,7 @@ static void on_conn_write(evutil_socket_t fd, short what, void *arg)
 
 static void conn_free(struct conn *c)
 {
+    c->s->nconns--;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -735,6 +763,49 @@ static void arm_sweep(struct nd_server *s)
     }
 }
 
+/* Logs `msg` unless it was logged less than RATELOG_MS ago: a flood of
+ * connections must not become a flood of log lines. */
+static void log_limited(struct ratelog *rl, const char *msg, const char *k, const char *v)
+{
+    if (now_ms < rl->next_ms) {
+        rl->suppressed++;
+        return;
+    }
+    char n[24];
+    snprintf(n, sizeof n, "%llu", (unsigned long long)rl->suppressed);
+    nd_log(ND_LOG_WARN, msg, k, v, "suppressed", n, NULL);
+    rl->suppressed = 0;
+    rl->next_ms = now_ms + RATELOG_MS;
+}
+
+/* Frees the connection most likely to be abusive or useless, to make room
+ * for a new one: one lingering after its answer if any, else the one whose
+ * current state is oldest: the request in progress for the longest time (a
+ * slow or stalled client), or the connection idle for the longest time. A
+ * request that is quick, such as a health check, is never that old unless
+ * max_connections connections arrived after it. */
+static void evict_oldest(struct nd_server *s)
+{
+    struct conn *victim = NULL;
+    int64_t oldest = INT64_MAX;
+    for (struct conn *c = s->conns; c; c = c->next) {
+        int64_t since = c->shut ? INT64_MIN : c->in_request ? c->start_ms : c->last_ms;
+        if (since <= oldest) { /* <=: the list is newest first, so ties go to the older */
+            oldest = since;
+            victim = c;
+        }
+    }
+    if (!victim)
+        return;
+    if (s->o.metrics)
+        s->o.metrics->connections_evicted++;
+    char max[24];
+    snprintf(max, sizeof max, "%zu", s->max_conns);
+    log_limited(&s->log_evict, "connection limit reached, closing the oldest connection",
+                "max_connections", max);
+    conn_free(victim);
+}
+
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
                       void *arg)
 {
@@ -742,6 +813,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     ND_UNUSED(l);
     ND_UNUSED(sa);
     ND_UNUSED(salen);
+    now_ms = nd_now_mono_ms();
+    while (s->nconns >= s->max_conns && s->conns)
+        evict_oldest(s);
     int one = 1;
     /* Answers are written whole; Nagle would only hold a final answer back
      * behind an unacknowledged "100 Continue". */
@@ -758,8 +832,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     nd_buf_init(&c->url.copy, s->o.max_headers_size);
     http_parser_init(&c->p, HTTP_REQUEST);
     c->p.data = c;
-    now_ms = nd_now_mono_ms();
     c->last_ms = now_ms;
+    s->nconns++;
     c->next = s->conns;
     if (c->next)
         c->next->prev = c;
@@ -768,10 +842,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     arm_sweep(s);
 }
 
-/* The time limits: a connection with no progress for timeout_s (idle
- * keep-alive, stalled client, stalled write) closes; a request that takes
- * longer than timeout_s from its first byte (a client trickling bytes) gets
- * 408; a lingering close ends after LINGER_MS. */
+/* The time limits: a request not complete timeout_s after its first byte
+ * gets 408, whether its client trickles bytes or stalled (no progress since
+ * implies a request that old); a connection with no progress for timeout_s
+ * and no request in progress (idle keep-alive, stalled write of our answer)
+ * closes without an answer; a lingering close ends after LINGER_MS. */
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
     struct nd_server *s = arg;
@@ -785,13 +860,13 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
         if (c->shut) {
             if (now - c->start_ms > LINGER_MS)
                 conn_free(c);
-        } else if (now - c->last_ms > limit) {
-            conn_free(c);
         } else if (c->in_request && !c->closing && now - c->start_ms > limit) {
             reply_close(c, 408, "request not received in time");
             conn_flush(c);
             if (c->dead)
                 conn_free(c);
+        } else if (now - c->last_ms > limit) {
+            conn_free(c);
         }
     }
     arm_sweep(s);
@@ -807,17 +882,47 @@ static void on_backoff(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Without this, a full fd table makes accept() fail on every loop turn: the
- * listening socket stays readable and the process spins. Pause instead. */
+ * listening socket stays readable and the process spins. max_connections
+ * keeps inbound connections below the fd limit, so this is for descriptors
+ * taken by everything else. At EMFILE/ENFILE the spare descriptor is given
+ * up for a moment to accept the waiting connection and close it at once:
+ * the client learns at once, and the backlog drains instead of spinning.
+ * Without a spare (or on ENOBUFS/ENOMEM), accepting pauses for
+ * ACCEPT_BACKOFF_MS. */
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
     struct nd_server *s = arg;
     int e = EVUTIL_SOCKET_ERROR();
-    nd_log(ND_LOG_WARN, "accept failed", "error", evutil_socket_error_to_string(e), NULL);
+    now_ms = nd_now_mono_ms();
+    if (s->o.metrics)
+        s->o.metrics->accept_errors++;
+    log_limited(&s->log_accept, "accept failed", "error", evutil_socket_error_to_string(e));
+    if ((e == EMFILE || e == ENFILE) && s->spare_fd >= 0) {
+        close(s->spare_fd);
+        int fd = accept(evconnlistener_get_fd(l), NULL, NULL);
+        if (fd >= 0)
+            close(fd);
+        s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        return;
+    }
     if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
         evconnlistener_disable(l);
         struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
         evtimer_add(s->backoff, &tv);
     }
+}
+
+/* The budget of inbound connections: what the options ask, within the fd
+ * limit minus the headroom. */
+static size_t conn_budget(size_t want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return want;
+    uint64_t cur = (uint64_t)rl.rlim_cur;
+    uint64_t keep = cur / 4 > FD_HEADROOM_MIN ? cur / 4 : FD_HEADROOM_MIN;
+    uint64_t fit = cur > keep + 1 ? cur - keep : 1;
+    return fit < want ? (size_t)fit : want;
 }
 
 static int bind_listener(struct nd_server *s, char *err)
@@ -868,6 +973,7 @@ struct nd_server *nd_server_new(struct event_base *base, const struct nd_server_
         return NULL;
     }
     struct nd_server *s = nd_xcalloc(1, sizeof *s);
+    s->spare_fd = -1;
     s->base = base;
     s->o = *o;
     s->o.host = o->host ? nd_xstrdup(o->host) : NULL;
@@ -884,6 +990,17 @@ struct nd_server *nd_server_new(struct event_base *base, const struct nd_server_
         s->o.backlog = DEFAULT_BACKLOG;
     if (!s->o.ingest.max_alert_bytes)
         s->o.ingest.max_alert_bytes = (size_t)s->o.max_body_size;
+    if (!s->o.max_connections)
+        s->o.max_connections = DEFAULT_MAX_CONNS;
+    s->max_conns = conn_budget(s->o.max_connections);
+    if (s->max_conns < s->o.max_connections) {
+        char want[24], got[24];
+        snprintf(want, sizeof want, "%zu", s->o.max_connections);
+        snprintf(got, sizeof got, "%zu", s->max_conns);
+        nd_log(ND_LOG_WARN, "max_connections lowered to fit the open file limit (RLIMIT_NOFILE)",
+               "max_connections", want, "effective", got, NULL);
+    }
+    s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     /* http-parser's own header ceiling is global and 80 KiB by default; ours
      * is per server and checked in the callbacks, so only raise the global. */
     if (s->o.max_headers_size + 1024 > (80u << 10))
@@ -915,6 +1032,8 @@ void nd_server_free(struct nd_server *s)
         event_free(s->sweep);
     if (s->listener)
         evconnlistener_free(s->listener);
+    if (s->spare_fd >= 0)
+        close(s->spare_fd);
     free((char *)s->o.host);
     free((char *)s->o.ingest.cluster);
     free(s);
@@ -923,6 +1042,11 @@ void nd_server_free(struct nd_server *s)
 uint16_t nd_server_port(const struct nd_server *s)
 {
     return s->port;
+}
+
+size_t nd_server_max_connections(const struct nd_server *s)
+{
+    return s->max_conns;
 }
 
 void nd_server_set_ready(struct nd_server *s, bool ready)

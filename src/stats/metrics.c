@@ -179,6 +179,11 @@ void nd_metrics_render(const struct nd_metrics *m, const struct nd_queue *q,
            q ? nd_queue_max_alerts(q) : 0);
     scalar(out, "notifyd_queue_max_bytes", "gauge", "Limit of bytes held.",
            q ? nd_queue_max_bytes(q) : 0);
+    scalar(out, "notifyd_http_connections_evicted_total", "counter",
+           "Connections closed to make room for a new one at max_connections.",
+           m->connections_evicted);
+    scalar(out, "notifyd_http_accept_errors_total", "counter", "accept() failures, such as EMFILE.",
+           m->accept_errors);
     scalar(out, "notifyd_batches_total", "counter", "Batches closed.", m->batches);
     scalar(out, "notifyd_notifications_total", "counter", "Notifications built.", m->notifications);
     per_receiver(out, "notifyd_notifications_delivered_total", "counter",

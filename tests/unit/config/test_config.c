@@ -75,6 +75,10 @@ static void test_errors(void)
                  "t.ini:2: [server] retry_after: 0s is out of range: want 1s to 1h0m0s", 1);
     expect_error("backlog zero", "[server]\nlisten_backlog = 0\n" RECV,
                  "t.ini:2: [server] listen_backlog: invalid number \"0\"", 1);
+    expect_error("max_connections zero", "[server]\nmax_connections = 0\n" RECV,
+                 "t.ini:2: [server] max_connections: invalid number \"0\"", 1);
+    expect_error("max_connections too many", "[server]\nmax_connections = 1048577\n" RECV,
+                 "t.ini:2: [server] max_connections: invalid number \"1048577\"", 1);
     expect_error("zero timeout", "[delivery]\ntimeout = 0\n" RECV,
                  "t.ini:2: [delivery] timeout: must be greater than 0", 1);
     expect_error("bad size", "[server]\nmax_body_size = 8 MiB\n" RECV,
@@ -251,6 +255,7 @@ static void test_defaults(void)
     is_uint(c->max_headers_size, 16384, "default max_headers_size");
     is_int(c->read_timeout_ns, 30 * ND_NS_PER_S, "default read_timeout");
     is_uint(c->listen_backlog, 1024, "default listen_backlog");
+    is_uint(c->max_connections, 1024, "default max_connections");
     is_int(c->retry_after_ns, ND_NS_PER_S, "default retry_after");
     is_uint(c->max_body_size, 8u << 20, "default max_body_size");
     is_str(c->cluster, "default", "default cluster");

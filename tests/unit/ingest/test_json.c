@@ -364,6 +364,37 @@ static void test_limits(void)
     is_str(err, "alerts[1]: alert larger than 64 bytes", "too large message");
     ok(al == NULL && n == 0, "nothing out");
 
+    /* 65,536 labels (0.9 MB) pass no byte limit: the count is the limit,
+     * named as such; 65,535 fit, unless the cluster label is added */
+    struct nd_buf many;
+    nd_buf_init(&many, 8 << 20);
+    for (int k = 0; k < 4; k++) {
+        static const unsigned counts[] = {65536, 65535, 65535, 70000};
+        const char *field = k == 3 ? "annotations" : "labels";
+        nd_buf_reset(&many);
+        nd_buf_adds(&many,
+                    k == 3 ? "[{\"labels\":{\"a\":\"b\"},\"annotations\":{" : "[{\"labels\":{");
+        for (unsigned j = 0; j < counts[k]; j++)
+            nd_buf_printf(&many, "%s\"l%u\":\"v\"", j ? "," : "", j);
+        nd_buf_adds(&many, "}}]");
+        o = opts(k == 2 ? "c" : NULL);
+        rc = nd_ingest_parse(&o, many.data, many.len, &al, &n, &why, err);
+        if (k == 1) {
+            is_int(rc, ND_OK, "65,535 labels, no cluster added: accepted (%s)", err);
+            ok(n == 1 && al[0]->nlabels == 65535, "all 65,535 kept");
+            nd_ingest_alerts_free(al, n);
+            continue;
+        }
+        is_int(rc, ND_ETOOBIG, "%u %s in a %zu-byte body: refused", counts[k], field, many.len);
+        is_int(why, ND_REJECT_TOO_LARGE, "as too_large");
+        is_str(err,
+               k == 0   ? "alerts[0].labels: more than 65535 labels"
+               : k == 2 ? "alerts[0].labels: more than 65535 labels with the cluster label"
+                        : "alerts[0].annotations: more than 65535 annotations",
+               "the message names the count limit");
+    }
+    nd_buf_deinit(&many);
+
     /* quoted input is cut at a UTF-8 character boundary */
     o = opts(NULL);
     char body[256];
@@ -788,26 +819,35 @@ static void test_repeated_times(void)
  * newer yajl) is deliberate. */
 static void test_utf8(void)
 {
+#define FFFD "\xef\xbf\xbd"
+    /* What yajl 2.1 lets through but is not UTF-8 becomes one U+FFFD per
+     * byte, as Go's encoding/json decodes it: these very values, POSTed to
+     * Alertmanager 0.25, came back so. */
     static const struct {
         const char *s; /* put into a label value and into a label name */
         const char *what;
         int ok;
+        const char *go; /* the decoded string, when ok */
     } cases[] = {
-        {"\xc3\xa9", "2-byte", 1},
-        {"\xe2\x82\xac", "3-byte", 1},
-        {"\xf0\x9f\x98\x80", "4-byte", 1},
-        {"\xc0\x80", "overlong NUL (accepted by yajl 2.1)", 1},
-        {"\xe0\x80\xaf", "overlong 3-byte (accepted by yajl 2.1)", 1},
-        {"\xed\xa0\x80", "UTF-16 surrogate (accepted by yajl 2.1)", 1},
-        {"\xf4\x90\x80\x80", "above U+10FFFF (accepted by yajl 2.1)", 1},
-        {"\xff", "0xff", 0},
-        {"\xfe", "0xfe", 0},
-        {"\xf8\x88\x80\x80\x80", "5-byte", 0},
-        {"\x80", "lone continuation byte", 0},
-        {"\xc3", "truncated 2-byte", 0},
-        {"\xe2\x82", "truncated 3-byte", 0},
-        {"\xf0\x9f\x98", "truncated 4-byte", 0},
-        {"\xe2x\xac", "3-byte broken by ASCII", 0},
+        {"\xc3\xa9", "2-byte", 1, "\xc3\xa9"},
+        {"\xe2\x82\xac", "3-byte", 1, "\xe2\x82\xac"},
+        {"\xf0\x9f\x98\x80", "4-byte", 1, "\xf0\x9f\x98\x80"},
+        {"\xc0\x80", "overlong NUL", 1, FFFD FFFD},
+        {"\xc1\xbf", "overlong 2-byte", 1, FFFD FFFD},
+        {"\xe0\x80\xaf", "overlong 3-byte", 1, FFFD FFFD FFFD},
+        {"\xed\xa0\x80", "UTF-16 surrogate", 1, FFFD FFFD FFFD},
+        {"\xf4\x90\x80\x80", "above U+10FFFF", 1, FFFD FFFD FFFD FFFD},
+        {"\xf5\x80\x80\x80", "lead byte 0xf5", 1, FFFD FFFD FFFD FFFD},
+        {"\xed\x9f\xbf", "U+D7FF, below the surrogates", 1, "\xed\x9f\xbf"},
+        {"\xf4\x8f\xbf\xbf", "U+10FFFF", 1, "\xf4\x8f\xbf\xbf"},
+        {"\xff", "0xff", 0, NULL},
+        {"\xfe", "0xfe", 0, NULL},
+        {"\xf8\x88\x80\x80\x80", "5-byte", 0, NULL},
+        {"\x80", "lone continuation byte", 0, NULL},
+        {"\xc3", "truncated 2-byte", 0, NULL},
+        {"\xe2\x82", "truncated 3-byte", 0, NULL},
+        {"\xf0\x9f\x98", "truncated 4-byte", 0, NULL},
+        {"\xe2x\xac", "3-byte broken by ASCII", 0, NULL},
     };
     struct nd_ingest_opts o = opts(NULL);
     for (size_t i = 0; i < ND_ARRAY_LEN(cases); i++) {
@@ -827,12 +867,14 @@ static void test_utf8(void)
             if (cases[i].ok) {
                 is_int(rc, ND_OK, "%s in a label %s: accepted (%s)", cases[i].what, where, err);
                 if (rc == ND_OK && n == 1) {
-                    char want[16];
-                    snprintf(want, sizeof want, "%sx", cases[i].s);
+                    char want[32];
+                    snprintf(want, sizeof want, "%sx", cases[i].go);
                     if (in_name)
-                        is_str(nd_alert_label(al[0], want), "v", "%s name kept", cases[i].what);
+                        is_str(nd_alert_label(al[0], want), "v", "%s name as Go decodes it",
+                               cases[i].what);
                     else
-                        is_str(nd_alert_label(al[0], "a"), want, "%s value kept", cases[i].what);
+                        is_str(nd_alert_label(al[0], "a"), want, "%s value as Go decodes it",
+                               cases[i].what);
                 }
                 nd_ingest_alerts_free(al, n);
             } else {
@@ -843,6 +885,131 @@ static void test_utf8(void)
                    "%s in a label %s: yajl's message (%s)", cases[i].what, where, err);
             }
         }
+    }
+}
+
+/* Escaped UTF-16 surrogates decode as Go's encoding/json decodes them
+ * (U+FFFD for one that is not half of a pair), so fingerprints equal
+ * Alertmanager's. Each body is {"alertname":"Sur","case":"I","v":"RAW"};
+ * the decoded value and the fingerprint were read back from Alertmanager
+ * 0.25 (Debian's prometheus-alertmanager) after POSTing these very bodies
+ * to its /api/v2/alerts. */
+static void test_surrogates(void)
+{
+    static const struct {
+        const char *raw; /* JSON text of the value */
+        const char *want;
+        const char *fp;
+    } cases[] = {
+        {"\\ud800", "\xef\xbf\xbd", "9ee7c6ff046fcffd"},
+        {"\\ud800x", "\xef\xbf\xbdx", "40f4cacb4c19c2e2"},
+        {"\\udc00", "\xef\xbf\xbd", "a31d3ea447cc3787"},
+        {"\\ud800\\u0041",
+         "\xef\xbf\xbd"
+         "A",
+         "48bfd19278605051"},
+        {"\\ud83d\\ude00", "\xf0\x9f\x98\x80", "5c546e36052f619f"},
+        {"a\\udbff\\udfffb",
+         "a\xf4\x8f\xbf\xbf"
+         "b",
+         "238891c629280bb1"},
+        {"\\udc00\\ud800\\udc00", "\xef\xbf\xbd\xf0\x90\x80\x80", "d11c3ce658fbbbbb"},
+        {"\\ud800\\ud800\\udc00", "\xef\xbf\xbd\xf0\x90\x80\x80", "0b33a1fa228678ca"},
+        {"\\ud800\\n", "\xef\xbf\xbd\n", "830df80f59cbd61b"},
+        {"\\uD800\\\\u0041", "\xef\xbf\xbd\\u0041", "03f9c52ef08d5860"},
+        {"x\\uDBFF", "x\xef\xbf\xbd", "edf06078f9c63e98"},
+        {"\\uDFFF\\uD800", "\xef\xbf\xbd\xef\xbf\xbd", "51cafdf164c9acb2"},
+        {"\\ud800\\udbff", "\xef\xbf\xbd\xef\xbf\xbd", "6d2385a25caf0d8f"},
+    };
+    struct nd_ingest_opts o = opts(NULL);
+    struct nd_buf whole, part;
+    nd_buf_init(&whole, 1 << 20);
+    nd_buf_init(&part, 1 << 20);
+    for (size_t i = 0; i < ND_ARRAY_LEN(cases); i++) {
+        char body[256], id[8], f[17];
+        snprintf(id, sizeof id, "%zu", i);
+        snprintf(body, sizeof body,
+                 "[{\"labels\":{\"alertname\":\"Sur\",\"case\":\"%s\",\"v\":\"%s\"}}]", id,
+                 cases[i].raw);
+        struct nd_alert **al = NULL;
+        size_t n = 0;
+        enum nd_reject_reason why = ND_REJECT__COUNT;
+        char err[ND_ERRLEN] = "";
+        int rc = nd_ingest_parse(&o, body, strlen(body), &al, &n, &why, err);
+        is_int(rc, ND_OK, "\"%s\" parses (%s)", cases[i].raw, err);
+        if (rc != ND_OK || n != 1)
+            continue;
+        is_str(nd_alert_label(al[0], "v"), cases[i].want, "\"%s\": decoded as Go does",
+               cases[i].raw);
+        is_str(fp(al[0], f), cases[i].fp, "\"%s\": Alertmanager's fingerprint", cases[i].raw);
+        dump_result(rc, al, n, why, err, &whole);
+        /* cut anywhere, even inside an escape or between the two of a pair */
+        size_t same = 0, steps = 0;
+        for (size_t step = 1; step <= 14; step++, steps++) {
+            parse_stream(&o, body, strlen(body), step, &part);
+            if (strcmp(nd_buf_cstr(&part), nd_buf_cstr(&whole)) == 0)
+                same++;
+            else
+                printf("# %zu-byte pieces:\n# %s\n# whole:\n# %s\n", step, nd_buf_cstr(&part),
+                       nd_buf_cstr(&whole));
+        }
+        is_uint(same, steps, "\"%s\" in pieces of 1..14 bytes: the same", cases[i].raw);
+    }
+
+    /* in a label name too; a bad escape is still yajl's error, at its byte */
+    struct nd_alert **al = NULL;
+    size_t n = 0;
+    enum nd_reject_reason why = ND_REJECT__COUNT;
+    char err[ND_ERRLEN] = "";
+    int rc = parse_str(&o, "[{\"labels\":{\"n\\udc01\":\"x\"}}]", &al, &n, &why, err);
+    is_int(rc, ND_OK, "lone surrogate in a label name: accepted (%s)", err);
+    if (rc == ND_OK && n == 1)
+        is_str(nd_alert_label(al[0], "n\xef\xbf\xbd"), "x", "name decoded as Go does");
+    nd_ingest_alerts_free(al, n);
+    rc = parse_str(&o, "[{\"labels\":{\"n\":\"\\ud800\\u12\"}}]", &al, &n, &why, err);
+    ok(rc != ND_OK && why == ND_REJECT_INVALID_JSON, "bad escape after a high surrogate: invalid");
+    has_str(err, "invalid JSON at byte ", "yajl's message (%s)", err);
+    rc = parse_str(&o, "[{\"labels\":{\"n\":\"x\"}}]\\ud800", &al, &n, &why, err);
+    ok(rc != ND_OK && why == ND_REJECT_INVALID_JSON, "surrogate escape after the body: invalid");
+    rc = parse_str(&o, "[{\"labels\":{\"n\":\"\\ud8", &al, &n, &why, err);
+    ok(rc != ND_OK && why == ND_REJECT_INVALID_JSON, "body ending inside an escape: invalid");
+    nd_buf_deinit(&whole);
+    nd_buf_deinit(&part);
+}
+
+#undef FFFD
+
+/* Fingerprints of labels with bytes that are not UTF-8, as Alertmanager 0.25
+ * computed them for {"alertname":"Raw","case":"I","v":"RAW"}. */
+static void test_raw_utf8_fingerprints(void)
+{
+    static const struct {
+        const char *raw, *fp;
+    } cases[] = {
+        {"\xc0\x80", "aed9e795cde3d446"},
+        {"\xe0\x80\xaf", "a85343d5db559d42"},
+        {"\xed\xa0\x80", "dca0ba61ffe79289"},
+        {"\xf4\x90\x80\x80", "ab56897c27fe6179"},
+        {"a\xf5\x80\x80\x80"
+         "b",
+         "133c7b862cb308b9"},
+        {"\xc3\xa9ok", "b98dfa2489230891"},
+        {"\xc1\xbf", "704f6af39fa76f88"},
+    };
+    struct nd_ingest_opts o = opts(NULL);
+    for (size_t i = 0; i < ND_ARRAY_LEN(cases); i++) {
+        char body[128], f[17];
+        snprintf(body, sizeof body,
+                 "[{\"labels\":{\"alertname\":\"Raw\",\"case\":\"%zu\",\"v\":\"%s\"}}]", i,
+                 cases[i].raw);
+        struct nd_alert **al = NULL;
+        size_t n = 0;
+        char err[ND_ERRLEN] = "";
+        int rc = nd_ingest_parse(&o, body, strlen(body), &al, &n, NULL, err);
+        is_int(rc, ND_OK, "raw case %zu parses (%s)", i, err);
+        if (rc == ND_OK && n == 1)
+            is_str(fp(al[0], f), cases[i].fp, "raw case %zu: Alertmanager's fingerprint", i);
+        nd_ingest_alerts_free(al, n);
     }
 }
 
@@ -861,5 +1028,7 @@ int main(void)
     test_field_names();
     test_repeated_times();
     test_utf8();
+    test_surrogates();
+    test_raw_utf8_fingerprints();
     return done_testing();
 }

@@ -196,15 +196,17 @@ static void test_render(void)
     has_str(t, "\nnotifyd_delivery_latency_seconds_sum{receiver=\"ops\"} 0.72\n", "sum");
     has_str(t, "\nnotifyd_delivery_latency_seconds_count{receiver=\"ops\"} 2\n", "count");
     int samples = validate(t);
-    /* 3 + 6 + 6 + 4 + 2 scalars/series, 3x2 per-receiver counters, 2x2 gauges,
+    /* 3 + 6 + 6 + 4 + 2 + 2 scalars/series, 3x2 per-receiver counters, 2x2 gauges,
      * 2 x (12 buckets + Inf + sum + count) */
-    is_int(samples, 3 + 12 + 4 + 2 + 6 + 4 + 2 * 15, "every line valid, sample count");
+    is_int(samples, 3 + 12 + 4 + 2 + 2 + 6 + 4 + 2 * 15, "every line valid, sample count");
     free(t);
 
     /* no metrics struct, no queue, no receiver: still a valid document */
     t = render(NULL, NULL, NULL, 0);
     has_str(t, "\nnotifyd_queue_max_alerts 0\n", "absent queue gives zeros");
-    is_int(validate(t), 3 + 12 + 4 + 2, "bare document valid");
+    has_str(t, "\nnotifyd_http_connections_evicted_total 0\n", "evictions counter");
+    has_str(t, "\nnotifyd_http_accept_errors_total 0\n", "accept errors counter");
+    is_int(validate(t), 3 + 12 + 4 + 2 + 2, "bare document valid");
     free(t);
     nd_queue_free(q);
 }
