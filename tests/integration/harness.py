@@ -347,8 +347,9 @@ class Recorded:
 class Target:
     """A webhook target. script: list of steps consumed one per request; the last step
     repeats. A step is an int status, or a dict with keys status (200), headers ({}),
-    body (b'ok'), hang (seconds to wait before answering), or a function called at the
-    request's arrival that returns one of those."""
+    body (b'ok'), hang (seconds to wait before answering), release (a threading.Event: the
+    answer waits until it is set, at most hang seconds, 30 if no hang is given), or a
+    function called at the request's arrival that returns one of those."""
 
     def __init__(self, script=None, tls=None):
         """tls: an ssl.SSLContext (server side) to serve HTTPS instead of HTTP."""
@@ -386,7 +387,15 @@ class Target:
                     step = step()
                 step = {"status": step} if isinstance(step, int) else step
                 hang = step.get("hang", 0)
-                stopped = hang and target.stopping.wait(hang)
+                release = step.get("release")
+                if release is not None:
+                    end = time.monotonic() + (hang or 30)
+                    while not release.wait(0.05) and not target.stopping.is_set():
+                        if time.monotonic() >= end:
+                            break
+                    stopped = target.stopping.is_set()
+                else:
+                    stopped = hang and target.stopping.wait(hang)
                 # Not active any more before the answer goes out: the client may start its
                 # next request as soon as it has read this one.
                 with target.cond:
