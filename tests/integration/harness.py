@@ -147,6 +147,25 @@ def http_request(host, port, method, path, body=None, headers=None, timeout=10):
         conn.close()
 
 
+def read_response(sock, timeout=10, close_wait=0.5):
+    """Reads one HTTP response from a connected socket (a request written by hand, e.g. in
+    pieces). Returns (Response, closed): closed is True when the server closed the
+    connection within close_wait seconds after the response."""
+    sock.settimeout(timeout)
+    r = http.client.HTTPResponse(sock)
+    r.begin()
+    data = r.read()
+    resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    sock.settimeout(close_wait)
+    try:
+        closed = sock.recv(1) == b""
+    except socket.timeout:
+        closed = False
+    except OSError:
+        closed = True
+    return resp, closed
+
+
 class Daemon:
     """notifyd in a temp dir. Use as a context manager: __exit__ always kills it."""
 
