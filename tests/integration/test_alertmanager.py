@@ -4,10 +4,10 @@
 receiver), annotations, and the fingerprints Alertmanager itself reports, each alert exactly
 once once Alertmanager's group_wait/group_interval have passed. Then notifyd's queue is held
 full (a blocked receiver, [queue] max_alerts = 2): notifyd answers Alertmanager 503,
-Alertmanager retries (its webhook notifier retries 5xx answers with backoff until the flush
-times out, then flushes again at the next group_interval: notify/notify.go RetryStage and
-notify/webhook in github.com/prometheus/alertmanager v0.25), and once the receiver answers
-the alert arrives, exactly once. The test fails when prometheus-alertmanager is missing."""
+Alertmanager retries (a 5xx answer is retryable, Retrier.Check in notify/util.go; RetryStage
+in notify/notify.go retries with exponential backoff until the flush times out;
+github.com/prometheus/alertmanager v0.25), and once the receiver answers the alert arrives,
+exactly once. The test fails when prometheus-alertmanager is missing."""
 
 import json
 import os
