@@ -147,6 +147,25 @@ def http_request(host, port, method, path, body=None, headers=None, timeout=10):
         conn.close()
 
 
+def read_response(sock, timeout=10, close_wait=0.5):
+    """Reads one HTTP response from a connected socket (a request written by hand, e.g. in
+    pieces). Returns (Response, closed): closed is True when the server closed the
+    connection within close_wait seconds after the response."""
+    sock.settimeout(timeout)
+    r = http.client.HTTPResponse(sock)
+    r.begin()
+    data = r.read()
+    resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    sock.settimeout(close_wait)
+    try:
+        closed = sock.recv(1) == b""
+    except socket.timeout:
+        closed = False
+    except OSError:
+        closed = True
+    return resp, closed
+
+
 class Daemon:
     """notifyd in a temp dir. Use as a context manager: __exit__ always kills it."""
 
@@ -347,8 +366,9 @@ class Recorded:
 class Target:
     """A webhook target. script: list of steps consumed one per request; the last step
     repeats. A step is an int status, or a dict with keys status (200), headers ({}),
-    body (b'ok'), hang (seconds to wait before answering), or a function called at the
-    request's arrival that returns one of those."""
+    body (b'ok'), hang (seconds to wait before answering), release (a threading.Event: the
+    answer waits until it is set, at most hang seconds, 30 if no hang is given), or a
+    function called at the request's arrival that returns one of those."""
 
     def __init__(self, script=None, tls=None):
         """tls: an ssl.SSLContext (server side) to serve HTTPS instead of HTTP."""
@@ -386,7 +406,15 @@ class Target:
                     step = step()
                 step = {"status": step} if isinstance(step, int) else step
                 hang = step.get("hang", 0)
-                stopped = hang and target.stopping.wait(hang)
+                release = step.get("release")
+                if release is not None:
+                    end = time.monotonic() + (hang or 30)
+                    while not release.wait(0.05) and not target.stopping.is_set():
+                        if time.monotonic() >= end:
+                            break
+                    stopped = target.stopping.is_set()
+                else:
+                    stopped = hang and target.stopping.wait(hang)
                 # Not active any more before the answer goes out: the client may start its
                 # next request as soon as it has read this one.
                 with target.cond:

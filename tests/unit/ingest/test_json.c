@@ -14,7 +14,10 @@
 
 #define NOW_NS INT64_C(1800000000000000000) /* 2027-01-15T08:00:00Z */
 
-/* Captured from Alertmanager 0.25 (peers.md §1.1), plus unknown keys. */
+/* A webhook body as Alertmanager 0.25 sends it (captured from a running
+ * instance; the fields are type Message in notify/webhook/webhook.go and types
+ * Data and Alert in template/template.go of github.com/prometheus/alertmanager),
+ * plus unknown keys. */
 static const char am_payload[] =
     "{\"receiver\":\"hook\",\"status\":\"firing\",\"alerts\":[\n"
     " {\"status\":\"firing\",\"labels\":{\"severity\":\"critical\",\"instance\":\"node1:9100\","

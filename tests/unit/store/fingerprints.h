@@ -6,10 +6,10 @@
  * alertmanager, version 0.25.0 (branch: debian/sid, revision: 0.25.0-1+b4)
  * Each set is name, value, ..., NULL in the order given (not sorted); empty
  * values are kept here: Alertmanager drops them before hashing. */
-/* peers.md */
+/* README example */
 static const char *const fp_set_0[] = {"alertname", "HighCPU",  "instance", "node1:9100",
                                        "severity",  "critical", NULL};
-/* peers.md */
+/* README example */
 static const char *const fp_set_1[] = {"alertname", "HighCPU",  "instance", "node2:9100",
                                        "severity",  "critical", NULL};
 /* one label */
@@ -126,7 +126,7 @@ static const char *const fp_set_21[] = {"alertname", "Num",   "value", "0.000123
 static const char *const fp_set_22[] = {"ALERTNAME", "upper name", "alertname", "lower name", NULL};
 /* only empty besides alertname */
 static const char *const fp_set_23[] = {"alertname", "ab", "c", "", NULL};
-/* peers.md + cluster */
+/* README example + cluster */
 static const char *const fp_set_24[] = {"alertname",  "HighCPU",  "instance",
                                         "node1:9100", "severity", "critical",
                                         "cluster",    "default",  NULL};

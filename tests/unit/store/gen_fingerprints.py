@@ -24,8 +24,10 @@ import urllib.request
 # C test sorts. Empty values are dropped by AM before hashing, so a set with
 # an empty value must hash like the same set without that label.
 LABEL_SETS = [
-    ({"alertname": "HighCPU", "instance": "node1:9100", "severity": "critical"}, "peers.md"),
-    ({"alertname": "HighCPU", "instance": "node2:9100", "severity": "critical"}, "peers.md"),
+    ({"alertname": "HighCPU", "instance": "node1:9100", "severity": "critical"},
+     "README example"),
+    ({"alertname": "HighCPU", "instance": "node2:9100", "severity": "critical"},
+     "README example"),
     ({"alertname": "a"}, "one label"),
     ({"a": "b"}, "shortest"),
     ({"alertname": "Disk", "cluster": "default"}, "with cluster"),
@@ -54,7 +56,7 @@ LABEL_SETS = [
     ({"ALERTNAME": "upper name", "alertname": "lower name"}, "case differs"),
     ({"alertname": "ab", "c": ""}, "only empty besides alertname"),
     ({"alertname": "HighCPU", "instance": "node1:9100", "severity": "critical", "cluster": "default"},
-     "peers.md + cluster"),
+     "README example + cluster"),
 ]
 
 
