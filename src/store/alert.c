@@ -38,9 +38,22 @@ static_assert(alignof(struct nd_alert) >= alignof(uint32_t), "references follow 
 #define SEEN_SLOTS 4096u
 static uint32_t seen[SEEN_SLOTS];
 
+/* Whether a string of hash h was seen before (then it is to be interned);
+ * remembers it otherwise. */
+static int seen_before(uint64_t h)
+{
+    uint32_t tag = (uint32_t)(h >> 32) | 1u;
+    uint32_t *slot = &seen[(h >> 20) & (SEEN_SLOTS - 1)];
+    if (*slot == tag)
+        return 1;
+    *slot = tag;
+    return 0;
+}
+
 /* The handle of a value that repeats into *out, or ND_INTERN_NONE when it
  * is to stay inline. ND_EINVAL when it holds a NUL byte: the check rides on the
- * hash, and a cache hit proves there is none (the cached copy has none). */
+ * hash, and a cache hit proves there is none (the cache holds no string with one,
+ * intern.h). */
 static int intern_value(const char *s, size_t len, uint32_t *out)
 {
     uint32_t p = nd_intern_fast(s, len);
@@ -50,17 +63,28 @@ static int intern_value(const char *s, size_t len, uint32_t *out)
         if (nul)
             return ND_EINVAL;
         p = nd_intern_find(s, len, h);
-        if (p == ND_INTERN_NONE) {
-            uint32_t tag = (uint32_t)(h >> 32) | 1u;
-            uint32_t *slot = &seen[(h >> 20) & (SEEN_SLOTS - 1)];
-            if (*slot == tag)
-                p = nd_intern(s, len, h);
-            else
-                *slot = tag;
-        }
+        if (p == ND_INTERN_NONE && seen_before(h))
+            p = nd_intern(s, len, h);
     }
     *out = p;
     return ND_OK;
+}
+
+/* An encoded annotation value (alert_codec.c) names the labels it refers to
+ * by position, so the alerts of one rule, whose labels have the same names,
+ * encode a templated value to the same bytes whatever their label values:
+ * the literal text of the template ("has been degraded for more than 15
+ * minutes; check ...") and the positions. Such bytes repeat like a value
+ * does and are shared the same way, from their second sighting on; a shared
+ * one still reads each alert's own label values. The handle, or
+ * ND_INTERN_NONE to keep the bytes inline. */
+static uint32_t intern_coded(const char *s, size_t len)
+{
+    uint64_t h = nd_intern_hash(s, len);
+    uint32_t p = nd_intern_find_raw(s, len, h);
+    if (p == ND_INTERN_NONE && seen_before(h))
+        p = nd_intern_raw(s, len, h);
+    return p;
 }
 
 /* The handle of s, whether it repeats or not (label names). */
@@ -387,9 +411,9 @@ struct nd_time nd_alert_ends_at(const struct nd_alert *a)
 /* ---- finishing an alert ---- */
 
 /* Fills the references from the pairs: inline values are copied to *strings
- * (moved on) and referenced by their offset in the block, interned ones are
- * handed over with the builder's reference. Adds the strings' bytes (NULs
- * included) to *logical. */
+ * (moved on) and referenced by their offset in the block, interned ones
+ * (shared encoded ones tagged) are handed over with the builder's
+ * reference. Adds the strings' bytes (NULs included) to *logical. */
 static void place_pairs(struct nd_alert *a, uint32_t *r, const struct nd_alert_pair *p, size_t n,
                         const char *pool, const char *coded, char **strings, size_t *logical)
 {
@@ -397,7 +421,7 @@ static void place_pairs(struct nd_alert *a, uint32_t *r, const struct nd_alert_p
         r[2 * i] = p[i].nh;
         *logical += (size_t)p[i].nlen + p[i].vlen + 2;
         if (p[i].vh != ND_INTERN_NONE) {
-            r[2 * i + 1] = p[i].vh;
+            r[2 * i + 1] = p[i].vh | (p[i].clen ? ND_ALERT_REF_CODED : 0);
         } else if (p[i].clen) {
             memcpy(*strings, coded + p[i].voff, p[i].clen);
             r[2 * i + 1] =
@@ -466,6 +490,9 @@ struct nd_alert *nd_alert_builder_finish(struct nd_alert_builder *b, const char 
         goto out;
     }
     nd__alert_encode_annotations(b, labs, nl, &cl, cl_at, anns, na);
+    for (size_t i = 0; i < na; i++)
+        if (anns[i].clen)
+            anns[i].vh = intern_coded(b->coded.data + anns[i].voff, anns[i].clen);
     int url_inline = b->url_h == ND_INTERN_NONE && b->url_len;
     size_t nrefs = 2 * (nlt + na);
     size_t block = sizeof *a + nrefs * sizeof(uint32_t) + inline_bytes(labs, nl) +
@@ -531,7 +558,7 @@ void nd_alert_unref(struct nd_alert *a)
     size_t n = 2 * ((size_t)a->nlabels + a->nannotations);
     for (size_t i = 0; i < n; i++)
         if (!(r[i] & ND_ALERT_REF_INLINE))
-            nd_intern_unref(r[i]);
+            nd_intern_unref(nd__alert_ref_handle(r[i]));
     if (!(a->url_ref & ND_ALERT_REF_INLINE))
         nd_intern_unref(a->url_ref);
     free(a);
@@ -581,9 +608,12 @@ static int refs_eq(const struct nd_alert *a, uint32_t ra, const struct nd_alert 
                    int *known)
 {
     *known = 1;
-    if (ra == rb && (!(ra & ND_ALERT_REF_INLINE) || a == b))
+    /* A shared encoded value refers to each alert's own labels: equal
+     * handles are equal values only within one alert. */
+    const uint32_t own = ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED;
+    if (ra == rb && (!(ra & own) || a == b))
         return 1;
-    if (!(ra & ND_ALERT_REF_INLINE) && !(rb & ND_ALERT_REF_INLINE))
+    if (!(ra & own) && !(rb & own))
         return 0;
     *known = 0;
     return 0;
@@ -614,7 +644,7 @@ const char *nd_alert_annotation_value(const struct nd_alert *a, size_t i, struct
 {
     uint32_t r = nd__alert_refs(a)[2 * ((size_t)a->nlabels + i) + 1];
     if (nd__alert_ref_coded(r))
-        return nd__alert_expand(a, (const char *)a + (r & ND_ALERT_REF_OFFSET), scratch);
+        return nd__alert_expand(a, nd__alert_coded_bytes(a, r), scratch);
     return nd_alert_str_(a, r);
 }
 
@@ -631,8 +661,7 @@ void nd_alert_annotation_values(const struct nd_alert *a, struct nd_buf *scratch
         if (nd__alert_ref_coded(r[2 * i + 1])) {
             size_t off = scratch->len;
             memcpy(&values[i], &off, sizeof off);
-            nd__alert_expand_append(a, (const char *)a + (r[2 * i + 1] & ND_ALERT_REF_OFFSET),
-                                    scratch);
+            nd__alert_expand_append(a, nd__alert_coded_bytes(a, r[2 * i + 1]), scratch);
             (void)nd_buf_addc(scratch, '\0'); /* ends this value; the next goes after it */
         }
     }

@@ -18,7 +18,7 @@ void nd__pieces_init(struct nd__pieces *it, const struct nd_alert *a, uint32_t r
 {
     it->a = a;
     it->coded = nd__alert_ref_coded(r);
-    it->p = it->coded ? (const char *)a + (r & ND_ALERT_REF_OFFSET) : nd_alert_str_(a, r);
+    it->p = it->coded ? nd__alert_coded_bytes(a, r) : nd_alert_str_(a, r);
 }
 
 /* The next non-empty piece into *s, *n; 0 at the end. */

@@ -11,6 +11,7 @@
 
 #include "notifyd/alert.h"
 #include "notifyd/buf.h"
+#include "notifyd/intern.h"
 
 /* The references that follow the struct: name, value, for the labels then
  * the annotations. */
@@ -19,11 +20,24 @@ static inline const uint32_t *nd__alert_refs(const struct nd_alert *a)
     return (const uint32_t *)(const void *)(a + 1);
 }
 
-/* A value stored encoded (with back-references). */
+/* A value stored encoded (with back-references), inline or shared. */
 static inline int nd__alert_ref_coded(uint32_t r)
 {
-    return (r & (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED)) ==
-           (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED);
+    return (r & ND_ALERT_REF_CODED) != 0;
+}
+
+/* The encoded bytes of a coded reference: in the block or in the table. */
+static inline const char *nd__alert_coded_bytes(const struct nd_alert *a, uint32_t r)
+{
+    return r & ND_ALERT_REF_INLINE ? (const char *)a + (r & ND_ALERT_REF_OFFSET)
+                                   : nd_intern_str(r & ND_ALERT_REF_OFFSET);
+}
+
+/* The handle a reference holds a count on, or ND_INTERN_NONE for an inline
+ * one. */
+static inline uint32_t nd__alert_ref_handle(uint32_t r)
+{
+    return r & ND_ALERT_REF_INLINE ? ND_INTERN_NONE : r & ND_ALERT_REF_OFFSET;
 }
 
 /* A value as a sequence of pieces (literal runs and label values), so that
