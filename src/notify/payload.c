@@ -309,12 +309,16 @@ int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out)
         jw_put(&w, fp, 16);
         JW_LIT(&w, "\"}");
     }
-    free(labels);
     free(values);
     JW_LIT(&w, "],\"groupLabels\":");
     add_map(&w, n->group_labels, n->ngroup_labels);
     JW_LIT(&w, ",\"commonLabels\":");
-    add_map(&w, n->common_labels, n->ncommon_labels);
+    if (n->ncommon_labels > cap) {
+        cap = n->ncommon_labels;
+        labels = nd_xrealloc(labels, cap * sizeof(*labels));
+    }
+    add_map(&w, nd_notification_common_labels(n, labels), n->ncommon_labels);
+    free(labels);
     JW_LIT(&w, ",\"commonAnnotations\":");
     add_common_annotations(&w, n, &scratch);
     JW_LIT(&w, "}\n");

@@ -280,7 +280,16 @@ static struct nd_notification *build(struct nd_aggregator *ag, const char *recei
     size_t ncl = common_labels(ag, receiver, alerts, g, &virt);
     size_t nca = common_annotations(ag, alerts, g);
 
-    struct nd_notification *nf = nd_notification_new(g->count, ngl, ncl + (size_t)virt, nca);
+    /* One alert with every annotation common: the common arrays would copy
+     * alerts[0]'s labels and annotations; readers derive them instead
+     * (notification.h). */
+    int derived = g->count == 1 && ncl == a0->nlabels && nca == a0->nannotations;
+    struct nd_notification *nf = derived
+                                     ? nd_notification_new(1, ngl, 0, 0)
+                                     : nd_notification_new(g->count, ngl, ncl + (size_t)virt, nca);
+    nf->derived = (uint8_t)derived;
+    nf->ncommon_labels = ncl + (size_t)virt;
+    nf->ncommon_annotations = nca;
     nf->receiver = receiver;
     nf->status = ND_ALERT_RESOLVED;
     nf->group_key = g->key;
@@ -300,6 +309,8 @@ static struct nd_notification *build(struct nd_aggregator *ag, const char *recei
         if (j != SIZE_MAX)
             nf->group_labels[k++] = nd_alert_label_at(a0, j);
     }
+    if (derived)
+        return nf;
     /* common labels: a0's order (sorted) with the virtual one sorted in */
     k = 0;
     for (size_t i = 0; i < ncl; i++) {

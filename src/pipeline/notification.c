@@ -66,28 +66,3 @@ void nd_notification_unref(struct nd_notification *n)
     }
     free(n);
 }
-
-size_t nd_notification_labels(const struct nd_notification *n, const struct nd_alert *a,
-                              struct nd_kv *out)
-{
-    /* NM adds receiver=<name> only for named receivers, and never overrides
-     * a receiver label the alert already carries. */
-    int add = n->receiver && n->receiver[0] && !nd_alert_label(a, "receiver");
-    size_t k = 0;
-    for (size_t i = 0; i < a->nlabels; i++) {
-        struct nd_kv kv = nd_alert_label_at(a, i);
-        if (add && strcmp(kv.name, "receiver") > 0) {
-            out[k].name = "receiver";
-            out[k].value = n->receiver;
-            k++;
-            add = 0;
-        }
-        out[k++] = kv;
-    }
-    if (add) {
-        out[k].name = "receiver";
-        out[k].value = n->receiver;
-        k++;
-    }
-    return k;
-}

@@ -374,8 +374,45 @@ static void test_one_block(void)
     nd_notification_unref(e);
 }
 
+/* A one-alert group with every annotation non-empty keeps no common arrays
+ * (notification.h): the readers derive them from the alert. */
+static void test_derived(void)
+{
+    const char *gl[] = {"alertname"};
+    struct nd_aggregator *ag = nd_aggregator_new(gl, 1);
+    struct nd_alert *a[3] = {
+        mk_alert(NULL, F, "alertname", "A", "zone", "z", NULL, "s", "one", NULL),
+        mk_alert(NULL, F, "alertname", "B", NULL, "s", "two", "empty", "", NULL),
+        mk_alert(NULL, F, "alertname", "C", NULL, "s", "three", NULL),
+    };
+    struct nd_alert *c2 = mk_alert(NULL, F, "alertname", "C", NULL, "s", "three", NULL);
+    struct nd_alert *batch[4] = {a[0], a[1], a[2], c2};
+    struct nd_notification **ns;
+    size_t n = nd_aggregator_run(ag, "ops", batch, 4, 0, &ns);
+    is_uint(n, 3, "three groups");
+    if (n == 3) {
+        struct nd_kv buf[4];
+        ok(ns[0]->derived && !ns[0]->common_labels && !ns[0]->common_annotations,
+           "one alert, all annotations set: derived, no arrays");
+        is_str(kvs(nd_notification_common_labels(ns[0], buf), ns[0]->ncommon_labels),
+               "alertname=A,receiver=ops,zone=z",
+               "derived common labels: the alert's, receiver in");
+        is_str(common_ann(ns[0]), "s=one", "derived common annotations");
+        ok(!ns[1]->derived, "an empty annotation: arrays (it is left out of the common ones)");
+        is_str(common_ann(ns[1]), "s=two", "its common annotations");
+        ok(!ns[2]->derived, "two alerts: arrays");
+        is_str(kvs(nd_notification_common_labels(ns[2], buf), ns[2]->ncommon_labels),
+               "alertname=C,receiver=ops", "their common labels");
+    }
+    free_all(ns, n);
+    unref_all(a, 3);
+    nd_alert_unref(c2);
+    nd_aggregator_free(ag);
+}
+
 int main(void)
 {
+    test_derived();
     test_grouping();
     test_no_group_labels();
     test_common();
