@@ -156,7 +156,7 @@ START_TIMEOUT=20
 DRAIN_TIMEOUT=$((SMOKE ? 20 : 60))
 # after an ingest load, the queue is waited for only this long (its drain time is a note)
 INGEST_DRAIN_TIMEOUT=$((SMOKE ? 3 : 15))
-FILL_TIMEOUT=$((SMOKE ? 30 : 240))
+FILL_TIMEOUT=$((SMOKE ? 30 : 600))
 E2E_TIMEOUT=$((SMOKE ? 30 : 120))
 
 log() { printf '%s\n' "run.sh: $*" >&2; }
