@@ -32,9 +32,12 @@
  * receiver sees them and its common annotations are all its alert's, so
  * nothing is stored for them. Behind a receiver that is down, with alerts
  * of many groups, a million such notifications wait at once: the arrays
- * (16 bytes a label or annotation) cost as much as the alert. The counts
- * are kept; read the entries with nd_notification_common_labels() and
- * nd_notification_common_annotation(), which serve both forms.
+ * (16 bytes a label or annotation) cost as much as the alert. Its group
+ * labels are kept as positions in the alert's labels (2 bytes each, after
+ * the alert pointer; group_labels is NULL). The counts are kept; read the
+ * entries with nd_notification_group_labels(),
+ * nd_notification_common_labels() and nd_notification_common_annotation(),
+ * which serve both forms.
  */
 #ifndef NOTIFYD_NOTIFICATION_H
 #define NOTIFYD_NOTIFICATION_H
@@ -55,7 +58,7 @@ struct nd_notification {
     size_t nalerts;
     struct nd_alert **alerts; /* one reference each, in batch order */
     size_t ngroup_labels;
-    struct nd_kv *group_labels; /* sorted; empty values left out */
+    struct nd_kv *group_labels; /* sorted; empty values left out; NULL when derived */
     size_t ncommon_labels;
     struct nd_kv *common_labels; /* sorted; equal across all alerts; receiver label included;
                                   * NULL when derived */
@@ -74,6 +77,19 @@ struct nd_notification {
  * one). The caller fills the arrays; nd_notification_unref frees the block. */
 struct nd_notification *nd_notification_new(size_t nalerts, size_t ngroup_labels,
                                             size_t ncommon_labels, size_t ncommon_annotations);
+/* A derived notification of one alert (above): the struct, the alert
+ * pointer and ngroup_labels positions (nd_notification_group_at()), which
+ * the caller fills; refs = 1, packed, derived, nalerts = 1, the alert
+ * pointer to fill too, the other counts zero. */
+struct nd_notification *nd_notification_new_derived(size_t ngroup_labels);
+/* Its bytes (for figures and tests). */
+size_t nd_notification_derived_size(size_t ngroup_labels);
+/* The positions of a derived notification's group labels in alerts[0]'s
+ * labels, sorted by name as the labels are. */
+static inline uint16_t *nd_notification_group_at(const struct nd_notification *n)
+{
+    return (uint16_t *)(void *)(n->alerts + 1);
+}
 /* The bytes of that block (for figures and tests). */
 size_t nd_notification_block_size(size_t nalerts, size_t ngroup_labels, size_t ncommon_labels,
                                   size_t ncommon_annotations);
@@ -112,6 +128,19 @@ static inline size_t nd_notification_labels(const struct nd_notification *n,
         k++;
     }
     return k;
+}
+/* The group labels (n->ngroup_labels of them, sorted): the array, or for a
+ * derived notification alerts[0]'s labels at the stored positions, written
+ * into `out` (n->ngroup_labels entries). */
+static inline const struct nd_kv *nd_notification_group_labels(const struct nd_notification *n,
+                                                               struct nd_kv *out)
+{
+    if (!n->derived)
+        return n->group_labels;
+    const uint16_t *at = nd_notification_group_at(n);
+    for (size_t i = 0; i < n->ngroup_labels; i++)
+        out[i] = nd_alert_label_at(n->alerts[0], at[i]);
+    return out;
 }
 /* The common labels (n->ncommon_labels of them, sorted): the array, or for a
  * derived notification alerts[0]'s labels as the receiver sees them, written

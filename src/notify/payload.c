@@ -310,13 +310,14 @@ int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out)
         JW_LIT(&w, "\"}");
     }
     free(values);
-    JW_LIT(&w, "],\"groupLabels\":");
-    add_map(&w, n->group_labels, n->ngroup_labels);
-    JW_LIT(&w, ",\"commonLabels\":");
-    if (n->ncommon_labels > cap) {
-        cap = n->ncommon_labels;
+    /* one array for both, one after the other (each is written out at once) */
+    if (n->ncommon_labels > cap || n->ngroup_labels > cap) {
+        cap = n->ncommon_labels > n->ngroup_labels ? n->ncommon_labels : n->ngroup_labels;
         labels = nd_xrealloc(labels, cap * sizeof(*labels));
     }
+    JW_LIT(&w, "],\"groupLabels\":");
+    add_map(&w, nd_notification_group_labels(n, labels), n->ngroup_labels);
+    JW_LIT(&w, ",\"commonLabels\":");
     add_map(&w, nd_notification_common_labels(n, labels), n->ncommon_labels);
     free(labels);
     JW_LIT(&w, ",\"commonAnnotations\":");
@@ -355,7 +356,11 @@ int nd_payload_text(const struct nd_notification *n, struct nd_buf *out)
                        nd_alert_status_str((enum nd_alert_status)n->status),
                        n->receiver ? n->receiver : "", n->nalerts);
     rc |= nd_buf_adds(out, "  group: ");
-    rc |= add_pairs(out, n->group_labels, n->ngroup_labels);
+    if (n->ngroup_labels) {
+        cap = n->ngroup_labels;
+        labels = nd_xmalloc(cap * sizeof(*labels));
+    }
+    rc |= add_pairs(out, nd_notification_group_labels(n, labels), n->ngroup_labels);
     rc |= nd_buf_addc(out, '\n');
     for (i = 0; i < n->nalerts; i++) {
         const struct nd_alert *a = n->alerts[i];

@@ -52,6 +52,28 @@ struct nd_notification *nd_notification_new(size_t nalerts, size_t ngroup_labels
     return n;
 }
 
+size_t nd_notification_derived_size(size_t ngroup_labels)
+{
+    return sizeof(struct nd_notification) + sizeof(struct nd_alert *) +
+           ngroup_labels * sizeof(uint16_t);
+}
+
+struct nd_notification *nd_notification_new_derived(size_t ngroup_labels)
+{
+    /* Positions index an alert's labels, which are fewer than 65536. */
+    if (ngroup_labels > UINT16_MAX)
+        abort();
+    struct nd_notification *n = nd_xmalloc(nd_notification_derived_size(ngroup_labels));
+    memset(n, 0, sizeof *n);
+    n->refs = 1;
+    n->packed = 1;
+    n->derived = 1;
+    n->nalerts = 1;
+    n->alerts = (struct nd_alert **)(void *)(n + 1);
+    n->ngroup_labels = ngroup_labels;
+    return n;
+}
+
 void nd_notification_unref(struct nd_notification *n)
 {
     if (!n || --n->refs > 0)

@@ -379,7 +379,7 @@ static void test_one_alert(void)
         t->group_key = d->group_key;
         nd_alert_ref(a);
         t->alerts[0] = a;
-        memcpy(t->group_labels, d->group_labels, d->ngroup_labels * sizeof *t->group_labels);
+        nd_notification_group_labels(d, t->group_labels);
         memcpy(t->common_labels, own, nl * sizeof *own);
         for (size_t i = 0; i < a->nannotations; i++) {
             t->common_annotations[i].name = nd_alert_annotation_name(a, i);
@@ -387,7 +387,7 @@ static void test_one_alert(void)
         }
         is_uint(d->ncommon_labels, nl, "case %d: common label count", c);
         is_uint(d->ncommon_annotations, a->nannotations, "case %d: common annotation count", c);
-        ok(nd_notification_block_size(1, d->ngroup_labels, 0, 0) <
+        ok(nd_notification_derived_size(d->ngroup_labels) <
                nd_notification_block_size(1, t->ngroup_labels, nl, a->nannotations),
            "case %d: smaller block", c);
 
@@ -397,6 +397,8 @@ static void test_one_alert(void)
         is_int(nd_payload_webhook_json(t, &b2), ND_OK, "case %d: twin json built", c);
         is_str(nd_buf_cstr(&b1), nd_buf_cstr(&b2), "case %d: the same webhook bytes", c);
         has_str(nd_buf_cstr(&b1), want_common[c], "case %d: common labels", c);
+        has_str(nd_buf_cstr(&b1), "\"groupLabels\":{\"alertname\":\"PodCrash\"},",
+                "case %d: group labels", c);
         has_str(nd_buf_cstr(&b1),
                 "\"commonAnnotations\":{\"summary\":\"PodCrash on team-one/api-1\","
                 "\"team\":\"\\u003cowners\\u003e\"}}",

@@ -21,6 +21,13 @@ static void unref_all(struct nd_alert **a, size_t n)
         nd_alert_unref(a[i]);
 }
 
+/* "n=v,..." of a notification's group labels, through the accessor. */
+static const char *groups(const struct nd_notification *nf)
+{
+    struct nd_kv buf[64];
+    return kvs(nd_notification_group_labels(nf, buf), nf->ngroup_labels);
+}
+
 /* "n=v,n=v" of a notification's common annotations, through the accessor. */
 static const char *common_ann(const struct nd_notification *nf)
 {
@@ -57,8 +64,7 @@ static void test_grouping(void)
     if (n == 3) {
         is_uint(ns[0]->nalerts, 2, "group 1: A/ns1 has two alerts");
         ok(ns[0]->alerts[0] == a[0] && ns[0]->alerts[1] == a[2], "in batch order");
-        is_str(kvs(ns[0]->group_labels, ns[0]->ngroup_labels), "alertname=A,namespace=ns1",
-               "group labels sorted");
+        is_str(groups(ns[0]), "alertname=A,namespace=ns1", "group labels sorted");
         is_int(ns[0]->status, F, "firing when any alert fires");
         is_str(ns[0]->receiver, "ops", "receiver set");
         is_int(ns[0]->created_ns, 42, "created_ns set");
@@ -70,8 +76,7 @@ static void test_grouping(void)
 
         is_uint(ns[2]->nalerts, 2, "group 3: missing and empty namespace together");
         ok(ns[2]->alerts[0] == a[3] && ns[2]->alerts[1] == a[5], "A without namespace");
-        is_str(kvs(ns[2]->group_labels, ns[2]->ngroup_labels), "alertname=A",
-               "empty group label left out");
+        is_str(groups(ns[2]), "alertname=A", "empty group label left out");
 
         ok(ns[0]->group_key != ns[2]->group_key && ns[0]->group_key != ns[1]->group_key,
            "distinct groups, distinct keys");
@@ -276,8 +281,7 @@ static void test_storage_independent(void)
     is_uint(n, 1, "one group whatever the storage of its value");
     if (n == 1) {
         is_uint(ns[0]->nalerts, 3, "with the three alerts");
-        is_str(kvs(ns[0]->group_labels, ns[0]->ngroup_labels), "namespace=ns-storage-test",
-               "group label");
+        is_str(groups(ns[0]), "namespace=ns-storage-test", "group label");
         is_str(kvs(ns[0]->common_labels, ns[0]->ncommon_labels),
                "namespace=ns-storage-test,receiver=ops", "common labels");
         is_str(common_ann(ns[0]), "note=owned by team-storage",
@@ -316,7 +320,7 @@ static void test_many_labels(void)
     size_t n = nd_aggregator_run(ag, "", a, 3, 0, &ns);
     is_uint(n, 2, "50 labels: grouped by l40");
     if (n == 2) {
-        is_str(kvs(ns[0]->group_labels, ns[0]->ngroup_labels), "l07=v7,l40=v0", "group labels");
+        is_str(groups(ns[0]), "l07=v7,l40=v0", "group labels");
         is_uint(ns[0]->nalerts, 2, "two alerts in the first group");
         is_uint(ns[0]->ncommon_labels, 50, "all 50 labels common");
     }
@@ -392,8 +396,12 @@ static void test_derived(void)
     is_uint(n, 3, "three groups");
     if (n == 3) {
         struct nd_kv buf[4];
-        ok(ns[0]->derived && !ns[0]->common_labels && !ns[0]->common_annotations,
+        ok(ns[0]->derived && !ns[0]->group_labels && !ns[0]->common_labels &&
+               !ns[0]->common_annotations,
            "one alert, all annotations set: derived, no arrays");
+        is_str(groups(ns[0]), "alertname=A", "derived group labels: by position");
+        is_uint(nd_notification_derived_size(1), 96 + 8 + 2,
+                "its block: struct, alert pointer, one position");
         is_str(kvs(nd_notification_common_labels(ns[0], buf), ns[0]->ncommon_labels),
                "alertname=A,receiver=ops,zone=z",
                "derived common labels: the alert's, receiver in");
