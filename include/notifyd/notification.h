@@ -33,8 +33,9 @@
  * nothing is stored for them. Behind a receiver that is down, with alerts
  * of many groups, a million such notifications wait at once: the arrays
  * (16 bytes a label or annotation) cost as much as the alert. Its group
- * labels are kept as positions in the alert's labels (2 bytes each, after
- * the alert pointer; group_labels is NULL). The counts are kept; read the
+ * labels are kept as positions in the alert's labels (2 bytes each: up to
+ * four in place of the group_labels pointer, which keeps the block at 104
+ * bytes, a 112-byte malloc chunk; more after the alert pointer). The counts are kept; read the
  * entries with nd_notification_group_labels(),
  * nd_notification_common_labels() and nd_notification_common_annotation(),
  * which serve both forms.
@@ -48,6 +49,9 @@
 
 #include "notifyd/alert.h"
 
+/* Group label positions a derived notification keeps in its struct. */
+#define ND_NOTIFICATION_GROUP_AT 4
+
 /* 96 bytes, no padding. */
 struct nd_notification {
     uint32_t refs;
@@ -58,7 +62,12 @@ struct nd_notification {
     size_t nalerts;
     struct nd_alert **alerts; /* one reference each, in batch order */
     size_t ngroup_labels;
-    struct nd_kv *group_labels; /* sorted; empty values left out; NULL when derived */
+    union {
+        struct nd_kv *group_labels; /* sorted; empty values left out */
+        /* derived: the positions of up to ND_NOTIFICATION_GROUP_AT group
+         * labels; more follow the alert pointer (nd_notification_group_at) */
+        uint16_t group_at[4];
+    };
     size_t ncommon_labels;
     struct nd_kv *common_labels; /* sorted; equal across all alerts; receiver label included;
                                   * NULL when derived */
@@ -86,8 +95,10 @@ struct nd_notification *nd_notification_new_derived(size_t ngroup_labels);
 size_t nd_notification_derived_size(size_t ngroup_labels);
 /* The positions of a derived notification's group labels in alerts[0]'s
  * labels, sorted by name as the labels are. */
-static inline uint16_t *nd_notification_group_at(const struct nd_notification *n)
+static inline uint16_t *nd_notification_group_at(struct nd_notification *n)
 {
+    if (n->ngroup_labels <= ND_NOTIFICATION_GROUP_AT)
+        return n->group_at;
     return (uint16_t *)(void *)(n->alerts + 1);
 }
 /* The bytes of that block (for figures and tests). */
@@ -137,7 +148,9 @@ static inline const struct nd_kv *nd_notification_group_labels(const struct nd_n
 {
     if (!n->derived)
         return n->group_labels;
-    const uint16_t *at = nd_notification_group_at(n);
+    const uint16_t *at = n->ngroup_labels <= ND_NOTIFICATION_GROUP_AT
+                             ? n->group_at
+                             : (const uint16_t *)(const void *)(n->alerts + 1);
     for (size_t i = 0; i < n->ngroup_labels; i++)
         out[i] = nd_alert_label_at(n->alerts[0], at[i]);
     return out;

@@ -55,7 +55,7 @@ struct nd_notification *nd_notification_new(size_t nalerts, size_t ngroup_labels
 size_t nd_notification_derived_size(size_t ngroup_labels)
 {
     return sizeof(struct nd_notification) + sizeof(struct nd_alert *) +
-           ngroup_labels * sizeof(uint16_t);
+           (ngroup_labels > ND_NOTIFICATION_GROUP_AT ? ngroup_labels * sizeof(uint16_t) : 0);
 }
 
 struct nd_notification *nd_notification_new_derived(size_t ngroup_labels)

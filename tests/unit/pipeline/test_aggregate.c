@@ -396,12 +396,12 @@ static void test_derived(void)
     is_uint(n, 3, "three groups");
     if (n == 3) {
         struct nd_kv buf[4];
-        ok(ns[0]->derived && !ns[0]->group_labels && !ns[0]->common_labels &&
-               !ns[0]->common_annotations,
+        ok(ns[0]->derived && !ns[0]->common_labels && !ns[0]->common_annotations,
            "one alert, all annotations set: derived, no arrays");
         is_str(groups(ns[0]), "alertname=A", "derived group labels: by position");
-        is_uint(nd_notification_derived_size(1), 96 + 8 + 2,
-                "its block: struct, alert pointer, one position");
+        is_uint(nd_notification_derived_size(1), 96 + 8,
+                "its block: struct (one position inside), alert pointer");
+        is_uint(nd_notification_derived_size(5), 96 + 8 + 10, "five positions follow");
         is_str(kvs(nd_notification_common_labels(ns[0], buf), ns[0]->ncommon_labels),
                "alertname=A,receiver=ops,zone=z",
                "derived common labels: the alert's, receiver in");
@@ -415,6 +415,19 @@ static void test_derived(void)
     free_all(ns, n);
     unref_all(a, 3);
     nd_alert_unref(c2);
+    nd_aggregator_free(ag);
+    /* more group labels than fit in the struct */
+    const char *gl5[] = {"g1", "g2", "g3", "g4", "g5", "g6"};
+    ag = nd_aggregator_new(gl5, 6);
+    struct nd_alert *one = mk_alert(NULL, F, "g1", "1", "g2", "2", "g3", "3", "g4", "4", "g6", "6",
+                                    "x", "x", NULL, NULL);
+    n = nd_aggregator_run(ag, "", &one, 1, 0, &ns);
+    if (n == 1) {
+        ok(ns[0]->derived && ns[0]->ngroup_labels == 5, "derived, five group labels");
+        is_str(groups(ns[0]), "g1=1,g2=2,g3=3,g4=4,g6=6", "positions after the alert pointer");
+    }
+    free_all(ns, n);
+    nd_alert_unref(one);
     nd_aggregator_free(ag);
 }
 
