@@ -16,10 +16,12 @@
  * Annotation values are read only through nd_alert_annotation_value() (or
  * nd_alert_annotation_at(), nd_alert_annotation_values(), or compared with
  * nd_alert_annotation_value_eq()), which may expand the value into a
- * caller's scratch buffer: an inline annotation value that contains the alert's own
+ * caller's scratch buffer: an annotation value that contains the alert's own
  * label values (Prometheus annotations are templated from labels) is stored
  * as literal runs and back-references to those labels (ND_ALERT_REF_CODED),
- * so that no C string of it exists. Label names and values, annotation names
+ * in the block or, when those bytes repeat across alerts (one rule's
+ * template), shared through the string table, so that no C string of it
+ * exists. Label names and values, annotation names
  * and the generatorURL are always C strings that live as long as the alert.
  *
  * a->size, what the queue accounts, is the alert's logical size: the struct,

@@ -1,6 +1,7 @@
 /* notification.c - the notification object (notification.h).
  *
- * The aggregator's notifications are one block (nd_notification_new); one
+ * The aggregator's notifications are one block (nd_notification_new, or
+ * nd_notification_new_derived for one alert without common arrays); one
  * built by hand gives each array its own malloc. The strings in the arrays
  * are borrowed and never freed here.
  */
