@@ -8,7 +8,11 @@
 #             nginx `return 200` and Debian's prometheus-alertmanager, every
 #             figure also as a ratio to those two baselines;
 #   memory    RSS per queued alert at each --fill level (100,000 and 1,000,000)
-#             behind a receiver that is down, and Alertmanager's RSS per active alert;
+#             in each state an alert can wait in (--mem-cases): notifications of
+#             ~5 alerts or of one alert waiting for a retry behind a receiver that
+#             is down, the open batch, one-alert notifications waiting for a slot
+#             behind a receiver that never answers; and Alertmanager's RSS per
+#             active alert;
 #   e2e       N alerts in exactly G groups pushed into notifyd, webhook to the
 #             bench sink: time until the sink has every alert, notifications/s,
 #             and the sink's distinct / duplicate counts against what was accepted;
@@ -36,6 +40,7 @@ CPU_CLIENT=1
 KEEP=0
 STRICT=0
 MODES="ingest,memory,e2e,overload"
+MEM_CASES="grouped,single,batcher,queued"
 E2E_ALERTS=100000
 E2E_GROUPS=10000
 OVL_QUEUE=20000
@@ -52,6 +57,8 @@ usage: bench/run.sh [options]
   --shape am|array|both  notifyd payload shape (default $SHAPE; Alertmanager always
                        gets the array shape, its API has no other)
   --fill N[,N...]      queued-alert levels for the memory figure (default $FILL)
+  --mem-cases LIST     states measured by the memory mode, a subset of
+                       grouped,single,batcher,queued (default $MEM_CASES)
   --e2e-alerts N       alerts pushed in the end-to-end run (default $E2E_ALERTS)
   --e2e-groups G       distinct (alertname, namespace) groups among them (default $E2E_GROUPS)
   --overload-queue N   [queue] max_alerts in the overload run (default $OVL_QUEUE)
@@ -77,6 +84,7 @@ while [ $# -gt 0 ]; do
     --modes) MODES=${2:?}; shift ;;
     --duration) DURATION=${2:?}; shift ;;
     --fill) FILL=${2:?}; shift ;;
+    --mem-cases) MEM_CASES=${2:?}; shift ;;
     --shape) SHAPE=${2:?}; shift ;;
     --e2e-alerts) E2E_ALERTS=${2:?}; shift ;;
     --e2e-groups) E2E_GROUPS=${2:?}; shift ;;
@@ -110,6 +118,9 @@ case "$SHAPE" in am | array) SHAPES=("$SHAPE") ;; both) SHAPES=(am array) ;;
 want() { [[ ",$MODES," == *",$1,"* ]]; }
 for m in ${MODES//,/ }; do
     case "$m" in ingest | memory | e2e | overload) ;; *) echo "run.sh: unknown mode $m" >&2; exit 2 ;; esac
+done
+for m in ${MEM_CASES//,/ }; do
+    case "$m" in grouped | single | batcher | queued) ;; *) echo "run.sh: unknown memory case $m" >&2; exit 2 ;; esac
 done
 isnum() { [[ "$1" =~ ^[0-9]+$ ]]; }
 isnum "$DURATION" && [ "$DURATION" -ge 1 ] || { echo "run.sh: bad --duration" >&2; exit 2; }
@@ -145,7 +156,7 @@ START_TIMEOUT=20
 DRAIN_TIMEOUT=$((SMOKE ? 20 : 60))
 # after an ingest load, the queue is waited for only this long (its drain time is a note)
 INGEST_DRAIN_TIMEOUT=$((SMOKE ? 3 : 15))
-FILL_TIMEOUT=$((SMOKE ? 30 : 240))
+FILL_TIMEOUT=$((SMOKE ? 30 : 600))
 E2E_TIMEOUT=$((SMOKE ? 30 : 120))
 
 log() { printf '%s\n' "run.sh: $*" >&2; }
@@ -259,10 +270,10 @@ wait_http() {
     return 1
 }
 
-# start_sink CPU LOG: sets SINK_PID and STARTED_PORT (not a $(...): the PID must
-# reach this shell to be stopped)
+# start_sink CPU LOG [--hold]: sets SINK_PID and STARTED_PORT (not a $(...): the
+# PID must reach this shell to be stopped)
 start_sink() {
-    taskset -c "$1" "$SINK" -t 3600 >"$2" 2>"$2.err" &
+    taskset -c "$1" "$SINK" -t 3600 ${3:+"$3"} >"$2" 2>"$2.err" &
     SINK_PID=$!
     PIDS+=("$SINK_PID")
     local _
@@ -280,7 +291,7 @@ sink_get() { # PORT KEY
     sink_ctl "$1" count | awk -v k="$2" '$1 == k { print $2 }'
 }
 
-# write_config FILE PORT URL MAX_WAIT MAX_ALERTS EXTRA_DELIVERY_LINES
+# write_config FILE PORT URL MAX_WAIT MAX_ALERTS EXTRA_DELIVERY_LINES [MAX_SIZE [TIMEOUT]]
 write_config() {
     cat >"$1" <<EOC
 [server]
@@ -293,12 +304,12 @@ max_alerts = $5
 max_bytes = 8GiB
 
 [batch]
-max_size = 100
+max_size = ${7:-100}
 max_wait = $4
 group_labels = alertname, namespace
 
 [delivery]
-timeout = 5s
+timeout = ${8:-5s}
 max_in_flight = 8
 $6
 
@@ -418,6 +429,21 @@ calc() { # AWK-EXPR VAR=VALUE...: prints the expression, "?" if a value is not a
 }
 ratio() { calc 'if (b > 0) printf "%.3g", a / b; else print "?"' a="$1" b="$2"; }
 now_ms() { date +%s%3N; }
+
+# wait_retried PORT SECONDS: until every notification built has had an attempt
+# that will be retried (or failed); prints the seconds waited
+wait_retried() {
+    local start=$SECONDS n r f
+    while [ $((SECONDS - start)) -lt "$2" ]; do
+        n=$(metric "$1" notifyd_notifications_total)
+        r=$(metric "$1" notifyd_notifications_retried_total)
+        f=$(metric "$1" notifyd_notifications_failed_total)
+        [ "$(calc 'print (r + f >= n) ? 1 : 0' n="$n" r="$r" f="$f")" = 1 ] &&
+            { echo $((SECONDS - start)); return 0; }
+        sleep 0.5
+    done
+    echo "timeout"
+}
 
 # wait_drain PORT [SECONDS]: until notifyd_queue_alerts is 0; prints the seconds waited
 wait_drain() {
@@ -558,7 +584,7 @@ mem_per() { # QUEUED RSS0_KB RSS_KB
     MEM_PER=$(calc 'if (q > 0) printf "%.0f", (b - a) * 1024 / q; else print "?"' a="$2" b="$3" q="$1")
 }
 mem_row() {
-    MEM_ROWS+=("$(printf '| %-12s | %9s | %8s | %8s | %8s | %7s | %5s | %s |' "$1" "$2" \
+    MEM_ROWS+=("$(printf '| %-15s | %9s | %8s | %8s | %8s | %7s | %5s | %s |' "$1" "$2" \
         "$(calc 'printf "%.1f", k / 1024' k="$3")" "$(calc 'printf "%.1f", k / 1024' k="$4")" \
         "$(calc 'printf "%.1f", k / 1024' k="$5")" "$MEM_PER" "$7" \
         "posts ok=$(kv "$6" ok) non200=$(kv "$6" non200), JSON B/alert=$(kv "$6" body_bytes_per_alert)${8:+, $8}")")
@@ -584,30 +610,78 @@ if want memory; then
         done
         stop_forget "$AM_PID"
     fi
-    port=$(free_port)
-    dead_port=$(free_port) # nothing listens there: every delivery is refused
-    write_config "$TMP/fill.ini" "$port" "http://127.0.0.1:$dead_port/hook" "$FILL_MAX_WAIT" \
-        100000000 "$FILL_DELIVERY"
-    start_daemon "$TMP/fill.ini" "$port" fill
-    metric "$port" notifyd_queue_alerts >/dev/null
-    sleep 0.5
-    rss0=$(status_kb "$DAEMON_PID" VmRSS)
-    posted=0
-    for f in "${FILLS[@]}"; do
-        fres=$(fill "fill-$f" "http://127.0.0.1:$port/api/v2/alerts" "${SHAPES[0]}" $((f - posted)))
-        posted=$f
-        sleep 1 # let the batches close and the first (refused) attempts happen
-        queued=$(metric "$port" notifyd_queue_alerts)
-        qbytes=$(metric "$port" notifyd_queue_bytes)
-        rss=$(status_kb "$DAEMON_PID" VmRSS)
-        mem_per "$queued" "$rss0" "$rss"
-        mem_row notifyd "$queued" "$rss0" "$rss" "$(status_kb "$DAEMON_PID" VmHWM)" "$fres" \
-            "$(ratio "$MEM_PER" "${AM_PER_AT[$f]:-}")" \
-            "queue_bytes/alert=$(calc 'if (q > 0) printf "%.0f", b / q; else print "?"' b="$qbytes" q="$queued")"
-        log "notifyd memory at $f: $MEM_PER B/alert (queued=$queued)"
-        [ "$queued" = "$f" ] || log "warning: queued=$queued, not $f (see $TMP/wrk-fill-$f.txt)"
+    # One fresh daemon per case; every case posts the same alerts.
+    #   grouped  receiver refused (nothing listens), max_wait 10m: batches close
+    #            at 100 alerts, ~5 alerts per notification, all waiting for a
+    #            retry 60 s away;
+    #   single   the same with the default max_wait (1s) and every alert in its
+    #            own (alertname, namespace) group: one-alert notifications;
+    #   batcher  max_size = 1,000,000, max_wait 10m: every alert in the open
+    #            batch (each level posts 100 alerts less, so a batch of exactly
+    #            max_size does not close);
+    #   queued   one-alert notifications to a receiver that accepts and never
+    #            answers (timeout 1h): 8 in flight, the rest waiting for a slot.
+    for mc in ${MEM_CASES//,/ }; do
+        port=$(free_port)
+        fenv=()
+        less=0
+        case "$mc" in
+        grouped)
+            write_config "$TMP/fill-$mc.ini" "$port" "http://127.0.0.1:$(free_port)/hook" \
+                "$FILL_MAX_WAIT" 100000000 "$FILL_DELIVERY"
+            ;;
+        single)
+            write_config "$TMP/fill-$mc.ini" "$port" "http://127.0.0.1:$(free_port)/hook" \
+                1s 100000000 "$FILL_DELIVERY"
+            fenv=(NGROUPS=1000000000)
+            ;;
+        batcher)
+            write_config "$TMP/fill-$mc.ini" "$port" "http://127.0.0.1:$(free_port)/hook" \
+                "$FILL_MAX_WAIT" 100000000 "$FILL_DELIVERY" 1000000
+            less=100
+            ;;
+        queued)
+            start_sink "$CPU_CLIENT" "$TMP/hold.out" --hold
+            HOLD_PID=$SINK_PID
+            write_config "$TMP/fill-$mc.ini" "$port" "http://127.0.0.1:$STARTED_PORT/hook" \
+                1s 100000000 "$FILL_DELIVERY" 100 1h
+            fenv=(NGROUPS=1000000000)
+            ;;
+        esac
+        start_daemon "$TMP/fill-$mc.ini" "$port" "fill-$mc"
+        metric "$port" notifyd_queue_alerts >/dev/null
+        sleep 0.5
+        rss0=$(status_kb "$DAEMON_PID" VmRSS)
+        posted=0
+        for f in "${FILLS[@]}"; do
+            fres=$(fill "fill-$mc-$f" "http://127.0.0.1:$port/api/v2/alerts" "${SHAPES[0]}" \
+                $((f - less - posted)) "${fenv[@]+"${fenv[@]}"}")
+            posted=$((f - less))
+            sleep 1 # let the batches close and the first (refused) attempts happen
+            state=""
+            if [ "$mc" = grouped ] || [ "$mc" = single ]; then
+                # every notification built has had its first attempt refused
+                waited=$(wait_retried "$port" "$FILL_TIMEOUT")
+                state="retry-wait after ${waited}s"
+            fi
+            queued=$(metric "$port" notifyd_queue_alerts)
+            qbytes=$(metric "$port" notifyd_queue_bytes)
+            notes="queue_bytes/alert=$(calc 'if (q > 0) printf "%.0f", b / q; else print "?"' b="$qbytes" q="$queued")"
+            notes+=", notifications=$(metric "$port" notifyd_notifications_total)"
+            notes+=", in flight=$(metric "$port" notifyd_delivery_in_flight)${state:+, $state}"
+            rss=$(status_kb "$DAEMON_PID" VmRSS)
+            mem_per "$queued" "$rss0" "$rss"
+            ratio_am=""
+            [ "$less" != 0 ] || ratio_am=$(ratio "$MEM_PER" "${AM_PER_AT[$f]:-}")
+            mem_row "notifyd $mc" "$queued" "$rss0" "$rss" "$(status_kb "$DAEMON_PID" VmHWM)" \
+                "$fres" "$ratio_am" "$notes"
+            log "notifyd memory ($mc) at $f: $MEM_PER B/alert (queued=$queued)"
+            [ "$queued" = "$((f - less))" ] ||
+                log "warning: queued=$queued, not $((f - less)) (see $TMP/wrk-fill-$mc-$f.txt)"
+        done
+        stop_forget "$DAEMON_PID"
+        if [ "$mc" = queued ]; then stop_forget "$HOLD_PID"; fi
     done
-    stop_forget "$DAEMON_PID"
 fi
 
 # ------------------------------------------------------------ 3. end to end
@@ -783,12 +857,16 @@ fmt_ingest_row() { # KEY TARGET SHAPE K CONNS
         echo
         echo "## Memory (RSS per queued alert; Alertmanager: per active alert)"
         echo
-        echo "| target       |    queued | RSS0 MiB |  RSS MiB | peak MiB | B/alert |   ÷AM | notes |"
-        echo "|--------------|----------:|---------:|---------:|---------:|--------:|------:|-------|"
+        echo "| target          |    queued | RSS0 MiB |  RSS MiB | peak MiB | B/alert |   ÷AM | notes |"
+        echo "|-----------------|----------:|---------:|---------:|---------:|--------:|------:|-------|"
         printf '%s\n' "${MEM_ROWS[@]}"
         echo
-        echo "B/alert = (VmRSS after - VmRSS of the idle process) / alerts held; notifyd holds them behind a"
-        echo "receiver with no listener (max_wait $FILL_MAX_WAIT), Alertmanager behind a null receiver."
+        echo "B/alert = (VmRSS after - VmRSS of the idle process) / alerts held. notifyd, one daemon per state:"
+        echo "grouped = notifications of ~5 alerts waiting for a retry (receiver with no listener, max_wait"
+        echo "$FILL_MAX_WAIT); single = one-alert notifications (every alert its own group, max_wait 1s) waiting"
+        echo "for a retry; batcher = all in the open batch (max_size 1000000, 100 alerts less than the level);"
+        echo "queued = one-alert notifications waiting for a slot behind a receiver that never answers (8 in"
+        echo "flight). Alertmanager behind a null receiver."
     fi
     if want e2e; then
         echo

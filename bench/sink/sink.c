@@ -4,6 +4,12 @@
  *   bench-sink [-p PORT] [-t MAX_SECONDS]   listen on 127.0.0.1:PORT (0 = any
  *                                           free port), print "port=N", serve
  *   bench-sink --free-port                  print a free loopback port, exit
+ *   bench-sink --hold [-t MAX_SECONDS]      listen on a free loopback port,
+ *                                           print "port=N", accept nothing
+ *
+ * --hold is a receiver that takes connections and never answers: the kernel
+ * completes the handshakes (up to the listen backlog) and keeps what is sent,
+ * so a client's request stays in flight until its own timeout.
  *
  * GET /__sink/count answers "requests N\nbytes N\nalerts N\ndistinct N\n
  * duplicates N\nlast_ms N\npaused N\n" (control requests excluded) so a
@@ -203,9 +209,31 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(s->base);
 }
 
+/* --hold: a listening socket that is never accepted from, for max_s seconds
+ * (or until a signal ends the process). */
+static int hold_port(long max_s)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 4096) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+        perror("bench-sink: hold");
+        return 1;
+    }
+    printf("port=%d\n", ntohs(sa.sin_port));
+    fflush(stdout);
+    /* sleep() returns what is left when a handled signal interrupts it */
+    for (unsigned left = (unsigned)(max_s > 86400 ? 86400 : max_s); left > 0;)
+        left = sleep(left);
+    close(fd);
+    return 0;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench-sink [-p PORT] [-t MAX_SECONDS] | --free-port\n");
+    fprintf(stderr, "usage: bench-sink [-p PORT] [-t MAX_SECONDS] | --hold [-t MAX_SECONDS] | "
+                    "--free-port\n");
     exit(2);
 }
 
@@ -213,6 +241,7 @@ int main(int argc, char **argv)
 {
     int port = 0;
     long max_s = 3600;
+    int hold = 0;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--free-port") == 0) {
@@ -223,6 +252,8 @@ int main(int argc, char **argv)
             }
             printf("%d\n", p);
             return 0;
+        } else if (strcmp(argv[i], "--hold") == 0) {
+            hold = 1;
         } else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) {
             port = atoi(argv[++i]);
         } else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
@@ -233,6 +264,8 @@ int main(int argc, char **argv)
     }
     if (port < 0 || port > 65535 || max_s <= 0)
         usage();
+    if (hold)
+        return hold_port(max_s);
 
     signal(SIGPIPE, SIG_IGN);
     struct sink s = {0};

@@ -16,10 +16,12 @@
  * Annotation values are read only through nd_alert_annotation_value() (or
  * nd_alert_annotation_at(), nd_alert_annotation_values(), or compared with
  * nd_alert_annotation_value_eq()), which may expand the value into a
- * caller's scratch buffer: an inline annotation value that contains the alert's own
+ * caller's scratch buffer: an annotation value that contains the alert's own
  * label values (Prometheus annotations are templated from labels) is stored
  * as literal runs and back-references to those labels (ND_ALERT_REF_CODED),
- * so that no C string of it exists. Label names and values, annotation names
+ * in the block or, when those bytes repeat across alerts (one rule's
+ * template), shared through the string table, so that no C string of it
+ * exists. Label names and values, annotation names
  * and the generatorURL are always C strings that live as long as the alert.
  *
  * a->size, what the queue accounts, is the alert's logical size: the struct,
@@ -75,13 +77,17 @@ struct nd_alert {
 };
 
 /* A reference with this bit is an offset into the alert's own block; without
- * it, an intern handle (intern.h keeps handles below it). */
+ * it, an intern handle (intern.h keeps handles below the two top bits). */
 #define ND_ALERT_REF_INLINE UINT32_C(0x80000000)
-/* With ND_ALERT_REF_INLINE: the inline bytes are an encoded annotation value
- * (literal runs and label back-references, see alert.c), not a C string.
- * Only annotation values are ever encoded. */
+/* An encoded annotation value (literal runs and label back-references, see
+ * alert_codec.c), not a C string: with ND_ALERT_REF_INLINE, its bytes are in
+ * the block at the offset; without, they are the interned string of the
+ * handle r & ND_ALERT_REF_OFFSET, shared by every alert whose value encodes
+ * to the same bytes (the alerts of one rule, whose labels have the same
+ * names). Only annotation values are ever encoded. */
 #define ND_ALERT_REF_CODED UINT32_C(0x40000000)
-/* The offset of an inline reference (blocks stay below 1 GiB). */
+/* The offset of an inline reference (blocks stay below 1 GiB), or the handle
+ * of a shared one (intern.h keeps handles within these bits). */
 #define ND_ALERT_REF_OFFSET UINT32_C(0x3fffffff)
 
 /* Limits of one alert, enforced by the builder (ND_ETOOBIG). */
@@ -97,7 +103,8 @@ struct nd_alert_pair {
     uint32_t vh;      /* the value's handle (a reference held), or ND_INTERN_NONE: at voff */
     uint32_t nlen, vlen;
     uint32_t voff; /* offset in strings, when the value is not interned; in coded when clen */
-    uint32_t clen; /* annotations: bytes of the encoded value in the builder's coded, or 0 */
+    uint32_t clen; /* annotations: bytes of the encoded value in the builder's coded, or 0;
+                    * with vh set, vh is the handle of those bytes (shared) */
 };
 
 /* Builds alerts one at a time; reused across the alerts of a request. */

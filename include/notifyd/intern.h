@@ -23,8 +23,9 @@
 #define ND_INTERN_EMPTY 0u
 /* Not a handle: what find/fast return when the string is absent. */
 #define ND_INTERN_NONE UINT32_MAX
-/* Handles stay below this, so that users may tag the top bit (alert.h does). */
-#define ND_INTERN_MAX_HANDLE UINT32_C(0x7fffffff)
+/* Handles stay at or below this, so that users may tag the top two bits
+ * (alert.h does). */
+#define ND_INTERN_MAX_HANDLE UINT32_C(0x3fffffff)
 
 /* Hash of bytes, as the table uses it; pass it to the functions below. */
 uint64_t nd_intern_hash(const void *s, size_t len);
@@ -35,6 +36,14 @@ uint64_t nd_intern_hash_checked(const void *s, size_t len, int *has_nul);
  * (created with one reference when absent). s must not contain NUL. len 0
  * gives ND_INTERN_EMPTY. */
 uint32_t nd_intern(const char *s, size_t len, uint64_t hash);
+/* The same for bytes that may hold NUL (alert.c's shared encoded annotation
+ * values, which it reads by their own end mark: nd_intern_str() is then not
+ * a C string of them). Strings are compared by length and bytes, so such an
+ * entry never equals a string without NUL, and it never enters the cache of
+ * nd_intern_fast(), whose hits are thus NUL-free. */
+uint32_t nd_intern_raw(const char *s, size_t len, uint64_t hash);
+/* Like nd_intern_raw, but ND_INTERN_NONE (and nothing changes) when absent. */
+uint32_t nd_intern_find_raw(const char *s, size_t len, uint64_t hash);
 /* Like nd_intern, but ND_INTERN_NONE (and nothing changes) when absent. */
 uint32_t nd_intern_find(const char *s, size_t len, uint64_t hash);
 /* A cheap first try for strings that repeat: the handle with one more

@@ -6,8 +6,14 @@
  * dropped (alert.h). A request is admitted whole or not at all: ingest asks
  * nd_queue_admit() for all its alerts before holding any of them.
  *
- * The bytes of an alert are its a->size: its block as malloc rounds it plus
- * a share of the interned strings it uses (alert.h, docs/memory.md).
+ * The bytes of an alert are its a->size, its logical size: the struct, its
+ * references and every string with its NUL as if nothing were shared,
+ * interned or encoded (annotation values counted expanded). It depends on
+ * the alert alone, so the same request is admitted or refused whatever else
+ * is held; it is above what the alert really costs on the heap, and it
+ * leaves out what notifications and delivery jobs cost (alert.h,
+ * docs/memory.md has both figures). nd_queue_release() may give free heap
+ * pages back to the kernel after a large drain (queue.c).
  */
 #ifndef NOTIFYD_QUEUE_H
 #define NOTIFYD_QUEUE_H

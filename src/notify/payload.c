@@ -309,12 +309,17 @@ int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out)
         jw_put(&w, fp, 16);
         JW_LIT(&w, "\"}");
     }
-    free(labels);
     free(values);
+    /* one array for both, one after the other (each is written out at once) */
+    if (n->ncommon_labels > cap || n->ngroup_labels > cap) {
+        cap = n->ncommon_labels > n->ngroup_labels ? n->ncommon_labels : n->ngroup_labels;
+        labels = nd_xrealloc(labels, cap * sizeof(*labels));
+    }
     JW_LIT(&w, "],\"groupLabels\":");
-    add_map(&w, n->group_labels, n->ngroup_labels);
+    add_map(&w, nd_notification_group_labels(n, labels), n->ngroup_labels);
     JW_LIT(&w, ",\"commonLabels\":");
-    add_map(&w, n->common_labels, n->ncommon_labels);
+    add_map(&w, nd_notification_common_labels(n, labels), n->ncommon_labels);
+    free(labels);
     JW_LIT(&w, ",\"commonAnnotations\":");
     add_common_annotations(&w, n, &scratch);
     JW_LIT(&w, "}\n");
@@ -351,7 +356,11 @@ int nd_payload_text(const struct nd_notification *n, struct nd_buf *out)
                        nd_alert_status_str((enum nd_alert_status)n->status),
                        n->receiver ? n->receiver : "", n->nalerts);
     rc |= nd_buf_adds(out, "  group: ");
-    rc |= add_pairs(out, n->group_labels, n->ngroup_labels);
+    if (n->ngroup_labels) {
+        cap = n->ngroup_labels;
+        labels = nd_xmalloc(cap * sizeof(*labels));
+    }
+    rc |= add_pairs(out, nd_notification_group_labels(n, labels), n->ngroup_labels);
     rc |= nd_buf_addc(out, '\n');
     for (i = 0; i < n->nalerts; i++) {
         const struct nd_alert *a = n->alerts[i];

@@ -287,7 +287,15 @@ static struct nd_notification *build(struct nd_aggregator *ag, const char *recei
     size_t ncl = common_labels(ag, receiver, alerts, g, &virt);
     size_t nca = common_annotations(ag, alerts, g);
 
-    struct nd_notification *nf = nd_notification_new(g->count, ngl, ncl + (size_t)virt, nca);
+    /* One alert with every annotation common: the common arrays would copy
+     * alerts[0]'s labels and annotations; readers derive them instead
+     * (notification.h). */
+    int derived = g->count == 1 && ncl == a0->nlabels && nca == a0->nannotations;
+    struct nd_notification *nf = derived
+                                     ? nd_notification_new_derived(ngl)
+                                     : nd_notification_new(g->count, ngl, ncl + (size_t)virt, nca);
+    nf->ncommon_labels = ncl + (size_t)virt;
+    nf->ncommon_annotations = nca;
     nf->receiver = receiver;
     nf->status = ND_ALERT_RESOLVED;
     nf->group_key = g->key;
@@ -300,13 +308,20 @@ static struct nd_notification *build(struct nd_aggregator *ag, const char *recei
         if (a->status == ND_ALERT_FIRING)
             nf->status = ND_ALERT_FIRING;
     }
-    /* group labels: sorted by name as ag->names is, missing ones left out */
+    /* group labels: sorted by name as ag->names is, missing ones left out
+     * (a0's labels are sorted too, so positions come in increasing order) */
     k = 0;
     for (size_t i = 0; i < ag->nnames; i++) {
         size_t j = nd_alert_label_find_h(a0, ag->nh[i]);
-        if (j != SIZE_MAX)
+        if (j == SIZE_MAX)
+            continue;
+        if (derived)
+            nd_notification_group_at(nf)[k++] = (uint16_t)j;
+        else
             nf->group_labels[k++] = nd_alert_label_at(a0, j);
     }
+    if (derived)
+        return nf;
     /* common labels: a0's order (sorted) with the virtual one sorted in */
     k = 0;
     for (size_t i = 0; i < ncl; i++) {

@@ -1,6 +1,7 @@
 /* notification.c - the notification object (notification.h).
  *
- * The aggregator's notifications are one block (nd_notification_new); one
+ * The aggregator's notifications are one block (nd_notification_new, or
+ * nd_notification_new_derived for one alert without common arrays); one
  * built by hand gives each array its own malloc. The strings in the arrays
  * are borrowed and never freed here.
  */
@@ -52,6 +53,28 @@ struct nd_notification *nd_notification_new(size_t nalerts, size_t ngroup_labels
     return n;
 }
 
+size_t nd_notification_derived_size(size_t ngroup_labels)
+{
+    return sizeof(struct nd_notification) + sizeof(struct nd_alert *) +
+           (ngroup_labels > ND_NOTIFICATION_GROUP_AT ? ngroup_labels * sizeof(uint16_t) : 0);
+}
+
+struct nd_notification *nd_notification_new_derived(size_t ngroup_labels)
+{
+    /* Positions index an alert's labels, which are fewer than 65536. */
+    if (ngroup_labels > UINT16_MAX)
+        abort();
+    struct nd_notification *n = nd_xmalloc(nd_notification_derived_size(ngroup_labels));
+    memset(n, 0, sizeof *n);
+    n->refs = 1;
+    n->packed = 1;
+    n->derived = 1;
+    n->nalerts = 1;
+    n->alerts = (struct nd_alert **)(void *)(n + 1);
+    n->ngroup_labels = ngroup_labels;
+    return n;
+}
+
 void nd_notification_unref(struct nd_notification *n)
 {
     if (!n || --n->refs > 0)
@@ -65,29 +88,4 @@ void nd_notification_unref(struct nd_notification *n)
         free(n->common_annotations);
     }
     free(n);
-}
-
-size_t nd_notification_labels(const struct nd_notification *n, const struct nd_alert *a,
-                              struct nd_kv *out)
-{
-    /* NM adds receiver=<name> only for named receivers, and never overrides
-     * a receiver label the alert already carries. */
-    int add = n->receiver && n->receiver[0] && !nd_alert_label(a, "receiver");
-    size_t k = 0;
-    for (size_t i = 0; i < a->nlabels; i++) {
-        struct nd_kv kv = nd_alert_label_at(a, i);
-        if (add && strcmp(kv.name, "receiver") > 0) {
-            out[k].name = "receiver";
-            out[k].value = n->receiver;
-            k++;
-            add = 0;
-        }
-        out[k++] = kv;
-    }
-    if (add) {
-        out[k].name = "receiver";
-        out[k].value = n->receiver;
-        k++;
-    }
-    return k;
 }

@@ -1,4 +1,4 @@
-/* alert.c - building, sharing and hashing alerts.
+/* alert.c - building, sharing and reading alerts.
  *
  * The builder collects a request's strings in reusable buffers, then
  * finish() lays the alert out in one block:
@@ -9,9 +9,9 @@
  * values that repeat, are handles into the string table (intern.h); the
  * inline strings are the values seen only once, referenced by their offset
  * in the block. a->size stays the logical size of the alert, as if nothing
- * were shared (alert.h, docs/memory.md). The fingerprint and the ID are not
- * stored: they are computed when a payload needs them, once per delivery,
- * instead of once per parse and 16 bytes per held alert.
+ * were shared (alert.h, docs/memory.md). Encoded annotation values (the
+ * back-references) are in alert_codec.c; the fingerprint and the ID, which
+ * are not stored but computed when a payload needs them, in alert_hash.c.
  */
 #include "notifyd/alert.h"
 
@@ -23,11 +23,9 @@
 #include "notifyd/intern.h"
 #include "notifyd/queue.h"
 #include "notifyd/util.h"
+#include "alert_int.h"
 
-#define FNV_OFFSET UINT64_C(14695981039346656037)
-#define FNV_PRIME  UINT64_C(1099511628211)
-
-/* What issue 4 measured against; a test prints it too. */
+/* The layout docs/memory.md measures; a test prints it too. */
 static_assert(sizeof(struct nd_alert) <= 56, "struct nd_alert grew past 56 bytes");
 static_assert(alignof(struct nd_alert) >= alignof(uint32_t), "references follow the struct");
 /* Inline offsets must fit below the tag bits: finish() bounds the block. */
@@ -40,9 +38,22 @@ static_assert(alignof(struct nd_alert) >= alignof(uint32_t), "references follow 
 #define SEEN_SLOTS 4096u
 static uint32_t seen[SEEN_SLOTS];
 
+/* Whether a string of hash h was seen before (then it is to be interned);
+ * remembers it otherwise. */
+static int seen_before(uint64_t h)
+{
+    uint32_t tag = (uint32_t)(h >> 32) | 1u;
+    uint32_t *slot = &seen[(h >> 20) & (SEEN_SLOTS - 1)];
+    if (*slot == tag)
+        return 1;
+    *slot = tag;
+    return 0;
+}
+
 /* The handle of a value that repeats into *out, or ND_INTERN_NONE when it
  * is to stay inline. ND_EINVAL when it holds a NUL byte: the check rides on the
- * hash, and a cache hit proves there is none (the cached copy has none). */
+ * hash, and a cache hit proves there is none (the cache holds no string with one,
+ * intern.h). */
 static int intern_value(const char *s, size_t len, uint32_t *out)
 {
     uint32_t p = nd_intern_fast(s, len);
@@ -52,17 +63,28 @@ static int intern_value(const char *s, size_t len, uint32_t *out)
         if (nul)
             return ND_EINVAL;
         p = nd_intern_find(s, len, h);
-        if (p == ND_INTERN_NONE) {
-            uint32_t tag = (uint32_t)(h >> 32) | 1u;
-            uint32_t *slot = &seen[(h >> 20) & (SEEN_SLOTS - 1)];
-            if (*slot == tag)
-                p = nd_intern(s, len, h);
-            else
-                *slot = tag;
-        }
+        if (p == ND_INTERN_NONE && seen_before(h))
+            p = nd_intern(s, len, h);
     }
     *out = p;
     return ND_OK;
+}
+
+/* An encoded annotation value (alert_codec.c) names the labels it refers to
+ * by position, so the alerts of one rule, whose labels have the same names,
+ * encode a templated value to the same bytes whatever their label values:
+ * the literal text of the template ("has been degraded for more than 15
+ * minutes; check ...") and the positions. Such bytes repeat like a value
+ * does and are shared the same way, from their second sighting on; a shared
+ * one still reads each alert's own label values. The handle, or
+ * ND_INTERN_NONE to keep the bytes inline. */
+static uint32_t intern_coded(const char *s, size_t len)
+{
+    uint64_t h = nd_intern_hash(s, len);
+    uint32_t p = nd_intern_find_raw(s, len, h);
+    if (p == ND_INTERN_NONE && seen_before(h))
+        p = nd_intern_raw(s, len, h);
+    return p;
 }
 
 /* The handle of s, whether it repeats or not (label names). */
@@ -338,194 +360,6 @@ size_t nd_alert_builder_nlabels(struct nd_alert_builder *b)
     return n;
 }
 
-/* ---- fingerprint (Alertmanager's) ---- */
-
-/* FNV-1a over a NUL-terminated string, then the 0xff separator that
- * Alertmanager puts after every name and value. */
-static uint64_t fnv_str_sep(uint64_t h, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        h ^= *p;
-        h *= FNV_PRIME;
-    }
-    h ^= 0xff;
-    return h * FNV_PRIME;
-}
-
-uint64_t nd_fingerprint(const struct nd_kv *sorted, size_t n)
-{
-    uint64_t h = FNV_OFFSET;
-    for (size_t i = 0; i < n; i++)
-        h = fnv_str_sep(fnv_str_sep(h, sorted[i].name), sorted[i].value);
-    return h;
-}
-
-static const uint32_t *srefs(const struct nd_alert *a)
-{
-    return (const uint32_t *)(const void *)(a + 1);
-}
-
-uint64_t nd_alert_fingerprint(const struct nd_alert *a)
-{
-    const uint32_t *r = srefs(a);
-    uint64_t h = FNV_OFFSET;
-    for (size_t i = 0; i < a->nlabels; i++)
-        h = fnv_str_sep(fnv_str_sep(h, nd_intern_str(r[2 * i])), nd_alert_str_(a, r[2 * i + 1]));
-    return h;
-}
-
-void nd_fingerprint_format(uint64_t fp, char out[17])
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 15; i >= 0; i--) {
-        out[i] = hex[fp & 15];
-        fp >>= 4;
-    }
-    out[16] = '\0';
-}
-
-/* ---- pieces of a value ---- */
-
-/* A value as a sequence of pieces (literal runs and label values), so that
- * two values can be compared, or hashed, without expanding either. */
-struct pieces {
-    const struct nd_alert *a;
-    const char *p; /* the next piece, or NULL when plain and read */
-    int coded;
-};
-
-/* An inline value stored encoded (with back-references). */
-static int is_coded(uint32_t r)
-{
-    return (r & (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED)) ==
-           (ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED);
-}
-
-static void pieces_init(struct pieces *it, const struct nd_alert *a, uint32_t r)
-{
-    it->a = a;
-    it->coded = is_coded(r);
-    it->p = it->coded ? (const char *)a + (r & ND_ALERT_REF_OFFSET) : nd_alert_str_(a, r);
-}
-
-/* The next non-empty piece into *s, *n; 0 at the end. */
-static int pieces_next(struct pieces *it, const char **s, size_t *n)
-{
-    if (!it->coded) {
-        if (!it->p || !*it->p)
-            return 0;
-        *s = it->p;
-        *n = strlen(it->p);
-        it->p = NULL;
-        return 1;
-    }
-    if (*it->p) { /* a literal run, up to the next escape */
-        *s = it->p;
-        *n = strlen(it->p);
-        it->p += *n;
-        return 1;
-    }
-    it->p++;
-    if (!*it->p)
-        return 0; /* the end mark */
-    uint32_t x = 0;
-    unsigned sh = 0;
-    unsigned char c;
-    do {
-        c = (unsigned char)*it->p++;
-        x |= (uint32_t)(c & 0x7f) << sh;
-        sh += 7;
-    } while (c & 0x80);
-    assert(x >= 1 && x <= it->a->nlabels);
-    *s = nd_alert_str_(it->a, srefs(it->a)[2 * (x - 1) + 1]);
-    *n = strlen(*s);
-    return 1; /* label values are never empty */
-}
-
-/* ---- ID ---- */
-
-/* NM's alert ID is a hash of the whole alert, printed in decimal. Ours
- * covers what makes the alert distinct: labels, annotations, status and both
- * instants. It was FNV-1a (byte-serial, ~4 cycles a byte, and 16 stored
- * bytes); now it reads 8 bytes a step and is computed when needed. No seed:
- * IDs must not change across restarts, and words are read little-endian so
- * that they do not change across machines either. */
-#define ID_K1 UINT64_C(0x9e3779b97f4a7c15)
-#define ID_K3 UINT64_C(0xc4ceb9fe1a85ec53)
-
-static uint64_t load_le64(const unsigned char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
-
-/* The length goes in first, so that ("ab", "c") and ("a", "bc") differ. */
-static uint64_t id_str(uint64_t h, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), len = n;
-    h = nd_hash_word(h, len * ID_K1);
-    while (n >= 8) {
-        h = nd_hash_word(h, load_le64(p));
-        p += 8;
-        n -= 8;
-    }
-    if (n) {
-        uint64_t w;
-        if (len >= 8) {
-            /* the last 8 bytes, shifted so that only the unread ones remain */
-            w = load_le64(p + n - 8) >> ((8 - n) * 8);
-        } else {
-            w = 0;
-            for (size_t i = 0; i < n; i++)
-                w |= (uint64_t)p[i] << (8 * i);
-        }
-        h = nd_hash_word(h, w * ID_K3);
-    }
-    return h;
-}
-
-uint64_t nd_alert_id_from(const struct nd_alert *a, const char *const *values)
-{
-    const uint32_t *r = srefs(a);
-    uint64_t h = nd_hash_word(ID_K1, (uint64_t)a->nlabels | (uint64_t)a->nannotations << 16 |
-                                         (uint64_t)a->status << 32);
-    for (size_t i = 0; i < a->nlabels; i++) {
-        h = id_str(h, nd_intern_str(r[2 * i]));
-        h = id_str(h, nd_alert_str_(a, r[2 * i + 1]));
-    }
-    /* The values as read: the ID must not depend on how a value is stored. */
-    for (size_t i = 0; i < a->nannotations; i++) {
-        h = id_str(h, nd_alert_annotation_name(a, i));
-        h = id_str(h, values[i]);
-    }
-    struct nd_time s = nd_alert_starts_at(a), e = nd_alert_ends_at(a);
-    h = nd_hash_word(h, (uint64_t)s.sec);
-    h = nd_hash_word(h, (uint64_t)s.nsec);
-    h = nd_hash_word(h, (uint64_t)e.sec);
-    h = nd_hash_word(h, (uint64_t)e.nsec);
-    return nd_hash_mix64(h);
-}
-
-uint64_t nd_alert_id(const struct nd_alert *a)
-{
-    /* Kept across calls (one thread): fresh ones grew by reallocs for every
-     * alert of every rendering. */
-    static struct nd_buf scratch = {NULL, 0, 0, SIZE_MAX / 2};
-    static const char **values;
-    static size_t cap;
-    if (a->nannotations > cap) {
-        cap = a->nannotations;
-        values = nd_xrealloc(values, cap * sizeof *values);
-    }
-    nd_alert_annotation_values(a, &scratch, values);
-    return nd_alert_id_from(a, values);
-}
-
 /* ---- times ---- */
 
 #define NSEC      1000000000
@@ -574,236 +408,12 @@ struct nd_time nd_alert_ends_at(const struct nd_alert *a)
     return unpack_time(a, 1);
 }
 
-/* ---- annotation back-references ----
- *
- * Prometheus annotations are templated from labels ("Pod {{ $labels.pod }}
- * is ..."), so an inline annotation value often repeats the alert's own
- * label values. finish() stores such a value encoded: its bytes with the
- * occurrences of label values that the scan below finds replaced by
- * references to those labels. Values never contain NUL, so NUL is the
- * escape and every other byte is literal:
- *
- *   byte b != 0        the byte b
- *   0, varint(i + 1)   the value of label i (7 bits a byte, low group first,
- *                      0x80 = more follow; i + 1 >= 1, so never a 0 byte)
- *   0, 0               the end
- *
- * The reference to it carries ND_ALERT_REF_CODED, and readers get the value
- * from nd_alert_annotation_value(), which expands it into their scratch. A
- * value is stored encoded only when that is shorter than the string with its
- * NUL. a->size does not change: it counts the value expanded.
- *
- * The scan looks at every SCAN_STEP-th position of the value only: the 4
- * bytes there are looked up in a small direct-mapped table that holds, for
- * each candidate label value (REF_MIN bytes or more), its 4-byte windows at
- * offsets 0 .. SCAN_STEP - 1 with that offset. An occurrence of a value of
- * REF_MIN + SCAN_STEP - 1 bytes or more covers one looked-up position
- * wherever it starts, so it is always found (unless another window took its
- * slot); a shorter one only when it starts on the stride. A hit is verified
- * with memcmp, the verified occurrence is taken and the scan goes on after
- * it. So a 200-byte description costs ~50 table lookups, not one memmem per
- * label. Work is bounded: at most MAX_CANDS candidates, one slot per lookup,
- * and the bytes compared by failed verifications are capped per value (past
- * that the rest stays literal). The result depends on the alert alone. */
-#define REF_MIN   4
-#define SCAN_STEP 4
-#define MAX_CANDS 32
-#define SCAN_BITS 10 /* 1024 slots for at most MAX_CANDS * SCAN_STEP entries */
-
-struct cand {
-    const char *s;
-    uint32_t len;
-    uint32_t label; /* index in the finished alert */
-};
-
-/* One thread (the event loop's), one alert at a time: kept across alerts so
- * that nothing is allocated. Direct-mapped: a window that lands on a slot
- * already taken replaces it (the earlier one is then not found: rare, and
- * only a lost saving; the result depends on the alert alone). A key of 0 is
- * a free slot: windows of values never hold a NUL byte, so no window is 0.
- * The table is split so that a lookup that finds nothing, the usual case,
- * reads only scan_key; scan_end() frees exactly the slots used. */
-static struct cand cands[MAX_CANDS];
-static uint32_t scan_key[1u << SCAN_BITS];
-static uint16_t scan_what[1u << SCAN_BITS]; /* candidate << 8 | offset of the window */
-static uint16_t scan_used[MAX_CANDS * SCAN_STEP];
-static size_t ncands, nused;
-
-static size_t scan_slot(uint32_t w)
-{
-    return (size_t)((w * UINT32_C(0x9e3779b1)) >> (32 - SCAN_BITS));
-}
-
-static void scan_end(void)
-{
-    for (size_t k = 0; k < nused; k++)
-        scan_key[scan_used[k]] = 0;
-    nused = ncands = 0;
-}
-
-/* Bytes of a reference to label `label`: the escape and the varint. */
-static size_t ref_cost(uint32_t label)
-{
-    uint32_t x = label + 1;
-    size_t n = 2;
-    while (x >= 0x80) {
-        x >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static void scan_add(const char *s, size_t len, uint32_t label)
-{
-    if (len < REF_MIN || len <= ref_cost(label) || ncands == MAX_CANDS || len > UINT32_MAX)
-        return;
-    struct cand *c = &cands[ncands];
-    c->s = s;
-    c->len = (uint32_t)len;
-    c->label = label;
-    for (size_t o = 0; o < SCAN_STEP && o + 4 <= len; o++) {
-        uint32_t w;
-        memcpy(&w, s + o, 4);
-        size_t i = scan_slot(w);
-        scan_key[i] = w;
-        scan_what[i] = (uint16_t)(ncands << 8 | o);
-        scan_used[nused++] = (uint16_t)i;
-    }
-    ncands++;
-}
-
-/* Appends the encoded v[0..len) to out and returns its size, or leaves out
- * as it was and returns 0 when encoding would not save a byte. A reference
- * replaces more bytes than it takes, so the encoding never needs more than
- * len + 2 bytes (the end mark). */
-static size_t encode_value(struct nd_buf *out, const char *v, size_t len)
-{
-    if (nd_buf_reserve(out, len + 2) != ND_OK)
-        return 0; /* past the builder's ceiling: keep the value literal */
-    char *o0 = out->data + out->len, *o = o0;
-    size_t lit = 0, q = 0;
-    size_t budget = 2 * len + 64; /* bytes compared by failed verifications */
-    while (q + 4 <= len) {
-        uint32_t w;
-        memcpy(&w, v + q, 4);
-        size_t i = scan_slot(w);
-        if (scan_key[i] != w) {
-            q += SCAN_STEP; /* the usual case: no candidate has these 4 bytes */
-            continue;
-        }
-        size_t off = scan_what[i] & 0xff, s = q - off;
-        const struct cand *c = &cands[scan_what[i] >> 8];
-        if (off > q - lit || c->len > len - s) {
-            q += SCAN_STEP; /* it would start inside what is done, or end past the value */
-            continue;
-        }
-        if (memcmp(v + s, c->s, c->len) != 0) {
-            if (budget < c->len)
-                break; /* a pathological value: keep the rest literal */
-            budget -= c->len;
-            q += SCAN_STEP;
-            continue;
-        }
-        memcpy(o, v + lit, s - lit);
-        o += s - lit;
-        uint32_t x = c->label + 1;
-        *o++ = 0;
-        while (x >= 0x80) {
-            *o++ = (char)(x | 0x80);
-            x >>= 7;
-        }
-        *o++ = (char)x;
-        lit = q = s + c->len;
-    }
-    if (o == o0)
-        return 0; /* no reference */
-    memcpy(o, v + lit, len - lit);
-    o += len - lit;
-    *o++ = 0;
-    *o++ = 0;
-    size_t n = (size_t)(o - o0);
-    if (n >= len + 1)
-        return 0;
-    out->len += n;
-    out->data[out->len] = '\0';
-    return n;
-}
-
-/* Encodes the inline annotation values of the alert being finished into
- * b->coded (clen, voff of the pairs) when that saves bytes. Labels are seen
- * in their final order: labs with the cluster label `cl` at cl_at (or none
- * at SIZE_MAX). */
-static void encode_annotations(struct nd_alert_builder *b, const struct nd_alert_pair *labs,
-                               size_t nl, const struct nd_alert_pair *cl, size_t cl_at,
-                               struct nd_alert_pair *anns, size_t na)
-{
-    size_t i, k;
-    for (i = 0; i < na; i++)
-        if (anns[i].vh == ND_INTERN_NONE && anns[i].vlen > REF_MIN)
-            break;
-    if (i == na)
-        return;
-    size_t nlt = nl + (cl_at != SIZE_MAX);
-    for (i = k = 0; i < nlt && ncands < MAX_CANDS; i++) {
-        const struct nd_alert_pair *p = i == cl_at ? cl : &labs[k++];
-        const char *v = p->vh != ND_INTERN_NONE ? nd_intern_str(p->vh) : b->strings.data + p->voff;
-        scan_add(v, p->vlen, (uint32_t)i);
-    }
-    for (i = 0; i < na && ncands; i++) {
-        struct nd_alert_pair *p = &anns[i];
-        if (p->vh != ND_INTERN_NONE || p->vlen <= REF_MIN)
-            continue;
-        size_t off = b->coded.len;
-        size_t n = encode_value(&b->coded, b->strings.data + p->voff, p->vlen);
-        if (n && off <= UINT32_MAX && n <= UINT32_MAX) {
-            p->voff = (uint32_t)off;
-            p->clen = (uint32_t)n;
-        }
-    }
-    scan_end();
-}
-
-/* Appends the value of the encoded annotation at p to out (nd_buf keeps the
- * NUL after it). */
-static void expand_append(const struct nd_alert *a, const char *p, struct nd_buf *out)
-{
-    struct pieces it = {a, p, 1};
-    const char *s;
-    size_t n;
-    (void)nd_buf_add(out, "", 0); /* NUL-terminated even if nothing follows */
-    while (pieces_next(&it, &s, &n))
-        if (nd_buf_add(out, s, n) != ND_OK)
-            break; /* a scratch with too small a limit: alert.h asks for SIZE_MAX / 2 */
-}
-
-static const char *expand(const struct nd_alert *a, const char *p, struct nd_buf *out)
-{
-    out->len = 0;
-    expand_append(a, p, out);
-    return out->data;
-}
-
-/* Bytes stored for the inline string at p (with its NUL or end mark). */
-static size_t stored_len(const char *p, int coded)
-{
-    const char *s = p;
-    if (!coded)
-        return strlen(p) + 1;
-    for (;;) {
-        p += strlen(p) + 1;
-        if (!*p)
-            return (size_t)(p + 1 - s);
-        while ((unsigned char)*p++ & 0x80)
-            ;
-    }
-}
-
 /* ---- finishing an alert ---- */
 
 /* Fills the references from the pairs: inline values are copied to *strings
- * (moved on) and referenced by their offset in the block, interned ones are
- * handed over with the builder's reference. Adds the strings' bytes (NULs
- * included) to *logical. */
+ * (moved on) and referenced by their offset in the block, interned ones
+ * (shared encoded ones tagged) are handed over with the builder's
+ * reference. Adds the strings' bytes (NULs included) to *logical. */
 static void place_pairs(struct nd_alert *a, uint32_t *r, const struct nd_alert_pair *p, size_t n,
                         const char *pool, const char *coded, char **strings, size_t *logical)
 {
@@ -811,7 +421,7 @@ static void place_pairs(struct nd_alert *a, uint32_t *r, const struct nd_alert_p
         r[2 * i] = p[i].nh;
         *logical += (size_t)p[i].nlen + p[i].vlen + 2;
         if (p[i].vh != ND_INTERN_NONE) {
-            r[2 * i + 1] = p[i].vh;
+            r[2 * i + 1] = p[i].vh | (p[i].clen ? ND_ALERT_REF_CODED : 0);
         } else if (p[i].clen) {
             memcpy(*strings, coded + p[i].voff, p[i].clen);
             r[2 * i + 1] =
@@ -879,7 +489,10 @@ struct nd_alert *nd_alert_builder_finish(struct nd_alert_builder *b, const char 
             pair_release(&cl);
         goto out;
     }
-    encode_annotations(b, labs, nl, &cl, cl_at, anns, na);
+    nd__alert_encode_annotations(b, labs, nl, &cl, cl_at, anns, na);
+    for (size_t i = 0; i < na; i++)
+        if (anns[i].clen)
+            anns[i].vh = intern_coded(b->coded.data + anns[i].voff, anns[i].clen);
     int url_inline = b->url_h == ND_INTERN_NONE && b->url_len;
     size_t nrefs = 2 * (nlt + na);
     size_t block = sizeof *a + nrefs * sizeof(uint32_t) + inline_bytes(labs, nl) +
@@ -941,11 +554,11 @@ void nd_alert_unref(struct nd_alert *a)
         return;
     if (a->queue)
         nd_queue_release(a->queue, a->size);
-    const uint32_t *r = srefs(a);
+    const uint32_t *r = nd__alert_refs(a);
     size_t n = 2 * ((size_t)a->nlabels + a->nannotations);
     for (size_t i = 0; i < n; i++)
         if (!(r[i] & ND_ALERT_REF_INLINE))
-            nd_intern_unref(r[i]);
+            nd_intern_unref(nd__alert_ref_handle(r[i]));
     if (!(a->url_ref & ND_ALERT_REF_INLINE))
         nd_intern_unref(a->url_ref);
     free(a);
@@ -972,14 +585,14 @@ static size_t find(const uint32_t *r, size_t n, const char *name)
 
 const char *nd_alert_label(const struct nd_alert *a, const char *name)
 {
-    const uint32_t *r = srefs(a);
+    const uint32_t *r = nd__alert_refs(a);
     size_t i = find(r, a->nlabels, name);
     return i == SIZE_MAX ? NULL : nd_alert_str_(a, r[2 * i + 1]);
 }
 
 size_t nd_alert_label_find_h(const struct nd_alert *a, uint32_t name)
 {
-    const uint32_t *r = srefs(a);
+    const uint32_t *r = nd__alert_refs(a);
     /* A handful of labels: a scan of handles beats a search over strings. */
     if (a->nlabels > 32)
         return find(r, a->nlabels, nd_intern_str(name));
@@ -995,9 +608,12 @@ static int refs_eq(const struct nd_alert *a, uint32_t ra, const struct nd_alert 
                    int *known)
 {
     *known = 1;
-    if (ra == rb && (!(ra & ND_ALERT_REF_INLINE) || a == b))
+    /* A shared encoded value refers to each alert's own labels: equal
+     * handles are equal values only within one alert. */
+    const uint32_t own = ND_ALERT_REF_INLINE | ND_ALERT_REF_CODED;
+    if (ra == rb && (!(ra & own) || a == b))
         return 1;
-    if (!(ra & ND_ALERT_REF_INLINE) && !(rb & ND_ALERT_REF_INLINE))
+    if (!(ra & own) && !(rb & own))
         return 0;
     *known = 0;
     return 0;
@@ -1005,14 +621,14 @@ static int refs_eq(const struct nd_alert *a, uint32_t ra, const struct nd_alert 
 
 int nd_alert_label_value_eq(const struct nd_alert *a, size_t i, const struct nd_alert *b, size_t j)
 {
-    uint32_t ra = srefs(a)[2 * i + 1], rb = srefs(b)[2 * j + 1];
+    uint32_t ra = nd__alert_refs(a)[2 * i + 1], rb = nd__alert_refs(b)[2 * j + 1];
     int known, eq = refs_eq(a, ra, b, rb, &known);
     return known ? eq : strcmp(nd_alert_str_(a, ra), nd_alert_str_(b, rb)) == 0;
 }
 
 uint32_t nd_alert_label_value_hash(const struct nd_alert *a, size_t i)
 {
-    uint32_t r = srefs(a)[2 * i + 1];
+    uint32_t r = nd__alert_refs(a)[2 * i + 1];
     if (!(r & ND_ALERT_REF_INLINE))
         return nd_intern_hash32(r);
     const char *s = nd_alert_str_(a, r);
@@ -1021,36 +637,36 @@ uint32_t nd_alert_label_value_hash(const struct nd_alert *a, size_t i)
 
 const char *nd_alert_annotation_name(const struct nd_alert *a, size_t i)
 {
-    return nd_intern_str(srefs(a)[2 * ((size_t)a->nlabels + i)]);
+    return nd_intern_str(nd__alert_refs(a)[2 * ((size_t)a->nlabels + i)]);
 }
 
 const char *nd_alert_annotation_value(const struct nd_alert *a, size_t i, struct nd_buf *scratch)
 {
-    uint32_t r = srefs(a)[2 * ((size_t)a->nlabels + i) + 1];
-    if (is_coded(r))
-        return expand(a, (const char *)a + (r & ND_ALERT_REF_OFFSET), scratch);
+    uint32_t r = nd__alert_refs(a)[2 * ((size_t)a->nlabels + i) + 1];
+    if (nd__alert_ref_coded(r))
+        return nd__alert_expand(a, nd__alert_coded_bytes(a, r), scratch);
     return nd_alert_str_(a, r);
 }
 
 void nd_alert_annotation_values(const struct nd_alert *a, struct nd_buf *scratch,
                                 const char **values)
 {
-    const uint32_t *r = srefs(a) + 2 * (size_t)a->nlabels;
+    const uint32_t *r = nd__alert_refs(a) + 2 * (size_t)a->nlabels;
     /* Encoded values are expanded one after the other; scratch may move
      * while it grows, so their offsets wait in values' slots (memcpy: the
      * slots are pointers) until the end. */
     static_assert(sizeof(size_t) <= sizeof(const char *), "an offset fits in a slot");
     scratch->len = 0;
     for (size_t i = 0; i < a->nannotations; i++) {
-        if (is_coded(r[2 * i + 1])) {
+        if (nd__alert_ref_coded(r[2 * i + 1])) {
             size_t off = scratch->len;
             memcpy(&values[i], &off, sizeof off);
-            expand_append(a, (const char *)a + (r[2 * i + 1] & ND_ALERT_REF_OFFSET), scratch);
+            nd__alert_expand_append(a, nd__alert_coded_bytes(a, r[2 * i + 1]), scratch);
             (void)nd_buf_addc(scratch, '\0'); /* ends this value; the next goes after it */
         }
     }
     for (size_t i = 0; i < a->nannotations; i++) {
-        if (is_coded(r[2 * i + 1])) {
+        if (nd__alert_ref_coded(r[2 * i + 1])) {
             size_t off;
             memcpy(&off, &values[i], sizeof off);
             values[i] = scratch->data + off;
@@ -1068,7 +684,7 @@ struct nd_kv nd_alert_annotation_at(const struct nd_alert *a, size_t i, struct n
 
 size_t nd_alert_annotation_find(const struct nd_alert *a, const char *name)
 {
-    return find(srefs(a) + 2 * (size_t)a->nlabels, a->nannotations, name);
+    return find(nd__alert_refs(a) + 2 * (size_t)a->nlabels, a->nannotations, name);
 }
 
 const char *nd_alert_annotation(const struct nd_alert *a, const char *name, struct nd_buf *scratch)
@@ -1080,22 +696,22 @@ const char *nd_alert_annotation(const struct nd_alert *a, const char *name, stru
 int nd_alert_annotation_value_eq(const struct nd_alert *a, size_t i, const struct nd_alert *b,
                                  size_t j)
 {
-    uint32_t ra = srefs(a)[2 * ((size_t)a->nlabels + i) + 1];
-    uint32_t rb = srefs(b)[2 * ((size_t)b->nlabels + j) + 1];
+    uint32_t ra = nd__alert_refs(a)[2 * ((size_t)a->nlabels + i) + 1];
+    uint32_t rb = nd__alert_refs(b)[2 * ((size_t)b->nlabels + j) + 1];
     int known, eq = refs_eq(a, ra, b, rb, &known);
     if (known)
         return eq;
     /* Piece by piece, up to the first difference: two templated values of
      * one rule usually differ early (a pod name), and nothing is copied. */
-    struct pieces pa, pb;
-    pieces_init(&pa, a, ra);
-    pieces_init(&pb, b, rb);
+    struct nd__pieces pa, pb;
+    nd__pieces_init(&pa, a, ra);
+    nd__pieces_init(&pb, b, rb);
     const char *sa = NULL, *sb = NULL;
     size_t na = 0, nb = 0;
     for (;;) {
-        if (!na && !pieces_next(&pa, &sa, &na))
-            return !nb && !pieces_next(&pb, &sb, &nb);
-        if (!nb && !pieces_next(&pb, &sb, &nb))
+        if (!na && !nd__pieces_next(&pa, &sa, &na))
+            return !nb && !nd__pieces_next(&pb, &sb, &nb);
+        if (!nb && !nd__pieces_next(&pb, &sb, &nb))
             return 0;
         size_t m = na < nb ? na : nb;
         if (memcmp(sa, sb, m) != 0)
@@ -1117,12 +733,12 @@ static size_t ref_end(const struct nd_alert *a, uint32_t r)
     if (!(r & ND_ALERT_REF_INLINE))
         return 0;
     size_t off = r & ND_ALERT_REF_OFFSET;
-    return off + stored_len((const char *)a + off, (r & ND_ALERT_REF_CODED) != 0);
+    return off + nd__alert_stored_len((const char *)a + off, (r & ND_ALERT_REF_CODED) != 0);
 }
 
 size_t nd_alert_block_size(const struct nd_alert *a)
 {
-    const uint32_t *r = srefs(a);
+    const uint32_t *r = nd__alert_refs(a);
     size_t n = 2 * ((size_t)a->nlabels + a->nannotations);
     size_t end = sizeof *a + n * sizeof *r, e;
     for (size_t i = 1; i < n; i += 2)

@@ -57,7 +57,7 @@ static uint32_t handle_new(const char *s)
     } else {
         if (hnext == hcap) {
             if (hcap > ND_INTERN_MAX_HANDLE / 2)
-                abort(); /* two billion live strings: memory ran out long before */
+                abort(); /* a billion live strings: memory ran out long before */
             size_t ncap = hcap < 64 ? 64 : hcap * 2;
             const char **n = nd_xmalloc(ncap * sizeof *n);
             memcpy(n, strs, hnext * sizeof *n);
@@ -242,7 +242,9 @@ uint32_t nd_intern_find(const char *s, size_t len, uint64_t hash)
     return remember(e);
 }
 
-uint32_t nd_intern(const char *s, size_t len, uint64_t hash)
+/* cache: whether the entry may go into the fast cache (not for bytes that
+ * may hold NUL: nd_intern_fast's callers rely on a hit being NUL-free). */
+static uint32_t intern(const char *s, size_t len, uint64_t hash, int cache)
 {
     if (len == 0)
         return ND_INTERN_EMPTY;
@@ -252,7 +254,7 @@ uint32_t nd_intern(const char *s, size_t len, uint64_t hash)
     size_t i = probe(s, len, h32);
     if (slots[i]) {
         slots[i]->refs++;
-        return remember(slots[i]);
+        return cache ? remember(slots[i]) : slots[i]->handle;
     }
     if (len > UINT32_MAX - 1)
         abort(); /* alert.h bounds strings far below this */
@@ -266,7 +268,30 @@ uint32_t nd_intern(const char *s, size_t len, uint64_t hash)
     slots[i] = e;
     count++;
     entry_bytes += nd_malloc_chunk(sizeof *e + len + 1);
-    return remember(e);
+    return cache ? remember(e) : e->handle;
+}
+
+uint32_t nd_intern(const char *s, size_t len, uint64_t hash)
+{
+    return intern(s, len, hash, 1);
+}
+
+uint32_t nd_intern_raw(const char *s, size_t len, uint64_t hash)
+{
+    return intern(s, len, hash, 0);
+}
+
+uint32_t nd_intern_find_raw(const char *s, size_t len, uint64_t hash)
+{
+    if (len == 0)
+        return ND_INTERN_EMPTY;
+    if (!cap)
+        return ND_INTERN_NONE;
+    struct entry *e = slots[probe(s, len, (uint32_t)hash)];
+    if (!e)
+        return ND_INTERN_NONE;
+    e->refs++;
+    return e->handle;
 }
 
 void nd_intern_ref(uint32_t h)

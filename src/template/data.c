@@ -733,8 +733,10 @@ struct nd_template_data *nd_template_data_from_notification(const struct nd_noti
     struct nd_template_data *d = data_new();
     d->receiver = dstr(d, n->receiver ? n->receiver : "", n->receiver ? strlen(n->receiver) : 0);
     d->external_url = dstr(d, "", 0);
-    map_from_kv(d, n->group_labels, n->ngroup_labels, &d->group_labels);
-    map_from_kv(d, n->common_labels, n->ncommon_labels, &d->common_labels);
+    struct nd_kv *cl = nd_xmalloc((n->ncommon_labels + n->ngroup_labels + 1) * sizeof(*cl));
+    map_from_kv(d, nd_notification_group_labels(n, cl), n->ngroup_labels, &d->group_labels);
+    map_from_kv(d, nd_notification_common_labels(n, cl), n->ncommon_labels, &d->common_labels);
+    free(cl);
     struct nd_buf scratch;
     nd_buf_init(&scratch, SIZE_MAX / 2);
     map_from_common_annotations(d, n, &scratch, &d->common_annotations);

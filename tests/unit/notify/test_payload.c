@@ -330,6 +330,109 @@ static void test_encoded_annotations(void)
     nd_notification_unref(n);
 }
 
+/* A notification of one alert has no common arrays (notification.h,
+ * `derived`): its webhook bytes, text form and template data must be those
+ * of the same notification with the arrays the aggregator used to build
+ * (common labels = the alert's labels as the receiver sees them, common
+ * annotations = every annotation, by name). Three receivers: named (the
+ * virtual receiver label), unnamed (none), and an alert with its own. */
+static void test_one_alert(void)
+{
+    static const char *const l1[] = {"alertname", "PodCrash", "namespace", "team-one",
+                                     "pod",       "api-1",    NULL};
+    static const char *const l2[] = {"alertname", "PodCrash", "receiver", "own",
+                                     "zone",      "z1",       NULL};
+    static const char *const n1[] = {"summary", "PodCrash on team-one/api-1", "team", "<owners>",
+                                     NULL};
+    static const char *const *const labels[] = {l1, l1, l2};
+    static const char *const receivers[] = {"ops", "", "ops"};
+    static const char *const want_common[] = {
+        "\"commonLabels\":{\"alertname\":\"PodCrash\",\"namespace\":\"team-one\","
+        "\"pod\":\"api-1\",\"receiver\":\"ops\"},",
+        "\"commonLabels\":{\"alertname\":\"PodCrash\",\"namespace\":\"team-one\","
+        "\"pod\":\"api-1\"},",
+        "\"commonLabels\":{\"alertname\":\"PodCrash\",\"receiver\":\"own\","
+        "\"zone\":\"z1\"},"};
+    const char *gl[] = {"alertname"};
+    struct nd_aggregator *ag = nd_aggregator_new(gl, 1);
+    struct nd_template_set *set = nd_template_set_new();
+    char err[ND_ERRLEN];
+    struct nd_buf b1, b2;
+    nd_buf_init(&b1, 1 << 20);
+    nd_buf_init(&b2, 1 << 20);
+    is_int(nd_template_set_add_defaults(set, err), ND_OK, "defaults compile");
+    for (int c = 0; c < 3; c++) {
+        struct nd_alert *a = mk_alert(labels[c], n1, "2026-11-26T10:00:00Z", NULL, NULL);
+        struct nd_notification **ns;
+        size_t k = nd_aggregator_run(ag, receivers[c], &a, 1, 0, &ns);
+        if (k != 1 || !ns[0]->derived) {
+            ok(0, "case %d: one derived notification", c);
+            continue;
+        }
+        struct nd_notification *d = ns[0];
+        /* the twin, with the arrays */
+        struct nd_kv own[8];
+        size_t nl = nd_notification_labels(d, a, own);
+        struct nd_notification *t = nd_notification_new(1, d->ngroup_labels, nl, a->nannotations);
+        t->receiver = d->receiver;
+        t->status = d->status;
+        t->group_key = d->group_key;
+        nd_alert_ref(a);
+        t->alerts[0] = a;
+        nd_notification_group_labels(d, t->group_labels);
+        memcpy(t->common_labels, own, nl * sizeof *own);
+        for (size_t i = 0; i < a->nannotations; i++) {
+            t->common_annotations[i].name = nd_alert_annotation_name(a, i);
+            t->common_annotations[i].value = NULL;
+        }
+        is_uint(d->ncommon_labels, nl, "case %d: common label count", c);
+        is_uint(d->ncommon_annotations, a->nannotations, "case %d: common annotation count", c);
+        ok(nd_notification_derived_size(d->ngroup_labels) <
+               nd_notification_block_size(1, t->ngroup_labels, nl, a->nannotations),
+           "case %d: smaller block", c);
+
+        nd_buf_reset(&b1);
+        nd_buf_reset(&b2);
+        is_int(nd_payload_webhook_json(d, &b1), ND_OK, "case %d: json built", c);
+        is_int(nd_payload_webhook_json(t, &b2), ND_OK, "case %d: twin json built", c);
+        is_str(nd_buf_cstr(&b1), nd_buf_cstr(&b2), "case %d: the same webhook bytes", c);
+        has_str(nd_buf_cstr(&b1), want_common[c], "case %d: common labels", c);
+        has_str(nd_buf_cstr(&b1), "\"groupLabels\":{\"alertname\":\"PodCrash\"},",
+                "case %d: group labels", c);
+        has_str(nd_buf_cstr(&b1),
+                "\"commonAnnotations\":{\"summary\":\"PodCrash on team-one/api-1\","
+                "\"team\":\"\\u003cowners\\u003e\"}}",
+                "case %d: common annotations", c);
+        nd_buf_reset(&b1);
+        nd_buf_reset(&b2);
+        is_int(nd_payload_text(d, &b1), ND_OK, "case %d: text built", c);
+        is_int(nd_payload_text(t, &b2), ND_OK, "case %d: twin text built", c);
+        is_str(nd_buf_cstr(&b1), nd_buf_cstr(&b2), "case %d: the same text", c);
+
+        const char *tpl = "{{ .CommonLabels }}|{{ .CommonAnnotations }}|{{ .GroupLabels }}|"
+                          "{{ .CommonLabels.SortedPairs }}|{{ template \"nm.default.text\" . }}";
+        struct nd_template_data *dd = nd_template_data_from_notification(d, 0);
+        struct nd_template_data *td = nd_template_data_from_notification(t, 0);
+        nd_buf_reset(&b1);
+        nd_buf_reset(&b2);
+        is_int(nd_template_execute_text(set, "", tpl, strlen(tpl), dd, &b1, err), ND_OK,
+               "case %d: template renders", c);
+        is_int(nd_template_execute_text(set, "", tpl, strlen(tpl), td, &b2, err), ND_OK,
+               "case %d: twin template renders", c);
+        is_str(nd_buf_cstr(&b1), nd_buf_cstr(&b2), "case %d: the same template data", c);
+        nd_template_data_free(dd);
+        nd_template_data_free(td);
+        nd_notification_unref(t);
+        nd_notification_unref(d);
+        free(ns);
+        nd_alert_unref(a);
+    }
+    nd_buf_deinit(&b1);
+    nd_buf_deinit(&b2);
+    nd_template_set_free(set);
+    nd_aggregator_free(ag);
+}
+
 int main(void)
 {
     test_json();
@@ -338,5 +441,6 @@ int main(void)
     test_text();
     test_console_sink();
     test_encoded_annotations();
+    test_one_alert();
     return done_testing();
 }

@@ -21,6 +21,13 @@ static void unref_all(struct nd_alert **a, size_t n)
         nd_alert_unref(a[i]);
 }
 
+/* "n=v,..." of a notification's group labels, through the accessor. */
+static const char *groups(const struct nd_notification *nf)
+{
+    struct nd_kv buf[64];
+    return kvs(nd_notification_group_labels(nf, buf), nf->ngroup_labels);
+}
+
 /* "n=v,n=v" of a notification's common annotations, through the accessor. */
 static const char *common_ann(const struct nd_notification *nf)
 {
@@ -57,8 +64,7 @@ static void test_grouping(void)
     if (n == 3) {
         is_uint(ns[0]->nalerts, 2, "group 1: A/ns1 has two alerts");
         ok(ns[0]->alerts[0] == a[0] && ns[0]->alerts[1] == a[2], "in batch order");
-        is_str(kvs(ns[0]->group_labels, ns[0]->ngroup_labels), "alertname=A,namespace=ns1",
-               "group labels sorted");
+        is_str(groups(ns[0]), "alertname=A,namespace=ns1", "group labels sorted");
         is_int(ns[0]->status, F, "firing when any alert fires");
         is_str(ns[0]->receiver, "ops", "receiver set");
         is_int(ns[0]->created_ns, 42, "created_ns set");
@@ -70,8 +76,7 @@ static void test_grouping(void)
 
         is_uint(ns[2]->nalerts, 2, "group 3: missing and empty namespace together");
         ok(ns[2]->alerts[0] == a[3] && ns[2]->alerts[1] == a[5], "A without namespace");
-        is_str(kvs(ns[2]->group_labels, ns[2]->ngroup_labels), "alertname=A",
-               "empty group label left out");
+        is_str(groups(ns[2]), "alertname=A", "empty group label left out");
 
         ok(ns[0]->group_key != ns[2]->group_key && ns[0]->group_key != ns[1]->group_key,
            "distinct groups, distinct keys");
@@ -324,8 +329,7 @@ static void test_storage_independent(void)
     is_uint(n, 1, "one group whatever the storage of its value");
     if (n == 1) {
         is_uint(ns[0]->nalerts, 3, "with the three alerts");
-        is_str(kvs(ns[0]->group_labels, ns[0]->ngroup_labels), "namespace=ns-storage-test",
-               "group label");
+        is_str(groups(ns[0]), "namespace=ns-storage-test", "group label");
         is_str(kvs(ns[0]->common_labels, ns[0]->ncommon_labels),
                "namespace=ns-storage-test,receiver=ops", "common labels");
         is_str(common_ann(ns[0]), "note=owned by team-storage",
@@ -364,7 +368,7 @@ static void test_many_labels(void)
     size_t n = nd_aggregator_run(ag, "", a, 3, 0, &ns);
     is_uint(n, 2, "50 labels: grouped by l40");
     if (n == 2) {
-        is_str(kvs(ns[0]->group_labels, ns[0]->ngroup_labels), "l07=v7,l40=v0", "group labels");
+        is_str(groups(ns[0]), "l07=v7,l40=v0", "group labels");
         is_uint(ns[0]->nalerts, 2, "two alerts in the first group");
         is_uint(ns[0]->ncommon_labels, 50, "all 50 labels common");
     }
@@ -422,8 +426,62 @@ static void test_one_block(void)
     nd_notification_unref(e);
 }
 
+/* A one-alert group with every annotation non-empty keeps no common arrays
+ * (notification.h): the readers derive them from the alert. */
+static void test_derived(void)
+{
+    const char *gl[] = {"alertname"};
+    struct nd_aggregator *ag = nd_aggregator_new(gl, 1);
+    struct nd_alert *a[3] = {
+        mk_alert(NULL, F, "alertname", "A", "zone", "z", NULL, "s", "one", NULL),
+        mk_alert(NULL, F, "alertname", "B", NULL, "s", "two", "empty", "", NULL),
+        mk_alert(NULL, F, "alertname", "C", NULL, "s", "three", NULL),
+    };
+    struct nd_alert *c2 = mk_alert(NULL, F, "alertname", "C", NULL, "s", "three", NULL);
+    struct nd_alert *batch[4] = {a[0], a[1], a[2], c2};
+    struct nd_notification **ns;
+    size_t n = nd_aggregator_run(ag, "ops", batch, 4, 0, &ns);
+    is_uint(n, 3, "three groups");
+    if (n == 3) {
+        struct nd_kv buf[4];
+        ok(ns[0]->derived && !ns[0]->common_labels && !ns[0]->common_annotations,
+           "one alert, all annotations set: derived, no arrays");
+        is_str(groups(ns[0]), "alertname=A", "derived group labels: by position");
+        is_uint(nd_notification_derived_size(1), 96 + 8,
+                "its block: struct (one position inside), alert pointer");
+        is_uint(nd_notification_derived_size(5), 96 + 8 + 10, "five positions follow");
+        is_str(kvs(nd_notification_common_labels(ns[0], buf), ns[0]->ncommon_labels),
+               "alertname=A,receiver=ops,zone=z",
+               "derived common labels: the alert's, receiver in");
+        is_str(common_ann(ns[0]), "s=one", "derived common annotations");
+        ok(!ns[1]->derived, "an empty annotation: arrays (it is left out of the common ones)");
+        is_str(common_ann(ns[1]), "s=two", "its common annotations");
+        ok(!ns[2]->derived, "two alerts: arrays");
+        is_str(kvs(nd_notification_common_labels(ns[2], buf), ns[2]->ncommon_labels),
+               "alertname=C,receiver=ops", "their common labels");
+    }
+    free_all(ns, n);
+    unref_all(a, 3);
+    nd_alert_unref(c2);
+    nd_aggregator_free(ag);
+    /* more group labels than fit in the struct */
+    const char *gl5[] = {"g1", "g2", "g3", "g4", "g5", "g6"};
+    ag = nd_aggregator_new(gl5, 6);
+    struct nd_alert *one = mk_alert(NULL, F, "g1", "1", "g2", "2", "g3", "3", "g4", "4", "g6", "6",
+                                    "x", "x", NULL, NULL);
+    n = nd_aggregator_run(ag, "", &one, 1, 0, &ns);
+    if (n == 1) {
+        ok(ns[0]->derived && ns[0]->ngroup_labels == 5, "derived, five group labels");
+        is_str(groups(ns[0]), "g1=1,g2=2,g3=3,g4=4,g6=6", "positions after the alert pointer");
+    }
+    free_all(ns, n);
+    nd_alert_unref(one);
+    nd_aggregator_free(ag);
+}
+
 int main(void)
 {
+    test_derived();
     test_grouping();
     test_no_group_labels();
     test_common();
