@@ -21,6 +21,12 @@
  * invalid UTF-8 (a stray continuation byte, a truncated or overlong
  * sequence, a surrogate, above U+10FFFF) becomes \ufffd, as in Go. Valid
  * UTF-8 passes through unchanged. DEL (0x7f) is not escaped.
+ *
+ * ND_JSON_VALID_UTF8 skips the UTF-8 check for text already checked (yajl
+ * validates every string of an ingested alert): bytes >= 0x80 are then
+ * copied as they are (U+2028/U+2029 still escaped), which is faster on
+ * non-ASCII text and gives exactly the bytes of nd_buf_add_json_escaped
+ * (with ND_JSON_HTML) for any input.
  */
 #ifndef NOTIFYD_JSON_H
 #define NOTIFYD_JSON_H
@@ -34,8 +40,9 @@
 #define ND_JSON_MAX_DEPTH 32
 
 enum nd_json_flags {
-    ND_JSON_HTML = 1,    /* escape '<', '>', '&' like Go's json.Marshal */
-    ND_JSON_NEWLINE = 2, /* nd_json_finish adds "\n" like Go's json.Encoder */
+    ND_JSON_HTML = 1,       /* escape '<', '>', '&' like Go's json.Marshal */
+    ND_JSON_NEWLINE = 2,    /* nd_json_finish adds "\n" like Go's json.Encoder */
+    ND_JSON_VALID_UTF8 = 4, /* input is known to be UTF-8: no check, no \ufffd */
 };
 
 struct nd_json {

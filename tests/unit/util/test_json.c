@@ -57,6 +57,18 @@ static void test_escaping(void)
     is_str(ESC("\xe2\x80", 0), "\"\\ufffd\\ufffd\"", "truncated U+2028 at the end");
 }
 
+/* ND_JSON_VALID_UTF8: no check, bytes copied; U+2028/U+2029 still escaped. */
+static void test_trusted_utf8(void)
+{
+    const unsigned f = ND_JSON_VALID_UTF8;
+
+    is_str(ESC("告警 ü €𝄞", f), "\"告警 ü €𝄞\"", "valid UTF-8 unchanged");
+    is_str(ESC("a\x80z\xff", f), "\"a\x80z\xff\"", "no check: bytes copied");
+    is_str(ESC("x\xe2\x80\xa8y\xe2\x80\xa9\xe2\x80", f), "\"x\\u2028y\\u2029\xe2\x80\"",
+           "U+2028/U+2029 escaped, a truncated one copied");
+    is_str(ESC("\xe2\x82\xac\n\"", f), "\"\xe2\x82\xac\\n\\\"\"", "other E2 sequences copied");
+}
+
 /* The bytes of nd_buf_add_json_escaped (payload.c's webhook body uses the
  * same) for valid UTF-8, with ND_JSON_HTML. */
 static void test_same_as_buf_escape(void)
@@ -68,6 +80,24 @@ static void test_same_as_buf_escape(void)
     nd_buf_add_json_escaped(&want, in, sizeof in - 1);
     nd_buf_addc(&want, '"');
     is_str(ESC(in, ND_JSON_HTML), nd_buf_cstr(&want), "same bytes as nd_buf_add_json_escaped");
+    is_str(ESC(in, ND_JSON_HTML | ND_JSON_VALID_UTF8), nd_buf_cstr(&want),
+           "same bytes with ND_JSON_VALID_UTF8");
+
+    /* With ND_JSON_VALID_UTF8 the bytes are the same for any input, also
+     * invalid UTF-8: every 3-byte string over a small alphabet. */
+    static const char alpha[] = {'a', '"', '<', '\n', '\x01', '\x80', '\xa8', '\xe2', '\xff'};
+    const size_t na = sizeof alpha;
+    int bad = 0;
+    for (size_t x = 0; x < na * na * na; x++) {
+        char s3[3] = {alpha[x % na], alpha[x / na % na], alpha[x / na / na]};
+        nd_buf_reset(&want);
+        nd_buf_addc(&want, '"');
+        nd_buf_add_json_escaped(&want, s3, 3);
+        nd_buf_addc(&want, '"');
+        if (strcmp(esc(s3, 3, ND_JSON_HTML | ND_JSON_VALID_UTF8), nd_buf_cstr(&want)) != 0)
+            bad++;
+    }
+    is_int(bad, 0, "all %zu 3-byte strings: same bytes as nd_buf_add_json_escaped", na * na * na);
     nd_buf_deinit(&want);
 }
 
@@ -260,6 +290,7 @@ static void test_ceiling(void)
 int main(void)
 {
     test_escaping();
+    test_trusted_utf8();
     test_same_as_buf_escape();
     test_document();
     test_misuse();
