@@ -17,14 +17,13 @@ static int md(mbedtls_md_type_t type, const char *name, const void *key, size_t 
     int rc;
 
     if (!info)
-        return err ? nd_seterr(err, ND_ERR, "%s is not built into mbedtls", name) : ND_ERR;
+        return nd_seterr(err, ND_ERR, "%s is not built into mbedtls", name);
     if (key)
         rc = mbedtls_md_hmac(info, key, klen, msg, n, out);
     else
         rc = mbedtls_md(info, msg, n, out);
     if (rc != 0)
-        return err ? nd_seterr(err, ND_ERR, "%s failed: mbedtls error -0x%04x", name, (unsigned)-rc)
-                   : ND_ERR;
+        return nd_seterr(err, ND_ERR, "%s failed: mbedtls error -0x%04x", name, (unsigned)-rc);
     return ND_OK;
 }
 
@@ -96,19 +95,16 @@ int nd_crypto_base64_decode(struct nd_buf *b, const char *s, size_t n, char *err
      * characters and padding. */
     rc = mbedtls_base64_decode(NULL, 0, &olen, (const unsigned char *)s, n);
     if (rc == MBEDTLS_ERR_BASE64_INVALID_CHARACTER)
-        return err ? nd_seterr(err, ND_EINVAL, "invalid base64 character or padding") : ND_EINVAL;
+        return nd_seterr(err, ND_EINVAL, "invalid base64 character or padding");
     rc = nd_buf_reserve(b, olen);
     if (rc)
-        return err ? nd_seterr(err, rc, "decoded base64 over the limit of %zu bytes", b->limit)
-                   : rc;
+        return nd_seterr(err, rc, "decoded base64 over the limit of %zu bytes", b->limit);
     if (olen == 0)
         return ND_OK;
     rc = mbedtls_base64_decode((unsigned char *)b->data + b->len, olen, &olen,
                                (const unsigned char *)s, n);
     if (rc != 0)
-        return err ? nd_seterr(err, ND_EINVAL, "invalid base64 (mbedtls error -0x%04x)",
-                               (unsigned)-rc)
-                   : ND_EINVAL;
+        return nd_seterr(err, ND_EINVAL, "invalid base64 (mbedtls error -0x%04x)", (unsigned)-rc);
     b->len += olen;
     b->data[b->len] = '\0';
     return ND_OK;

@@ -474,7 +474,6 @@ int nd_json_finish(struct nd_json *j, char *err)
     if (b->data)
         b->data[b->len] = '\0';
     if (j->err == ND_ETOOBIG)
-        return err ? nd_seterr(err, ND_ETOOBIG, "JSON body over the limit of %zu bytes", b->limit)
-                   : ND_ETOOBIG;
-    return err ? nd_seterr(err, j->err, "JSON writer misuse: %s", j->why) : j->err;
+        return nd_seterr(err, ND_ETOOBIG, "JSON body over the limit of %zu bytes", b->limit);
+    return nd_seterr(err, j->err, "JSON writer misuse: %s", j->why);
 }
