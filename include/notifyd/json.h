@@ -15,7 +15,9 @@
  *
  * Strings are escaped as Go's encoding/json does (Notification Manager and
  * most platforms' SDKs are Go): '"' and '\\' with a backslash, \n \r \t as
- * such, other bytes below 0x20 as \u00XX (lowercase hex; \b and \f too),
+ * such, other bytes below 0x20 as \u00XX (lowercase hex; \b and \f too,
+ * as Go before 1.22 and nd_buf_add_json_escaped write them; Go 1.22 writes
+ * \b and \f, which any JSON reader takes for the same characters),
  * U+2028 and U+2029 as \u2028 and \u2029, and, with ND_JSON_HTML, '<' '>'
  * '&' as \u003c \u003e \u0026 (Go's default, json.Marshal). Each byte of
  * invalid UTF-8 (a stray continuation byte, a truncated or overlong
