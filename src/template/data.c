@@ -33,7 +33,7 @@ struct nd_template_data {
 
 static void *da(struct tarena *a, size_t n)
 {
-    void *p = ta_alloc(a, n);
+    void *p = nd_tmpl__arena_alloc(a, n);
     if (!p)
         abort();
     memset(p, 0, n);
@@ -46,40 +46,40 @@ static struct tv map_value(const struct tmap *m)
 {
     struct tv v = {0};
     v.k = TK_MAP;
-    v.t = &T_KV;
+    v.t = &nd_tmpl__type_kv;
     v.u.m = m;
     return v;
 }
 
-struct tv tmpl_strslice(struct texec *x, const struct tstr *items, size_t n)
+struct tv nd_tmpl__strslice(struct texec *x, const struct tstr *items, size_t n)
 {
-    struct tlist *l = tx_alloc(x, sizeof(*l));
-    struct tv *v = tx_alloc(x, (n + 1) * sizeof(*v));
+    struct tlist *l = nd_tmpl__exec_alloc(x, sizeof(*l));
+    struct tv *v = nd_tmpl__exec_alloc(x, (n + 1) * sizeof(*v));
     for (size_t i = 0; i < n; i++)
-        v[i] = tv_str(items[i].p, items[i].n);
+        v[i] = nd_tmpl__val_str(items[i].p, items[i].n);
     l->n = n;
     l->v = v;
     struct tv r = {0};
     r.k = TK_LIST;
-    r.t = &T_STRSLICE;
+    r.t = &nd_tmpl__type_strslice;
     r.u.l = l;
     return r;
 }
 
 static struct tv pairs_value(struct texec *x, const struct tpair *const *p, size_t n)
 {
-    struct tlist *l = tx_alloc(x, sizeof(*l));
-    struct tv *v = tx_alloc(x, (n + 1) * sizeof(*v));
+    struct tlist *l = nd_tmpl__exec_alloc(x, sizeof(*l));
+    struct tv *v = nd_tmpl__exec_alloc(x, (n + 1) * sizeof(*v));
     for (size_t i = 0; i < n; i++) {
         v[i].k = TK_OBJ;
-        v[i].t = &T_PAIR;
+        v[i].t = &nd_tmpl__type_pair;
         v[i].u.o = p[i];
     }
     l->n = n;
     l->v = v;
     struct tv r = {0};
     r.k = TK_LIST;
-    r.t = &T_PAIRS;
+    r.t = &nd_tmpl__type_pairs;
     r.u.l = l;
     return r;
 }
@@ -95,33 +95,33 @@ static bool tstr_eq(struct tstr a, const char *b)
 static struct tv pair_name(struct texec *x, const void *o)
 {
     const struct tpair *p = o;
-    return tv_str(p->name.p, p->name.n);
+    return nd_tmpl__val_str(p->name.p, p->name.n);
 }
 
 static struct tv pair_value(struct texec *x, const void *o)
 {
     const struct tpair *p = o;
-    return tv_str(p->value.p, p->value.n);
+    return nd_tmpl__val_str(p->value.p, p->value.n);
 }
 
 static const struct tfield pair_fields[] = {{"Name", pair_name}, {"Value", pair_value}};
 
-const struct ttype T_PAIR = {.name = "template.Pair",
-                             .kind = TK_OBJ,
-                             .fields = pair_fields,
-                             .nfields = ND_ARRAY_LEN(pair_fields)};
+const struct ttype nd_tmpl__type_pair = {.name = "template.Pair",
+                                         .kind = TK_OBJ,
+                                         .fields = pair_fields,
+                                         .nfields = ND_ARRAY_LEN(pair_fields)};
 
 /* ---- Pairs ---- */
 
 static int pairs_names_values(struct texec *x, const struct tv *recv, struct tv *out, bool names)
 {
     size_t n = recv->u.l ? recv->u.l->n : 0;
-    struct tstr *s = tx_alloc(x, (n + 1) * sizeof(*s));
+    struct tstr *s = nd_tmpl__exec_alloc(x, (n + 1) * sizeof(*s));
     for (size_t i = 0; i < n; i++) {
         const struct tpair *p = recv->u.l->v[i].u.o;
         s[i] = names ? p->name : p->value;
     }
-    *out = tmpl_strslice(x, s, n);
+    *out = nd_tmpl__strslice(x, s, n);
     return 0;
 }
 
@@ -141,7 +141,7 @@ static struct tv pairs_filter(struct texec *x, const struct tv *recv, const stru
                               size_t nkeys)
 {
     size_t n = recv->u.l ? recv->u.l->n : 0;
-    const struct tpair **p = tx_alloc(x, (n + 1) * sizeof(*p));
+    const struct tpair **p = nd_tmpl__exec_alloc(x, (n + 1) * sizeof(*p));
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const struct tpair *pp = recv->u.l->v[i].u.o;
@@ -157,7 +157,7 @@ static struct tv pairs_filter(struct texec *x, const struct tv *recv, const stru
 static int m_pairs_filter(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                           struct tv *out, char *err)
 {
-    struct tstr *keys = tx_alloc(x, (size_t)(n + 1) * sizeof(*keys));
+    struct tstr *keys = nd_tmpl__exec_alloc(x, (size_t)(n + 1) * sizeof(*keys));
     for (int i = 0; i < n; i++)
         keys[i] = a[i].u.s;
     *out = pairs_filter(x, recv, keys, (size_t)n);
@@ -175,16 +175,16 @@ static int m_pairs_default_filter(struct texec *x, const struct tv *recv, const 
 
 static const struct tfunc pairs_methods[] = {
     {"DefaultFilter", m_pairs_default_filter, 0, false, {NULL}, false, false},
-    {"Filter", m_pairs_filter, 1, true, {&T_STRING}, false, false},
+    {"Filter", m_pairs_filter, 1, true, {&nd_tmpl__type_string}, false, false},
     {"Names", m_pairs_names, 0, false, {NULL}, false, false},
     {"Values", m_pairs_values, 0, false, {NULL}, false, false},
 };
 
-const struct ttype T_PAIRS = {.name = "template.Pairs",
-                              .kind = TK_LIST,
-                              .elem = &T_PAIR,
-                              .methods = pairs_methods,
-                              .nmethods = ND_ARRAY_LEN(pairs_methods)};
+const struct ttype nd_tmpl__type_pairs = {.name = "template.Pairs",
+                                          .kind = TK_LIST,
+                                          .elem = &nd_tmpl__type_pair,
+                                          .methods = pairs_methods,
+                                          .nmethods = ND_ARRAY_LEN(pairs_methods)};
 
 /* ---- KV ---- */
 
@@ -192,8 +192,8 @@ const struct ttype T_PAIRS = {.name = "template.Pairs",
 static struct tv kv_sorted_pairs(struct texec *x, const struct tmap *m)
 {
     size_t n = m ? m->n : 0;
-    const struct tpair **p = tx_alloc(x, (n + 1) * sizeof(*p));
-    struct tpair *all = tx_alloc(x, (n + 1) * sizeof(*all));
+    const struct tpair **p = nd_tmpl__exec_alloc(x, (n + 1) * sizeof(*p));
+    struct tpair *all = nd_tmpl__exec_alloc(x, (n + 1) * sizeof(*all));
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (tstr_eq(m->k[i], "alertname")) {
@@ -238,9 +238,9 @@ static int m_kv_remove(struct texec *x, const struct tv *recv, const struct tv *
 {
     const struct tmap *m = recv->u.m;
     size_t cnt = m ? m->n : 0;
-    struct tmap *r = tx_alloc(x, sizeof(*r));
-    struct tstr *k = tx_alloc(x, (cnt + 1) * sizeof(*k));
-    struct tstr *v = tx_alloc(x, (cnt + 1) * sizeof(*v));
+    struct tmap *r = nd_tmpl__exec_alloc(x, sizeof(*r));
+    struct tstr *k = nd_tmpl__exec_alloc(x, (cnt + 1) * sizeof(*k));
+    struct tstr *v = nd_tmpl__exec_alloc(x, (cnt + 1) * sizeof(*v));
     size_t j = 0;
     const struct tlist *keys = a[0].u.l;
     for (size_t i = 0; i < cnt; i++) {
@@ -263,16 +263,16 @@ static int m_kv_remove(struct texec *x, const struct tv *recv, const struct tv *
 
 static const struct tfunc kv_methods[] = {
     {"Names", m_kv_names, 0, false, {NULL}, false, false},
-    {"Remove", m_kv_remove, 1, false, {&T_STRSLICE}, false, false},
+    {"Remove", m_kv_remove, 1, false, {&nd_tmpl__type_strslice}, false, false},
     {"SortedPairs", m_kv_sorted_pairs, 0, false, {NULL}, false, false},
     {"Values", m_kv_values, 0, false, {NULL}, false, false},
 };
 
-const struct ttype T_KV = {.name = "template.KV",
-                           .kind = TK_MAP,
-                           .elem = &T_STRING,
-                           .methods = kv_methods,
-                           .nmethods = ND_ARRAY_LEN(kv_methods)};
+const struct ttype nd_tmpl__type_kv = {.name = "template.KV",
+                                       .kind = TK_MAP,
+                                       .elem = &nd_tmpl__type_string,
+                                       .methods = kv_methods,
+                                       .nmethods = ND_ARRAY_LEN(kv_methods)};
 
 /* ---- Alert ---- */
 
@@ -280,7 +280,7 @@ const struct ttype T_KV = {.name = "template.KV",
     static struct tv fname(struct texec *x, const void *o)                                         \
     {                                                                                              \
         const struct talert *a = o;                                                                \
-        return tv_str(a->member.p, a->member.n);                                                   \
+        return nd_tmpl__val_str(a->member.p, a->member.n);                                         \
     }
 ALERT_STR_FIELD(alert_id, id)
 ALERT_STR_FIELD(alert_status, status)
@@ -334,7 +334,7 @@ static int m_alert_message(struct texec *x, const struct tv *recv, const struct 
                            struct tv *out, char *err)
 {
     struct tstr s = first_of(recv->u.o, "message", "summary", "summaryCn");
-    *out = tv_str(s.p, s.n);
+    *out = nd_tmpl__val_str(s.p, s.n);
     return 0;
 }
 
@@ -342,7 +342,7 @@ static int m_alert_message_cn(struct texec *x, const struct tv *recv, const stru
                               struct tv *out, char *err)
 {
     struct tstr s = first_of(recv->u.o, "summaryCn", "message", "summary");
-    *out = tv_str(s.p, s.n);
+    *out = nd_tmpl__val_str(s.p, s.n);
     return 0;
 }
 
@@ -363,13 +363,13 @@ static const struct tfunc alert_methods[] = {
     {"MessageCN", m_alert_message_cn, 0, false, {NULL}, false, false},
 };
 
-const struct ttype T_ALERT = {.name = "*template.Alert",
-                              .kind = TK_OBJ,
-                              .pointer = true,
-                              .fields = alert_fields,
-                              .nfields = ND_ARRAY_LEN(alert_fields),
-                              .methods = alert_methods,
-                              .nmethods = ND_ARRAY_LEN(alert_methods)};
+const struct ttype nd_tmpl__type_alert = {.name = "*template.Alert",
+                                          .kind = TK_OBJ,
+                                          .pointer = true,
+                                          .fields = alert_fields,
+                                          .nfields = ND_ARRAY_LEN(alert_fields),
+                                          .methods = alert_methods,
+                                          .nmethods = ND_ARRAY_LEN(alert_methods)};
 
 /* ---- Alerts ---- */
 
@@ -377,14 +377,14 @@ static int alerts_by_status(struct texec *x, const struct tv *recv, struct tv *o
                             const char *status)
 {
     size_t n = recv->u.l ? recv->u.l->n : 0;
-    struct tv *v = tx_alloc(x, (n + 1) * sizeof(*v));
+    struct tv *v = nd_tmpl__exec_alloc(x, (n + 1) * sizeof(*v));
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const struct talert *a = recv->u.l->v[i].u.o;
         if (a && tstr_eq(a->status, status))
             v[k++] = recv->u.l->v[i];
     }
-    struct tlist *l = tx_alloc(x, sizeof(*l));
+    struct tlist *l = nd_tmpl__exec_alloc(x, sizeof(*l));
     l->n = k;
     l->v = v;
     *out = *recv;
@@ -409,11 +409,11 @@ static const struct tfunc alerts_methods[] = {
     {"Resolved", m_alerts_resolved, 0, false, {NULL}, false, false},
 };
 
-const struct ttype T_ALERTS = {.name = "template.Alerts",
-                               .kind = TK_LIST,
-                               .elem = &T_ALERT,
-                               .methods = alerts_methods,
-                               .nmethods = ND_ARRAY_LEN(alerts_methods)};
+const struct ttype nd_tmpl__type_alerts = {.name = "template.Alerts",
+                                           .kind = TK_LIST,
+                                           .elem = &nd_tmpl__type_alert,
+                                           .methods = alerts_methods,
+                                           .nmethods = ND_ARRAY_LEN(alerts_methods)};
 
 /* ---- Data ---- */
 
@@ -422,7 +422,7 @@ static struct tv data_alerts(struct texec *x, const void *o)
     const struct nd_template_data *d = o;
     struct tv v = {0};
     v.k = TK_LIST;
-    v.t = &T_ALERTS;
+    v.t = &nd_tmpl__type_alerts;
     v.u.l = &d->alerts;
     return v;
 }
@@ -445,13 +445,13 @@ static struct tv data_common_annotations(struct texec *x, const void *o)
 static struct tv data_receiver(struct texec *x, const void *o)
 {
     const struct nd_template_data *d = o;
-    return tv_str(d->receiver.p, d->receiver.n);
+    return nd_tmpl__val_str(d->receiver.p, d->receiver.n);
 }
 
 static struct tv data_external_url(struct texec *x, const void *o)
 {
     const struct nd_template_data *d = o;
-    return tv_str(d->external_url.p, d->external_url.n);
+    return nd_tmpl__val_str(d->external_url.p, d->external_url.n);
 }
 
 /* NM's Data.Status(): "firing" when every alert fires, "resolved" when every
@@ -469,11 +469,11 @@ static int m_data_status(struct texec *x, const struct tv *recv, const struct tv
             resolved++;
     }
     if (firing == d->alerts.n)
-        *out = tv_str("firing", 6);
+        *out = nd_tmpl__val_str("firing", 6);
     else if (resolved == d->alerts.n)
-        *out = tv_str("resolved", 8);
+        *out = nd_tmpl__val_str("resolved", 8);
     else
-        *out = tv_str("", 0);
+        *out = nd_tmpl__val_str("", 0);
     return 0;
 }
 
@@ -490,13 +490,13 @@ static const struct tfunc data_methods[] = {
     {"Status", m_data_status, 0, false, {NULL}, false, false},
 };
 
-const struct ttype T_DATA = {.name = "*template.Data",
-                             .kind = TK_OBJ,
-                             .pointer = true,
-                             .fields = data_fields,
-                             .nfields = ND_ARRAY_LEN(data_fields),
-                             .methods = data_methods,
-                             .nmethods = ND_ARRAY_LEN(data_methods)};
+const struct ttype nd_tmpl__type_data = {.name = "*template.Data",
+                                         .kind = TK_OBJ,
+                                         .pointer = true,
+                                         .fields = data_fields,
+                                         .nfields = ND_ARRAY_LEN(data_fields),
+                                         .methods = data_methods,
+                                         .nmethods = ND_ARRAY_LEN(data_methods)};
 
 /* The struct types behind the pointers, for printing a dereferenced value
  * ({...} rather than &{...}) as text/template's printableValue does. */
@@ -509,21 +509,21 @@ static const struct ttype T_DATA_STRUCT = {.name = "template.Data",
                                            .fields = data_fields,
                                            .nfields = ND_ARRAY_LEN(data_fields)};
 
-struct tv tmpl_deref(const struct tv *v)
+struct tv nd_tmpl__deref(const struct tv *v)
 {
     struct tv r = *v;
-    if (v->k == TK_OBJ && v->u.o && v->t == &T_ALERT)
+    if (v->k == TK_OBJ && v->u.o && v->t == &nd_tmpl__type_alert)
         r.t = &T_ALERT_STRUCT;
-    else if (v->k == TK_OBJ && v->u.o && v->t == &T_DATA)
+    else if (v->k == TK_OBJ && v->u.o && v->t == &nd_tmpl__type_data)
         r.t = &T_DATA_STRUCT;
     return r;
 }
 
-struct tv tmpl_data_root(const struct nd_template_data *d)
+struct tv nd_tmpl__data_root(const struct nd_template_data *d)
 {
     struct tv v = {0};
     v.k = TK_OBJ;
-    v.t = &T_DATA;
+    v.t = &nd_tmpl__type_data;
     v.u.o = d;
     return v;
 }
@@ -533,13 +533,13 @@ void nd_template_data_free(struct nd_template_data *d)
     if (!d)
         return;
     struct tarena a = d->arena;
-    ta_free(&a);
+    nd_tmpl__arena_free(&a);
 }
 
 static struct nd_template_data *data_new(void)
 {
     struct tarena a;
-    ta_init(&a, 0);
+    nd_tmpl__arena_init(&a, 0);
     struct nd_template_data *d = da(&a, sizeof(*d));
     d->arena = a;
     return d;
@@ -572,7 +572,7 @@ static struct tv time_value(const struct nd_time *t, bool zulu)
 {
     struct tv v = {0};
     v.k = TK_TIME;
-    v.t = &T_TIME;
+    v.t = &nd_tmpl__type_time;
     v.u.tm.sec = t->sec;
     v.u.tm.nsec = t->nsec;
     v.u.tm.off = t->offset;
@@ -775,7 +775,7 @@ struct nd_template_data *nd_template_data_from_notification(const struct nd_noti
         a->ends_at = nd_time_is_zero(&ends) ? zero_time() : time_value(&ends, ends.offset == 0);
         a->notification_time = time_from_ns(now_ns);
         v[i].k = TK_OBJ;
-        v[i].t = &T_ALERT;
+        v[i].t = &nd_tmpl__type_alert;
         v[i].u.o = a;
     }
     free(labels);
@@ -1062,7 +1062,7 @@ struct nd_template_data *nd_template_data_from_json(const char *json, size_t len
             kvtmp_finish(d, &c.alerts[i].labels, &a->labels);
             kvtmp_finish(d, &c.alerts[i].annotations, &a->annotations);
             v[i].k = TK_OBJ;
-            v[i].t = &T_ALERT;
+            v[i].t = &nd_tmpl__type_alert;
             v[i].u.o = a;
         }
         d->alerts.n = c.nalerts;

@@ -10,24 +10,24 @@
 
 enum { WALK_OK = 0, WALK_BREAK = 1, WALK_CONTINUE = 2 };
 
-void *tx_alloc(struct texec *x, size_t n)
+void *nd_tmpl__exec_alloc(struct texec *x, size_t n)
 {
-    void *p = ta_alloc(&x->arena, n);
+    void *p = nd_tmpl__arena_alloc(&x->arena, n);
     if (!p)
-        tx_errorf(x, "memory limit of %zu bytes exceeded", x->arena.limit);
+        nd_tmpl__exec_errorf(x, "memory limit of %zu bytes exceeded", x->arena.limit);
     return p;
 }
 
-struct tv tx_strdup(struct texec *x, const char *p, size_t n)
+struct tv nd_tmpl__exec_strdup(struct texec *x, const char *p, size_t n)
 {
-    char *s = tx_alloc(x, n + 1);
+    char *s = nd_tmpl__exec_alloc(x, n + 1);
     if (n)
         memcpy(s, p, n);
     s[n] = '\0';
-    return tv_str(s, n);
+    return nd_tmpl__val_str(s, n);
 }
 
-struct nd_buf *tx_buf(struct texec *x, size_t limit)
+struct nd_buf *nd_tmpl__exec_buf(struct texec *x, size_t limit)
 {
     for (size_t i = 0; i < TX_MAX_BUFS; i++) {
         if (!x->buf_used[i]) {
@@ -36,45 +36,45 @@ struct nd_buf *tx_buf(struct texec *x, size_t limit)
             return &x->bufs[i];
         }
     }
-    tx_errorf(x, "internal error: more than %d buffers in use", TX_MAX_BUFS);
+    nd_tmpl__exec_errorf(x, "internal error: more than %d buffers in use", TX_MAX_BUFS);
 }
 
-void tx_buf_free(struct texec *x, struct nd_buf *b)
+void nd_tmpl__exec_buf_free(struct texec *x, struct nd_buf *b)
 {
     nd_buf_deinit(b);
     if (b >= x->bufs && b < x->bufs + TX_MAX_BUFS)
         x->buf_used[b - x->bufs] = false;
 }
 
-struct tv tx_buf_value(struct texec *x, struct nd_buf *b)
+struct tv nd_tmpl__exec_buf_value(struct texec *x, struct nd_buf *b)
 {
-    char *s = ta_alloc(&x->arena, b->len + 1);
+    char *s = nd_tmpl__arena_alloc(&x->arena, b->len + 1);
     if (!s) {
-        tx_buf_free(x, b);
-        tx_errorf(x, "memory limit of %zu bytes exceeded", x->arena.limit);
+        nd_tmpl__exec_buf_free(x, b);
+        nd_tmpl__exec_errorf(x, "memory limit of %zu bytes exceeded", x->arena.limit);
     }
     if (b->len)
         memcpy(s, b->data, b->len);
     s[b->len] = '\0';
-    struct tv v = tv_str(s, b->len);
-    tx_buf_free(x, b);
+    struct tv v = nd_tmpl__val_str(s, b->len);
+    nd_tmpl__exec_buf_free(x, b);
     return v;
 }
 
 #define LIMIT_MSG "output exceeds the limit of %zu bytes"
 
-_Noreturn void tx_limit_error(struct texec *x, size_t limit)
+_Noreturn void nd_tmpl__exec_limit_error(struct texec *x, size_t limit)
 {
-    tx_errorf(x, LIMIT_MSG, limit);
+    nd_tmpl__exec_errorf(x, LIMIT_MSG, limit);
 }
 
-int tx_limit_fn_error(char *err, size_t limit)
+int nd_tmpl__exec_limit_fn_error(char *err, size_t limit)
 {
     snprintf(err, ND_ERRLEN, LIMIT_MSG, limit);
     return -1;
 }
 
-_Noreturn void tx_errorf(struct texec *x, const char *fmt, ...)
+_Noreturn void nd_tmpl__exec_errorf(struct texec *x, const char *fmt, ...)
 {
     char msg[ND_ERRLEN];
     va_list ap;
@@ -106,7 +106,7 @@ _Noreturn void tx_errorf(struct texec *x, const char *fmt, ...)
                     x->tmpl_name);
         struct nd_buf ctx;
         nd_buf_init(&ctx, (size_t)-1);
-        tmpl_node_string(n, &ctx);
+        nd_tmpl__node_string(n, &ctx);
         /* Go prints the whole node; our error buffer is short, so a long node
          * is cut to keep the message itself */
         size_t room = ND_ERRLEN - 1;
@@ -124,7 +124,7 @@ _Noreturn void tx_errorf(struct texec *x, const char *fmt, ...)
         nd_buf_deinit(&ctx);
         tout_printf(&e, ">: %s", msg);
     }
-    tmpl_err_from_buf(x->err, &eb);
+    nd_tmpl__err_from_buf(x->err, &eb);
     nd_buf_deinit(&eb);
     longjmp(x->jb, 1);
 }
@@ -142,8 +142,8 @@ static void check_stack(struct texec *x)
     uintptr_t p = (uintptr_t)&here;
     uintptr_t used = p < x->stack_base ? x->stack_base - p : p - x->stack_base;
     if (used > ND_TEMPLATE_STACK_BUDGET)
-        tx_errorf(x, "template nesting exceeds the stack budget of %u bytes",
-                  ND_TEMPLATE_STACK_BUDGET);
+        nd_tmpl__exec_errorf(x, "template nesting exceeds the stack budget of %u bytes",
+                             ND_TEMPLATE_STACK_BUDGET);
 }
 
 /* ---- variables ---- */
@@ -162,7 +162,7 @@ static void var_push(struct texec *x, const char *name, struct tv v)
 {
     if (x->nvars == x->capvars) {
         size_t cap = x->capvars ? x->capvars * 2 : 32;
-        struct tvar *nv = tx_alloc(x, cap * sizeof(*nv));
+        struct tvar *nv = nd_tmpl__exec_alloc(x, cap * sizeof(*nv));
         if (x->nvars)
             memcpy(nv, x->vars, x->nvars * sizeof(*nv));
         x->vars = nv;
@@ -193,7 +193,7 @@ static void node_str(const struct tnode *n, char *out, size_t len)
 {
     struct nd_buf b;
     nd_buf_init(&b, len);
-    tmpl_node_string(n, &b);
+    nd_tmpl__node_string(n, &b);
     snprintf(out, len, "%s", nd_buf_cstr(&b));
     nd_buf_deinit(&b);
 }
@@ -203,10 +203,10 @@ static void node_str(const struct tnode *n, char *out, size_t len)
  * above len, so a value that does not fit is cut by snprintf alone. */
 static void value_str(struct texec *x, const struct tv *v, char *out, size_t len)
 {
-    struct nd_buf *b = tx_buf(x, 4 * len);
-    (void)tv_print(x, b, v); /* ND_ETOOBIG: longer than len anyway */
+    struct nd_buf *b = nd_tmpl__exec_buf(x, 4 * len);
+    (void)nd_tmpl__val_print(x, b, v); /* ND_ETOOBIG: longer than len anyway */
     snprintf(out, len, "%s", nd_buf_cstr(b));
-    tx_buf_free(x, b);
+    nd_tmpl__exec_buf_free(x, b);
 }
 
 static void not_a_function(struct texec *x, size_t nargs, bool has_final, const struct tnode *first)
@@ -214,22 +214,22 @@ static void not_a_function(struct texec *x, size_t nargs, bool has_final, const 
     if (nargs > 1 || has_final) {
         char s[ND_ERRLEN];
         node_str(first, s, sizeof s);
-        tx_errorf(x, "can't give argument to non-function %s", s);
+        nd_tmpl__exec_errorf(x, "can't give argument to non-function %s", s);
     }
 }
 
 static bool can_be_nil(const struct ttype *t)
 {
-    return t == &T_ANY || t == &T_RVALUE || t->kind == TK_LIST || t->kind == TK_MAP ||
-           t->kind == TK_FUNC || (t->kind == TK_OBJ && t->pointer);
+    return t == &nd_tmpl__type_any || t == &nd_tmpl__type_rvalue || t->kind == TK_LIST ||
+           t->kind == TK_MAP || t->kind == TK_FUNC || (t->kind == TK_OBJ && t->pointer);
 }
 
 static struct tv zero_of(const struct ttype *t)
 {
     struct tv v = {0};
-    if (t == &T_ANY)
-        return tv_nil();
-    if (t == &T_RVALUE)
+    if (t == &nd_tmpl__type_any)
+        return nd_tmpl__val_nil();
+    if (t == &nd_tmpl__type_rvalue)
         return v;
     v.k = t->kind;
     v.t = t;
@@ -243,12 +243,13 @@ static struct tv validate_type(struct texec *x, struct tv v, const struct ttype 
             return v;
         if (can_be_nil(typ))
             return zero_of(typ);
-        tx_errorf(x, "invalid value; expected %s", typ->name);
+        nd_tmpl__exec_errorf(x, "invalid value; expected %s", typ->name);
     }
-    if (!typ || typ == &T_ANY || typ == &T_RVALUE)
+    if (!typ || typ == &nd_tmpl__type_any || typ == &nd_tmpl__type_rvalue)
         return v;
     if (v.t != typ)
-        tx_errorf(x, "wrong type for value; expected %s; got %s", typ->name, tv_type_name(&v));
+        nd_tmpl__exec_errorf(x, "wrong type for value; expected %s; got %s", typ->name,
+                             nd_tmpl__val_type_name(&v));
     return v;
 }
 
@@ -270,18 +271,18 @@ static struct tv ideal_constant(struct texec *x, const struct tnode *c)
     if (c->u.num.is_complex) {
         struct tv v = {0};
         v.k = TK_COMPLEX;
-        v.t = &T_COMPLEX;
+        v.t = &nd_tmpl__type_complex;
         v.u.c.re = c->u.num.re;
         v.u.c.im = c->u.num.im;
         return v;
     }
     if (c->u.num.is_float && !hexint && !runeint && contains_any(t, ".eEpP"))
-        return tv_float(c->u.num.f);
+        return nd_tmpl__val_float(c->u.num.f);
     if (c->u.num.is_int)
-        return tv_int(c->u.num.i);
+        return nd_tmpl__val_int(c->u.num.i);
     if (c->u.num.is_uint)
-        tx_errorf(x, "%.*s overflows int", (int)t->n, t->p);
-    return tv_invalid();
+        nd_tmpl__exec_errorf(x, "%.*s overflows int", (int)t->n, t->p);
+    return nd_tmpl__val_invalid();
 }
 
 static struct tv eval_call(struct texec *x, size_t base, struct tv dot, const struct tfunc *fn,
@@ -293,9 +294,9 @@ static struct tv eval_field(struct texec *x, size_t base, struct tv dot, const c
                             const struct tv *final, struct tv recv)
 {
     if (recv.k == TK_INVALID)
-        return tv_invalid();
+        return nd_tmpl__val_invalid();
     if (recv.k == TK_NIL)
-        tx_errorf(x, "nil pointer evaluating interface {}.%s", name);
+        nd_tmpl__exec_errorf(x, "nil pointer evaluating interface {}.%s", name);
     const struct ttype *t = recv.t;
     for (size_t i = 0; i < t->nmethods; i++) {
         if (strcmp(t->methods[i].name, name) == 0)
@@ -306,16 +307,17 @@ static struct tv eval_field(struct texec *x, size_t base, struct tv dot, const c
         for (size_t i = 0; i < t->nfields; i++) {
             if (strcmp(t->fields[i].name, name) == 0) {
                 if (t->pointer && recv.u.o == NULL)
-                    tx_errorf(x, "nil pointer evaluating %s.%s", t->name, name);
+                    nd_tmpl__exec_errorf(x, "nil pointer evaluating %s.%s", t->name, name);
                 if (has_args)
-                    tx_errorf(x, "%s has arguments but cannot be invoked as function", name);
+                    nd_tmpl__exec_errorf(x, "%s has arguments but cannot be invoked as function",
+                                         name);
                 return t->fields[i].get(x, recv.u.o);
             }
         }
     }
     if (recv.k == TK_MAP) {
         if (has_args)
-            tx_errorf(x, "%s is not a method but has arguments", name);
+            nd_tmpl__exec_errorf(x, "%s is not a method but has arguments", name);
         const struct tmap *m = recv.u.m;
         size_t nl = strlen(name);
         size_t lo = 0, hi = m ? m->n : 0;
@@ -327,15 +329,16 @@ static struct tv eval_field(struct texec *x, size_t base, struct tv dot, const c
             if (c == 0)
                 c = k->n < nl ? -1 : k->n > nl ? 1 : 0;
             if (c == 0)
-                return tv_str(m->v[mid].p, m->v[mid].n);
+                return nd_tmpl__val_str(m->v[mid].p, m->v[mid].n);
             if (c < 0)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        return tv_str("", 0); /* missingkey=zero */
+        return nd_tmpl__val_str("", 0); /* missingkey=zero */
     }
-    tx_errorf(x, "can't evaluate field %s in type %s", name, tv_type_name(&recv));
+    nd_tmpl__exec_errorf(x, "can't evaluate field %s in type %s", name,
+                         nd_tmpl__val_type_name(&recv));
 }
 
 static struct tv eval_field_chain(struct texec *x, size_t base, struct tv dot, struct tv recv,
@@ -364,7 +367,7 @@ static struct tv eval_chain_node(struct texec *x, size_t base, struct tv dot,
     if (chain->u.id.node->kind == N_NIL) {
         char s[ND_ERRLEN];
         node_str(chain, s, sizeof s);
-        tx_errorf(x, "indirection through explicit nil in %s", s);
+        nd_tmpl__exec_errorf(x, "indirection through explicit nil in %s", s);
     }
     struct tv pipe = eval_arg(x, base, dot, NULL, chain->u.id.node);
     return eval_field_chain(x, base, dot, pipe, chain, chain->u.id.ident, chain->u.id.nident, args,
@@ -375,7 +378,7 @@ static struct tv var_value(struct texec *x, size_t base, const char *name)
 {
     struct tv *v = var_find(x, base, name);
     if (!v)
-        tx_errorf(x, "undefined variable: %s", name);
+        nd_tmpl__exec_errorf(x, "undefined variable: %s", name);
     return *v;
 }
 
@@ -398,16 +401,16 @@ static struct tv eval_function(struct texec *x, size_t base, struct tv dot,
                                struct tnode *const *args, size_t nargs, const struct tv *final)
 {
     at(x, ident);
-    const struct tfunc *fn = tmpl_find_func(x->set, ident->u.fn.name);
+    const struct tfunc *fn = nd_tmpl__find_func(x->set, ident->u.fn.name);
     if (!fn)
-        tx_errorf(x, "\"%s\" is not a defined function", ident->u.fn.name);
+        nd_tmpl__exec_errorf(x, "\"%s\" is not a defined function", ident->u.fn.name);
     return eval_call(x, base, dot, fn, NULL, cmd, ident->u.fn.name, args, nargs, final);
 }
 
 static bool truth_of(const struct tv *v)
 {
     bool ok;
-    return tv_truth(v, &ok);
+    return nd_tmpl__val_truth(v, &ok);
 }
 
 static struct tv eval_call(struct texec *x, size_t base, struct tv dot, const struct tfunc *fn,
@@ -425,16 +428,17 @@ static struct tv eval_call(struct texec *x, size_t base, struct tv dot, const st
     if (fn->variadic) {
         num_fixed = (size_t)fn->nparams - 1;
         if (num_in < num_fixed)
-            tx_errorf(x, "wrong number of args for %s: want at least %d got %zu", name,
-                      fn->nparams - 1, nargs);
+            nd_tmpl__exec_errorf(x, "wrong number of args for %s: want at least %d got %zu", name,
+                                 fn->nparams - 1, nargs);
     } else if (num_in != (size_t)fn->nparams) {
-        tx_errorf(x, "wrong number of args for %s: want %d got %zu", name, fn->nparams, num_in);
+        nd_tmpl__exec_errorf(x, "wrong number of args for %s: want %d got %zu", name, fn->nparams,
+                             num_in);
     }
     if (fn->builtin && (strcmp(name, "and") == 0 || strcmp(name, "or") == 0)) {
         bool is_or = name[0] == 'o';
-        struct tv v = tv_invalid();
+        struct tv v = nd_tmpl__val_invalid();
         for (size_t i = 0; i < nargs; i++) {
-            v = eval_arg(x, base, dot, &T_RVALUE, args[i]);
+            v = eval_arg(x, base, dot, &nd_tmpl__type_rvalue, args[i]);
             if (truth_of(&v) == is_or)
                 return v;
         }
@@ -442,7 +446,7 @@ static struct tv eval_call(struct texec *x, size_t base, struct tv dot, const st
             v = *final;
         return v;
     }
-    struct tv *argv = tx_alloc(x, (num_in + 1) * sizeof(*argv));
+    struct tv *argv = nd_tmpl__exec_alloc(x, (num_in + 1) * sizeof(*argv));
     size_t i = 0;
     for (; i < num_fixed && i < nargs; i++)
         argv[i] = eval_arg(x, base, dot, fn->in[i], args[i]);
@@ -457,11 +461,11 @@ static struct tv eval_call(struct texec *x, size_t base, struct tv dot, const st
             t = fn->in[num_in - 1];
         argv[i] = validate_type(x, *final, t);
     }
-    struct tv out = tv_invalid();
+    struct tv out = nd_tmpl__val_invalid();
     char ferr[ND_ERRLEN] = "";
     if (fn->fn(x, recv, argv, (int)num_in, &out, ferr) != 0) {
         at(x, node);
-        tx_errorf(x, "error calling %s: %s", name, ferr);
+        nd_tmpl__exec_errorf(x, "error calling %s: %s", name, ferr);
     }
     return out;
 }
@@ -472,7 +476,7 @@ static struct tv eval_empty_interface(struct texec *x, size_t base, struct tv do
     at(x, n);
     switch (n->kind) {
     case N_BOOL:
-        return tv_bool(n->u.b);
+        return nd_tmpl__val_bool(n->u.b);
     case N_DOT:
         return dot;
     case N_FIELD:
@@ -480,11 +484,11 @@ static struct tv eval_empty_interface(struct texec *x, size_t base, struct tv do
     case N_IDENT:
         return eval_function(x, base, dot, n, n, NULL, 0, NULL);
     case N_NIL:
-        tx_errorf(x, "evalEmptyInterface: nil (can't happen)");
+        nd_tmpl__exec_errorf(x, "evalEmptyInterface: nil (can't happen)");
     case N_NUMBER:
         return ideal_constant(x, n);
     case N_STRING:
-        return tv_str(n->u.str.val.p, n->u.str.val.n);
+        return nd_tmpl__val_str(n->u.str.val.p, n->u.str.val.n);
     case N_VAR:
         return eval_variable_node(x, base, dot, n, NULL, 0, NULL);
     case N_PIPE:
@@ -492,7 +496,7 @@ static struct tv eval_empty_interface(struct texec *x, size_t base, struct tv do
     }
     char s[ND_ERRLEN];
     node_str(n, s, sizeof s);
-    tx_errorf(x, "can't handle assignment of %s to empty interface argument", s);
+    nd_tmpl__exec_errorf(x, "can't handle assignment of %s to empty interface argument", s);
 }
 
 static struct tv eval_arg(struct texec *x, size_t base, struct tv dot, const struct ttype *typ,
@@ -505,7 +509,7 @@ static struct tv eval_arg(struct texec *x, size_t base, struct tv dot, const str
     case N_NIL:
         if (typ && can_be_nil(typ))
             return zero_of(typ);
-        tx_errorf(x, "cannot assign nil to %s", typ ? typ->name : "<nil>");
+        nd_tmpl__exec_errorf(x, "cannot assign nil to %s", typ ? typ->name : "<nil>");
     case N_FIELD: {
         struct tnode *const one[1] = {(struct tnode *)n};
         return validate_type(x, eval_field_node(x, base, dot, n, one, 1, NULL), typ);
@@ -522,31 +526,31 @@ static struct tv eval_arg(struct texec *x, size_t base, struct tv dot, const str
     char s[ND_ERRLEN];
     node_str(n, s, sizeof s);
     if (!typ)
-        tx_errorf(x, "can't handle %s for arg of type <nil>", s);
-    if (typ == &T_ANY || typ == &T_RVALUE)
+        nd_tmpl__exec_errorf(x, "can't handle %s for arg of type <nil>", s);
+    if (typ == &nd_tmpl__type_any || typ == &nd_tmpl__type_rvalue)
         return eval_empty_interface(x, base, dot, n);
     switch (typ->kind) {
     case TK_BOOL:
         if (n->kind == N_BOOL)
-            return tv_bool(n->u.b);
-        tx_errorf(x, "expected bool; found %s", s);
+            return nd_tmpl__val_bool(n->u.b);
+        nd_tmpl__exec_errorf(x, "expected bool; found %s", s);
     case TK_STRING:
         if (n->kind == N_STRING) {
-            struct tv v = tv_str(n->u.str.val.p, n->u.str.val.n);
+            struct tv v = nd_tmpl__val_str(n->u.str.val.p, n->u.str.val.n);
             v.t = typ;
             return v;
         }
-        tx_errorf(x, "expected string; found %s", s);
+        nd_tmpl__exec_errorf(x, "expected string; found %s", s);
     case TK_INT:
         if (n->kind == N_NUMBER && n->u.num.is_int)
-            return tv_int(n->u.num.i);
-        tx_errorf(x, "expected integer; found %s", s);
+            return nd_tmpl__val_int(n->u.num.i);
+        nd_tmpl__exec_errorf(x, "expected integer; found %s", s);
     case TK_FLOAT:
         if (n->kind == N_NUMBER && n->u.num.is_float)
-            return tv_float(n->u.num.f);
-        tx_errorf(x, "expected float; found %s", s);
+            return nd_tmpl__val_float(n->u.num.f);
+        nd_tmpl__exec_errorf(x, "expected float; found %s", s);
     }
-    tx_errorf(x, "can't handle %s for arg of type %s", s, typ->name);
+    nd_tmpl__exec_errorf(x, "can't handle %s for arg of type %s", s, typ->name);
 }
 
 static struct tv eval_command(struct texec *x, size_t base, struct tv dot, const struct tnode *cmd,
@@ -572,43 +576,43 @@ static struct tv eval_command(struct texec *x, size_t base, struct tv dot, const
     not_a_function(x, nargs, final != NULL, first);
     switch (first->kind) {
     case N_BOOL:
-        return tv_bool(first->u.b);
+        return nd_tmpl__val_bool(first->u.b);
     case N_DOT:
         return dot;
     case N_NIL:
-        tx_errorf(x, "nil is not a command");
+        nd_tmpl__exec_errorf(x, "nil is not a command");
     case N_NUMBER:
         return ideal_constant(x, first);
     case N_STRING:
-        return tv_str(first->u.str.val.p, first->u.str.val.n);
+        return nd_tmpl__val_str(first->u.str.val.p, first->u.str.val.n);
     }
     char s[ND_ERRLEN];
     node_str(first, s, sizeof s);
-    tx_errorf(x, "can't evaluate command \"%s\"", s);
+    nd_tmpl__exec_errorf(x, "can't evaluate command \"%s\"", s);
 }
 
 static struct tv eval_pipeline(struct texec *x, size_t base, struct tv dot,
                                const struct tnode *pipe)
 {
     if (!pipe)
-        return tv_invalid();
+        return nd_tmpl__val_invalid();
     at(x, pipe);
     check_stack(x);
-    struct tv v = tv_invalid();
+    struct tv v = nd_tmpl__val_invalid();
     bool have = false;
     for (size_t i = 0; i < pipe->u.pipe.ncmds; i++) {
         v = eval_command(x, base, dot, pipe->u.pipe.cmds[i], have ? &v : NULL);
         have = true;
         /* a nil interface result is "no value" for what follows (Go's "lovely!") */
         if (v.k == TK_NIL)
-            v = tv_invalid();
+            v = nd_tmpl__val_invalid();
     }
     for (size_t i = 0; i < pipe->u.pipe.ndecl; i++) {
         const char *name = pipe->u.pipe.decl[i]->u.id.ident[0].p;
         if (pipe->u.pipe.is_assign) {
             struct tv *slot = var_find(x, base, name);
             if (!slot)
-                tx_errorf(x, "undefined variable: %s", name);
+                nd_tmpl__exec_errorf(x, "undefined variable: %s", name);
             *slot = v;
         } else {
             var_push(x, name, v);
@@ -621,26 +625,26 @@ static void print_action_value(struct texec *x, const struct tnode *n, const str
 {
     at(x, n);
     if (x->html_mode) {
-        tmpl_html_value(x, n, v);
+        nd_tmpl__html_value(x, n, v);
         return;
     }
     if (v->k == TK_INVALID) {
-        tx_add(x, x->out, "<no value>", 10);
+        nd_tmpl__exec_add(x, x->out, "<no value>", 10);
         return;
     }
     if (v->k == TK_FUNC) {
         char s[ND_ERRLEN];
         node_str(n, s, sizeof s);
-        tx_errorf(x, "can't print %s of type %s", s, tv_type_name(v));
+        nd_tmpl__exec_errorf(x, "can't print %s of type %s", s, nd_tmpl__val_type_name(v));
     }
     if (v->k == TK_STRING) {
-        tx_add(x, x->out, v->u.s.p, v->u.s.n);
+        nd_tmpl__exec_add(x, x->out, v->u.s.p, v->u.s.n);
         return;
     }
     /* straight into the output, which the caller owns: printing reads
      * fields, which may unwind, and nothing is held meanwhile */
-    if (tv_print_action(x, x->out, v) != ND_OK)
-        tx_limit_error(x, x->out->limit);
+    if (nd_tmpl__val_print_action(x, x->out, v) != ND_OK)
+        nd_tmpl__exec_limit_error(x, x->out->limit);
 }
 
 static const struct ttree *lookup(const struct texec *x, const char *name)
@@ -669,11 +673,11 @@ static int walk_if_with(struct texec *x, size_t base, struct tv dot, const struc
     size_t mark = var_mark(x);
     struct tv v = eval_pipeline(x, base, dot, n->u.br.pipe);
     bool ok;
-    bool truth = tv_truth(&v, &ok);
+    bool truth = nd_tmpl__val_truth(&v, &ok);
     if (!ok) {
         char s[ND_ERRLEN];
         value_str(x, &v, s, sizeof s);
-        tx_errorf(x, "if/with can't use %s", s);
+        nd_tmpl__exec_errorf(x, "if/with can't use %s", s);
     }
     int r = WALK_OK;
     if (truth)
@@ -705,7 +709,7 @@ static int walk_range(struct texec *x, size_t base, struct tv dot, const struct 
             if (ndecl > 0)
                 set_top_var(x, 1, val.u.l->v[i]);
             if (ndecl > 1)
-                set_top_var(x, 2, tv_int((int64_t)i));
+                set_top_var(x, 2, nd_tmpl__val_int((int64_t)i));
             int rr = walk(x, base, val.u.l->v[i], r->u.br.list);
             var_pop(x, mark);
             if (rr == WALK_BREAK)
@@ -717,11 +721,11 @@ static int walk_range(struct texec *x, size_t base, struct tv dot, const struct 
         size_t n = val.u.m ? val.u.m->n : 0;
         for (size_t i = 0; i < n; i++) {
             any = true;
-            struct tv e = tv_str(val.u.m->v[i].p, val.u.m->v[i].n);
+            struct tv e = nd_tmpl__val_str(val.u.m->v[i].p, val.u.m->v[i].n);
             if (ndecl > 0)
                 set_top_var(x, 1, e);
             if (ndecl > 1)
-                set_top_var(x, 2, tv_str(val.u.m->k[i].p, val.u.m->k[i].n));
+                set_top_var(x, 2, nd_tmpl__val_str(val.u.m->k[i].p, val.u.m->k[i].n));
             int rr = walk(x, base, e, r->u.br.list);
             var_pop(x, mark);
             if (rr == WALK_BREAK)
@@ -738,7 +742,7 @@ static int walk_range(struct texec *x, size_t base, struct tv dot, const struct 
     default: {
         char s[ND_ERRLEN];
         value_str(x, &val, s, sizeof s);
-        tx_errorf(x, "range can't iterate over %s", s);
+        nd_tmpl__exec_errorf(x, "range can't iterate over %s", s);
     }
     }
     if (!any && r->u.br.elist)
@@ -752,9 +756,9 @@ static int walk_template(struct texec *x, size_t base, struct tv dot, const stru
     at(x, t);
     const struct ttree *tr = lookup(x, t->u.br.name);
     if (!tr)
-        tx_errorf(x, "template \"%s\" not defined", t->u.br.name);
+        nd_tmpl__exec_errorf(x, "template \"%s\" not defined", t->u.br.name);
     if (x->depth >= x->set->max_depth)
-        tx_errorf(x, "exceeded maximum template depth (%d)", x->set->max_depth);
+        nd_tmpl__exec_errorf(x, "exceeded maximum template depth (%d)", x->set->max_depth);
     dot = eval_pipeline(x, base, dot, t->u.br.pipe);
     const char *saved_name = x->tmpl_name;
     size_t mark = var_mark(x);
@@ -795,14 +799,14 @@ static int walk(struct texec *x, size_t base, struct tv dot, const struct tnode 
         return walk_template(x, base, dot, n);
     case N_TEXT:
         if (x->html_mode)
-            tmpl_html_text(x, n->u.text.p, n->u.text.n);
+            nd_tmpl__html_text(x, n->u.text.p, n->u.text.n);
         else
-            tx_add(x, x->out, n->u.text.p, n->u.text.n);
+            nd_tmpl__exec_add(x, x->out, n->u.text.p, n->u.text.n);
         return WALK_OK;
     case N_COMMENT:
         return WALK_OK;
     }
-    tx_errorf(x, "unknown node");
+    nd_tmpl__exec_errorf(x, "unknown node");
 }
 
 /* ---- entry points ---- */
@@ -821,7 +825,7 @@ static int run(const struct nd_template_set *s, const struct ttree *overlay, con
     x->err = err;
     x->tmpl_name = name;
     x->data = data;
-    ta_init(&x->arena, s->mem_limit);
+    nd_tmpl__arena_init(&x->arena, s->mem_limit);
     int rc = ND_OK;
     if (setjmp(x->jb) == 0) {
         const struct ttree *t = lookup(x, name);
@@ -830,7 +834,7 @@ static int run(const struct nd_template_set *s, const struct ttree *overlay, con
                      name, name);
             rc = ND_EINVAL;
         } else {
-            struct tv dot = data ? tmpl_data_root(data) : tv_invalid();
+            struct tv dot = data ? nd_tmpl__data_root(data) : nd_tmpl__val_invalid();
             var_push(x, "$", dot);
             walk(x, 0, dot, t->root);
         }
@@ -840,7 +844,7 @@ static int run(const struct nd_template_set *s, const struct ttree *overlay, con
     for (size_t i = 0; i < TX_MAX_BUFS; i++)
         if (x->buf_used[i])
             nd_buf_deinit(&x->bufs[i]);
-    ta_free(&x->arena);
+    nd_tmpl__arena_free(&x->arena);
     free(x);
     return rc;
 }
@@ -863,10 +867,10 @@ int nd_template_execute_text_mode(const struct nd_template_set *s, const char *t
                                   enum nd_template_mode mode, struct nd_buf *out, char *err)
 {
     struct tarena a;
-    ta_init(&a, 0);
+    nd_tmpl__arena_init(&a, 0);
     struct ttree *trees = NULL;
     int rc;
-    if (tmpl_parse(s, &a, tname, text, len, &trees, err) != 0) {
+    if (nd_tmpl__parse(s, &a, tname, text, len, &trees, err) != 0) {
         rc = ND_EINVAL;
     } else {
         /* Go's associate(): an empty definition does not replace an existing one */
@@ -877,7 +881,7 @@ int nd_template_execute_text_mode(const struct nd_template_set *s, const char *t
             for (const struct ttree *t = s->trees; t; t = t->next)
                 if (strcmp(t->name, trees->name) == 0)
                     exists = true;
-            if (!(exists && tmpl_tree_empty(trees->root) && strcmp(trees->name, tname) != 0)) {
+            if (!(exists && nd_tmpl__tree_empty(trees->root) && strcmp(trees->name, tname) != 0)) {
                 trees->next = kept;
                 kept = trees;
             }
@@ -885,6 +889,6 @@ int nd_template_execute_text_mode(const struct nd_template_set *s, const char *t
         }
         rc = run(s, kept, tname, data, mode, out, err);
     }
-    ta_free(&a);
+    nd_tmpl__arena_free(&a);
     return rc;
 }

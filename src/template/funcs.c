@@ -18,7 +18,7 @@
 static struct tv indirect_iface(const struct tv *v)
 {
     if (v->k == TK_NIL)
-        return tv_invalid();
+        return nd_tmpl__val_invalid();
     return *v;
 }
 
@@ -27,7 +27,7 @@ static int fn_not(struct texec *x, const struct tv *recv, const struct tv *a, in
 {
     bool ok;
     struct tv v = indirect_iface(&a[0]);
-    *out = tv_bool(!tv_truth(&v, &ok));
+    *out = nd_tmpl__val_bool(!nd_tmpl__val_truth(&v, &ok));
     return 0;
 }
 
@@ -35,7 +35,7 @@ static int fn_andor(struct texec *x, const struct tv *recv, const struct tv *a, 
                     struct tv *out, char *err)
 {
     /* evaluated lazily by the evaluator; never reached */
-    *out = n > 0 ? a[n - 1] : tv_invalid();
+    *out = n > 0 ? a[n - 1] : nd_tmpl__val_invalid();
     return 0;
 }
 
@@ -51,13 +51,13 @@ static int fn_len(struct texec *x, const struct tv *recv, const struct tv *a, in
         snprintf(err, ND_ERRLEN, "len of nil pointer");
         return -1;
     case TK_STRING:
-        *out = tv_int((int64_t)v->u.s.n);
+        *out = nd_tmpl__val_int((int64_t)v->u.s.n);
         return 0;
     case TK_LIST:
-        *out = tv_int(v->u.l ? (int64_t)v->u.l->n : 0);
+        *out = nd_tmpl__val_int(v->u.l ? (int64_t)v->u.l->n : 0);
         return 0;
     case TK_MAP:
-        *out = tv_int(v->u.m ? (int64_t)v->u.m->n : 0);
+        *out = nd_tmpl__val_int(v->u.m ? (int64_t)v->u.m->n : 0);
         return 0;
     case TK_OBJ:
         if (v->t->pointer && !v->u.o) {
@@ -67,7 +67,7 @@ static int fn_len(struct texec *x, const struct tv *recv, const struct tv *a, in
         break;
     }
     /* length() indirects first: a pointer is reported by its element type */
-    const char *tn = tv_type_name(v);
+    const char *tn = nd_tmpl__val_type_name(v);
     if (v->k == TK_OBJ && v->t->pointer && tn[0] == '*')
         tn++;
     snprintf(err, ND_ERRLEN, "len of type %s", tn);
@@ -82,7 +82,8 @@ static int index_arg(const struct tv *idx, size_t cap, size_t *out, char *err)
         return -1;
     }
     if (i.k != TK_INT) {
-        snprintf(err, ND_ERRLEN, "cannot index slice/array with type %s", tv_type_name(&i));
+        snprintf(err, ND_ERRLEN, "cannot index slice/array with type %s",
+                 nd_tmpl__val_type_name(&i));
         return -1;
     }
     if (i.u.i < 0 || (uint64_t)i.u.i > cap) {
@@ -127,8 +128,8 @@ static int fn_index(struct texec *x, const struct tv *recv, const struct tv *a, 
                 snprintf(err, ND_ERRLEN, "reflect: string index out of range");
                 return -1;
             }
-            item = tv_int((unsigned char)item.u.s.p[i]);
-            item.t = &T_UINT8; /* a byte */
+            item = nd_tmpl__val_int((unsigned char)item.u.s.p[i]);
+            item.t = &nd_tmpl__type_uint8; /* a byte */
             break;
         case TK_MAP: {
             if (idx.k == TK_INVALID) {
@@ -136,14 +137,15 @@ static int fn_index(struct texec *x, const struct tv *recv, const struct tv *a, 
                 return -1;
             }
             if (idx.k != TK_STRING) {
-                snprintf(err, ND_ERRLEN, "value has type %s; should be string", tv_type_name(&idx));
+                snprintf(err, ND_ERRLEN, "value has type %s; should be string",
+                         nd_tmpl__val_type_name(&idx));
                 return -1;
             }
             const struct tmap *m = item.u.m;
-            struct tv r = tv_str("", 0);
+            struct tv r = nd_tmpl__val_str("", 0);
             for (size_t j = 0; m && j < m->n; j++) {
                 if (m->k[j].n == idx.u.s.n && memcmp(m->k[j].p, idx.u.s.p, idx.u.s.n) == 0) {
-                    r = tv_str(m->v[j].p, m->v[j].n);
+                    r = nd_tmpl__val_str(m->v[j].p, m->v[j].n);
                     break;
                 }
             }
@@ -152,7 +154,7 @@ static int fn_index(struct texec *x, const struct tv *recv, const struct tv *a, 
         }
         default: {
             /* index() indirects first: a pointer is reported by its element type */
-            const char *tn = tv_type_name(&item);
+            const char *tn = nd_tmpl__val_type_name(&item);
             if (item.k == TK_OBJ && item.t->pointer && tn[0] == '*')
                 tn++;
             snprintf(err, ND_ERRLEN, "can't index item of type %s", tn);
@@ -189,7 +191,7 @@ static int fn_slice(struct texec *x, const struct tv *recv, const struct tv *a, 
         if (item.u.l && item.u.l->cap > cap)
             cap = item.u.l->cap;
     } else {
-        snprintf(err, ND_ERRLEN, "can't slice item of type %s", tv_type_name(&item));
+        snprintf(err, ND_ERRLEN, "can't slice item of type %s", nd_tmpl__val_type_name(&item));
         return -1;
     }
     size_t len = item.k == TK_STRING ? item.u.s.n : item.u.l ? item.u.l->n : 0;
@@ -206,7 +208,7 @@ static int fn_slice(struct texec *x, const struct tv *recv, const struct tv *a, 
         return -1;
     }
     if (item.k == TK_STRING) {
-        *out = tv_str(item.u.s.p + idx[0], idx[1] - idx[0]);
+        *out = nd_tmpl__val_str(item.u.s.p + idx[0], idx[1] - idx[0]);
         out->t = item.t;
         return 0;
     }
@@ -216,7 +218,7 @@ static int fn_slice(struct texec *x, const struct tv *recv, const struct tv *a, 
         snprintf(err, ND_ERRLEN, "slice bounds past the length (%zu) are not supported", len);
         return -1;
     }
-    struct tlist *l = tx_alloc(x, sizeof(*l));
+    struct tlist *l = nd_tmpl__exec_alloc(x, sizeof(*l));
     l->n = idx[1] - idx[0];
     l->v = item.u.l ? item.u.l->v + idx[0] : NULL;
     l->cap = nidx == 3 ? idx[2] - idx[0] : cap - idx[0];
@@ -231,38 +233,39 @@ static int buf_result(struct texec *x, struct nd_buf *b, int rc, struct tv *out,
 {
     if (rc != ND_OK) {
         size_t limit = b->limit;
-        tx_buf_free(x, b);
-        return tx_limit_fn_error(err, limit);
+        nd_tmpl__exec_buf_free(x, b);
+        return nd_tmpl__exec_limit_fn_error(err, limit);
     }
-    *out = tx_buf_value(x, b);
+    *out = nd_tmpl__exec_buf_value(x, b);
     return 0;
 }
 
 /* A result is text an action could print: the output's ceiling is its own. */
 static struct nd_buf *result_buf(struct texec *x)
 {
-    return tx_buf(x, x->out->limit);
+    return nd_tmpl__exec_buf(x, x->out->limit);
 }
 
 static int fn_print(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                     struct tv *out, char *err)
 {
     struct nd_buf *b = result_buf(x);
-    return buf_result(x, b, tv_sprint(x, b, a, n), out, err);
+    return buf_result(x, b, nd_tmpl__val_sprint(x, b, a, n), out, err);
 }
 
 static int fn_println(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                       struct tv *out, char *err)
 {
     struct nd_buf *b = result_buf(x);
-    return buf_result(x, b, tv_sprintln(x, b, a, n), out, err);
+    return buf_result(x, b, nd_tmpl__val_sprintln(x, b, a, n), out, err);
 }
 
 static int fn_printf(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                      struct tv *out, char *err)
 {
     struct nd_buf *b = result_buf(x);
-    return buf_result(x, b, tv_sprintf(x, b, a[0].u.s.p, a[0].u.s.n, a + 1, n - 1), out, err);
+    return buf_result(x, b, nd_tmpl__val_sprintf(x, b, a[0].u.s.p, a[0].u.s.n, a + 1, n - 1), out,
+                      err);
 }
 
 /* text/template's evalArgs: one string as is, otherwise fmt.Sprint of the
@@ -271,13 +274,13 @@ static int eval_args(struct texec *x, struct nd_buf *b, const struct tv *a, int 
 {
     if (n == 1 && a[0].k == TK_STRING)
         return nd_buf_add(b, a[0].u.s.p, a[0].u.s.n);
-    struct tv *c = tx_alloc(x, (size_t)(n + 1) * sizeof(*c));
+    struct tv *c = nd_tmpl__exec_alloc(x, (size_t)(n + 1) * sizeof(*c));
     for (int i = 0; i < n; i++) {
-        c[i] = tmpl_deref(&a[i]); /* printableValue indirects pointers */
+        c[i] = nd_tmpl__deref(&a[i]); /* printableValue indirects pointers */
         if (a[i].k == TK_INVALID || a[i].k == TK_NIL)
-            c[i] = tv_str("<no value>", 10);
+            c[i] = nd_tmpl__val_str("<no value>", 10);
     }
-    return tv_sprint(x, b, c, n);
+    return nd_tmpl__val_sprint(x, b, c, n);
 }
 
 static int fn_html(struct texec *x, const struct tv *recv, const struct tv *a, int n,
@@ -311,7 +314,7 @@ static int fn_html(struct texec *x, const struct tv *recv, const struct tv *a, i
             tout_addc(&o, c);
         }
     }
-    tx_buf_free(x, s);
+    nd_tmpl__exec_buf_free(x, s);
     return buf_result(x, b, o.rc, out, err);
 }
 
@@ -361,14 +364,14 @@ static int fn_js(struct texec *x, const struct tv *recv, const struct tv *a, int
             continue;
         }
         int w;
-        int32_t r = tmpl_utf8_decode(s->data + i, s->len - i, &w);
-        if (tmpl_is_print(r) && !(r == 0xFFFD && w == 1))
+        int32_t r = nd_tmpl__utf8_decode(s->data + i, s->len - i, &w);
+        if (nd_tmpl__is_print(r) && !(r == 0xFFFD && w == 1))
             tout_add(&o, s->data + i, (size_t)w);
         else
             tout_printf(&o, "\\u%04X", (unsigned)r);
         i += (size_t)w;
     }
-    tx_buf_free(x, s);
+    nd_tmpl__exec_buf_free(x, s);
     return buf_result(x, b, o.rc, out, err);
 }
 
@@ -391,7 +394,7 @@ static int fn_urlquery(struct texec *x, const struct tv *recv, const struct tv *
             tout_addc(&o, hex[c & 15]);
         }
     }
-    tx_buf_free(x, s);
+    nd_tmpl__exec_buf_free(x, s);
     return buf_result(x, b, o.rc, out, err);
 }
 
@@ -446,10 +449,10 @@ static int str_cmp(const struct tv *a, const struct tv *b)
  * above n, so a value that does not fit is cut by snprintf alone. */
 static void print_to(struct texec *x, const struct tv *v, char *out, size_t n)
 {
-    struct nd_buf *b = tx_buf(x, 4 * n);
-    (void)tv_print(x, b, v); /* ND_ETOOBIG: longer than n anyway */
+    struct nd_buf *b = nd_tmpl__exec_buf(x, 4 * n);
+    (void)nd_tmpl__val_print(x, b, v); /* ND_ETOOBIG: longer than n anyway */
     snprintf(out, n, "%s", nd_buf_cstr(b));
-    tx_buf_free(x, b);
+    nd_tmpl__exec_buf_free(x, b);
 }
 
 static int do_eq(struct texec *x, const struct tv *a1, const struct tv *rest, int n, bool *res,
@@ -491,7 +494,7 @@ static int do_eq(struct texec *x, const struct tv *a1, const struct tv *rest, in
                     print_to(x, &arg1, s1, sizeof s1);
                     print_to(x, &arg, s2, sizeof s2);
                     snprintf(err, ND_ERRLEN, "non-comparable types %s: %s, %s: %s", s1,
-                             tv_type_name(&arg1), tv_type_name(&arg), s2);
+                             nd_tmpl__val_type_name(&arg1), nd_tmpl__val_type_name(&arg), s2);
                     return -1;
                 }
                 if (tv_is_nil(&arg1) || tv_is_nil(&arg)) {
@@ -499,7 +502,8 @@ static int do_eq(struct texec *x, const struct tv *a1, const struct tv *rest, in
                 } else if (arg.k == TK_LIST || arg.k == TK_MAP || arg.k == TK_FUNC) {
                     char s1[ND_ERRLEN / 2];
                     print_to(x, &arg, s1, sizeof s1);
-                    snprintf(err, ND_ERRLEN, "non-comparable type %s: %s", s1, tv_type_name(&arg));
+                    snprintf(err, ND_ERRLEN, "non-comparable type %s: %s", s1,
+                             nd_tmpl__val_type_name(&arg));
                     return -1;
                 } else if (arg.k == TK_TIME) {
                     truth = arg1.t == arg.t && arg1.u.tm.sec == arg.u.tm.sec &&
@@ -526,7 +530,7 @@ static int fn_eq(struct texec *x, const struct tv *recv, const struct tv *a, int
     bool r;
     if (do_eq(x, &a[0], a + 1, n - 1, &r, err))
         return -1;
-    *out = tv_bool(r);
+    *out = nd_tmpl__val_bool(r);
     return 0;
 }
 
@@ -536,7 +540,7 @@ static int fn_ne(struct texec *x, const struct tv *recv, const struct tv *a, int
     bool r;
     if (do_eq(x, &a[0], a + 1, 1, &r, err))
         return -1;
-    *out = tv_bool(!r);
+    *out = nd_tmpl__val_bool(!r);
     return 0;
 }
 
@@ -583,7 +587,7 @@ static int fn_lt(struct texec *x, const struct tv *recv, const struct tv *a, int
     bool r;
     if (do_lt(&a[0], &a[1], &r, err))
         return -1;
-    *out = tv_bool(r);
+    *out = nd_tmpl__val_bool(r);
     return 0;
 }
 
@@ -593,7 +597,7 @@ static int fn_le(struct texec *x, const struct tv *recv, const struct tv *a, int
     bool r;
     if (do_le(x, a, &r, err))
         return -1;
-    *out = tv_bool(r);
+    *out = nd_tmpl__val_bool(r);
     return 0;
 }
 
@@ -603,7 +607,7 @@ static int fn_gt(struct texec *x, const struct tv *recv, const struct tv *a, int
     bool r;
     if (do_le(x, a, &r, err))
         return -1;
-    *out = tv_bool(!r);
+    *out = nd_tmpl__val_bool(!r);
     return 0;
 }
 
@@ -613,7 +617,7 @@ static int fn_ge(struct texec *x, const struct tv *recv, const struct tv *a, int
     bool r;
     if (do_lt(&a[0], &a[1], &r, err))
         return -1;
-    *out = tv_bool(!r);
+    *out = nd_tmpl__val_bool(!r);
     return 0;
 }
 
@@ -626,7 +630,7 @@ static int fn_call(struct texec *x, const struct tv *recv, const struct tv *a, i
         return -1;
     }
     if (f.k != TK_FUNC || !f.u.fn) {
-        snprintf(err, ND_ERRLEN, "non-function of type %s", tv_type_name(&f));
+        snprintf(err, ND_ERRLEN, "non-function of type %s", nd_tmpl__val_type_name(&f));
         return -1;
     }
     const struct tfunc *fn = f.u.fn;
@@ -642,9 +646,9 @@ static int fn_call(struct texec *x, const struct tv *recv, const struct tv *a, i
     for (int i = 0; i < nin; i++) {
         const struct ttype *t =
             i < fn->nparams - (fn->variadic ? 1 : 0) ? fn->in[i] : fn->in[fn->nparams - 1];
-        if (t != &T_ANY && t != &T_RVALUE && a[1 + i].t != t) {
+        if (t != &nd_tmpl__type_any && t != &nd_tmpl__type_rvalue && a[1 + i].t != t) {
             snprintf(err, ND_ERRLEN, "arg %d: value has type %s; should be %s", i,
-                     tv_type_name(&a[1 + i]), t->name);
+                     nd_tmpl__val_type_name(&a[1 + i]), t->name);
             return -1;
         }
     }
@@ -656,15 +660,15 @@ static int fn_call(struct texec *x, const struct tv *recv, const struct tv *a, i
 static int fn_stringslice(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                           struct tv *out, char *err)
 {
-    struct tstr *s = tx_alloc(x, (size_t)(n + 1) * sizeof(*s));
+    struct tstr *s = nd_tmpl__exec_alloc(x, (size_t)(n + 1) * sizeof(*s));
     for (int i = 0; i < n; i++)
         s[i] = a[i].u.s;
-    *out = tmpl_strslice(x, s, (size_t)n);
+    *out = nd_tmpl__strslice(x, s, (size_t)n);
     return 0;
 }
 
-#define R T_RVALUE
-#define A T_ANY
+#define R nd_tmpl__type_rvalue
+#define A nd_tmpl__type_any
 static const struct tfunc builtins[] = {
     {"and", fn_andor, 2, true, {&R, &R}, false, true},
     {"call", fn_call, 2, true, {&R, &R}, true, true},
@@ -681,16 +685,16 @@ static const struct tfunc builtins[] = {
     {"not", fn_not, 1, false, {&R}, false, true},
     {"or", fn_andor, 2, true, {&R, &R}, false, true},
     {"print", fn_print, 1, true, {&A}, false, true},
-    {"printf", fn_printf, 2, true, {&T_STRING, &A}, false, true},
+    {"printf", fn_printf, 2, true, {&nd_tmpl__type_string, &A}, false, true},
     {"println", fn_println, 1, true, {&A}, false, true},
     {"slice", fn_slice, 2, true, {&R, &R}, true, true},
-    {"stringSlice", fn_stringslice, 1, true, {&T_STRING}, false, false},
+    {"stringSlice", fn_stringslice, 1, true, {&nd_tmpl__type_string}, false, false},
     {"urlquery", fn_urlquery, 1, true, {&A}, false, true},
 };
 #undef R
 #undef A
 
-const struct tfunc *tmpl_builtin(const char *name)
+const struct tfunc *nd_tmpl__builtin(const char *name)
 {
     for (size_t i = 0; i < ND_ARRAY_LEN(builtins); i++)
         if (strcmp(builtins[i].name, name) == 0)
@@ -698,13 +702,13 @@ const struct tfunc *tmpl_builtin(const char *name)
     return NULL;
 }
 
-const struct tfunc *tmpl_find_func(const struct nd_template_set *set, const char *name)
+const struct tfunc *nd_tmpl__find_func(const struct nd_template_set *set, const char *name)
 {
     if (set) {
         for (size_t i = set->nfuncs; i > 0; i--)
             if (strcmp(set->funcs[i - 1]->name, name) == 0)
                 return set->funcs[i - 1];
     }
-    const struct tfunc *f = tmpl_nm_func(name);
-    return f ? f : tmpl_builtin(name);
+    const struct tfunc *f = nd_tmpl__nm_func(name);
+    return f ? f : nd_tmpl__builtin(name);
 }

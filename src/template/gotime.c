@@ -252,17 +252,17 @@ static void time_format(struct tout *o, const struct tv *t, const char *l, size_
     }
 }
 
-int tv_time_format(struct nd_buf *b, const struct tv *t, const char *layout, size_t n)
+int nd_tmpl__val_time_format(struct nd_buf *b, const struct tv *t, const char *layout, size_t n)
 {
     struct tout o = {b, ND_OK};
     time_format(&o, t, layout, n);
     return o.rc;
 }
 
-int tv_time_string(struct nd_buf *b, const struct tv *t)
+int nd_tmpl__val_time_string(struct nd_buf *b, const struct tv *t)
 {
     static const char layout[] = "2006-01-02 15:04:05.999999999 -0700 MST";
-    return tv_time_format(b, t, layout, sizeof layout - 1);
+    return nd_tmpl__val_time_format(b, t, layout, sizeof layout - 1);
 }
 
 /* ---- methods ---- */
@@ -273,11 +273,11 @@ static int m_format(struct texec *x, const struct tv *recv, const struct tv *a, 
     /* the result grows with the layout: the output's ceiling is its own */
     struct nd_buf b;
     nd_buf_init(&b, x->out->limit);
-    if (tv_time_format(&b, recv, a[0].u.s.p, a[0].u.s.n) != ND_OK) {
+    if (nd_tmpl__val_time_format(&b, recv, a[0].u.s.p, a[0].u.s.n) != ND_OK) {
         nd_buf_deinit(&b);
-        return tx_limit_fn_error(err, x->out->limit);
+        return nd_tmpl__exec_limit_fn_error(err, x->out->limit);
     }
-    *out = tx_buf_value(x, &b);
+    *out = nd_tmpl__exec_buf_value(x, &b);
     return 0;
 }
 
@@ -286,25 +286,25 @@ static int m_string(struct texec *x, const struct tv *recv, const struct tv *a, 
 {
     struct nd_buf b;
     nd_buf_init(&b, x->out->limit);
-    if (tv_time_string(&b, recv) != ND_OK) {
+    if (nd_tmpl__val_time_string(&b, recv) != ND_OK) {
         nd_buf_deinit(&b);
-        return tx_limit_fn_error(err, x->out->limit);
+        return nd_tmpl__exec_limit_fn_error(err, x->out->limit);
     }
-    *out = tx_buf_value(x, &b);
+    *out = nd_tmpl__exec_buf_value(x, &b);
     return 0;
 }
 
 static int m_unix(struct texec *x, const struct tv *recv, const struct tv *a, int n, struct tv *out,
                   char *err)
 {
-    *out = tv_int(recv->u.tm.sec);
+    *out = nd_tmpl__val_int(recv->u.tm.sec);
     return 0;
 }
 
 static int m_unixnano(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                       struct tv *out, char *err)
 {
-    *out = tv_int(recv->u.tm.sec * 1000000000 + recv->u.tm.nsec);
+    *out = nd_tmpl__val_int(recv->u.tm.sec * 1000000000 + recv->u.tm.nsec);
     return 0;
 }
 
@@ -332,7 +332,7 @@ static int m_local(struct texec *x, const struct tv *recv, const struct tv *a, i
 static int m_iszero(struct texec *x, const struct tv *recv, const struct tv *a, int n,
                     struct tv *out, char *err)
 {
-    *out = tv_bool(recv->u.tm.sec == INT64_C(-62135596800) && recv->u.tm.nsec == 0);
+    *out = nd_tmpl__val_bool(recv->u.tm.sec == INT64_C(-62135596800) && recv->u.tm.nsec == 0);
     return 0;
 }
 
@@ -344,12 +344,12 @@ static int m_year(struct texec *x, const struct tv *recv, const struct tv *a, in
     zone_of(recv, name, sizeof name, &off);
     struct civil c;
     to_civil(recv->u.tm.sec + off, &c);
-    *out = tv_int(c.year);
+    *out = nd_tmpl__val_int(c.year);
     return 0;
 }
 
 static const struct tfunc time_methods[] = {
-    {"Format", m_format, 1, false, {&T_STRING}, false, false},
+    {"Format", m_format, 1, false, {&nd_tmpl__type_string}, false, false},
     {"IsZero", m_iszero, 0, false, {NULL}, false, false},
     {"Local", m_local, 0, false, {NULL}, false, false},
     {"String", m_string, 0, false, {NULL}, false, false},
@@ -359,7 +359,7 @@ static const struct tfunc time_methods[] = {
     {"Year", m_year, 0, false, {NULL}, false, false},
 };
 
-const struct ttype T_TIME = {.name = "time.Time",
-                             .kind = TK_TIME,
-                             .methods = time_methods,
-                             .nmethods = ND_ARRAY_LEN(time_methods)};
+const struct ttype nd_tmpl__type_time = {.name = "time.Time",
+                                         .kind = TK_TIME,
+                                         .methods = time_methods,
+                                         .nmethods = ND_ARRAY_LEN(time_methods)};

@@ -164,7 +164,7 @@ static int step(struct texec *x, const char *s, size_t n, size_t *i)
     return EMIT;
 }
 
-void tmpl_html_text(struct texec *x, const char *s, size_t n)
+void nd_tmpl__html_text(struct texec *x, const char *s, size_t n)
 {
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
@@ -172,14 +172,14 @@ void tmpl_html_text(struct texec *x, const char *s, size_t n)
         int what = step(x, s, n, &i);
         if (what != EMIT) {
             if (at > start)
-                tx_add(x, x->out, s + start, at - start);
+                nd_tmpl__exec_add(x, x->out, s + start, at - start);
             if (what == EMIT_LT)
-                tx_add(x, x->out, "&lt;", 4);
+                nd_tmpl__exec_add(x, x->out, "&lt;", 4);
             start = i + 1;
         }
     }
     if (n > start)
-        tx_add(x, x->out, s + start, n - start);
+        nd_tmpl__exec_add(x, x->out, s + start, n - start);
 }
 
 /* htmlReplacer over one of Go's tables. */
@@ -331,7 +331,7 @@ static bool last_cmd_is(const struct tnode *action, const char *name)
     return a0->kind == N_IDENT && strcmp(a0->u.fn.name, name) == 0;
 }
 
-void tmpl_html_value(struct texec *x, const struct tnode *action, const struct tv *v)
+void nd_tmpl__html_value(struct texec *x, const struct tnode *action, const struct tv *v)
 {
     struct thtml *h = &x->html;
     if (h->state == HS_COMMENT)
@@ -340,14 +340,14 @@ void tmpl_html_value(struct texec *x, const struct tnode *action, const struct t
      * The buffers belong to the execution: printing the value reads its
      * fields, which may unwind. Every piece has the output's ceiling, and
      * the first failure (rc) fails the action. */
-    struct nd_buf *s = tx_buf(x, x->out->limit);
-    struct tout out = {tx_buf(x, x->out->limit), ND_OK};
+    struct nd_buf *s = nd_tmpl__exec_buf(x, x->out->limit);
+    struct tout out = {nd_tmpl__exec_buf(x, x->out->limit), ND_OK};
     int rc = ND_OK;
-    bool is_html = v->k == TK_STRING && v->t == &T_HTML;
+    bool is_html = v->k == TK_STRING && v->t == &nd_tmpl__type_html;
     if (v->k == TK_STRING)
         rc = nd_buf_add(s, v->u.s.p, v->u.s.n);
     else if (v->k != TK_INVALID && v->k != TK_NIL)
-        rc = tv_print_action(x, s, v); /* pointers are dereferenced, as stringify does */
+        rc = nd_tmpl__val_print_action(x, s, v); /* pointers are dereferenced, as stringify does */
     const char *p = nd_buf_cstr(s);
     size_t n = s->len;
     bool html_done = last_cmd_is(action, "html");
@@ -361,7 +361,7 @@ void tmpl_html_value(struct texec *x, const struct tnode *action, const struct t
         h->state = HS_ATTR_VAL;
         /* fallthrough */
     case HS_ATTR_VAL: {
-        struct tout u = {tx_buf(x, x->out->limit), ND_OK};
+        struct tout u = {nd_tmpl__exec_buf(x, x->out->limit), ND_OK};
         if (h->url && !(query_done && h->url_part == 2)) {
             if (h->url_part == 0 && !url_safe(p, n)) {
                 tout_adds(&u, "#ZgotmplZ");
@@ -376,22 +376,22 @@ void tmpl_html_value(struct texec *x, const struct tnode *action, const struct t
         }
         if (!h->quote) {
             if (is_html) {
-                struct tout t = {tx_buf(x, x->out->limit), ND_OK};
+                struct tout t = {nd_tmpl__exec_buf(x, x->out->limit), ND_OK};
                 strip_tags(&t, p, n);
                 html_replace(&out, nd_buf_cstr(t.b), t.b->len, HT_NOSPACE_NORM);
                 if (t.rc)
                     rc = t.rc;
-                tx_buf_free(x, t.b);
+                nd_tmpl__exec_buf_free(x, t.b);
             } else {
                 html_replace(&out, p, n, HT_NOSPACE);
             }
         } else if (is_html) {
-            struct tout t = {tx_buf(x, x->out->limit), ND_OK};
+            struct tout t = {nd_tmpl__exec_buf(x, x->out->limit), ND_OK};
             strip_tags(&t, p, n);
             html_replace(&out, nd_buf_cstr(t.b), t.b->len, HT_HTML_NORM);
             if (t.rc)
                 rc = t.rc;
-            tx_buf_free(x, t.b);
+            nd_tmpl__exec_buf_free(x, t.b);
         } else if (html_done && !h->url) {
             tout_add(&out, p, n);
         } else {
@@ -399,7 +399,7 @@ void tmpl_html_value(struct texec *x, const struct tnode *action, const struct t
         }
         if (u.rc)
             rc = u.rc;
-        tx_buf_free(x, u.b);
+        nd_tmpl__exec_buf_free(x, u.b);
         break;
     }
     default:
@@ -408,12 +408,12 @@ void tmpl_html_value(struct texec *x, const struct tnode *action, const struct t
         else
             html_replace(&out, p, n, HT_HTML);
     }
-    tx_buf_free(x, s);
+    nd_tmpl__exec_buf_free(x, s);
     if (rc == ND_OK)
         rc = out.rc;
     if (rc == ND_OK)
         rc = nd_buf_add(x->out, nd_buf_cstr(out.b), out.b->len);
-    tx_buf_free(x, out.b);
+    nd_tmpl__exec_buf_free(x, out.b);
     if (rc != ND_OK)
-        tx_limit_error(x, x->out->limit);
+        nd_tmpl__exec_limit_error(x, x->out->limit);
 }

@@ -17,10 +17,10 @@
 #include "lex_int.h"
 #include "tmpl_int.h"
 
-/* The parse arena has no limit: ta_alloc never fails there. */
+/* The parse arena has no limit: nd_tmpl__arena_alloc never fails there. */
 static void *lx_alloc(struct tarena *a, size_t n)
 {
-    void *p = ta_alloc(a, n);
+    void *p = nd_tmpl__arena_alloc(a, n);
     if (!p)
         abort();
     memset(p, 0, n);
@@ -29,7 +29,7 @@ static void *lx_alloc(struct tarena *a, size_t n)
 
 /* ---- UTF-8 ---- */
 
-int32_t tmpl_utf8_decode(const char *s, size_t n, int *w)
+int32_t nd_tmpl__utf8_decode(const char *s, size_t n, int *w)
 {
     const unsigned char *u = (const unsigned char *)s;
     *w = 1;
@@ -67,7 +67,7 @@ int32_t tmpl_utf8_decode(const char *s, size_t n, int *w)
     return r;
 }
 
-void tmpl_utf8_encode(struct nd_buf *b, int32_t r)
+void nd_tmpl__utf8_encode(struct nd_buf *b, int32_t r)
 {
     char s[4];
     if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
@@ -104,7 +104,7 @@ static int32_t lx_next(struct lexer *l)
         return LEOF;
     }
     int w;
-    int32_t r = tmpl_utf8_decode(l->in + l->pos, l->len - l->pos, &w);
+    int32_t r = nd_tmpl__utf8_decode(l->in + l->pos, l->len - l->pos, &w);
     l->pos += (size_t)w;
     if (r == '\n')
         l->line++;
@@ -119,7 +119,7 @@ static void lx_backup(struct lexer *l)
         while (p > 0 && ((unsigned char)l->in[p] & 0xC0) == 0x80 && l->pos - p < 4)
             p--;
         int w;
-        int32_t r = tmpl_utf8_decode(l->in + p, l->len - p, &w);
+        int32_t r = nd_tmpl__utf8_decode(l->in + p, l->len - p, &w);
         if ((size_t)w != l->pos - p) {
             p = l->pos - 1; /* invalid byte: it was consumed alone */
             r = 0xFFFD;
@@ -175,12 +175,12 @@ static bool is_space(int32_t r)
 }
 
 /* unicode.IsLetter and unicode.IsDigit, from Go's tables (src/util). */
-bool tmpl_is_letter(int32_t r)
+bool nd_tmpl__is_letter(int32_t r)
 {
     return r >= 0 && nd_unicode_is_letter((uint32_t)r);
 }
 
-bool tmpl_is_digit(int32_t r)
+bool nd_tmpl__is_digit(int32_t r)
 {
     return r >= 0 && nd_unicode_is_digit((uint32_t)r);
 }
@@ -188,7 +188,7 @@ bool tmpl_is_digit(int32_t r)
 /* Go's isAlphaNumeric. */
 static bool is_alnum(int32_t r)
 {
-    return r == '_' || tmpl_is_letter(r) || tmpl_is_digit(r);
+    return r == '_' || nd_tmpl__is_letter(r) || nd_tmpl__is_digit(r);
 }
 
 static bool has_left_trim(const char *s, size_t n)
@@ -213,9 +213,9 @@ static void fmt_U(char *out, size_t n, int32_t r)
     struct nd_buf b;
     nd_buf_init(&b, 64);
     nd_buf_printf(&b, "U+%04" PRIX32, (uint32_t)r);
-    if (tmpl_is_print(r)) {
+    if (nd_tmpl__is_print(r)) {
         nd_buf_adds(&b, " '");
-        tmpl_utf8_encode(&b, r);
+        nd_tmpl__utf8_encode(&b, r);
         nd_buf_addc(&b, '\'');
     }
     snprintf(out, n, "%s", nd_buf_cstr(&b));
@@ -242,7 +242,7 @@ static void lx_err_quoted(struct lexer *l, const char *prefix)
 {
     struct nd_buf b;
     nd_buf_init(&b, ND_ERRLEN);
-    tmpl_quote(&b, l->in + l->start, l->pos - l->start);
+    nd_tmpl__quote(&b, l->in + l->start, l->pos - l->start);
     lx_errorf(l, "%s%s", prefix, nd_buf_cstr(&b));
     nd_buf_deinit(&b);
 }
@@ -648,7 +648,7 @@ static int lex_inside(struct lexer *l)
     return LS_DONE;
 }
 
-void tmpl_lex(struct lexer *l)
+void nd_tmpl__lex(struct lexer *l)
 {
     int st = LS_TEXT;
     while (st != LS_DONE && !l->done) {

@@ -68,6 +68,6 @@ struct lexer {
 /* Lexes l->in[0..len) into l->items (grown with nd_xrealloc, freed by the
  * caller); error texts live in l->arena. The caller sets in, len, arena and
  * line = start_line = 1, the rest zero. The last item is I_EOF or I_ERROR. */
-void tmpl_lex(struct lexer *l);
+void nd_tmpl__lex(struct lexer *l);
 
 #endif

@@ -12,7 +12,7 @@
 #include "tmpl_int.h"
 
 /* html/template.HTML: a string type of its own (not assignable to string). */
-const struct ttype T_HTML = {.name = "template.HTML", .kind = TK_STRING};
+const struct ttype nd_tmpl__type_html = {.name = "template.HTML", .kind = TK_STRING};
 
 /* Runs a buffer-producing string function; the result becomes a value. */
 static int wrap_buf(struct texec *x, int (*f)(struct nd_buf *, const char *, size_t),
@@ -25,7 +25,7 @@ static int wrap_buf(struct texec *x, int (*f)(struct nd_buf *, const char *, siz
         snprintf(err, ND_ERRLEN, "result exceeds %zu bytes", x->out->limit);
         return -1;
     }
-    *out = tx_buf_value(x, &b);
+    *out = nd_tmpl__exec_buf_value(x, &b);
     return 0;
 }
 
@@ -58,7 +58,7 @@ static int fn_trimspace(struct texec *x, const struct tv *recv, const struct tv 
 {
     size_t off, len;
     nd_tmpl_trim_space(a[0].u.s.p, a[0].u.s.n, &off, &len);
-    *out = tv_str(a[0].u.s.p + off, len);
+    *out = nd_tmpl__val_str(a[0].u.s.p + off, len);
     return 0;
 }
 
@@ -67,8 +67,8 @@ static int fn_join(struct texec *x, const struct tv *recv, const struct tv *a, i
 {
     const struct tlist *l = a[1].u.l;
     size_t cnt = l ? l->n : 0;
-    const char **items = tx_alloc(x, (cnt + 1) * sizeof(*items));
-    size_t *lens = tx_alloc(x, (cnt + 1) * sizeof(*lens));
+    const char **items = nd_tmpl__exec_alloc(x, (cnt + 1) * sizeof(*items));
+    size_t *lens = nd_tmpl__exec_alloc(x, (cnt + 1) * sizeof(*lens));
     for (size_t i = 0; i < cnt; i++) {
         items[i] = l->v[i].u.s.p;
         lens[i] = l->v[i].u.s.n;
@@ -80,7 +80,7 @@ static int fn_join(struct texec *x, const struct tv *recv, const struct tv *a, i
         snprintf(err, ND_ERRLEN, "result exceeds %zu bytes", x->out->limit);
         return -1;
     }
-    *out = tx_buf_value(x, &b);
+    *out = nd_tmpl__exec_buf_value(x, &b);
     return 0;
 }
 
@@ -96,7 +96,7 @@ static int fn_match(struct texec *x, const struct tv *recv, const struct tv *a, 
     if (nd_tmpl_match(re_cache(x), a[0].u.s.p, a[0].u.s.n, a[1].u.s.p, a[1].u.s.n, &m, err) !=
         ND_OK)
         return -1;
-    *out = tv_bool(m != 0);
+    *out = nd_tmpl__val_bool(m != 0);
     return 0;
 }
 
@@ -110,7 +110,7 @@ static int fn_rereplaceall(struct texec *x, const struct tv *recv, const struct 
         nd_buf_deinit(&b);
         return -1;
     }
-    *out = tx_buf_value(x, &b);
+    *out = nd_tmpl__exec_buf_value(x, &b);
     return 0;
 }
 
@@ -118,7 +118,7 @@ static int fn_safehtml(struct texec *x, const struct tv *recv, const struct tv *
                        struct tv *out, char *err)
 {
     *out = a[0];
-    out->t = &T_HTML;
+    out->t = &nd_tmpl__type_html;
     return 0;
 }
 
@@ -133,9 +133,9 @@ static int fn_translate(struct texec *x, const struct tv *recv, const struct tv 
     size_t len = 0;
     const char *t = nd_tmpl_translate(x->set->lang, language(x), a[0].u.s.p, a[0].u.s.n, &len);
     if (t == a[0].u.s.p)
-        *out = tv_str(t, len);
+        *out = nd_tmpl__val_str(t, len);
     else
-        *out = tx_strdup(x, t, len); /* the pack may change after this render */
+        *out = nd_tmpl__exec_strdup(x, t, len); /* the pack may change after this render */
     return 0;
 }
 
@@ -149,27 +149,33 @@ static int fn_message(struct texec *x, const struct tv *recv, const struct tv *a
         return -1;
     }
     const char *m = strcmp(language(x), "zh-cn") == 0 ? "MessageCN" : "Message";
-    for (size_t i = 0; i < T_ALERT.nmethods; i++)
-        if (strcmp(T_ALERT.methods[i].name, m) == 0)
-            return T_ALERT.methods[i].fn(x, &a[0], NULL, 0, out, err);
+    for (size_t i = 0; i < nd_tmpl__type_alert.nmethods; i++)
+        if (strcmp(nd_tmpl__type_alert.methods[i].name, m) == 0)
+            return nd_tmpl__type_alert.methods[i].fn(x, &a[0], NULL, 0, out, err);
     return -1;
 }
 
 static const struct tfunc nm_funcs[] = {
-    {"escape", fn_escape, 1, false, {&T_STRING}, false, false},
-    {"join", fn_join, 2, false, {&T_STRING, &T_STRSLICE}, false, false},
-    {"match", fn_match, 2, false, {&T_STRING, &T_STRING}, true, false},
-    {"message", fn_message, 1, false, {&T_ALERT}, false, false},
-    {"reReplaceAll", fn_rereplaceall, 3, false, {&T_STRING, &T_STRING, &T_STRING}, false, false},
-    {"safeHtml", fn_safehtml, 1, false, {&T_STRING}, false, false},
-    {"title", fn_title, 1, false, {&T_STRING}, false, false},
-    {"toLower", fn_tolower, 1, false, {&T_STRING}, false, false},
-    {"toUpper", fn_toupper, 1, false, {&T_STRING}, false, false},
-    {"translate", fn_translate, 1, false, {&T_STRING}, false, false},
-    {"trimSpace", fn_trimspace, 1, false, {&T_STRING}, false, false},
+    {"escape", fn_escape, 1, false, {&nd_tmpl__type_string}, false, false},
+    {"join", fn_join, 2, false, {&nd_tmpl__type_string, &nd_tmpl__type_strslice}, false, false},
+    {"match", fn_match, 2, false, {&nd_tmpl__type_string, &nd_tmpl__type_string}, true, false},
+    {"message", fn_message, 1, false, {&nd_tmpl__type_alert}, false, false},
+    {"reReplaceAll",
+     fn_rereplaceall,
+     3,
+     false,
+     {&nd_tmpl__type_string, &nd_tmpl__type_string, &nd_tmpl__type_string},
+     false,
+     false},
+    {"safeHtml", fn_safehtml, 1, false, {&nd_tmpl__type_string}, false, false},
+    {"title", fn_title, 1, false, {&nd_tmpl__type_string}, false, false},
+    {"toLower", fn_tolower, 1, false, {&nd_tmpl__type_string}, false, false},
+    {"toUpper", fn_toupper, 1, false, {&nd_tmpl__type_string}, false, false},
+    {"translate", fn_translate, 1, false, {&nd_tmpl__type_string}, false, false},
+    {"trimSpace", fn_trimspace, 1, false, {&nd_tmpl__type_string}, false, false},
 };
 
-const struct tfunc *tmpl_nm_func(const char *name)
+const struct tfunc *nd_tmpl__nm_func(const char *name)
 {
     for (size_t i = 0; i < ND_ARRAY_LEN(nm_funcs); i++)
         if (strcmp(nm_funcs[i].name, name) == 0)

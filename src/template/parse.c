@@ -25,14 +25,14 @@ struct tchunk {
     max_align_t data[];
 };
 
-void ta_init(struct tarena *a, size_t limit)
+void nd_tmpl__arena_init(struct tarena *a, size_t limit)
 {
     a->head = NULL;
     a->total = 0;
     a->limit = limit;
 }
 
-void ta_free(struct tarena *a)
+void nd_tmpl__arena_free(struct tarena *a)
 {
     struct tchunk *c = a->head;
     while (c) {
@@ -44,7 +44,7 @@ void ta_free(struct tarena *a)
     a->total = 0;
 }
 
-void *ta_alloc(struct tarena *a, size_t n)
+void *nd_tmpl__arena_alloc(struct tarena *a, size_t n)
 {
     const size_t al = sizeof(max_align_t);
     n = (n + al - 1) / al * al;
@@ -67,9 +67,9 @@ void *ta_alloc(struct tarena *a, size_t n)
     return p;
 }
 
-char *ta_strndup(struct tarena *a, const char *s, size_t n)
+char *nd_tmpl__arena_strndup(struct tarena *a, const char *s, size_t n)
 {
-    char *p = ta_alloc(a, n + 1);
+    char *p = nd_tmpl__arena_alloc(a, n + 1);
     if (!p)
         return NULL;
     memcpy(p, s, n);
@@ -77,10 +77,10 @@ char *ta_strndup(struct tarena *a, const char *s, size_t n)
     return p;
 }
 
-/* The parse arena has no limit: ta_alloc never fails there. */
+/* The parse arena has no limit: nd_tmpl__arena_alloc never fails there. */
 static void *pa(struct tarena *a, size_t n)
 {
-    void *p = ta_alloc(a, n);
+    void *p = nd_tmpl__arena_alloc(a, n);
     if (!p)
         abort();
     memset(p, 0, n);
@@ -111,7 +111,7 @@ static bool unquote_char(const char *s, size_t n, size_t *i, char quote, struct 
         return false;
     if (c != '\\') {
         int w;
-        int32_t r = tmpl_utf8_decode(s + *i, n - *i, &w);
+        int32_t r = nd_tmpl__utf8_decode(s + *i, n - *i, &w);
         nd_buf_add(b, s + *i, (size_t)w);
         *i += (size_t)w;
         if (rune_out)
@@ -209,7 +209,7 @@ static bool unquote_char(const char *s, size_t n, size_t *i, char quote, struct 
     default:
         return false;
     }
-    tmpl_utf8_encode(b, r);
+    nd_tmpl__utf8_encode(b, r);
     if (rune_out)
         *rune_out = r;
     return true;
@@ -485,7 +485,7 @@ _Noreturn static void p_errorf(struct parser *p, const char *fmt, ...)
         *p->err_line = p->lx.items[h].line;
         *p->err_col = (int)(pos - bol) + 1;
     }
-    tmpl_err_from_buf(p->err, &e);
+    nd_tmpl__err_from_buf(p->err, &e);
     nd_buf_deinit(&e);
     longjmp(p->jb, 1);
 }
@@ -511,11 +511,11 @@ static void item_string(const struct item *it, char *out, size_t n)
     size_t off = 0, runes = 0;
     while (off < it->val.n && runes < 10) {
         int w;
-        tmpl_utf8_decode(it->val.p + off, it->val.n - off, &w);
+        nd_tmpl__utf8_decode(it->val.p + off, it->val.n - off, &w);
         off += (size_t)w;
         runes++;
     }
-    tmpl_quote(&b, it->val.p, off);
+    nd_tmpl__quote(&b, it->val.p, off);
     if (off < it->val.n) {
         /* Go prints %.10q... only when len(val) > 10 bytes */
         nd_buf_adds(&b, "...");
@@ -635,7 +635,7 @@ static struct tnode *new_var(struct parser *p, size_t pos, struct tstr val)
     size_t s = 0, k = 0;
     for (size_t i = 0; i <= val.n; i++) {
         if (i == val.n || val.p[i] == '.') {
-            n->u.id.ident[k].p = ta_strndup(p->a, val.p + s, i - s);
+            n->u.id.ident[k].p = nd_tmpl__arena_strndup(p->a, val.p + s, i - s);
             n->u.id.ident[k].n = i - s;
             k++;
             s = i + 1;
@@ -683,7 +683,7 @@ static struct tnode *new_number(struct parser *p, const struct item *it)
     struct tnode *n = new_node(p, N_NUMBER, it->pos);
     const char *s = it->val.p;
     size_t len = it->val.n;
-    n->u.num.text.p = ta_strndup(p->a, s, len);
+    n->u.num.text.p = nd_tmpl__arena_strndup(p->a, s, len);
     n->u.num.text.n = len;
     if (it->typ == I_CHARCONST) {
         struct nd_buf b;
@@ -757,7 +757,7 @@ static struct tnode *new_number(struct parser *p, const struct item *it)
             if (!dotted) {
                 struct nd_buf b;
                 nd_buf_init(&b, ND_ERRLEN);
-                tmpl_quote(&b, s, len);
+                nd_tmpl__quote(&b, s, len);
                 char q[ND_ERRLEN];
                 snprintf(q, sizeof q, "%s", nd_buf_cstr(&b));
                 nd_buf_deinit(&b);
@@ -769,7 +769,7 @@ static struct tnode *new_number(struct parser *p, const struct item *it)
     if (!n->u.num.is_int && !n->u.num.is_uint && !n->u.num.is_float) {
         struct nd_buf b;
         nd_buf_init(&b, ND_ERRLEN);
-        tmpl_quote(&b, s, len);
+        nd_tmpl__quote(&b, s, len);
         char q[ND_ERRLEN];
         snprintf(q, sizeof q, "%s", nd_buf_cstr(&b));
         nd_buf_deinit(&b);
@@ -781,7 +781,7 @@ static struct tnode *new_number(struct parser *p, const struct item *it)
 static struct tnode *new_string(struct parser *p, const struct item *it)
 {
     struct tnode *n = new_node(p, N_STRING, it->pos);
-    n->u.str.quoted.p = ta_strndup(p->a, it->val.p, it->val.n);
+    n->u.str.quoted.p = nd_tmpl__arena_strndup(p->a, it->val.p, it->val.n);
     n->u.str.quoted.n = it->val.n;
     if (!unquote(p->a, it->val, &n->u.str.val))
         p_errorf(p, "invalid syntax");
@@ -790,7 +790,7 @@ static struct tnode *new_string(struct parser *p, const struct item *it)
 
 static bool has_function(const struct parser *p, const char *name)
 {
-    return tmpl_find_func(p->set, name) != NULL;
+    return nd_tmpl__find_func(p->set, name) != NULL;
 }
 
 static struct tnode *term(struct parser *p)
@@ -798,7 +798,7 @@ static struct tnode *term(struct parser *p)
     struct item it = p_next_nonspace(p);
     switch (it.typ) {
     case I_IDENT: {
-        char *name = ta_strndup(p->a, it.val.p, it.val.n);
+        char *name = nd_tmpl__arena_strndup(p->a, it.val.p, it.val.n);
         if (!has_function(p, name))
             p_errorf(p, "function \"%s\" not defined", name);
         struct tnode *n = new_node(p, N_IDENT, it.pos);
@@ -864,7 +864,8 @@ static struct tnode *operand(struct parser *p)
                         chain->u.id.ident = v;
                         cap *= 2;
                     }
-                    chain->u.id.ident[chain->u.id.nident].p = ta_strndup(p->a, f.val.p + s, i - s);
+                    chain->u.id.ident[chain->u.id.nident].p =
+                        nd_tmpl__arena_strndup(p->a, f.val.p + s, i - s);
                     chain->u.id.ident[chain->u.id.nident].n = i - s;
                     chain->u.id.nident++;
                     s = i + 1;
@@ -891,11 +892,11 @@ static struct tnode *operand(struct parser *p)
         case N_DOT: {
             struct nd_buf b;
             nd_buf_init(&b, ND_ERRLEN);
-            tmpl_node_string(node, &b);
+            nd_tmpl__node_string(node, &b);
             char s1[ND_ERRLEN];
             snprintf(s1, sizeof s1, "%s", nd_buf_cstr(&b));
             nd_buf_reset(&b);
-            tmpl_quote(&b, s1, strlen(s1));
+            nd_tmpl__quote(&b, s1, strlen(s1));
             snprintf(s1, sizeof s1, "%s", nd_buf_cstr(&b));
             nd_buf_deinit(&b);
             p_errorf(p, "unexpected . after term %s", s1);
@@ -1088,11 +1089,11 @@ static void tree_add(struct parser *p, const char *name, struct tnode *root)
 {
     for (struct ttree *t = p->trees; t; t = t->next) {
         if (strcmp(t->name, name) == 0) {
-            if (tmpl_tree_empty(t->root)) {
+            if (nd_tmpl__tree_empty(t->root)) {
                 t->root = root;
                 return;
             }
-            if (!tmpl_tree_empty(root))
+            if (!nd_tmpl__tree_empty(root))
                 p_errorf(p, "template: multiple definition of template \"%s\"", name);
             return;
         }
@@ -1263,14 +1264,15 @@ static void parse_top(struct parser *p)
     tree_add(p, p->src->name, root);
 }
 
-int tmpl_parse(const struct nd_template_set *set, struct tarena *arena, const char *name,
-               const char *text, size_t len, struct ttree **out, char *err)
+int nd_tmpl__parse(const struct nd_template_set *set, struct tarena *arena, const char *name,
+                   const char *text, size_t len, struct ttree **out, char *err)
 {
-    return tmpl_parse_at(set, arena, name, text, len, out, err, NULL, NULL);
+    return nd_tmpl__parse_at(set, arena, name, text, len, out, err, NULL, NULL);
 }
 
-int tmpl_parse_at(const struct nd_template_set *set, struct tarena *arena, const char *name,
-                  const char *text, size_t len, struct ttree **out, char *err, int *line, int *col)
+int nd_tmpl__parse_at(const struct nd_template_set *set, struct tarena *arena, const char *name,
+                      const char *text, size_t len, struct ttree **out, char *err, int *line,
+                      int *col)
 {
     struct parser *p = nd_xcalloc(1, sizeof(*p));
     p->set = set;
@@ -1282,14 +1284,14 @@ int tmpl_parse_at(const struct nd_template_set *set, struct tarena *arena, const
     p->err = err;
     p->hw = 0;
     p->src = pa(arena, sizeof(*p->src));
-    p->src->name = ta_strndup(arena, name, strlen(name));
-    p->src->text = ta_strndup(arena, text, len);
+    p->src->name = nd_tmpl__arena_strndup(arena, name, strlen(name));
+    p->src->text = nd_tmpl__arena_strndup(arena, text, len);
     p->src->len = len;
     p->lx.in = p->src->text;
     p->lx.len = len;
     p->lx.line = p->lx.start_line = 1;
     p->lx.arena = arena;
-    tmpl_lex(&p->lx);
+    nd_tmpl__lex(&p->lx);
     int rc = 0;
     push_var(p, "$");
     if (setjmp(p->jb) == 0) {
@@ -1305,7 +1307,7 @@ int tmpl_parse_at(const struct nd_template_set *set, struct tarena *arena, const
 
 /* ---- Go's String() of nodes, for error context ---- */
 
-void tmpl_node_string(const struct tnode *n, struct nd_buf *b)
+void nd_tmpl__node_string(const struct tnode *n, struct nd_buf *b)
 {
     switch (n->kind) {
     case N_TEXT:
@@ -1313,25 +1315,25 @@ void tmpl_node_string(const struct tnode *n, struct nd_buf *b)
         break;
     case N_LIST:
         for (size_t i = 0; i < n->u.list.n; i++)
-            tmpl_node_string(n->u.list.v[i], b);
+            nd_tmpl__node_string(n->u.list.v[i], b);
         break;
     case N_PIPE:
         for (size_t i = 0; i < n->u.pipe.ndecl; i++) {
             if (i)
                 nd_buf_adds(b, ", ");
-            tmpl_node_string(n->u.pipe.decl[i], b);
+            nd_tmpl__node_string(n->u.pipe.decl[i], b);
         }
         if (n->u.pipe.ndecl)
             nd_buf_adds(b, " := ");
         for (size_t i = 0; i < n->u.pipe.ncmds; i++) {
             if (i)
                 nd_buf_adds(b, " | ");
-            tmpl_node_string(n->u.pipe.cmds[i], b);
+            nd_tmpl__node_string(n->u.pipe.cmds[i], b);
         }
         break;
     case N_ACTION:
         nd_buf_adds(b, "{{");
-        tmpl_node_string(n->u.br.pipe, b);
+        nd_tmpl__node_string(n->u.br.pipe, b);
         nd_buf_adds(b, "}}");
         break;
     case N_CMD:
@@ -1341,10 +1343,10 @@ void tmpl_node_string(const struct tnode *n, struct nd_buf *b)
             const struct tnode *a = n->u.cmd.args[i];
             if (a->kind == N_PIPE) {
                 nd_buf_addc(b, '(');
-                tmpl_node_string(a, b);
+                nd_tmpl__node_string(a, b);
                 nd_buf_addc(b, ')');
             } else {
-                tmpl_node_string(a, b);
+                nd_tmpl__node_string(a, b);
             }
         }
         break;
@@ -1367,10 +1369,10 @@ void tmpl_node_string(const struct tnode *n, struct nd_buf *b)
     case N_CHAIN:
         if (n->u.id.node->kind == N_PIPE) {
             nd_buf_addc(b, '(');
-            tmpl_node_string(n->u.id.node, b);
+            nd_tmpl__node_string(n->u.id.node, b);
             nd_buf_addc(b, ')');
         } else {
-            tmpl_node_string(n->u.id.node, b);
+            nd_tmpl__node_string(n->u.id.node, b);
         }
         for (size_t i = 0; i < n->u.id.nident; i++) {
             nd_buf_addc(b, '.');
@@ -1396,21 +1398,21 @@ void tmpl_node_string(const struct tnode *n, struct nd_buf *b)
     case N_RANGE:
     case N_WITH:
         nd_buf_adds(b, n->kind == N_IF ? "{{if " : n->kind == N_RANGE ? "{{range " : "{{with ");
-        tmpl_node_string(n->u.br.pipe, b);
+        nd_tmpl__node_string(n->u.br.pipe, b);
         nd_buf_adds(b, "}}");
-        tmpl_node_string(n->u.br.list, b);
+        nd_tmpl__node_string(n->u.br.list, b);
         if (n->u.br.elist) {
             nd_buf_adds(b, "{{else}}");
-            tmpl_node_string(n->u.br.elist, b);
+            nd_tmpl__node_string(n->u.br.elist, b);
         }
         nd_buf_adds(b, "{{end}}");
         break;
     case N_TEMPLATE:
         nd_buf_adds(b, "{{template ");
-        tmpl_quote(b, n->u.br.name, strlen(n->u.br.name));
+        nd_tmpl__quote(b, n->u.br.name, strlen(n->u.br.name));
         if (n->u.br.pipe) {
             nd_buf_addc(b, ' ');
-            tmpl_node_string(n->u.br.pipe, b);
+            nd_tmpl__node_string(n->u.br.pipe, b);
         }
         nd_buf_adds(b, "}}");
         break;
@@ -1429,14 +1431,14 @@ void tmpl_node_string(const struct tnode *n, struct nd_buf *b)
     }
 }
 
-bool tmpl_tree_empty(const struct tnode *n)
+bool nd_tmpl__tree_empty(const struct tnode *n)
 {
     if (!n)
         return true;
     switch (n->kind) {
     case N_LIST:
         for (size_t i = 0; i < n->u.list.n; i++)
-            if (!tmpl_tree_empty(n->u.list.v[i]))
+            if (!nd_tmpl__tree_empty(n->u.list.v[i]))
                 return false;
         return true;
     case N_TEXT:

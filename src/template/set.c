@@ -18,7 +18,7 @@
 struct nd_template_set *nd_template_set_new(void)
 {
     struct nd_template_set *s = nd_xcalloc(1, sizeof(*s));
-    ta_init(&s->arena, 0);
+    nd_tmpl__arena_init(&s->arena, 0);
     s->max_depth = ND_TEMPLATE_MAX_DEPTH;
     s->mem_limit = ND_TEMPLATE_MEM_LIMIT;
     s->language = ND_TMPL_LANG_DEFAULT;
@@ -31,14 +31,14 @@ void nd_template_set_free(struct nd_template_set *s)
 {
     if (!s)
         return;
-    ta_free(&s->arena);
+    nd_tmpl__arena_free(&s->arena);
     nd_tmpl_lang_free(s->lang);
     nd_re_cache_free(s->re_cache);
     free(s->funcs);
     free(s);
 }
 
-void tmpl_set_add_func(struct nd_template_set *s, const struct tfunc *f)
+void nd_tmpl__set_add_func(struct nd_template_set *s, const struct tfunc *f)
 {
     if (s->nfuncs == s->capfuncs) {
         s->capfuncs = s->capfuncs ? s->capfuncs * 2 : 16;
@@ -49,7 +49,7 @@ void tmpl_set_add_func(struct nd_template_set *s, const struct tfunc *f)
 
 void nd_template_set_language(struct nd_template_set *s, const char *language)
 {
-    s->language = ta_strndup(&s->arena, language, strlen(language));
+    s->language = nd_tmpl__arena_strndup(&s->arena, language, strlen(language));
 }
 
 int nd_template_set_load_language_file(struct nd_template_set *s, const char *path, char *err)
@@ -82,13 +82,14 @@ int nd_template_set_parse(struct nd_template_set *s, const char *name, const cha
     struct ttree *trees = NULL;
     /* Parse into the set's arena: on error the partial trees stay there,
      * unreachable, until the set is freed (a failed config load frees it). */
-    if (tmpl_parse_at(s, &s->arena, name, text, len, &trees, err, &s->err_line, &s->err_col) != 0)
+    if (nd_tmpl__parse_at(s, &s->arena, name, text, len, &trees, err, &s->err_line, &s->err_col) !=
+        0)
         return ND_EINVAL;
     /* Go's associate(): a new definition replaces an old one, except that an
      * empty one does not replace an existing template. */
     while (trees) {
         struct ttree *nx = trees->next;
-        if (!(exists(s, trees->name) && tmpl_tree_empty(trees->root))) {
+        if (!(exists(s, trees->name) && nd_tmpl__tree_empty(trees->root))) {
             trees->next = s->trees;
             s->trees = trees;
         }

@@ -11,8 +11,14 @@
  * (with a ceiling, so a runaway template fails instead of eating memory).
  * Errors during execution unwind with longjmp to the entry point. Heap
  * buffers in use across a call that may unwind belong to the execution
- * (tx_buf), which frees them at its end whichever way it ends; nothing else
- * is allocated with malloc in between, so nothing leaks.
+ * (nd_tmpl__exec_buf), which frees them at its end whichever way it ends;
+ * nothing else is allocated with malloc in between, so nothing leaks.
+ *
+ * Names: everything the layer's .c files share but other layers must not use
+ * is spelt nd_tmpl__* (two underscores: private to src/template), in families
+ * nd_tmpl__arena_* (parse arena), nd_tmpl__val_* (values and printing),
+ * nd_tmpl__exec_* (one execution), nd_tmpl__type_* (Go type descriptors) and
+ * plain nd_tmpl__* (lexer, parser, helpers). Public names are nd_template_*.
  */
 #ifndef NOTIFYD_TMPL_INT_H
 #define NOTIFYD_TMPL_INT_H
@@ -36,11 +42,11 @@ struct tarena {
     size_t total; /* bytes handed out */
     size_t limit; /* 0 = none */
 };
-void ta_init(struct tarena *a, size_t limit);
-void ta_free(struct tarena *a);
+void nd_tmpl__arena_init(struct tarena *a, size_t limit);
+void nd_tmpl__arena_free(struct tarena *a);
 /* NULL only when the limit is hit. */
-void *ta_alloc(struct tarena *a, size_t n);
-char *ta_strndup(struct tarena *a, const char *s, size_t n);
+void *nd_tmpl__arena_alloc(struct tarena *a, size_t n);
+char *nd_tmpl__arena_strndup(struct tarena *a, const char *s, size_t n);
 
 /* ---- strings ---- */
 
@@ -117,8 +123,8 @@ typedef int (*tfn_impl)(struct texec *x, const struct tv *recv, const struct tv 
                         struct tv *out, char *err);
 
 /* Parameter types: a real type, or these markers. */
-extern const struct ttype T_ANY;    /* interface{} */
-extern const struct ttype T_RVALUE; /* reflect.Value (builtins) */
+extern const struct ttype nd_tmpl__type_any;    /* interface{} */
+extern const struct ttype nd_tmpl__type_rvalue; /* reflect.Value (builtins) */
 
 #define TFN_MAXPARAMS 4
 struct tfunc {
@@ -147,49 +153,50 @@ struct ttype {
     size_t nfields;
 };
 
-extern const struct ttype T_STRING, T_INT, T_UINT8, T_FLOAT, T_BOOL, T_STRSLICE, T_TIME, T_ANYSLICE,
-    T_COMPLEX;
+extern const struct ttype nd_tmpl__type_string, nd_tmpl__type_int, nd_tmpl__type_uint8,
+    nd_tmpl__type_float, nd_tmpl__type_bool, nd_tmpl__type_strslice, nd_tmpl__type_time,
+    nd_tmpl__type_anyslice, nd_tmpl__type_complex;
 
-static inline struct tv tv_invalid(void)
+static inline struct tv nd_tmpl__val_invalid(void)
 {
     struct tv v = {0};
     return v;
 }
-static inline struct tv tv_nil(void)
+static inline struct tv nd_tmpl__val_nil(void)
 {
     struct tv v = {0};
     v.k = TK_NIL;
     return v;
 }
-static inline struct tv tv_bool(bool b)
+static inline struct tv nd_tmpl__val_bool(bool b)
 {
     struct tv v = {0};
     v.k = TK_BOOL;
-    v.t = &T_BOOL;
+    v.t = &nd_tmpl__type_bool;
     v.u.b = b;
     return v;
 }
-static inline struct tv tv_int(int64_t i)
+static inline struct tv nd_tmpl__val_int(int64_t i)
 {
     struct tv v = {0};
     v.k = TK_INT;
-    v.t = &T_INT;
+    v.t = &nd_tmpl__type_int;
     v.u.i = i;
     return v;
 }
-static inline struct tv tv_float(double f)
+static inline struct tv nd_tmpl__val_float(double f)
 {
     struct tv v = {0};
     v.k = TK_FLOAT;
-    v.t = &T_FLOAT;
+    v.t = &nd_tmpl__type_float;
     v.u.f = f;
     return v;
 }
-static inline struct tv tv_str(const char *p, size_t n)
+static inline struct tv nd_tmpl__val_str(const char *p, size_t n)
 {
     struct tv v = {0};
     v.k = TK_STRING;
-    v.t = &T_STRING;
+    v.t = &nd_tmpl__type_string;
     v.u.s.p = p;
     v.u.s.n = n;
     return v;
@@ -307,30 +314,31 @@ struct nd_template_set {
     int err_line, err_col;        /* of the last failed nd_template_set_parse */
 };
 
-const struct tfunc *tmpl_find_func(const struct nd_template_set *set, const char *name);
-const struct tfunc *tmpl_builtin(const char *name);
+const struct tfunc *nd_tmpl__find_func(const struct nd_template_set *set, const char *name);
+const struct tfunc *nd_tmpl__builtin(const char *name);
 /* NM's and Alertmanager's functions (nmfuncs.c). */
-const struct tfunc *tmpl_nm_func(const char *name);
-extern const struct ttype T_HTML;
+const struct tfunc *nd_tmpl__nm_func(const char *name);
+extern const struct ttype nd_tmpl__type_html;
 /* The function-registry hook: later definitions win over earlier ones and
  * over the built-ins. The tfunc must outlive the set. */
-void tmpl_set_add_func(struct nd_template_set *s, const struct tfunc *f);
+void nd_tmpl__set_add_func(struct nd_template_set *s, const struct tfunc *f);
 /* Prints like an action does: a pointer to a struct prints as the struct.
- * ND_OK, or ND_ETOOBIG when b's ceiling was hit (see tv_print). */
-int tv_print_action(struct texec *x, struct nd_buf *b, const struct tv *v);
+ * ND_OK, or ND_ETOOBIG when b's ceiling was hit (see nd_tmpl__val_print). */
+int nd_tmpl__val_print_action(struct texec *x, struct nd_buf *b, const struct tv *v);
 
 /* Parses `text` as ParseName `name`; fills a list of new trees (linked, newest
  * first) allocated in `arena`. 0, or -1 with Go's message in err. */
-int tmpl_parse(const struct nd_template_set *set, struct tarena *arena, const char *name,
-               const char *text, size_t len, struct ttree **out, char *err);
+int nd_tmpl__parse(const struct nd_template_set *set, struct tarena *arena, const char *name,
+                   const char *text, size_t len, struct ttree **out, char *err);
 /* The same, also giving the line and 1-based byte column of an error (both
  * 0 when the error has no position). */
-int tmpl_parse_at(const struct nd_template_set *set, struct tarena *arena, const char *name,
-                  const char *text, size_t len, struct ttree **out, char *err, int *line, int *col);
+int nd_tmpl__parse_at(const struct nd_template_set *set, struct tarena *arena, const char *name,
+                      const char *text, size_t len, struct ttree **out, char *err, int *line,
+                      int *col);
 /* Go's String() of a node. */
-void tmpl_node_string(const struct tnode *n, struct nd_buf *b);
+void nd_tmpl__node_string(const struct tnode *n, struct nd_buf *b);
 /* Go's IsEmptyTree. */
-bool tmpl_tree_empty(const struct tnode *n);
+bool nd_tmpl__tree_empty(const struct tnode *n);
 
 /* ---- execution ---- */
 
@@ -350,7 +358,7 @@ struct thtml {
 };
 
 /* The most buffers one execution holds at once: the HTML escaper's four
- * (no use of tx_buf nests through printing a value, so this never grows
+ * (no use of nd_tmpl__exec_buf nests through printing a value, so this never grows
  * with the template or the data). */
 #define TX_MAX_BUFS 8
 
@@ -370,33 +378,33 @@ struct texec {
     bool html_mode;
     struct thtml html;
     uintptr_t stack_base; /* address of a local of the entry point */
-    /* heap buffers in use across calls that may unwind (tx_buf) */
+    /* heap buffers in use across calls that may unwind (nd_tmpl__exec_buf) */
     struct nd_buf bufs[TX_MAX_BUFS];
     bool buf_used[TX_MAX_BUFS];
 };
 
 /* HTML mode: writes template text / an action's value (html.c). */
-void tmpl_html_text(struct texec *x, const char *s, size_t n);
-void tmpl_html_value(struct texec *x, const struct tnode *action, const struct tv *v);
+void nd_tmpl__html_text(struct texec *x, const char *s, size_t n);
+void nd_tmpl__html_value(struct texec *x, const struct tnode *action, const struct tv *v);
 
-_Noreturn void tx_errorf(struct texec *x, const char *fmt, ...)
+_Noreturn void nd_tmpl__exec_errorf(struct texec *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void *tx_alloc(struct texec *x, size_t n);
-struct tv tx_strdup(struct texec *x, const char *p, size_t n);
+void *nd_tmpl__exec_alloc(struct texec *x, size_t n);
+struct tv nd_tmpl__exec_strdup(struct texec *x, const char *p, size_t n);
 /* A buffer owned by the execution, for text built across calls that may
  * unwind (printing a value reads its fields, which may hit the memory limit;
  * a buffer on the C stack would leak its data then): the execution's end
  * frees it whichever way it ends. Empty, with the given ceiling. */
-struct nd_buf *tx_buf(struct texec *x, size_t limit);
-/* Frees b's data; gives b back when it came from tx_buf. */
-void tx_buf_free(struct texec *x, struct nd_buf *b);
+struct nd_buf *nd_tmpl__exec_buf(struct texec *x, size_t limit);
+/* Frees b's data; gives b back when it came from nd_tmpl__exec_buf. */
+void nd_tmpl__exec_buf_free(struct texec *x, struct nd_buf *b);
 /* Makes a string value from a buffer's content and frees the buffer
- * (tx_buf_free), also when the copy fails and unwinds. */
-struct tv tx_buf_value(struct texec *x, struct nd_buf *b);
+ * (nd_tmpl__exec_buf_free), also when the copy fails and unwinds. */
+struct tv nd_tmpl__exec_buf_value(struct texec *x, struct nd_buf *b);
 /* Fails the execution with the output limit's error, naming the limit. */
-_Noreturn void tx_limit_error(struct texec *x, size_t limit);
+_Noreturn void nd_tmpl__exec_limit_error(struct texec *x, size_t limit);
 /* The same as a function's error: fills err, returns -1. */
-int tx_limit_fn_error(char *err, size_t limit);
+int nd_tmpl__exec_limit_fn_error(char *err, size_t limit);
 
 /* ---- checked output ---- */
 
@@ -437,45 +445,46 @@ __attribute__((format(printf, 2, 3))) static inline void tout_printf(struct tout
 
 /* ---- values: printing, truth, comparison ---- */
 
-const char *tv_type_name(const struct tv *v);
+const char *nd_tmpl__val_type_name(const struct tv *v);
 /* Go's truthiness; false in *ok when the value has none (Go: "if/with can't use"). */
-bool tv_truth(const struct tv *v, bool *ok);
+bool nd_tmpl__val_truth(const struct tv *v, bool *ok);
 /* fmt.Sprint's %v of one value, appended to b. ND_OK, or ND_ETOOBIG when b's
  * ceiling was hit: printing stops there and b holds a cut output, which the
  * caller turns into an error (a print is never silently incomplete). The
  * fields of a struct are read while printing, which may unwind (the memory
- * limit): b must then belong to the execution (tx_buf). */
-int tv_print(struct texec *x, struct nd_buf *b, const struct tv *v);
-/* fmt.Sprint / Sprintln / Sprintf semantics; the same results as tv_print. */
-int tv_sprint(struct texec *x, struct nd_buf *b, const struct tv *args, int n);
-int tv_sprintln(struct texec *x, struct nd_buf *b, const struct tv *args, int n);
-int tv_sprintf(struct texec *x, struct nd_buf *b, const char *fmt, size_t fmtlen,
-               const struct tv *args, int n);
+ * limit): b must then belong to the execution (nd_tmpl__exec_buf). */
+int nd_tmpl__val_print(struct texec *x, struct nd_buf *b, const struct tv *v);
+/* fmt.Sprint / Sprintln / Sprintf semantics; the same results as nd_tmpl__val_print. */
+int nd_tmpl__val_sprint(struct texec *x, struct nd_buf *b, const struct tv *args, int n);
+int nd_tmpl__val_sprintln(struct texec *x, struct nd_buf *b, const struct tv *args, int n);
+int nd_tmpl__val_sprintf(struct texec *x, struct nd_buf *b, const char *fmt, size_t fmtlen,
+                         const struct tv *args, int n);
 /* time.Time's String() and Format(layout), appended to b: ND_OK, or
  * ND_ETOOBIG when b's ceiling was hit. */
-int tv_time_format(struct nd_buf *b, const struct tv *t, const char *layout, size_t n);
-int tv_time_string(struct nd_buf *b, const struct tv *t);
+int nd_tmpl__val_time_format(struct nd_buf *b, const struct tv *t, const char *layout, size_t n);
+int nd_tmpl__val_time_string(struct nd_buf *b, const struct tv *t);
 /* UTF-8 decode: returns the rune, sets *w (>= 1); invalid bytes give 0xFFFD, w=1. */
-int32_t tmpl_utf8_decode(const char *s, size_t n, int *w);
-void tmpl_utf8_encode(struct nd_buf *b, int32_t r);
+int32_t nd_tmpl__utf8_decode(const char *s, size_t n, int *w);
+void nd_tmpl__utf8_encode(struct nd_buf *b, int32_t r);
 /* strconv.Quote (ascii=false) into b: ND_OK or ND_ETOOBIG (b's ceiling). */
-int tmpl_quote(struct nd_buf *b, const char *s, size_t n);
+int nd_tmpl__quote(struct nd_buf *b, const char *s, size_t n);
 /* Checked buffer appends: an output past its ceiling is an execution error. */
-void tx_add(struct texec *x, struct nd_buf *b, const char *p, size_t n);
+void nd_tmpl__exec_add(struct texec *x, struct nd_buf *b, const char *p, size_t n);
 /* Copies a buffer's text into an error buffer, truncated to ND_ERRLEN. */
-void tmpl_err_from_buf(char *err, const struct nd_buf *b);
+void nd_tmpl__err_from_buf(char *err, const struct nd_buf *b);
 
 /* ---- the data model (data.c) ---- */
-extern const struct ttype T_KV, T_PAIRS, T_PAIR, T_ALERTS, T_ALERT, T_DATA;
-struct tv tmpl_data_root(const struct nd_template_data *d);
+extern const struct ttype nd_tmpl__type_kv, nd_tmpl__type_pairs, nd_tmpl__type_pair,
+    nd_tmpl__type_alerts, nd_tmpl__type_alert, nd_tmpl__type_data;
+struct tv nd_tmpl__data_root(const struct nd_template_data *d);
 /* A pointer-to-struct value as its struct (for printing). */
-struct tv tmpl_deref(const struct tv *v);
+struct tv nd_tmpl__deref(const struct tv *v);
 /* Builds a []string value. */
-struct tv tmpl_strslice(struct texec *x, const struct tstr *items, size_t n);
+struct tv nd_tmpl__strslice(struct texec *x, const struct tstr *items, size_t n);
 
 /* ---- unicode helpers (lex.c: Go's unicode.IsLetter, IsDigit; value.c: IsPrint) ---- */
-bool tmpl_is_letter(int32_t r);
-bool tmpl_is_digit(int32_t r);
-bool tmpl_is_print(int32_t r);
+bool nd_tmpl__is_letter(int32_t r);
+bool nd_tmpl__is_digit(int32_t r);
+bool nd_tmpl__is_print(int32_t r);
 
 #endif

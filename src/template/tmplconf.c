@@ -105,10 +105,10 @@ int nd_template_check_ref(const struct nd_template_set *s, const char *name_or_c
      * than at every delivery. */
     struct tarena a;
     struct ttree *trees = NULL;
-    ta_init(&a, 0);
-    if (tmpl_parse(s, &a, "", nd_buf_cstr(&t), t.len, &trees, err) != 0)
+    nd_tmpl__arena_init(&a, 0);
+    if (nd_tmpl__parse(s, &a, "", nd_buf_cstr(&t), t.len, &trees, err) != 0)
         rc = ND_EINVAL;
-    ta_free(&a);
+    nd_tmpl__arena_free(&a);
     /* Every {{template "x"}} it calls must exist: Go would only notice
      * at execution. */
     const char *text = nd_buf_cstr(&t);

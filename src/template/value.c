@@ -10,25 +10,27 @@
 #include "notifyd/unicode.h"
 #include "tmpl_int.h"
 
-const struct ttype T_ANY = {.name = "interface {}", .kind = TK_NIL};
-const struct ttype T_RVALUE = {.name = "reflect.Value", .kind = TK_NIL};
-const struct ttype T_STRING = {.name = "string", .kind = TK_STRING};
-const struct ttype T_INT = {.name = "int", .kind = TK_INT};
-const struct ttype T_UINT8 = {.name = "uint8", .kind = TK_INT};
-const struct ttype T_FLOAT = {.name = "float64", .kind = TK_FLOAT};
-const struct ttype T_BOOL = {.name = "bool", .kind = TK_BOOL};
-const struct ttype T_COMPLEX = {.name = "complex128", .kind = TK_COMPLEX};
-const struct ttype T_STRSLICE = {.name = "[]string", .kind = TK_LIST, .elem = &T_STRING};
-const struct ttype T_ANYSLICE = {.name = "[]interface {}", .kind = TK_LIST, .elem = &T_ANY};
+const struct ttype nd_tmpl__type_any = {.name = "interface {}", .kind = TK_NIL};
+const struct ttype nd_tmpl__type_rvalue = {.name = "reflect.Value", .kind = TK_NIL};
+const struct ttype nd_tmpl__type_string = {.name = "string", .kind = TK_STRING};
+const struct ttype nd_tmpl__type_int = {.name = "int", .kind = TK_INT};
+const struct ttype nd_tmpl__type_uint8 = {.name = "uint8", .kind = TK_INT};
+const struct ttype nd_tmpl__type_float = {.name = "float64", .kind = TK_FLOAT};
+const struct ttype nd_tmpl__type_bool = {.name = "bool", .kind = TK_BOOL};
+const struct ttype nd_tmpl__type_complex = {.name = "complex128", .kind = TK_COMPLEX};
+const struct ttype nd_tmpl__type_strslice = {
+    .name = "[]string", .kind = TK_LIST, .elem = &nd_tmpl__type_string};
+const struct ttype nd_tmpl__type_anyslice = {
+    .name = "[]interface {}", .kind = TK_LIST, .elem = &nd_tmpl__type_any};
 
-const char *tv_type_name(const struct tv *v)
+const char *nd_tmpl__val_type_name(const struct tv *v)
 {
     if (v->t)
         return v->t->name;
     return v->k == TK_NIL ? "<nil>" : "invalid";
 }
 
-bool tv_truth(const struct tv *v, bool *ok)
+bool nd_tmpl__val_truth(const struct tv *v, bool *ok)
 {
     *ok = true;
     switch (v->k) {
@@ -60,13 +62,13 @@ bool tv_truth(const struct tv *v, bool *ok)
     return false;
 }
 
-void tx_add(struct texec *x, struct nd_buf *b, const char *p, size_t n)
+void nd_tmpl__exec_add(struct texec *x, struct nd_buf *b, const char *p, size_t n)
 {
     if (nd_buf_add(b, p, n) != ND_OK)
-        tx_limit_error(x, b->limit);
+        nd_tmpl__exec_limit_error(x, b->limit);
 }
 
-void tmpl_err_from_buf(char *err, const struct nd_buf *b)
+void nd_tmpl__err_from_buf(char *err, const struct nd_buf *b)
 {
     size_t n = b->len < ND_ERRLEN - 1 ? b->len : ND_ERRLEN - 1;
     if (n)
@@ -134,7 +136,7 @@ static void tmp_pad(struct tout *o, const struct pfmt *f, struct tout *t)
 /* ---- strconv.Quote ---- */
 
 /* strconv.IsPrint, from Go's tables (fn_unicode.c). */
-bool tmpl_is_print(int32_t r)
+bool nd_tmpl__is_print(int32_t r)
 {
     return r >= 0 && nd_unicode_is_print((uint32_t)r);
 }
@@ -148,7 +150,7 @@ static void quote_with(struct tout *o, const char *s, size_t n, char q, bool asc
     size_t i = 0;
     while (i < n) {
         int w;
-        int32_t r = tmpl_utf8_decode(s + i, n - i, &w);
+        int32_t r = nd_tmpl__utf8_decode(s + i, n - i, &w);
         if (r == 0xFFFD && w == 1 && !((unsigned char)s[i] == 0xEF)) {
             char e[5] = {'\\', 'x', hex[(unsigned char)s[i] >> 4], hex[(unsigned char)s[i] & 15]};
             tout_add(o, e, 4);
@@ -168,7 +170,7 @@ static void quote_with(struct tout *o, const char *s, size_t n, char q, bool asc
             tout_addc(o, (char)r);
             continue;
         }
-        if (ascii ? r < 0x80 && tmpl_is_print(r) : tmpl_is_print(r)) {
+        if (ascii ? r < 0x80 && nd_tmpl__is_print(r) : nd_tmpl__is_print(r)) {
             tout_rune(o, r);
             continue;
         }
@@ -206,7 +208,7 @@ static void quote_with(struct tout *o, const char *s, size_t n, char q, bool asc
     tout_addc(o, q);
 }
 
-int tmpl_quote(struct nd_buf *b, const char *s, size_t n)
+int nd_tmpl__quote(struct nd_buf *b, const char *s, size_t n)
 {
     struct tout o = {b, ND_OK};
     quote_with(&o, s, n, '"', false);
@@ -478,7 +480,7 @@ static size_t rune_count(const char *s, size_t n)
     size_t c = 0, i = 0;
     while (i < n) {
         int w;
-        tmpl_utf8_decode(s + i, n - i, &w);
+        nd_tmpl__utf8_decode(s + i, n - i, &w);
         i += (size_t)w;
         c++;
     }
@@ -512,7 +514,7 @@ static bool can_backquote(const char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         int w;
-        int32_t r = tmpl_utf8_decode(s + i, n - i, &w);
+        int32_t r = nd_tmpl__utf8_decode(s + i, n - i, &w);
         i += (size_t)w;
         if (w > 1) {
             if (r == 0xFEFF)
@@ -536,7 +538,7 @@ static void fmt_string(struct tout *o, const struct pfmt *f, const char *s, size
         int r = 0;
         while (i < n && r < f->prec) {
             int w;
-            tmpl_utf8_decode(s + i, n - i, &w);
+            nd_tmpl__utf8_decode(s + i, n - i, &w);
             i += (size_t)w;
             r++;
         }
@@ -735,7 +737,7 @@ static void bad_verb(struct texec *x, struct tout *o, const struct pfmt *f, cons
     if (v->k == TK_INVALID || v->k == TK_NIL) {
         tout_adds(o, "<nil>");
     } else {
-        tout_adds(o, tv_type_name(v));
+        tout_adds(o, nd_tmpl__val_type_name(v));
         tout_addc(o, '=');
         print_value(x, o, f, v, 'v', 0);
     }
@@ -757,7 +759,7 @@ static void fmt_char(struct tout *o, const struct pfmt *f, int64_t c, char verb)
         quote_with(&t, u, utf8_put(u, rc), '\'', f->plus);
     } else { /* U */
         tout_printf(&t, "U+%04" PRIX32, (uint32_t)r);
-        if (f->sharp && tmpl_is_print(r)) {
+        if (f->sharp && nd_tmpl__is_print(r)) {
             tout_adds(&t, " '");
             tout_rune(&t, r);
             tout_addc(&t, '\'');
@@ -771,7 +773,7 @@ static void print_value(struct texec *x, struct tout *o, const struct pfmt *f, c
 {
     if (verb == 'T') {
         struct pfmt g = *f;
-        const char *tn = v->k == TK_INVALID || v->k == TK_NIL ? "<nil>" : tv_type_name(v);
+        const char *tn = v->k == TK_INVALID || v->k == TK_NIL ? "<nil>" : nd_tmpl__val_type_name(v);
         fmt_string(o, &g, tn, strlen(tn), 's');
         return;
     }
@@ -865,7 +867,7 @@ static void print_value(struct texec *x, struct tout *o, const struct pfmt *f, c
             /* a time's String() has a fixed shape, far below this ceiling */
             struct nd_buf t;
             nd_buf_init(&t, 256);
-            (void)tv_time_string(&t, v); /* cannot reach 256 bytes */
+            (void)nd_tmpl__val_time_string(&t, v); /* cannot reach 256 bytes */
             fmt_string(o, f, nd_buf_cstr(&t), t.len, verb == 'v' ? 's' : verb);
             nd_buf_deinit(&t);
             return;
@@ -890,8 +892,8 @@ static void print_value(struct texec *x, struct tout *o, const struct pfmt *f, c
         for (size_t i = 0; i < n; i++) {
             if (i)
                 tout_addc(o, ' ');
-            struct tv k = tv_str(v->u.m->k[i].p, v->u.m->k[i].n);
-            struct tv e = tv_str(v->u.m->v[i].p, v->u.m->v[i].n);
+            struct tv k = nd_tmpl__val_str(v->u.m->k[i].p, v->u.m->k[i].n);
+            struct tv e = nd_tmpl__val_str(v->u.m->v[i].p, v->u.m->v[i].n);
             print_value(x, o, f, &k, verb, depth + 1);
             tout_addc(o, ':');
             print_value(x, o, f, &e, verb, depth + 1);
@@ -1100,7 +1102,7 @@ static void sprintf_(struct texec *x, struct tout *o, const char *fs, size_t n,
             break;
         }
         int w;
-        int32_t verb = tmpl_utf8_decode(fs + i, n - i, &w);
+        int32_t verb = nd_tmpl__utf8_decode(fs + i, n - i, &w);
         i += (size_t)w;
         if (verb == '%') {
             tout_addc(o, '%');
@@ -1120,7 +1122,7 @@ static void sprintf_(struct texec *x, struct tout *o, const char *fs, size_t n,
             if (a->k == TK_INVALID || a->k == TK_NIL) {
                 tout_adds(o, "<nil>");
             } else {
-                tout_adds(o, tv_type_name(a));
+                tout_adds(o, nd_tmpl__val_type_name(a));
                 tout_addc(o, '=');
                 print_one(x, o, a);
             }
@@ -1143,7 +1145,7 @@ static void sprintf_(struct texec *x, struct tout *o, const char *fs, size_t n,
             if (args[k].k == TK_INVALID || args[k].k == TK_NIL) {
                 tout_adds(o, "<nil>");
             } else {
-                tout_adds(o, tv_type_name(&args[k]));
+                tout_adds(o, nd_tmpl__val_type_name(&args[k]));
                 tout_addc(o, '=');
                 print_one(x, o, &args[k]);
             }
@@ -1155,36 +1157,36 @@ static void sprintf_(struct texec *x, struct tout *o, const char *fs, size_t n,
 /* The entry points: each appends to b and returns ND_OK, or ND_ETOOBIG when
  * b's ceiling was hit (b then holds a cut output the caller must not use). */
 
-int tv_print_action(struct texec *x, struct nd_buf *b, const struct tv *v)
+int nd_tmpl__val_print_action(struct texec *x, struct nd_buf *b, const struct tv *v)
 {
     struct tout o = {b, ND_OK};
     print_action(x, &o, v);
     return o.rc;
 }
 
-int tv_print(struct texec *x, struct nd_buf *b, const struct tv *v)
+int nd_tmpl__val_print(struct texec *x, struct nd_buf *b, const struct tv *v)
 {
     struct tout o = {b, ND_OK};
     print_one(x, &o, v);
     return o.rc;
 }
 
-int tv_sprint(struct texec *x, struct nd_buf *b, const struct tv *args, int n)
+int nd_tmpl__val_sprint(struct texec *x, struct nd_buf *b, const struct tv *args, int n)
 {
     struct tout o = {b, ND_OK};
     sprint(x, &o, args, n);
     return o.rc;
 }
 
-int tv_sprintln(struct texec *x, struct nd_buf *b, const struct tv *args, int n)
+int nd_tmpl__val_sprintln(struct texec *x, struct nd_buf *b, const struct tv *args, int n)
 {
     struct tout o = {b, ND_OK};
     sprintln(x, &o, args, n);
     return o.rc;
 }
 
-int tv_sprintf(struct texec *x, struct nd_buf *b, const char *fmt, size_t fmtlen,
-               const struct tv *args, int n)
+int nd_tmpl__val_sprintf(struct texec *x, struct nd_buf *b, const char *fmt, size_t fmtlen,
+                         const struct tv *args, int n)
 {
     struct tout o = {b, ND_OK};
     sprintf_(x, &o, fmt, fmtlen, args, n);

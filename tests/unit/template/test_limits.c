@@ -74,13 +74,13 @@ static size_t heap_in_use(void)
  * the struct, as any getter that allocates may. */
 static struct tv obj_name(struct texec *x, const void *o)
 {
-    return tv_str("obj", 3);
+    return nd_tmpl__val_str("obj", 3);
 }
 
 static struct tv obj_big(struct texec *x, const void *o)
 {
-    tx_alloc(x, (size_t)1 << 40);
-    return tv_str("unreachable", 11);
+    nd_tmpl__exec_alloc(x, (size_t)1 << 40);
+    return nd_tmpl__val_str("unreachable", 11);
 }
 
 static const struct tfield obj_fields[] = {{"Name", obj_name}, {"Big", obj_big}};
@@ -104,7 +104,7 @@ static const struct tfunc F_OBJ = {"obj", fn_obj, 0, false, {NULL}, false, false
 static int render_obj(const char *text, enum nd_template_mode mode, char *err)
 {
     struct nd_template_set *s = nd_template_set_new();
-    tmpl_set_add_func(s, &F_OBJ);
+    nd_tmpl__set_add_func(s, &F_OBJ);
     struct nd_buf out;
     nd_buf_init(&out, 1 << 20);
     int rc = nd_template_execute_text_mode(s, "", text, strlen(text), NULL, mode, &out, err);

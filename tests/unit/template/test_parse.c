@@ -15,10 +15,10 @@ static const char *roundtrip(const char *text, const char *name)
     static char out[4096];
     struct nd_template_set *s = nd_template_set_new();
     struct tarena a;
-    ta_init(&a, 0);
+    nd_tmpl__arena_init(&a, 0);
     struct ttree *trees = NULL;
     char err[ND_ERRLEN];
-    if (tmpl_parse(s, &a, "t", text, strlen(text), &trees, err) != 0) {
+    if (nd_tmpl__parse(s, &a, "t", text, strlen(text), &trees, err) != 0) {
         snprintf(out, sizeof out, "ERR: %s", err);
     } else {
         out[0] = '\0';
@@ -26,13 +26,13 @@ static const char *roundtrip(const char *text, const char *name)
             if (strcmp(t->name, name) == 0) {
                 struct nd_buf b;
                 nd_buf_init(&b, sizeof out - 1);
-                tmpl_node_string(t->root, &b);
+                nd_tmpl__node_string(t->root, &b);
                 snprintf(out, sizeof out, "%s", nd_buf_cstr(&b));
                 nd_buf_deinit(&b);
             }
         }
     }
-    ta_free(&a);
+    nd_tmpl__arena_free(&a);
     nd_template_set_free(s);
     return out;
 }
