@@ -127,8 +127,7 @@ static void begin_stop(struct nd_daemon *d, const char *why)
     /* The engine's own deadline decides what is given up; the guard only
      * protects against a drain that never reports back. */
     int64_t guard_ns = d->cfg->shutdown_timeout_ns + 5 * ND_NS_PER_S;
-    struct timeval tv = {(time_t)(guard_ns / ND_NS_PER_S),
-                         (suseconds_t)(guard_ns % ND_NS_PER_S / 1000)};
+    struct timeval tv = nd_ns_to_timeval(guard_ns);
     d->stop_guard = evtimer_new(d->base, on_stop_guard, d);
     evtimer_add(d->stop_guard, &tv);
     nd_engine_shutdown(d->engine, d->cfg->shutdown_timeout_ns, on_drained, d);

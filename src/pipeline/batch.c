@@ -30,16 +30,6 @@ struct nd_batcher {
     uint64_t closed;
 };
 
-static void ns_to_tv(int64_t ns, struct timeval *tv)
-{
-    if (ns < 0)
-        ns = 0;
-    /* Round up: libevent must not fire before the wait has passed. */
-    int64_t us = ns / 1000 + (ns % 1000 != 0);
-    tv->tv_sec = (time_t)(us / 1000000);
-    tv->tv_usec = (suseconds_t)(us % 1000000);
-}
-
 static void close_batch(struct nd_batcher *b)
 {
     if (b->n == 0)
@@ -76,8 +66,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
      * than close a batch before max_wait. */
     int64_t left = b->first_ns + b->max_wait_ns - nd_now_mono_ns();
     if (left > 0) {
-        struct timeval tv;
-        ns_to_tv(left, &tv);
+        struct timeval tv = nd_ns_to_timeval(left);
         evtimer_add(b->timer, &tv);
         return;
     }
@@ -129,9 +118,8 @@ void nd_batcher_push_take(struct nd_batcher *b, struct nd_alert *a)
         return;
     }
     if (b->n == 1) {
-        struct timeval tv;
+        struct timeval tv = nd_ns_to_timeval(b->max_wait_ns);
         b->first_ns = nd_now_mono_ns();
-        ns_to_tv(b->max_wait_ns, &tv);
         evtimer_add(b->timer, &tv);
     }
 }
