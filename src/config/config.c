@@ -604,7 +604,7 @@ static int parse_duration_kv(const struct ctx *c, const struct nd_config_kv *kv,
         return ND_EINVAL;
     }
     if ((double)ns < min || (double)ns > max) {
-        if (min <= 1 && max >= 9e18) {
+        if (min <= 1 && max >= 9e18 && (double)ns < min) {
             CERR(c, kv, "must be greater than 0");
         } else {
             char lo[32], hi[32];

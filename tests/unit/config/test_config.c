@@ -81,6 +81,10 @@ static void test_errors(void)
                  "t.ini:2: [server] max_connections: invalid number \"1048577\"", 1);
     expect_error("zero timeout", "[delivery]\ntimeout = 0\n" RECV,
                  "t.ini:2: [delivery] timeout: must be greater than 0", 1);
+    expect_error("huge timeout", "[delivery]\ntimeout = 2562047h\n" RECV,
+                 "t.ini:2: [delivery] timeout: 2562047h is out of range: want 1ns to "
+                 "2555555h33m20s",
+                 1);
     expect_error("bad size", "[server]\nmax_body_size = 8 MiB\n" RECV,
                  "t.ini:2: [server] max_body_size: invalid size \"8 MiB\"", 1);
     expect_error("bad listen", "[server]\nlisten = localhost\n" RECV,
