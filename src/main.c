@@ -13,6 +13,10 @@ static void usage(FILE *f)
           "       notifyd --check-config FILE validate FILE, print every error, exit 0 or 1\n"
           "       notifyd template render [--file F]... (--name NAME | --text TEXT) --data FILE\n"
           "                              [--type text|html] [--language L]\n"
+          "       notifyd test-receiver [-c FILE] [--retries N] NAME\n"
+          "                              send one verify notification through receiver\n"
+          "                              NAME, print the outcome; exit 0 delivered,\n"
+          "                              1 not delivered, 2 usage or config error\n"
           "       notifyd --print-default-config\n"
           "       notifyd --version | --help\n"
           "\n"
@@ -22,11 +26,54 @@ static void usage(FILE *f)
           f);
 }
 
+/* notifyd test-receiver [-c FILE] [--retries N] NAME */
+static int test_receiver_cli(int argc, char **argv)
+{
+    const char *path = NULL, *name = NULL;
+    unsigned long retries = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 || strcmp(a, "--retries") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "notifyd test-receiver: %s needs a value\n", a);
+                return 2;
+            }
+            const char *v = argv[++i];
+            if (a[2] != 'r') {
+                path = v;
+                continue;
+            }
+            char *end;
+            retries = strtoul(v, &end, 10);
+            /* retry_max_attempts allows at most 1000 attempts */
+            if (!*v || *end || v[0] == '-' || retries > 999) {
+                fprintf(stderr, "notifyd test-receiver: --retries: want 0..999, got '%s'\n", v);
+                return 2;
+            }
+            continue;
+        }
+        if (a[0] == '-' || name) {
+            fprintf(stderr, "notifyd test-receiver: unexpected argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+        name = a;
+    }
+    if (!name) {
+        fprintf(stderr, "notifyd test-receiver: which receiver? (NAME missing)\n");
+        usage(stderr);
+        return 2;
+    }
+    return nd_daemon_test_receiver(path, name, (unsigned)retries, stdout, stderr);
+}
+
 int main(int argc, char **argv)
 {
     const char *config_path = NULL;
     if (argc > 1 && strcmp(argv[1], "template") == 0)
         return nd_template_cli(argc, argv, stdout, stderr);
+    if (argc > 1 && strcmp(argv[1], "test-receiver") == 0)
+        return test_receiver_cli(argc, argv);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

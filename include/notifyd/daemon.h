@@ -20,4 +20,16 @@ int nd_daemon_run_take(struct nd_config *cfg);
  * problem to `errout`. Returns 0 when valid, 1 otherwise. */
 int nd_daemon_check_config(const char *path, FILE *errout);
 
+/* `notifyd test-receiver`: loads the config at `path` (the built-in one
+ * when NULL), builds only the receiver `name` and sends it one notification
+ * of Notification Manager's verify alert, with at most 1 + `retries`
+ * attempts (the receiver's timeout each), then prints the outcome to `out`:
+ * "NAME (TYPE): delivered" or "NAME (TYPE): not delivered: REASON" (the
+ * engine's reason, e.g. "status 404: <first bytes of the answer>").
+ * Config errors (as --check-config prints them) and an unknown name (with
+ * the configured names) go to `errout`. Returns 0 delivered, 1 not
+ * delivered, 2 usage or config error. */
+int nd_daemon_test_receiver(const char *path, const char *name, unsigned retries, FILE *out,
+                            FILE *errout);
+
 #endif

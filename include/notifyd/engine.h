@@ -68,6 +68,17 @@ void nd_receiver_submit_take(struct nd_receiver *r, struct nd_notification *n);
  * it is ignored. */
 void nd_engine_shutdown(struct nd_engine *e, int64_t timeout_ns, void (*idle)(void *ud), void *ud);
 
+/* Outcome hook: called once for each notification this engine finishes,
+ * after its counters are updated and before its reference is dropped:
+ * `failure` is NULL when it was delivered, else the reason it was given up
+ * (what the "notification not delivered" log line says). Not called for
+ * what nd_engine_free aborts. It may run inside a curl callback, so it must
+ * not call into the engine; recording the outcome or breaking the loop is
+ * fine. NULL removes the hook. */
+typedef void nd_engine_outcome_cb(void *ud, const struct nd_receiver *r,
+                                  const struct nd_notification *n, const char *failure);
+void nd_engine_set_outcome(struct nd_engine *e, nd_engine_outcome_cb *cb, void *ud);
+
 /* Notifications not finished yet (queued, preparing, in flight, waiting
  * for a retry), all receivers. */
 size_t nd_engine_pending(const struct nd_engine *e);

@@ -124,6 +124,13 @@ static void job_end(struct nd_receiver *r, struct job *j)
     check_idle(e);
 }
 
+/* The outcome hook (engine.h), for every path that finishes a job. */
+static void report_outcome(struct nd_receiver *r, const struct job *j, const char *failure)
+{
+    if (r->e->outcome)
+        r->e->outcome(r->e->outcome_ud, r, j->n, failure);
+}
+
 static void log_give_up(const struct nd_receiver *r, const struct job *j, const char *reason)
 {
     char alerts[24], attempts[16];
@@ -138,6 +145,7 @@ static void job_give_up(struct nd_receiver *r, struct job *j, const char *reason
 {
     r->stats.failed++;
     log_give_up(r, j, reason);
+    report_outcome(r, j, reason);
     job_end(r, j);
 }
 
@@ -276,6 +284,7 @@ void nd__job_finish_attempt(struct attempt *a, const struct nd_verdict *v)
     case ND_VERDICT_DELIVERED:
         r->stats.delivered++;
         nd_receiver_stats_observe(&r->stats, (double)(now - j->first_mono_ns) / 1e9);
+        report_outcome(r, j, NULL);
         job_end(r, j);
         return;
     case ND_VERDICT_FAILED:
@@ -450,6 +459,12 @@ void nd_engine_shutdown(struct nd_engine *e, int64_t timeout_ns, void (*idle)(vo
     e->idle_ud = ud;
     evtimer_add(e->deadline_ev, &tv);
     check_idle(e);
+}
+
+void nd_engine_set_outcome(struct nd_engine *e, nd_engine_outcome_cb *cb, void *ud)
+{
+    e->outcome = cb;
+    e->outcome_ud = ud;
 }
 
 size_t nd_engine_pending(const struct nd_engine *e)

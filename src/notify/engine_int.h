@@ -131,7 +131,9 @@ struct nd_engine {
     void *idle_ud;
     struct event *deadline_ev;
     struct event *idle_ev;
-    int64_t (*now)(void); /* monotonic ns: nd_now_mono_ns, or a test's clock */
+    int64_t (*now)(void);          /* monotonic ns: nd_now_mono_ns, or a test's clock */
+    nd_engine_outcome_cb *outcome; /* nd_engine_set_outcome, or NULL */
+    void *outcome_ud;
 };
 
 /* ---- engine.c ---------------------------------------------------------- */

@@ -534,6 +534,59 @@ static void test_retry_after(void)
     teardown(&c);
 }
 
+/* What the outcome hook saw, in call order. */
+struct outcome_rec {
+    int calls;
+    const struct nd_notification *n[4];
+    char failure[4][256]; /* "" = delivered */
+    uint64_t delivered_then[4], failed_then[4];
+};
+
+static void on_outcome(void *ud, const struct nd_receiver *r, const struct nd_notification *n,
+                       const char *failure)
+{
+    struct outcome_rec *o = ud;
+    if (o->calls < 4) {
+        o->n[o->calls] = n;
+        snprintf(o->failure[o->calls], sizeof o->failure[0], "%s", failure ? failure : "");
+        o->delivered_then[o->calls] = nd_receiver_stats(r)->delivered;
+        o->failed_then[o->calls] = nd_receiver_stats(r)->failed;
+    }
+    o->calls++;
+}
+
+/* The outcome hook: once per notification, at its end only (not at a
+ * retry), NULL for delivered, the give-up reason otherwise, with the
+ * counters already updated. */
+static void test_outcome_hook(void)
+{
+    struct ctx c;
+    struct nd_receiver *ok_r, *bad_r;
+    struct nd_notification *n1, *n2;
+    struct outcome_rec o;
+
+    memset(&o, 0, sizeof o);
+    setup(&c);
+    nd_engine_set_outcome(c.e, on_outcome, &o);
+    ok_r = mk_rcv(&c, "hook_ok", "webhook", "/500then200", "retry_initial = 10ms\n");
+    n1 = submit(ok_r, "A");
+    ok(run_until_ms(c.base, cond_settled, c.e, 10000), "hook, 500 then 200: settled");
+    is_int(o.calls, 1, "called once for a notification delivered after a retry");
+    ok(o.n[0] == n1, "with that notification");
+    is_str(o.failure[0], "", "failure NULL: delivered");
+    is_uint(o.delivered_then[0], 1, "delivered counted before the call");
+    bad_r = mk_rcv(&c, "hook_bad", "webhook", "/404", "");
+    n2 = submit(bad_r, "B");
+    ok(run_until_ms(c.base, cond_settled, c.e, 10000), "hook, 404: settled");
+    is_int(o.calls, 2, "called once for a notification given up");
+    ok(o.n[1] == n2, "with that notification");
+    has_str(o.failure[1], "status 404: no such hook", "failure is the give-up reason");
+    is_uint(o.failed_then[1], 1, "failed counted before the call");
+    nd_notification_unref(n1);
+    nd_notification_unref(n2);
+    teardown(&c);
+}
+
 static void test_404(void)
 {
     struct ctx c;
@@ -1243,6 +1296,7 @@ int main(void)
     test_retry_after();
     test_classify_retry_uses_backoff();
     test_404();
+    test_outcome_hook();
     test_hang_timeout();
     test_max_in_flight();
     test_shutdown();
