@@ -743,6 +743,12 @@ size_t nd__job_size(void)
     return sizeof(struct job);
 }
 
+void nd__fanout_sizes(size_t *fanout, size_t *part_job)
+{
+    *fanout = sizeof(struct fanout);
+    *part_job = sizeof(struct part_job);
+}
+
 size_t nd__receiver_retry_waiting(const struct nd_receiver *r)
 {
     return r->retry.n;

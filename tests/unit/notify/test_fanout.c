@@ -631,6 +631,7 @@ static int dummy_build(void *state, const struct nd_notification *n, const char 
 
 static void test_register(void)
 {
+    size_t fo, pj;
     static const struct nd_receiver_type no_build_part = {
         .name = "nbp",
         .build = dummy_build,
@@ -642,6 +643,13 @@ static void test_register(void)
     /* A notification without parts keeps the plain job: the fan-out fields
      * live outside it. */
     ok(nd__job_size() <= 5 * sizeof(void *), "a plain job is still %zu bytes", nd__job_size());
+    /* Fan-out costs one struct fanout (the notification, the type's data,
+     * the first start, three counts and the failed flag) and one job plus
+     * back pointer, lane and chunk per lane. */
+    nd__fanout_sizes(&fo, &pj);
+    ok(fo <= 5 * sizeof(void *), "a fanout header is %zu bytes (<= %zu)", fo, 5 * sizeof(void *));
+    ok(pj <= nd__job_size() + 2 * sizeof(void *), "a lane is %zu bytes (<= job + %zu)", pj,
+       2 * sizeof(void *));
 }
 
 int main(void)
