@@ -14,7 +14,8 @@
  * and optionally
  *   - obtain a shared value first, e.g. an access token (prepare),
  *   - pace its sends, e.g. 20 messages a minute (admit),
- *   - deliver locally without curl (sink: console).
+ *   - deliver locally without curl (sink: console),
+ *   - send one notification as several requests (parts, build_part).
  * The lifecycle of a job is in docs/delivery.md.
  *
  * Every hook is called from the event loop, never from inside a curl
@@ -103,6 +104,27 @@ void nd_request_deinit(struct nd_request *req);
 void nd_engine_fetch_take(struct nd_engine *e, struct nd_request *req, int64_t timeout_ns,
                           nd_fetch_cb *done, void *ud);
 
+/* Fan-out: one notification sent as lanes x chunks requests. A lane is a
+ * recipient batch or target (WeCom users by the 1000, one Slack channel,
+ * one Pushover profile); a chunk is one ordered piece of the message (the
+ * type splits its text, e.g. with nd_tmpl_split). Every lane gets every
+ * chunk. The limits bound the engine's per-notification array. */
+#define ND_PARTS_LANES_MAX  1024u
+#define ND_PARTS_CHUNKS_MAX 256u
+
+struct nd_parts {
+    uint32_t lanes;  /* 1..ND_PARTS_LANES_MAX */
+    uint32_t chunks; /* 1..ND_PARTS_CHUNKS_MAX */
+    void *ud;        /* the type's (e.g. the chunk texts); freed by free_parts */
+};
+
+/* The request build_part() is asked for. */
+struct nd_part {
+    uint32_t lane, chunk; /* 0-based */
+    uint32_t lanes, chunks;
+    void *ud; /* nd_parts.ud */
+};
+
 struct nd_receiver_type {
     const char *name; /* the `type` key */
 
@@ -146,6 +168,25 @@ struct nd_receiver_type {
     /* Optional throttle: called before each send; returns 0 to send now
      * (and counts the send), or the delay in ns before asking again. */
     int64_t (*admit)(void *state, int64_t now_mono_ns);
+
+    /* Optional fan-out. When `parts` is set, `build_part` is required and
+     * `build` is unused (a sink type has no parts). parts() is called once
+     * per notification, at submission: it fills *out and returns ND_OK, or
+     * fails the notification (no retry) with `err`. Each (lane, chunk) is
+     * its own job with its own attempts, backoff, admit() and prepare.
+     * Chunks of one lane are sent one after another: chunk k+1 is queued
+     * only once chunk k is delivered; lanes run side by side within
+     * max_in_flight. The notification is delivered when every part is;
+     * it is failed (counted once) as soon as one part is given up, and
+     * that lane's later chunks are not sent; the other lanes go on and a
+     * part of theirs given up later is logged, not counted again.
+     * free_parts(state, out->ud) is called once when the last part ends
+     * (also on shutdown and nd_engine_free), when ud is not NULL. */
+    int (*parts)(void *state, const struct nd_notification *n, struct nd_parts *out, char *err);
+    /* As build(), for one part. */
+    int (*build_part)(void *state, const struct nd_notification *n, const struct nd_part *part,
+                      const char *prepared, struct nd_request *req, char *err);
+    void (*free_parts)(void *state, void *ud);
 };
 
 /* The `template` key (a template name, or a full {{ template "x" . }}
@@ -178,7 +219,8 @@ extern const struct nd_receiver_type nd_receiver_type_dingtalk;
 /* Looks a type up by name among the built-in and registered ones. */
 const struct nd_receiver_type *nd_receiver_type_find(const char *name);
 /* Adds a type (tests; later plug-ins). The struct must outlive the engine.
- * At most 32 registered types; ND_ETOOBIG past it. */
+ * At most 32 registered types; ND_ETOOBIG past it; ND_EINVAL for a type
+ * with `parts` but no `build_part`, or with `parts` and `sink`. */
 int nd_receiver_type_register(const struct nd_receiver_type *t);
 
 /* The console receiver writes to stdout; tests point it at a memory

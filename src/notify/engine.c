@@ -6,6 +6,12 @@
  *   submit -> QUEUED (receiver FIFO) -> [PREPARING] -> IN_FLIGHT
  *          -> delivered | RETRY_WAIT (receiver heap) -> QUEUED ... | given up
  *
+ * A notification of a type with a `parts` hook is a struct fanout: one
+ * job per lane (struct part_job, a struct job followed by its lane and
+ * chunk), each going through the same states; a lane's job, once its
+ * chunk is delivered, goes back to QUEUED with the next chunk. A plain
+ * notification keeps its 40-byte job; `part` sits in the padding.
+ *
  * A job occupies one of the receiver's max_in_flight slots while it is
  * PREPARING or IN_FLIGHT; QUEUED and RETRY_WAIT jobs wait in our memory,
  * never inside curl, so curl's timeout measures only the attempt.
@@ -114,38 +120,127 @@ static void attempt_end(struct attempt *a)
 
 /* ---- jobs -------------------------------------------------------------- */
 
+static void fanout_free(struct nd_receiver *r, struct fanout *fo)
+{
+    if (fo->ud && r->t->free_parts)
+        r->t->free_parts(r->state, fo->ud);
+    nd_notification_unref(fo->n);
+    free(fo);
+}
+
+/* Ends a lane (its job is done with); true when it was the last one, and
+ * the fanout is freed. */
+static bool lane_end(struct nd_receiver *r, struct part_job *pj)
+{
+    struct fanout *fo = pj->fo;
+
+    if (--fo->live > 0)
+        return false;
+    fanout_free(r, fo);
+    return true;
+}
+
+/* Frees a job without counting anything (nd_engine_free). */
+static void job_discard(struct nd_receiver *r, struct job *j)
+{
+    if (j->part) {
+        lane_end(r, (struct part_job *)j);
+        return;
+    }
+    nd_notification_unref(j->n);
+    free(j);
+}
+
 static void job_end(struct nd_receiver *r, struct job *j)
 {
     struct nd_engine *e = r->e;
 
-    nd_notification_unref(j->n);
-    free(j);
+    if (j->part) {
+        if (!lane_end(r, (struct part_job *)j))
+            return;
+    } else {
+        nd_notification_unref(j->n);
+        free(j);
+    }
     e->pending--;
     check_idle(e);
 }
 
-/* The outcome hook (engine.h), for every path that finishes a job. */
+/* The outcome hook (engine.h), once per notification: when it is counted
+ * delivered or failed. */
 static void report_outcome(struct nd_receiver *r, const struct job *j, const char *failure)
 {
     if (r->e->outcome)
         r->e->outcome(r->e->outcome_ud, r, j->n, failure);
 }
 
-static void log_give_up(const struct nd_receiver *r, const struct job *j, const char *reason)
+static void log_give_up(const struct nd_receiver *r, const struct job *j, const char *msg,
+                        const char *reason)
 {
-    char alerts[24], attempts[16];
+    const struct part_job *pj = (const struct part_job *)j;
+    char alerts[24], attempts[16], lane[24], chunk[24];
 
     snprintf(alerts, sizeof(alerts), "%zu", j->n->nalerts);
     snprintf(attempts, sizeof(attempts), "%" PRIu32, j->attempts);
-    nd_log(ND_LOG_WARN, "notification not delivered", "receiver", r->name, "type", r->t->name,
-           "alerts", alerts, "attempts", attempts, "reason", reason, NULL);
+    if (!j->part) {
+        nd_log(ND_LOG_WARN, msg, "receiver", r->name, "type", r->t->name, "alerts", alerts,
+               "attempts", attempts, "reason", reason, NULL);
+        return;
+    }
+    /* 1-based "k/n", as a reader counts chunks and lanes. */
+    snprintf(lane, sizeof(lane), "%" PRIu32 "/%" PRIu32, pj->lane + 1, pj->fo->lanes);
+    snprintf(chunk, sizeof(chunk), "%" PRIu32 "/%" PRIu32, pj->chunk + 1, pj->fo->chunks);
+    nd_log(ND_LOG_WARN, msg, "receiver", r->name, "type", r->t->name, "alerts", alerts, "lane",
+           lane, "chunk", chunk, "attempts", attempts, "reason", reason, NULL);
 }
 
+/* A part given up fails its notification once; the lane's later chunks
+ * are never queued. A part of another lane given up after that is only
+ * logged. */
 static void job_give_up(struct nd_receiver *r, struct job *j, const char *reason)
 {
-    r->stats.failed++;
-    log_give_up(r, j, reason);
-    report_outcome(r, j, reason);
+    if (j->part && ((struct part_job *)j)->fo->failed) {
+        log_give_up(r, j, "request not delivered (notification already failed)", reason);
+    } else {
+        if (j->part)
+            ((struct part_job *)j)->fo->failed = true;
+        r->stats.failed++;
+        log_give_up(r, j, "notification not delivered", reason);
+        report_outcome(r, j, reason);
+    }
+    job_end(r, j);
+}
+
+static void job_delivered(struct nd_receiver *r, struct job *j, int64_t now)
+{
+    struct part_job *pj;
+    struct fanout *fo;
+
+    if (!j->part) {
+        r->stats.delivered++;
+        nd_receiver_stats_observe(&r->stats, (double)(now - j->first_mono_ns) / 1e9);
+        report_outcome(r, j, NULL);
+        job_end(r, j);
+        return;
+    }
+    pj = (struct part_job *)j;
+    fo = pj->fo;
+    if (pj->chunk + 1 < fo->chunks) {
+        /* The lane's next chunk: a fresh job (own attempts, own age) at
+         * the back of the FIFO; the pump is already scheduled. */
+        pj->chunk++;
+        j->attempts = 0;
+        j->first_mono_ns = 0;
+        j->state = JOB_QUEUED;
+        TAILQ_INSERT_TAIL(&r->ready, j, u.fifo);
+        r->stats.queued++;
+        return;
+    }
+    if (fo->live == 1 && !fo->failed) {
+        r->stats.delivered++;
+        nd_receiver_stats_observe(&r->stats, (double)(now - fo->first_mono_ns) / 1e9);
+        report_outcome(r, j, NULL);
+    }
     job_end(r, j);
 }
 
@@ -182,6 +277,23 @@ void nd__fail_verdict(struct nd_verdict *v, enum nd_verdict_kind kind, const cha
     snprintf(v->reason, sizeof(v->reason), "%s: %s", what, err);
 }
 
+static int build_request(struct nd_receiver *r, const struct job *j, const char *prepared,
+                         struct nd_request *req, char *err)
+{
+    const struct part_job *pj;
+    struct nd_part part;
+
+    if (!j->part)
+        return r->t->build(r->state, j->n, prepared, req, err);
+    pj = (const struct part_job *)j;
+    part.lane = pj->lane;
+    part.chunk = pj->chunk;
+    part.lanes = pj->fo->lanes;
+    part.chunks = pj->fo->chunks;
+    part.ud = pj->fo->ud;
+    return r->t->build_part(r->state, j->n, &part, prepared, req, err);
+}
+
 void nd__job_send(struct attempt *a, struct nd_prep *p)
 {
     struct nd_receiver *r = a->r;
@@ -194,7 +306,7 @@ void nd__job_send(struct attempt *a, struct nd_prep *p)
     nd_request_init(&x->req);
     a->used_prep = p;
     a->used_gen = p ? p->gen : 0;
-    if (r->t->build(r->state, a->job->n, p ? p->value : NULL, &x->req, err) != ND_OK) {
+    if (build_request(r, a->job, p ? p->value : NULL, &x->req, err) != ND_OK) {
         nd_request_deinit(&x->req);
         nd__fail_verdict(&v, ND_VERDICT_FAILED, "cannot build the request", err);
         nd__job_finish_attempt(a, &v);
@@ -229,8 +341,11 @@ static void job_start_attempt(struct nd_receiver *r, struct job *j)
     struct nd_prep *p;
 
     j->attempts++;
-    if (j->first_mono_ns == 0)
+    if (j->first_mono_ns == 0) {
         j->first_mono_ns = e->now();
+        if (j->part && ((struct part_job *)j)->fo->first_mono_ns == 0)
+            ((struct part_job *)j)->fo->first_mono_ns = j->first_mono_ns;
+    }
     a = attempt_begin(r, j);
 
     if (r->t->sink) {
@@ -282,10 +397,7 @@ void nd__job_finish_attempt(struct attempt *a, const struct nd_verdict *v)
 
     switch (v->kind) {
     case ND_VERDICT_DELIVERED:
-        r->stats.delivered++;
-        nd_receiver_stats_observe(&r->stats, (double)(now - j->first_mono_ns) / 1e9);
-        report_outcome(r, j, NULL);
-        job_end(r, j);
+        job_delivered(r, j, now);
         return;
     case ND_VERDICT_FAILED:
         job_give_up(r, j, v->reason);
@@ -367,15 +479,66 @@ void nd__schedule_pump(struct nd_receiver *r, int64_t delay_ns)
     evtimer_add(r->pump_ev, &tv);
 }
 
+/* Asks the type for its parts and queues the first chunk of every lane.
+ * false with `err` set when the notification cannot be sent (the caller
+ * fails it). */
+static bool submit_parts(struct nd_receiver *r, struct nd_notification *n, char *err)
+{
+    struct nd_parts ps = {0, 0, NULL};
+    struct fanout *fo;
+    uint32_t i;
+
+    if (r->t->parts(r->state, n, &ps, err) != ND_OK)
+        return false;
+    if (ps.lanes < 1 || ps.lanes > ND_PARTS_LANES_MAX || ps.chunks < 1 ||
+        ps.chunks > ND_PARTS_CHUNKS_MAX) {
+        nd_seterr(err, ND_EINVAL, "%" PRIu32 " lanes x %" PRIu32 " chunks (1..%u x 1..%u)",
+                  ps.lanes, ps.chunks, ND_PARTS_LANES_MAX, ND_PARTS_CHUNKS_MAX);
+        if (ps.ud && r->t->free_parts)
+            r->t->free_parts(r->state, ps.ud);
+        return false;
+    }
+    fo = nd_xcalloc(1, sizeof(*fo) + ps.lanes * sizeof(fo->lane[0]));
+    fo->n = n;
+    fo->ud = ps.ud;
+    fo->lanes = ps.lanes;
+    fo->chunks = ps.chunks;
+    fo->live = ps.lanes;
+    for (i = 0; i < ps.lanes; i++) {
+        struct part_job *pj = &fo->lane[i];
+        pj->j.n = n;
+        pj->j.state = JOB_QUEUED;
+        pj->j.part = 1;
+        pj->fo = fo;
+        pj->lane = i;
+        TAILQ_INSERT_TAIL(&r->ready, &pj->j, u.fifo);
+        r->stats.queued++;
+    }
+    return true;
+}
+
 void nd_receiver_submit_take(struct nd_receiver *r, struct nd_notification *n)
 {
-    struct job *j = nd_xcalloc(1, sizeof(*j));
+    char err[ND_ERRLEN] = "", reason[ND_ERRLEN + 32];
+    bool split_failed = false;
+    struct job *j;
 
+    r->e->pending++;
+    if (r->t->parts && !r->e->deadline_passed) {
+        if (submit_parts(r, n, err)) {
+            nd__schedule_pump(r, 0);
+            return;
+        }
+        /* Failed as a plain job, so that it is logged and counted alike. */
+        split_failed = true;
+        snprintf(reason, sizeof(reason), "cannot split the notification: %s",
+                 err[0] ? err : "no reason given");
+    }
+    j = nd_xcalloc(1, sizeof(*j));
     j->n = n;
     j->state = JOB_QUEUED;
-    r->e->pending++;
-    if (r->e->deadline_passed) {
-        job_give_up(r, j, "shutting down");
+    if (r->e->deadline_passed || split_failed) {
+        job_give_up(r, j, split_failed ? reason : "shutting down");
         return;
     }
     TAILQ_INSERT_TAIL(&r->ready, j, u.fifo);
@@ -513,8 +676,7 @@ void nd_engine_free(struct nd_engine *e)
         TAILQ_REMOVE(&e->receivers, r, link);
         while ((j = any_job(r))) {
             job_detach(r, j);
-            nd_notification_unref(j->n);
-            free(j);
+            job_discard(r, j);
         }
         if (r->state && r->t->free_state)
             r->t->free_state(r->state);
@@ -596,6 +758,12 @@ void nd__engine_set_clock(struct nd_engine *e, int64_t (*now)(void))
 size_t nd__job_size(void)
 {
     return sizeof(struct job);
+}
+
+void nd__fanout_sizes(size_t *fanout, size_t *part_job)
+{
+    *fanout = sizeof(struct fanout);
+    *part_job = sizeof(struct part_job);
 }
 
 size_t nd__receiver_retry_waiting(const struct nd_receiver *r)

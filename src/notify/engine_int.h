@@ -53,8 +53,32 @@ struct job {
     int64_t first_mono_ns;     /* start of the first attempt, 0 before */
     uint32_t attempts;         /* attempts started */
     uint8_t state;             /* enum job_state */
+    uint8_t part;              /* 1: the head of a struct part_job (fits the padding) */
 };
 TAILQ_HEAD(job_list, job);
+
+struct fanout;
+
+/* One lane of a fanned-out notification: its current chunk's job. The
+ * lane's job is reused chunk after chunk, so a lane has one job at most,
+ * and a notification without fan-out never pays for these fields. */
+struct part_job {
+    struct job j; /* first: a struct job * of a part is a struct part_job * */
+    struct fanout *fo;
+    uint32_t lane, chunk;
+};
+
+/* A notification sent as lanes x chunks requests (receiver.h, parts): one
+ * allocation with its lanes. j.n of each lane borrows `n`. */
+struct fanout {
+    struct nd_notification *n; /* the one reference, dropped when live is 0 */
+    void *ud;                  /* the type's, for build_part and free_parts */
+    int64_t first_mono_ns;     /* start of the first attempt of any part */
+    uint32_t lanes, chunks;
+    uint32_t live; /* lanes not finished */
+    bool failed;   /* a part was given up: counted failed */
+    struct part_job lane[];
+};
 
 /* The key lives in the array, so sifting compares without touching jobs. */
 struct retry_slot {

@@ -86,6 +86,9 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
 void nd__engine_set_clock(struct nd_engine *e, int64_t (*now)(void));
 /* sizeof(struct job): what every queued or waiting notification costs. */
 size_t nd__job_size(void);
+/* A fanned-out notification costs sizeof(struct fanout) + lanes *
+ * sizeof(struct part_job). */
+void nd__fanout_sizes(size_t *fanout, size_t *part_job);
 /* Jobs in the receiver's retry heap, and the heap array's capacity. */
 size_t nd__receiver_retry_waiting(const struct nd_receiver *r);
 size_t nd__receiver_retry_capacity(const struct nd_receiver *r);

@@ -39,6 +39,8 @@ const struct nd_receiver_type *nd_receiver_type_find(const char *name)
 
 int nd_receiver_type_register(const struct nd_receiver_type *t)
 {
+    if (t->parts && (!t->build_part || t->sink))
+        return ND_EINVAL;
     if (nregistered >= MAX_REGISTERED)
         return ND_ETOOBIG;
     registered[nregistered++] = t;
