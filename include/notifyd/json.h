@@ -70,6 +70,11 @@ void nd_json_arr_close(struct nd_json *j);
 /* An object key (escaped like a string); the next call writes its value. */
 void nd_json_key(struct nd_json *j, const char *k);
 void nd_json_keyn(struct nd_json *j, const char *k, size_t n);
+/* A key the caller knows needs no escaping (printable ASCII without '"',
+ * '\\', '<', '>', '&'), copied without the escape scan: for the fixed keys
+ * of a body on a hot path. ND_JSON_KEY_LIT takes a string literal. */
+void nd_json_key_plain(struct nd_json *j, const char *k, size_t n);
+#define ND_JSON_KEY_LIT(j, lit) nd_json_key_plain((j), "" lit, sizeof(lit) - 1)
 
 /* A string value; s must not be NULL (ND_EINVAL). */
 void nd_json_str(struct nd_json *j, const char *s);

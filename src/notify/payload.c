@@ -6,214 +6,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notifyd/json.h"
 #include "notifyd/time.h"
 #include "notifyd/util.h"
 
 /* The webhook body is the hot path of delivery (one per notification, a few
- * KiB each): it is written straight into the buffer's memory, with one
- * capacity check per piece instead of one nd_buf_add per character, no
- * printf, and the timestamps of a notification (usually all the same)
- * formatted once. The bytes are those of nd_buf_add_json_escaped. */
-struct jw {
-    struct nd_buf *b;
-    bool full; /* the buffer's limit was hit: the body is abandoned */
-};
+ * KiB each): nd_json writes it straight into the buffer's memory, and the
+ * timestamps of a notification (usually all the same) are formatted once.
+ * ND_JSON_VALID_UTF8: every string comes from an ingested alert, which yajl
+ * checked, or from the configuration; the bytes are then exactly those of
+ * nd_buf_add_json_escaped. */
+enum { WEBHOOK_JSON = ND_JSON_HTML | ND_JSON_VALID_UTF8 | ND_JSON_NEWLINE };
 
-/* Room for n more bytes plus the NUL, growing like nd_buf (buf.h's fields
- * are public for this). NULL once the limit is hit. */
-static char *jw_room(struct jw *w, size_t n)
+static void add_map(struct nd_json *j, const struct nd_kv *kv, size_t n)
 {
-    struct nd_buf *b = w->b;
-    size_t need;
-
-    /* n may exceed what is finally written (the escape's worst case), so
-     * the ceiling check is on n; jw_string asks for the exact size when the
-     * worst case would not fit. */
-    if (w->full || n > b->limit || b->len > b->limit - n) {
-        w->full = true;
-        return NULL;
+    nd_json_obj_open(j);
+    for (size_t i = 0; i < n; i++) {
+        nd_json_key(j, kv[i].name);
+        nd_json_str(j, kv[i].value);
     }
-    need = b->len + n + 1;
-    if (need > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < need)
-            cap *= 2;
-        b->data = nd_xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    return b->data + b->len;
-}
-
-static inline void jw_put(struct jw *w, const char *p, size_t n)
-{
-    char *d = jw_room(w, n);
-
-    if (!d)
-        return;
-    memcpy(d, p, n);
-    w->b->len += n;
-    d[n] = '\0';
-}
-
-#define JW_LIT(w, s) jw_put((w), (s), sizeof(s) - 1)
-
-/* 1 for the bytes that need a look: control characters, '"', '\\', '<',
- * '>', '&' (escaped), and 0xe2 (maybe U+2028/U+2029). */
-static const unsigned char esc_tab[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-};
-
-static inline bool needs_escape(unsigned char c)
-{
-    return esc_tab[c] != 0;
-}
-
-/* The exact escaped size, quotes included: only needed near the limit. */
-static size_t escaped_len(const char *s, size_t n)
-{
-    size_t i, len = 2;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!needs_escape(c))
-            len++;
-        else if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
-            len += 2;
-        else if (c == 0xe2)
-            len += i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
-                           ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9)
-                       ? (i += 2, 6)
-                       : 1;
-        else
-            len += 6;
-    }
-    return len;
-}
-
-/* A quoted JSON string, escaped as Go's encoder does (see buf.c). */
-static void jw_string(struct jw *w, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = strlen(s), i;
-    struct nd_buf *b = w->b;
-    char *d, *o;
-
-    /* Worst case: every byte becomes \u00XX; near the limit, the exact size
-     * decides, so that a body that fits is never refused. */
-    if (!w->full && b->limit - b->len >= 2 && n <= (b->limit - b->len - 2) / 6)
-        d = jw_room(w, n * 6 + 2);
-    else
-        d = jw_room(w, escaped_len(s, n));
-    o = d;
-    if (!d)
-        return;
-    *o++ = '"';
-    for (i = 0; i < n; i++) {
-        size_t j = i;
-        unsigned char c;
-
-        /* Copy the run of plain bytes in one go. */
-        while (j < n && !esc_tab[(unsigned char)s[j]])
-            j++;
-        memcpy(o, s + i, j - i);
-        o += j - i;
-        i = j;
-        if (i == n)
-            break;
-        c = (unsigned char)s[i];
-        switch (c) {
-        case '"':
-        case '\\':
-            *o++ = '\\';
-            *o++ = (char)c;
-            break;
-        case '\n':
-            *o++ = '\\';
-            *o++ = 'n';
-            break;
-        case '\r':
-            *o++ = '\\';
-            *o++ = 'r';
-            break;
-        case '\t':
-            *o++ = '\\';
-            *o++ = 't';
-            break;
-        case 0xe2:
-            if (i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
-                ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9)) {
-                memcpy(o, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
-                o += 6;
-                i += 2;
-            } else {
-                *o++ = (char)c;
-            }
-            break;
-        default:
-            o[0] = '\\';
-            o[1] = 'u';
-            o[2] = '0';
-            o[3] = '0';
-            o[4] = hex[c >> 4];
-            o[5] = hex[c & 15];
-            o += 6;
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
-    w->b->len += (size_t)(o - d);
-}
-
-static void add_map(struct jw *w, const struct nd_kv *kv, size_t n)
-{
-    size_t i;
-
-    JW_LIT(w, "{");
-    for (i = 0; i < n; i++) {
-        if (i > 0)
-            JW_LIT(w, ",");
-        jw_string(w, kv[i].name);
-        JW_LIT(w, ":");
-        jw_string(w, kv[i].value);
-    }
-    JW_LIT(w, "}");
+    nd_json_obj_close(j);
 }
 
 /* An alert's annotations, values as nd_alert_annotation_values() read them
  * (alert.h: they may be expanded; read once for the ID and the body). */
-static void add_annotations(struct jw *w, const struct nd_alert *a, const char *const *values)
+static void add_annotations(struct nd_json *j, const struct nd_alert *a, const char *const *values)
 {
-    JW_LIT(w, "{");
+    nd_json_obj_open(j);
     for (size_t i = 0; i < a->nannotations; i++) {
-        if (i > 0)
-            JW_LIT(w, ",");
-        jw_string(w, nd_alert_annotation_name(a, i));
-        JW_LIT(w, ":");
-        jw_string(w, values[i]);
+        nd_json_key(j, nd_alert_annotation_name(a, i));
+        nd_json_str(j, values[i]);
     }
-    JW_LIT(w, "}");
+    nd_json_obj_close(j);
 }
 
-static void add_common_annotations(struct jw *w, const struct nd_notification *n,
+static void add_common_annotations(struct nd_json *j, const struct nd_notification *n,
                                    struct nd_buf *scratch)
 {
-    JW_LIT(w, "{");
+    nd_json_obj_open(j);
     for (size_t i = 0; i < n->ncommon_annotations; i++) {
         struct nd_kv kv = nd_notification_common_annotation(n, i, scratch);
-        if (i > 0)
-            JW_LIT(w, ",");
-        jw_string(w, kv.name);
-        JW_LIT(w, ":");
-        jw_string(w, kv.value);
+        nd_json_key(j, kv.name);
+        nd_json_str(j, kv.value);
     }
-    JW_LIT(w, "}");
+    nd_json_obj_close(j);
 }
 
 /* The last time formatted, as a quoted string: alerts of one notification
@@ -225,7 +61,7 @@ struct time_cache {
     char s[ND_TIME_MAXLEN + 2];
 };
 
-static void add_time(struct jw *w, struct time_cache *c, const struct nd_time *t)
+static void add_time(struct nd_json *j, struct time_cache *c, const struct nd_time *t)
 {
     if (!c->valid || c->t.sec != t->sec || c->t.nsec != t->nsec || c->t.offset != t->offset) {
         c->s[0] = '"';
@@ -234,32 +70,32 @@ static void add_time(struct jw *w, struct time_cache *c, const struct nd_time *t
         c->t = *t;
         c->valid = true;
     }
-    jw_put(w, c->s, c->n);
+    nd_json_raw(j, c->s, c->n);
 }
 
-static void add_u64(struct jw *w, uint64_t v)
+/* The alert ID as NM writes it: a decimal number in a JSON string. */
+static void add_id(struct nd_json *j, uint64_t v)
 {
-    char tmp[20];
-    size_t n = 0;
+    char tmp[22], *p = tmp + sizeof(tmp);
 
+    *--p = '"';
     do {
-        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+        *--p = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    jw_put(w, tmp + sizeof(tmp) - n, n);
+    *--p = '"';
+    nd_json_raw(j, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out)
 {
-    struct jw w = {out, false};
+    struct nd_json j;
     struct time_cache starts = {0}, ends = {0};
     struct nd_kv *labels = NULL;
     const char **values = NULL;
     size_t cap = 0, vcap = 0, i;
-    size_t len0 = out->len;
     struct nd_buf scratch;
-
-    nd_buf_init(&scratch, SIZE_MAX / 2);
+    int rc;
 
     {
         /* One allocation up front instead of doubling from 64 bytes (a
@@ -267,13 +103,18 @@ int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out)
         size_t est = 512 + (size_t)1024 * n->nalerts;
         if (est > out->limit - out->len)
             est = out->limit - out->len;
-        jw_room(&w, est);
+        nd_buf_reserve(out, est);
     }
-    JW_LIT(&w, "{\"alerts\":[");
-    for (i = 0; i < n->nalerts && !w.full; i++) {
+    nd_buf_init(&scratch, SIZE_MAX / 2);
+    nd_json_init(&j, out, WEBHOOK_JSON);
+    nd_json_obj_open(&j);
+    ND_JSON_KEY_LIT(&j, "alerts");
+    nd_json_arr_open(&j);
+    /* j.err is sticky: once the limit is hit, stop building. */
+    for (i = 0; i < n->nalerts && !j.err; i++) {
         const struct nd_alert *a = n->alerts[i];
         struct nd_time st, en;
-        char fp[17];
+        char fp[19];
         size_t nl;
 
         if ((size_t)a->nlabels + 1 > cap) {
@@ -286,28 +127,29 @@ int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out)
             values = nd_xrealloc(values, vcap * sizeof(*values));
         }
         nd_alert_annotation_values(a, &scratch, values);
-        nd_fingerprint_format(nd_alert_fingerprint(a), fp);
+        fp[0] = '"';
+        nd_fingerprint_format(nd_alert_fingerprint(a), fp + 1);
+        fp[17] = '"';
         st = nd_alert_starts_at(a);
         en = nd_alert_ends_at(a);
-        if (i > 0)
-            JW_LIT(&w, ",");
-        JW_LIT(&w, "{\"id\":\"");
-        add_u64(&w, nd_alert_id_from(a, values));
-        JW_LIT(&w, "\",\"status\":");
-        jw_string(&w, nd_alert_status_str((enum nd_alert_status)a->status));
-        JW_LIT(&w, ",\"labels\":");
-        add_map(&w, labels, nl);
-        JW_LIT(&w, ",\"annotations\":");
-        add_annotations(&w, a, values);
-        JW_LIT(&w, ",\"startsAt\":");
-        add_time(&w, &starts, &st);
-        JW_LIT(&w, ",\"endsAt\":");
-        add_time(&w, &ends, &en);
-        JW_LIT(&w, ",\"generatorURL\":");
-        jw_string(&w, nd_alert_generator_url(a));
-        JW_LIT(&w, ",\"fingerprint\":\"");
-        jw_put(&w, fp, 16);
-        JW_LIT(&w, "\"}");
+        nd_json_obj_open(&j);
+        ND_JSON_KEY_LIT(&j, "id");
+        add_id(&j, nd_alert_id_from(a, values));
+        ND_JSON_KEY_LIT(&j, "status");
+        nd_json_str(&j, nd_alert_status_str((enum nd_alert_status)a->status));
+        ND_JSON_KEY_LIT(&j, "labels");
+        add_map(&j, labels, nl);
+        ND_JSON_KEY_LIT(&j, "annotations");
+        add_annotations(&j, a, values);
+        ND_JSON_KEY_LIT(&j, "startsAt");
+        add_time(&j, &starts, &st);
+        ND_JSON_KEY_LIT(&j, "endsAt");
+        add_time(&j, &ends, &en);
+        ND_JSON_KEY_LIT(&j, "generatorURL");
+        nd_json_str(&j, nd_alert_generator_url(a));
+        ND_JSON_KEY_LIT(&j, "fingerprint");
+        nd_json_raw(&j, fp, 18);
+        nd_json_obj_close(&j);
     }
     free(values);
     /* one array for both, one after the other (each is written out at once) */
@@ -315,23 +157,20 @@ int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out)
         cap = n->ncommon_labels > n->ngroup_labels ? n->ncommon_labels : n->ngroup_labels;
         labels = nd_xrealloc(labels, cap * sizeof(*labels));
     }
-    JW_LIT(&w, "],\"groupLabels\":");
-    add_map(&w, nd_notification_group_labels(n, labels), n->ngroup_labels);
-    JW_LIT(&w, ",\"commonLabels\":");
-    add_map(&w, nd_notification_common_labels(n, labels), n->ncommon_labels);
+    nd_json_arr_close(&j);
+    ND_JSON_KEY_LIT(&j, "groupLabels");
+    add_map(&j, nd_notification_group_labels(n, labels), n->ngroup_labels);
+    ND_JSON_KEY_LIT(&j, "commonLabels");
+    add_map(&j, nd_notification_common_labels(n, labels), n->ncommon_labels);
     free(labels);
-    JW_LIT(&w, ",\"commonAnnotations\":");
-    add_common_annotations(&w, n, &scratch);
-    JW_LIT(&w, "}\n");
+    ND_JSON_KEY_LIT(&j, "commonAnnotations");
+    add_common_annotations(&j, n, &scratch);
+    nd_json_obj_close(&j);
     nd_buf_deinit(&scratch);
-    if (w.full) {
-        /* Leave the buffer as it was, like a failed nd_buf append. */
-        out->len = len0;
-        if (out->data)
-            out->data[len0] = '\0';
-        return ND_ETOOBIG;
-    }
-    return ND_OK;
+    /* On error the buffer is left as it was, like a failed nd_buf append;
+     * with the calls above, the only error is the limit. */
+    rc = nd_json_finish(&j, NULL);
+    return rc == ND_OK ? ND_OK : ND_ETOOBIG;
 }
 
 static int add_pairs(struct nd_buf *b, const struct nd_kv *kv, size_t n)

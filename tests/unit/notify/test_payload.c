@@ -125,8 +125,9 @@ static void test_common_annotations_by_name(void)
     nd_notification_unref(n);
 }
 
-/* The payload's own escaper must write what nd_buf_add_json_escaped
- * writes, for every byte value and for U+2028/U+2029 (whole or cut). */
+/* The webhook body's escaping (nd_json, ND_JSON_VALID_UTF8) must write
+ * what nd_buf_add_json_escaped writes, for every byte value and for
+ * U+2028/U+2029 (whole or cut). */
 static void test_escape_all_bytes(void)
 {
     static const char *const labels[] = {"alertname", "Esc", NULL};

@@ -287,6 +287,58 @@ static void test_ceiling(void)
     is_int(bad, 0, "every limit around the size decides exactly");
 }
 
+/* Plain keys: the same bytes as escaped ones, commas and key rules kept,
+ * and the limit decided exactly. */
+static void test_key_plain(void)
+{
+    struct nd_buf b;
+    struct nd_json j;
+    char err[ND_ERRLEN];
+    const char *want = "{\"id\":\"1\",\"labels\":{\"a\":\"b\"},\"n\":2}\n";
+    size_t n = strlen(want);
+    int bad = 0;
+
+    for (size_t lim = 0; lim <= n + 1; lim++) {
+        nd_buf_init(&b, lim);
+        nd_json_init(&j, &b, ND_JSON_NEWLINE);
+        nd_json_obj_open(&j);
+        ND_JSON_KEY_LIT(&j, "id");
+        nd_json_str(&j, "1");
+        ND_JSON_KEY_LIT(&j, "labels");
+        nd_json_obj_open(&j);
+        nd_json_kstr(&j, "a", "b");
+        nd_json_obj_close(&j);
+        nd_json_key_plain(&j, "nx", 1);
+        nd_json_int(&j, 2);
+        nd_json_obj_close(&j);
+        int rc = nd_json_finish(&j, NULL);
+        if ((lim >= n) != (rc == ND_OK) || (rc == ND_OK && strcmp(nd_buf_cstr(&b), want) != 0) ||
+            (rc != ND_OK && b.len != 0))
+            bad++;
+        if (lim == n)
+            is_str(nd_buf_cstr(&b), want, "plain keys: bytes, commas, counted length");
+        nd_buf_deinit(&b);
+    }
+    is_int(bad, 0, "plain keys: every limit around the size decides exactly");
+
+    nd_buf_init(&b, 4096);
+    nd_json_init(&j, &b, 0);
+    nd_json_arr_open(&j);
+    ND_JSON_KEY_LIT(&j, "k");
+    nd_json_arr_close(&j);
+    is_int(nd_json_finish(&j, err), ND_EINVAL, "a plain key in an array is misuse");
+    nd_json_init(&j, &b, 0);
+    nd_json_obj_open(&j);
+    ND_JSON_KEY_LIT(&j, "k");
+    ND_JSON_KEY_LIT(&j, "k");
+    is_int(nd_json_finish(&j, err), ND_EINVAL, "a plain key after a key is misuse");
+    nd_json_init(&j, &b, 0);
+    nd_json_obj_open(&j);
+    nd_json_key_plain(&j, NULL, 0);
+    is_int(nd_json_finish(&j, err), ND_EINVAL, "a NULL plain key is misuse");
+    nd_buf_deinit(&b);
+}
+
 int main(void)
 {
     test_escaping();
@@ -295,5 +347,6 @@ int main(void)
     test_document();
     test_misuse();
     test_ceiling();
+    test_key_plain();
     return done_testing();
 }
