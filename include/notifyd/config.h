@@ -152,6 +152,15 @@ int nd_receiver_config_double(struct nd_receiver_config *rc, const char *key, do
                               struct nd_config_errors *errs);
 /* A string value; secrets go through nd_config_secret(). *out is borrowed. */
 int nd_receiver_config_string(struct nd_receiver_config *rc, const char *key, const char **out);
+/* The line of `key` for an error message (the section's line when absent). */
+int nd_receiver_config_line(struct nd_receiver_config *rc, const char *key);
+/* A heap copy of a string value; NULL when absent or empty. */
+char *nd_receiver_config_strdup(struct nd_receiver_config *rc, const char *key);
+/* A secret value resolved by nd_config_secret() (heap, the caller frees it);
+ * NULL when absent or empty, or after adding an error naming file:line:key
+ * when it cannot be read (or resolves to "" and !allow_empty). */
+char *nd_receiver_config_secret(struct nd_receiver_config *rc, const char *key, bool allow_empty,
+                                struct nd_config_errors *errs);
 /* Adds "unknown key" errors for every kv nobody marked used. */
 void nd_receiver_config_check_unused(struct nd_receiver_config *rc, struct nd_config_errors *errs);
 

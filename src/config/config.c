@@ -1050,6 +1050,44 @@ int nd_receiver_config_string(struct nd_receiver_config *rc, const char *key, co
     return ND_OK;
 }
 
+int nd_receiver_config_line(struct nd_receiver_config *rc, const char *key)
+{
+    struct nd_config_kv *kv = nd_receiver_config_get(rc, key);
+    return kv ? kv->line : rc->line;
+}
+
+char *nd_receiver_config_strdup(struct nd_receiver_config *rc, const char *key)
+{
+    const char *s = NULL;
+
+    nd_receiver_config_string(rc, key, &s);
+    return s && s[0] ? nd_xstrdup(s) : NULL;
+}
+
+char *nd_receiver_config_secret(struct nd_receiver_config *rc, const char *key, bool allow_empty,
+                                struct nd_config_errors *errs)
+{
+    const char *s = NULL;
+    char *out = NULL;
+    char err[ND_ERRLEN];
+
+    nd_receiver_config_string(rc, key, &s);
+    if (!s || !s[0])
+        return NULL;
+    if (nd_config_secret(s, &out, err) != ND_OK) {
+        nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, key), rc->section, key,
+                            "%s", err);
+        return NULL;
+    }
+    if (!allow_empty && !out[0]) {
+        nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, key), rc->section, key,
+                            "empty value");
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
 void nd_receiver_config_check_unused(struct nd_receiver_config *rc, struct nd_config_errors *errs)
 {
     for (size_t i = 0; i < rc->nkvs; i++)

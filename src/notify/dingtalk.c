@@ -184,42 +184,6 @@ static void dingtalk_free(void *p)
     free(d);
 }
 
-static int kv_line(struct nd_receiver_config *rc, const char *key)
-{
-    struct nd_config_kv *kv = nd_receiver_config_get(rc, key);
-    return kv ? kv->line : rc->line;
-}
-
-static char *opt_string(struct nd_receiver_config *rc, const char *key)
-{
-    const char *s = NULL;
-
-    nd_receiver_config_string(rc, key, &s);
-    return s && s[0] ? nd_xstrdup(s) : NULL;
-}
-
-static char *opt_secret(struct nd_receiver_config *rc, const char *key,
-                        struct nd_config_errors *errs)
-{
-    const char *s = NULL;
-    char *out = NULL;
-    char err[ND_ERRLEN];
-
-    nd_receiver_config_string(rc, key, &s);
-    if (!s || !s[0])
-        return NULL;
-    if (nd_config_secret(s, &out, err) != ND_OK) {
-        nd_config_error_add(errs, rc->file, kv_line(rc, key), rc->section, key, "%s", err);
-        return NULL;
-    }
-    if (!out[0]) {
-        nd_config_error_add(errs, rc->file, kv_line(rc, key), rc->section, key, "empty value");
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 /* Comma-separated, blanks around items trimmed, empty items skipped. */
 static void opt_list(struct nd_receiver_config *rc, const char *key, struct strlist *out)
 {
@@ -302,14 +266,14 @@ static void configure_chatbot(struct dingtalk *d, struct nd_receiver_config *rc,
                               struct nd_config_errors *errs)
 {
     if (d->webhook && !http_url(d->webhook))
-        nd_config_error_add(errs, rc->file, kv_line(rc, "webhook"), rc->section, "webhook",
-                            "want an http:// or https:// URL");
+        nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "webhook"), rc->section,
+                            "webhook", "want an http:// or https:// URL");
 }
 
 static void configure_conversation(struct dingtalk *d, struct nd_receiver_config *rc,
                                    struct strlist *chat_ids, struct nd_config_errors *errs)
 {
-    int line = kv_line(rc, "chat_ids");
+    int line = nd_receiver_config_line(rc, "chat_ids");
 
     if (chat_ids->n > 1)
         nd_config_error_add(errs, rc->file, line, rc->section, "chat_ids",
@@ -349,21 +313,21 @@ static int dingtalk_configure(struct nd_receiver_config *rc,
     char *key;
 
     d->set = templates;
-    d->webhook = opt_secret(rc, "webhook", errs);
-    d->secret = opt_secret(rc, "secret", errs);
+    d->webhook = nd_receiver_config_secret(rc, "webhook", false, errs);
+    d->secret = nd_receiver_config_secret(rc, "secret", false, errs);
     opt_list(rc, "keywords", &d->keywords);
     opt_list(rc, "at_mobiles", &d->at_mobiles);
     opt_list(rc, "at_users", &d->at_users);
     nd_receiver_config_bool(rc, "at_all", &d->at_all, errs);
     opt_list(rc, "chat_ids", &chat_ids);
-    d->app_key = opt_secret(rc, "app_key", errs);
-    d->app_secret = opt_secret(rc, "app_secret", errs);
-    d->api_url = opt_string(rc, "api_url");
+    d->app_key = nd_receiver_config_secret(rc, "app_key", false, errs);
+    d->app_secret = nd_receiver_config_secret(rc, "app_secret", false, errs);
+    d->api_url = nd_receiver_config_strdup(rc, "api_url");
     if (!d->api_url)
         d->api_url = nd_xstrdup(DEFAULT_API_URL);
     else if (!http_url(d->api_url))
-        nd_config_error_add(errs, rc->file, kv_line(rc, "api_url"), rc->section, "api_url",
-                            "want an http:// or https:// URL");
+        nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "api_url"), rc->section,
+                            "api_url", "want an http:// or https:// URL");
     while (strlen(d->api_url) > 0 && d->api_url[strlen(d->api_url) - 1] == '/')
         d->api_url[strlen(d->api_url) - 1] = '\0';
 
@@ -384,7 +348,8 @@ static int dingtalk_configure(struct nd_receiver_config *rc,
 
     d->conv = chat_ids.n > 0 || d->app_key || d->app_secret;
     if (d->webhook && d->conv) {
-        nd_config_error_add(errs, rc->file, kv_line(rc, "chat_ids"), rc->section, "chat_ids",
+        nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "chat_ids"), rc->section,
+                            "chat_ids",
                             "webhook (chatbot) and chat_ids (conversation) in one receiver: "
                             "use one receiver for each");
     } else if (!d->webhook && chat_ids.n == 0) {

@@ -80,37 +80,6 @@ static void webhook_free(void *p)
     free(w);
 }
 
-static int kv_line(struct nd_receiver_config *rc, const char *key)
-{
-    struct nd_config_kv *kv = nd_receiver_config_get(rc, key);
-    return kv ? kv->line : rc->line;
-}
-
-static char *opt_string(struct nd_receiver_config *rc, const char *key)
-{
-    const char *s = NULL;
-
-    nd_receiver_config_string(rc, key, &s);
-    return s && s[0] ? nd_xstrdup(s) : NULL;
-}
-
-static char *opt_secret(struct nd_receiver_config *rc, const char *key,
-                        struct nd_config_errors *errs)
-{
-    const char *s = NULL;
-    char *out = NULL;
-    char err[ND_ERRLEN];
-
-    nd_receiver_config_string(rc, key, &s);
-    if (!s || !s[0])
-        return NULL;
-    if (nd_config_secret(s, &out, err) != ND_OK) {
-        nd_config_error_add(errs, rc->file, kv_line(rc, key), rc->section, key, "%s", err);
-        return NULL;
-    }
-    return out;
-}
-
 static void parse_headers(struct webhook *w, struct nd_receiver_config *rc,
                           struct nd_config_errors *errs)
 {
@@ -133,8 +102,9 @@ static void parse_headers(struct webhook *w, struct nd_receiver_config *rc,
             if (p[i] <= ' ' || p[i] >= 0x7f)
                 ok = false;
         if (len > 0 && !ok) {
-            nd_config_error_add(errs, rc->file, kv_line(rc, "headers"), rc->section, "headers",
-                                "want one \"Name: value\" per line, got \"%.*s\"", (int)len, p);
+            nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "headers"), rc->section,
+                                "headers", "want one \"Name: value\" per line, got \"%.*s\"",
+                                (int)len, p);
         } else if (len > 0) {
             w->headers = nd_xrealloc(w->headers, (w->nheaders + 1) * sizeof(*w->headers));
             w->headers[w->nheaders++] = nd_xstrndup(p, len);
@@ -153,7 +123,7 @@ static void check_url(struct webhook *w, struct nd_receiver_config *rc, const ch
 {
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL, *port = NULL, *url = NULL;
-    int line = kv_line(rc, "url");
+    int line = nd_receiver_config_line(rc, "url");
 
     if (!u)
         abort();
@@ -185,8 +155,8 @@ static void check_url(struct webhook *w, struct nd_receiver_config *rc, const ch
     }
     if (curl_url_set(u, CURLUPART_HOST, server_name, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
-        nd_config_error_add(errs, rc->file, kv_line(rc, "tls_server_name"), rc->section,
-                            "tls_server_name", "not a valid host name");
+        nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "tls_server_name"),
+                            rc->section, "tls_server_name", "not a valid host name");
         goto out;
     }
     free(w->url);
@@ -233,17 +203,17 @@ static int webhook_configure(struct nd_receiver_config *rc, const struct nd_temp
     struct webhook *w = nd_xcalloc(1, sizeof(*w));
     char *server_name;
 
-    w->url = opt_string(rc, "url");
+    w->url = nd_receiver_config_strdup(rc, "url");
     parse_headers(w, rc, errs);
-    w->user = opt_string(rc, "basic_auth_user");
-    w->password = opt_secret(rc, "basic_auth_password", errs);
-    w->bearer = opt_secret(rc, "bearer_token", errs);
-    w->ca_file = opt_string(rc, "tls_ca_file");
-    w->cert_file = opt_string(rc, "tls_cert_file");
-    w->key_file = opt_string(rc, "tls_key_file");
-    w->proxy = opt_string(rc, "proxy_url");
+    w->user = nd_receiver_config_strdup(rc, "basic_auth_user");
+    w->password = nd_receiver_config_secret(rc, "basic_auth_password", true, errs);
+    w->bearer = nd_receiver_config_secret(rc, "bearer_token", true, errs);
+    w->ca_file = nd_receiver_config_strdup(rc, "tls_ca_file");
+    w->cert_file = nd_receiver_config_strdup(rc, "tls_cert_file");
+    w->key_file = nd_receiver_config_strdup(rc, "tls_key_file");
+    w->proxy = nd_receiver_config_strdup(rc, "proxy_url");
     nd_receiver_config_bool(rc, "tls_insecure_skip_verify", &w->insecure, errs);
-    server_name = opt_string(rc, "tls_server_name");
+    server_name = nd_receiver_config_strdup(rc, "tls_server_name");
     nd_receiver_template_config(rc, templates, NULL, &w->tmpl, errs);
 
     if (!w->url)
@@ -252,12 +222,12 @@ static int webhook_configure(struct nd_receiver_config *rc, const struct nd_temp
         check_url(w, rc, server_name, errs);
     if (!w->cert_file != !w->key_file) {
         const char *key = w->cert_file ? "tls_cert_file" : "tls_key_file";
-        nd_config_error_add(errs, rc->file, kv_line(rc, key), rc->section, key,
+        nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, key), rc->section, key,
                             "tls_cert_file and tls_key_file go together");
     }
     if (w->password && !w->user)
-        nd_config_error_add(errs, rc->file, kv_line(rc, "basic_auth_password"), rc->section,
-                            "basic_auth_password", "needs basic_auth_user");
+        nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "basic_auth_password"),
+                            rc->section, "basic_auth_password", "needs basic_auth_user");
     free(server_name);
     if (errs->n != before) {
         webhook_free(w);
