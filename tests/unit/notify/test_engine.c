@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "helpers.h"
+#include "logcap.h"
 #include "loop.h"
 #include "notifyd/engine.h"
 #include "notifyd/log.h"
@@ -296,27 +297,6 @@ static int cond_settled(void *ud)
 {
     struct nd_engine *e = ud;
     return nd_engine_pending(e) == 0;
-}
-
-static char *logbuf;
-static size_t loglen;
-static FILE *logf_;
-
-static void log_capture(void)
-{
-    logf_ = open_memstream(&logbuf, &loglen);
-    nd_log_set_stream(logf_);
-}
-
-static char *log_take(void)
-{
-    char *s;
-
-    nd_log_set_stream(NULL);
-    fclose(logf_);
-    s = logbuf;
-    logbuf = NULL;
-    return s;
 }
 
 /* Submits a notification and keeps one reference of ours to check that

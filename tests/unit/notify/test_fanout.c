@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "helpers.h"
+#include "logcap.h"
 #include "loop.h"
 #include "notifyd/engine.h"
 #include "notifyd/log.h"
@@ -341,27 +342,6 @@ static struct nd_notification *submit(struct nd_receiver *r, const char *tag)
     nd_notification_ref(n);
     nd_receiver_submit_take(r, n);
     return n;
-}
-
-static char *logbuf;
-static size_t loglen;
-static FILE *logf_;
-
-static void log_capture(void)
-{
-    logf_ = open_memstream(&logbuf, &loglen);
-    nd_log_set_stream(logf_);
-}
-
-static char *log_take(void)
-{
-    char *s;
-
-    nd_log_set_stream(NULL);
-    fclose(logf_);
-    s = logbuf;
-    logbuf = NULL;
-    return s;
 }
 
 static int count_str(const char *hay, const char *needle)
