@@ -1,9 +1,11 @@
 /* dingtalk.c - the DingTalk receiver: a custom robot (chatbot webhook) or
  * a group conversation through an app's access token.
  *
- * Keys are in docs/receivers.md. One receiver sends one request per
- * notification: either to its chatbot webhook or to its one chat id (the
- * engine has no fan-out yet).
+ * Keys are in docs/receivers.md. A notification is split by whole alerts
+ * (nd_tmpl_split) at the mode's size limit and sent through the engine's
+ * fan-out: one lane per target (the chatbot webhook, or each chat id), the
+ * chunks of a lane in order. An alert that alone exceeds the limit is sent
+ * cut, ending with TRUNC_MARK, never dropped.
  *
  * Chatbot: POST <webhook>[&timestamp=MS&sign=SIG] with the message; with
  * a secret, each attempt is signed again, since DingTalk refuses a
@@ -32,6 +34,7 @@
 #include "notifyd/jsonr.h"
 #include "notifyd/parse.h"
 #include "notifyd/receiver.h"
+#include "notifyd/tmpl_split.h"
 #include "notifyd/url.h"
 #include "notifyd/util.h"
 
@@ -39,6 +42,7 @@
 #define CHATBOT_MAX_SIZE       19960
 #define CONVERSATION_MAX_SIZE  5000
 #define THROTTLE_MAX_N         10000
+#define TRUNC_MARK             "\xe2\x80\xa6[truncated]" /* U+2026 */
 #define TOKEN_FETCH_TIMEOUT_NS (10 * ND_NS_PER_S)
 /* A token is used until expires_in minus this margin (or minus a quarter
  * of expires_in when that is shorter), so that no request carries a token
@@ -74,7 +78,7 @@ struct dingtalk {
     char *secret;
     struct strlist keywords, at_mobiles, at_users;
     bool at_all;
-    char *chat_id;
+    struct strlist chat_ids;
     char *app_key;
     char *app_secret;
     char *api_url; /* without a trailing '/' */
@@ -172,7 +176,7 @@ static void dingtalk_free(void *p)
     strlist_free(&d->keywords);
     strlist_free(&d->at_mobiles);
     strlist_free(&d->at_users);
-    free(d->chat_id);
+    strlist_free(&d->chat_ids);
     free(d->app_key);
     free(d->api_url);
     free(d->prep_key);
@@ -275,12 +279,13 @@ static void configure_conversation(struct dingtalk *d, struct nd_receiver_config
 {
     int line = nd_receiver_config_line(rc, "chat_ids");
 
-    if (chat_ids->n > 1)
+    if (chat_ids->n > ND_PARTS_LANES_MAX)
         nd_config_error_add(errs, rc->file, line, rc->section, "chat_ids",
-                            "one chat id per receiver (got %zu): use one receiver per chat",
-                            chat_ids->n);
-    else if (chat_ids->n == 1)
-        d->chat_id = nd_xstrdup(chat_ids->v[0]);
+                            "%zu chat ids, at most %u", chat_ids->n, ND_PARTS_LANES_MAX);
+    /* One fan-out lane per chat id. */
+    d->chat_ids = *chat_ids;
+    chat_ids->v = NULL;
+    chat_ids->n = 0;
     if (!d->app_key)
         nd_config_error_add(errs, rc->file, line, rc->section, "app_key",
                             "missing key (chat_ids needs app_key and app_secret)");
@@ -417,19 +422,6 @@ int nd_dingtalk_sign(const char *secret, int64_t ts_ms, struct nd_buf *out, char
     return ND_OK;
 }
 
-/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
-static void truncate_utf8(struct nd_buf *s, size_t max)
-{
-    size_t n = max;
-
-    if (s->len <= max)
-        return;
-    while (n > 0 && ((unsigned char)s->data[n] & 0xc0) == 0x80)
-        n--;
-    s->len = n;
-    s->data[n] = '\0';
-}
-
 static void join(struct nd_buf *b, const struct strlist *l, const char *prefix)
 {
     size_t i;
@@ -455,47 +447,227 @@ static void json_strlist(struct nd_json *j, const char *key, const struct strlis
     nd_json_arr_close(j);
 }
 
-/* Renders the message (and the title for markdown), with the chatbot's
- * keywords and @mobiles, cut to the size limit. */
-static int render(struct dingtalk *d, const struct nd_notification *n, struct nd_buf *msg,
-                  struct nd_buf *title, char *err)
+/* The length of s once written as a JSON string (HTML-escaped, as
+ * json.Marshal does), without the quotes: how NM measures a message. */
+static size_t esc_len(const char *s, size_t n)
 {
-    char e[ND_ERRLEN];
-    struct nd_buf kw, at;
-    size_t room;
-    struct nd_template_data *data = nd_template_data_from_notification(n, nd_now_wall_ns());
-    int rc = nd_template_text(d->set, d->tmpl, data, msg, e);
+    struct nd_buf b;
+    struct nd_json j;
+    char err[ND_ERRLEN];
+    size_t len;
 
+    nd_buf_init(&b, 6 * n + 16);
+    nd_json_init(&j, &b, ND_JSON_HTML);
+    nd_json_strn(&j, n ? s : "", n);
+    len = nd_json_finish(&j, err) == ND_OK && b.len >= 2 ? b.len - 2 : 6 * n;
+    nd_buf_deinit(&b);
+    return len;
+}
+
+/* The chatbot's keywords and @mobiles, appended to every message. */
+static void suffix(struct dingtalk *d, struct nd_buf *out)
+{
+    if (!d->conv && d->keywords.n > 0) {
+        nd_buf_adds(out, "\n\n[Keywords] ");
+        join(out, &d->keywords, "");
+    }
+    if (!d->conv && d->markdown && d->at_mobiles.n > 0) {
+        nd_buf_adds(out, " ");
+        join(out, &d->at_mobiles, "@");
+    }
+}
+
+struct render_ctx {
+    struct dingtalk *d;
+    const struct nd_notification *n;
+};
+
+/* Renders the message (and the title for markdown) for a run of the
+ * notification's alerts; the group's labels stay those of the whole
+ * notification. */
+static int render_run(void *ctx, struct nd_alert *const *alerts, size_t count, struct nd_buf *msg,
+                      struct nd_buf *title, char err[ND_ERRLEN])
+{
+    struct render_ctx *c = ctx;
+    struct dingtalk *d = c->d;
+    struct nd_notification sub = *c->n;
+    struct nd_template_data *data;
+    char e[ND_ERRLEN];
+    int rc;
+
+    sub.alerts = (struct nd_alert **)alerts;
+    sub.nalerts = count;
+    data = nd_template_data_from_notification(&sub, nd_now_wall_ns());
+    rc = nd_template_text(d->set, d->tmpl, data, msg, e);
     if (rc != ND_OK) {
         nd_template_data_free(data);
         return nd_seterr(err, rc, "template %s: %s", d->tmpl, e);
     }
-    if (d->markdown && (rc = nd_template_text(d->set, d->title_tmpl, data, title, e)) != ND_OK) {
+    if (title && (rc = nd_template_text(d->set, d->title_tmpl, data, title, e)) != ND_OK) {
         nd_template_data_free(data);
         return nd_seterr(err, rc, "title_template %s: %s", d->title_tmpl, e);
     }
     nd_template_data_free(data);
-
-    nd_buf_init(&kw, 64 * 1024);
-    nd_buf_init(&at, 64 * 1024);
-    if (!d->conv && d->keywords.n > 0) {
-        nd_buf_adds(&kw, "\n\n[Keywords] ");
-        join(&kw, &d->keywords, "");
-    }
-    if (!d->conv && d->markdown && d->at_mobiles.n > 0) {
-        nd_buf_adds(&at, " ");
-        join(&at, &d->at_mobiles, "@");
-    }
-    room = d->max_size > kw.len + at.len ? d->max_size - kw.len - at.len : 0;
-    truncate_utf8(msg, room);
-    rc = nd_buf_add(msg, kw.data, kw.len);
-    if (rc == ND_OK)
-        rc = nd_buf_add(msg, at.data, at.len);
-    nd_buf_deinit(&kw);
-    nd_buf_deinit(&at);
-    if (rc != ND_OK)
-        return nd_seterr(err, rc, "message over %u bytes", ND_REQUEST_BODY_MAX);
     return ND_OK;
+}
+
+/* One message of a notification: the text without the suffix. */
+struct piece {
+    char *msg;
+    size_t len;
+    char *title; /* NULL unless markdown */
+};
+
+struct dparts {
+    struct piece *v;
+    size_t n;
+};
+
+static void dparts_free(struct dparts *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->n; i++) {
+        free(p->v[i].msg);
+        free(p->v[i].title);
+    }
+    free(p->v);
+    free(p);
+}
+
+static void dparts_push(struct dparts *p, struct nd_buf *msg, struct nd_buf *title)
+{
+    struct piece *pc;
+
+    p->v = nd_xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
+    pc = &p->v[p->n++];
+    pc->msg = nd_buf_take(msg, &pc->len);
+    if (!pc->msg)
+        pc->msg = nd_xstrdup("");
+    pc->title = title ? nd_buf_take(title, NULL) : NULL;
+    if (title && !pc->title)
+        pc->title = nd_xstrdup("");
+}
+
+/* Cuts msg so that, with TRUNC_MARK appended, its escaped length stays
+ * below limit; never splits a UTF-8 sequence. */
+static void truncate_marked(struct nd_buf *msg, size_t limit)
+{
+    size_t mark = esc_len(TRUNC_MARK, strlen(TRUNC_MARK));
+    size_t room = limit > mark + 1 ? limit - mark - 1 : 0;
+    size_t cut = msg->len < room ? msg->len : room;
+    size_t e;
+
+    for (;;) {
+        while (cut > 0 && cut < msg->len && ((unsigned char)msg->data[cut] & 0xc0) == 0x80)
+            cut--;
+        e = esc_len(msg->data, cut);
+        if (e <= room || cut == 0)
+            break;
+        cut -= e - room < cut ? e - room : cut;
+    }
+    msg->len = cut;
+    if (msg->data)
+        msg->data[cut] = '\0';
+    nd_buf_adds(msg, TRUNC_MARK);
+}
+
+/* Renders alerts[first, first + 1) alone, cut with the marker. */
+static int push_truncated(struct dingtalk *d, struct render_ctx *c, struct dparts *p, size_t index,
+                          size_t limit, char *err)
+{
+    struct nd_buf msg, title;
+    int rc;
+
+    nd_buf_init(&msg, ND_REQUEST_BODY_MAX);
+    nd_buf_init(&title, 64 * 1024);
+    rc = render_run(c, c->n->alerts + index, 1, &msg, d->markdown ? &title : NULL, err);
+    if (rc == ND_OK) {
+        truncate_marked(&msg, limit);
+        dparts_push(p, &msg, d->markdown ? &title : NULL);
+    }
+    nd_buf_deinit(&msg);
+    nd_buf_deinit(&title);
+    return rc;
+}
+
+static int dingtalk_parts(void *state, const struct nd_notification *n, struct nd_parts *out,
+                          char *err)
+{
+    struct dingtalk *d = state;
+    struct render_ctx c = {d, n};
+    struct nd_tmpl_split_result r;
+    struct dparts *p = nd_xcalloc(1, sizeof(*p));
+    struct nd_buf sfx;
+    size_t limit, ci = 0, ri = 0;
+    int rc;
+
+    nd_buf_init(&sfx, 64 * 1024);
+    suffix(d, &sfx);
+    /* As NM: the message's escaped length, less the suffix's, must stay
+     * below the limit. */
+    limit = esc_len(sfx.data, sfx.len);
+    nd_buf_deinit(&sfx);
+    if (limit + 64 >= d->max_size) {
+        dparts_free(p);
+        return nd_seterr(err, ND_EINVAL, "keywords and at_mobiles leave no room under %" PRIu64,
+                         d->max_size);
+    }
+    limit = d->max_size - limit;
+
+    rc = nd_tmpl_split(n->alerts, n->nalerts, limit, d->markdown, ND_REQUEST_BODY_MAX / 2,
+                       render_run, &c, &r, err);
+    while (rc == ND_OK && (ci < r.nchunks || ri < r.nrejected)) {
+        if (ri < r.nrejected && (ci == r.nchunks || r.rejected[ri].index < r.chunks[ci].first)) {
+            if (r.rejected[ri].reason == ND_TMPL_REJECT_RENDER)
+                rc = nd_seterr(err, ND_EINVAL, "%s", r.rejected[ri].detail);
+            else
+                rc = push_truncated(d, &c, p, r.rejected[ri].index, limit, err);
+            ri++;
+        } else {
+            struct nd_buf msg, title;
+            nd_buf_init(&msg, ND_REQUEST_BODY_MAX);
+            nd_buf_init(&title, 64 * 1024);
+            nd_buf_add(&msg, r.chunks[ci].message, r.chunks[ci].message_len);
+            if (r.chunks[ci].title)
+                nd_buf_add(&title, r.chunks[ci].title, r.chunks[ci].title_len);
+            dparts_push(p, &msg, d->markdown ? &title : NULL);
+            nd_buf_deinit(&msg);
+            nd_buf_deinit(&title);
+            ci++;
+        }
+    }
+    nd_tmpl_split_result_deinit(&r);
+    if (rc == ND_OK && p->n == 0) {
+        /* No alert: one message for the notification as it is. */
+        struct nd_buf msg, title;
+        nd_buf_init(&msg, ND_REQUEST_BODY_MAX);
+        nd_buf_init(&title, 64 * 1024);
+        rc = render_run(&c, n->alerts, n->nalerts, &msg, d->markdown ? &title : NULL, err);
+        if (rc == ND_OK) {
+            if (esc_len(msg.data, msg.len) >= limit)
+                truncate_marked(&msg, limit);
+            dparts_push(p, &msg, d->markdown ? &title : NULL);
+        }
+        nd_buf_deinit(&msg);
+        nd_buf_deinit(&title);
+    }
+    if (rc == ND_OK && p->n > ND_PARTS_CHUNKS_MAX)
+        rc = nd_seterr(err, ND_ETOOBIG, "%zu messages, at most %u", p->n, ND_PARTS_CHUNKS_MAX);
+    if (rc != ND_OK) {
+        dparts_free(p);
+        return rc;
+    }
+    out->lanes = d->conv ? (uint32_t)d->chat_ids.n : 1;
+    out->chunks = (uint32_t)p->n;
+    out->ud = p;
+    return ND_OK;
+}
+
+static void dingtalk_free_parts(void *state, void *ud)
+{
+    ND_UNUSED(state);
+    dparts_free(ud);
 }
 
 static void json_message(struct dingtalk *d, struct nd_json *j, const struct nd_buf *msg,
@@ -555,26 +727,31 @@ static int build_url(struct dingtalk *d, const char *token, struct nd_buf *url, 
     return rc;
 }
 
-static int dingtalk_build(void *state, const struct nd_notification *n, const char *prepared,
-                          struct nd_request *req, char *err)
+static int dingtalk_build_part(void *state, const struct nd_notification *n,
+                               const struct nd_part *part, const char *prepared,
+                               struct nd_request *req, char *err)
 {
     struct dingtalk *d = state;
+    const struct dparts *p = part->ud;
+    const struct piece *pc = &p->v[part->chunk];
     struct nd_buf msg, title, url;
     struct nd_json j;
     int rc;
 
+    ND_UNUSED(n);
     if (d->conv && !prepared)
         return nd_seterr(err, ND_EINVAL, "no access token");
     nd_buf_init(&msg, ND_REQUEST_BODY_MAX);
     nd_buf_init(&title, 64 * 1024);
-    rc = render(d, n, &msg, &title, err);
-    if (rc != ND_OK)
-        goto out;
+    nd_buf_add(&msg, pc->msg, pc->len);
+    suffix(d, &msg);
+    if (pc->title)
+        nd_buf_adds(&title, pc->title);
 
     nd_json_init(&j, &req->body, ND_JSON_HTML);
     nd_json_obj_open(&j);
     if (d->conv) {
-        nd_json_kstr(&j, "chatid", d->chat_id);
+        nd_json_kstr(&j, "chatid", d->chat_ids.v[part->lane]);
         nd_json_key(&j, "msg");
         nd_json_obj_open(&j);
         json_message(d, &j, &msg, &title);
@@ -772,7 +949,9 @@ const struct nd_receiver_type nd_receiver_type_dingtalk = {
     .name = "dingtalk",
     .configure = dingtalk_configure,
     .free_state = dingtalk_free,
-    .build = dingtalk_build,
+    .parts = dingtalk_parts,
+    .build_part = dingtalk_build_part,
+    .free_parts = dingtalk_free_parts,
     .setopt = dingtalk_setopt,
     .classify = dingtalk_classify,
     .prepare_key = dingtalk_prepare_key,

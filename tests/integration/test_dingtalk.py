@@ -4,9 +4,14 @@ format of chatbot text and markdown messages (keywords, at_mobiles, at_users), t
 signature (recomputed, fresh, encoded once), conversation tokens (one fetch for many
 notifications, a new one after expiry and after errcode 42001), the verdicts (310000 fails
 at once with the code in the log, 130101 is retried), and the throttle (5/2s: never more
-than 5 requests in 2 s, all delivered, another receiver not slowed)."""
+than 5 requests in 2 s, all delivered, another receiver not slowed), and the fan-out: a
+receiver with two chat ids sends every message to each, a long group is split by whole
+alerts under the mode's limit (each chunk in order, every alert exactly once per target),
+and an alert alone over the limit is sent cut with a visible marker."""
 
+import json
 import os
+import re
 import sys
 import time
 
@@ -15,7 +20,9 @@ import harness as h  # noqa: E402
 from dingtalk_standin import DingTalk  # noqa: E402
 
 TEMPLATES = ('{{ define "dt.msg" }}MSG {{ .CommonLabels.alertname }}{{ end }}\n'
-             '{{ define "dt.title" }}TITLE {{ .CommonLabels.alertname }}{{ end }}\n')
+             '{{ define "dt.title" }}TITLE {{ .CommonLabels.alertname }}{{ end }}\n'
+             '{{ define "dt.list" }}{{ range .Alerts }}<{{ .Labels.idx }}> '
+             '{{ .Annotations.summary }}\n{{ end }}{{ end }}\n')
 
 
 def daemon(cfg, env=None):
@@ -215,7 +222,11 @@ def check_config(tap):
                     "[receiver.c]\n"                      # 8
                     "type = dingtalk\n"                   # 9
                     "webhook = http://x/robot\n"          # 10
-                    "conversation_throttle = 0/1s\n")     # 11
+                    "conversation_throttle = 0/1s\n"     # 11
+                    "[receiver.d]\n"                      # 12
+                    "type = dingtalk\n"                   # 13
+                    "chat_ids = c1, c2, c3\n"             # 14
+                    "app_key = k\napp_secret = s\n")      # 15-16
         import subprocess
         p = subprocess.run([h.NOTIFYD, "--check-config", bad], capture_output=True,
                            timeout=20)
@@ -228,6 +239,80 @@ def check_config(tap):
                      "bad.ini:7: [receiver.b] app_secret: missing key",
                      "bad.ini:11: [receiver.c] conversation_throttle: invalid value"):
             tap.ok(want in out, "check-config: " + want, out)
+        tap.ok("[receiver.d]" not in out, "check-config: several chat ids accepted", out)
+
+
+def idx_alerts(n, summary):
+    return [{"labels": {"alertname": "Big", "idx": "%03d" % i},
+             "annotations": {"summary": summary(i)}} for i in range(n)]
+
+
+def esc_len(s):
+    # As the daemon and NM measure: the JSON-escaped length without quotes.
+    return len(json.dumps(s, ensure_ascii=False)) - 2
+
+
+def idxs(text):
+    return re.findall(r"<(\d{3})>", text)
+
+
+def split_fanout(tap):
+    long = lambda i: ("alert %03d " % i) + "x" * 180  # noqa: E731
+    with DingTalk(app=("app-k", "app-s")) as dt:
+        cfg = h.config({
+            "conv": "type = dingtalk\nchat_ids = chat-a, chat-b\napp_key = app-k\n"
+                    "app_secret = app-s\napi_url = %s\ntemplate = dt.list\n"
+                    "conversation_throttle = 1000/1s\n" % dt.url,
+            "bot": "type = dingtalk\nwebhook = %s\ntemplate = dt.list\nkeywords = kw\n"
+                   "throttle = 1000/1s\n" % dt.robot_url("bot"),
+        }, batch="max_wait = 200ms\nmax_size = 1000\n")
+        with daemon(cfg) as d:
+            d.start()
+            tap.eq(d.post_alerts(idx_alerts(300, long)).status, 200, "300 alerts accepted")
+            tap.eq(delivered(d, "conv", 1, timeout=30), 1, "conv: the notification delivered")
+            tap.eq(delivered(d, "bot", 1, timeout=30), 1, "bot: the notification delivered")
+            want = ["%03d" % i for i in range(300)]
+            sends = dt.matching("/chat/send")
+            for chat in ("chat-a", "chat-b"):
+                mine = [s for s in sends if s.json().get("chatid") == chat]
+                texts = [s.json()["msg"]["text"]["content"] for s in mine]
+                tap.ok(len(texts) > 1, "%s: several chunks" % chat, len(texts))
+                tap.ok(all(esc_len(t) < 5000 for t in texts), "%s: each chunk under 5000" % chat,
+                       [esc_len(t) for t in texts])
+                got = [i for t in texts for i in idxs(t)]
+                tap.eq(got, want, "%s: every alert once, in order" % chat)
+                tap.ok(all(t.endswith("x") for t in texts), "%s: alerts whole" % chat)
+            tap.eq({s.json().get("chatid") for s in sends}, {"chat-a", "chat-b"},
+                   "conv: only the two chat ids")
+            bots = [r.json()["text"]["content"] for r in dt.matching("/robot/bot/")]
+            tap.ok(len(bots) > 1, "bot: several chunks", len(bots))
+            tap.ok(all(esc_len(t) < 19960 for t in bots), "bot: each chunk under 19960",
+                   [esc_len(t) for t in bots])
+            tap.ok(all(t.endswith("\n\n[Keywords] kw") for t in bots),
+                   "bot: the keywords on every chunk")
+            tap.eq([i for t in bots for i in idxs(t)], want, "bot: every alert once, in order")
+
+
+def truncated(tap):
+    def summary(i):
+        return "y" * 8000 if i == 1 else "small %d" % i
+    with DingTalk(app=("app-k", "app-s")) as dt:
+        cfg = h.config({
+            "conv": "type = dingtalk\nchat_ids = chat-a\napp_key = app-k\n"
+                    "app_secret = app-s\napi_url = %s\ntemplate = dt.list\n" % dt.url,
+        }, batch="max_wait = 200ms\n")
+        with daemon(cfg) as d:
+            d.start()
+            tap.eq(d.post_alerts(idx_alerts(3, summary)).status, 200, "3 alerts accepted")
+            tap.eq(delivered(d, "conv", 1, timeout=20), 1, "the notification delivered")
+            texts = [s.json()["msg"]["text"]["content"] for s in dt.matching("/chat/send")]
+            tap.eq([idxs(t) for t in texts], [["000"], ["001"], ["002"]],
+                   "three messages in order, the big alert alone")
+            if len(texts) == 3:
+                tap.ok(texts[1].endswith("\u2026[truncated]"), "the big alert ends with the marker",
+                       texts[1][-40:])
+                tap.ok(4900 < esc_len(texts[1]) < 5000, "the big alert cut just under 5000",
+                       esc_len(texts[1]))
 
 
 def body(tap):
@@ -236,7 +321,9 @@ def body(tap):
     retry_signs_again(tap)
     conversation(tap)
     throttle(tap)
+    split_fanout(tap)
+    truncated(tap)
 
 
 if __name__ == "__main__":
-    h.run_main(body, 100)
+    h.run_main(body, 160)
