@@ -7,8 +7,8 @@ test_dingtalk.py. It records every request and checks it the way DingTalk docume
       `fresh_s`).
       https://open.dingtalk.com/document/robots/customize-robot-security-settings
   GET  /gettoken?appkey=K&appsecret=S  ->  {"errcode":0,"access_token":..,"expires_in":N}
-  POST /chat/send?access_token=T  with {"chatid":..,"msg":{..}}; an unknown or expired
-      token gets errcode 42001.
+  POST /chat/send?access_token=T  with {"chatid":..,"msg":{"msgtype":..}}; an unknown or
+      expired token gets errcode 42001, a missing chatid or msg errcode 40035.
 
 Answers: `script[path_prefix]` is a list of errcodes consumed one per request (the last
 repeats); the default is 0 ("ok").
@@ -151,6 +151,16 @@ class DingTalk:
             if exp is None or exp <= time.monotonic():
                 rec.errcode = 42001
                 return {"errcode": 42001, "errmsg": "access_token expired"}
+            try:
+                body = rec.json()
+            except ValueError:
+                body = None
+            if (rec.method != "POST" or not isinstance(body, dict)
+                    or not isinstance(body.get("chatid"), str) or not body["chatid"]
+                    or not isinstance(body.get("msg"), dict)
+                    or body["msg"].get("msgtype") not in ("text", "markdown")):
+                rec.errcode = 40035
+                return {"errcode": 40035, "errmsg": "missing or bad chatid or msg"}
             code = self._scripted("/chat/send")
             if code == 42001:
                 with self.cond:
