@@ -24,6 +24,7 @@ const struct nd_receiver_type *nd_receiver_type_find(const char *name)
         &nd_receiver_type_console,
         &nd_receiver_type_dingtalk,
         &nd_receiver_type_discord,
+        &nd_receiver_type_slack,
     };
     size_t i;
 
