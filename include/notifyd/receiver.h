@@ -215,6 +215,7 @@ int nd_receiver_template_render(const struct nd_receiver_template *t,
 extern const struct nd_receiver_type nd_receiver_type_webhook;
 extern const struct nd_receiver_type nd_receiver_type_console;
 extern const struct nd_receiver_type nd_receiver_type_dingtalk;
+extern const struct nd_receiver_type nd_receiver_type_telegram;
 
 /* Looks a type up by name among the built-in and registered ones. */
 const struct nd_receiver_type *nd_receiver_type_find(const char *name);

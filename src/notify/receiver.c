@@ -23,6 +23,7 @@ const struct nd_receiver_type *nd_receiver_type_find(const char *name)
         &nd_receiver_type_webhook,
         &nd_receiver_type_console,
         &nd_receiver_type_dingtalk,
+        &nd_receiver_type_telegram,
     };
     size_t i;
 
