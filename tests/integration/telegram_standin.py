@@ -14,7 +14,8 @@ parse_mode other than the two, an unescaped reserved character in MarkdownV2, a 
 '&' that starts no entity in HTML. An unknown token gets 401, another path 404.
 
 Answers: `script[chat_id]` is a list of answers consumed one per request (the last
-repeats): "ok", ("error", code, description) or ("flood", retry_after).
+repeats): "ok", ("error", code, description), ("flood", retry_after) or ("raw", status,
+text) for a non-JSON answer such as a proxy's error page.
 """
 
 import html
@@ -109,9 +110,10 @@ class Telegram:
                 with tg.cond:
                     tg.requests.append(rec)
                     tg.cond.notify_all()
-                data = json.dumps(out).encode()
+                raw = isinstance(out, str)
+                data = out.encode() if raw else json.dumps(out).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/html" if raw else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -189,6 +191,8 @@ class Telegram:
             return 429, {"ok": False, "error_code": 429,
                          "description": "Too Many Requests: retry after %d" % a[1],
                          "parameters": {"retry_after": a[1]}}
+        if a[0] == "raw":
+            return a[1], a[2]
         return self._err(a[1], a[2])
 
     def sends(self, chat=None):

@@ -88,11 +88,14 @@ def rate_limit_and_errors(tap):
     with Telegram(TOKEN) as tg:
         tg.script["-2001"] = [("flood", 1), "ok"]
         tg.script["-2002"] = [("error", 403, "Forbidden: bot was blocked by the user")]
+        # A proxy's error page that quotes the request line, token included.
+        tg.script["-2003"] = [("raw", 502, "<h1>502</h1> POST /bot%s/sendMessage" % TOKEN)]
         cfg = h.config({
             "rl": rcv(tg, "-2001", "retry_initial = 10ms\nretry_max = 20ms\n"),
             "bad": rcv(tg, "-2002"),
             "down": "type = telegram\ntoken = %s\napi_url = http://127.0.0.1:%d\n"
                     "channels = 1\nretry_max_attempts = 1\n" % (TOKEN, h.free_port()),
+            "proxy": rcv(tg, "-2003", "retry_max_attempts = 1\n"),
         }, batch="max_wait = 100ms\n")
         with daemon(cfg) as d:
             d.start()
@@ -107,11 +110,15 @@ def rate_limit_and_errors(tap):
                        rl[1].t - rl[0].t)
             tap.eq(failed(d, "bad", 1), 1, "403: failed")
             tap.eq(failed(d, "down", 1), 1, "connection refused: failed")
+            tap.eq(failed(d, "proxy", 1), 1, "502 from a proxy: failed after one attempt")
             time.sleep(0.5)
             tap.eq(len(tg.sends("-2002")), 1, "403: no retry")
             log = "\n".join(d.stderr_lines)
             tap.ok("error_code 403: Forbidden: bot was blocked by the user" in log,
                    "403: code and description logged", log)
+            tap.ok(("POST /bot<token>/sendMessage" in log
+                    or "POST /bot\\u003ctoken\\u003e/sendMessage" in log),
+                   "a quoted request line is logged with the token replaced", log)
             tap.ok("secret_TOKEN" not in log, "the token is nowhere in the log", log)
 
 
