@@ -217,6 +217,7 @@ extern const struct nd_receiver_type nd_receiver_type_console;
 extern const struct nd_receiver_type nd_receiver_type_dingtalk;
 extern const struct nd_receiver_type nd_receiver_type_discord;
 extern const struct nd_receiver_type nd_receiver_type_slack;
+extern const struct nd_receiver_type nd_receiver_type_telegram;
 
 /* Looks a type up by name among the built-in and registered ones. */
 const struct nd_receiver_type *nd_receiver_type_find(const char *name);

@@ -25,6 +25,7 @@ const struct nd_receiver_type *nd_receiver_type_find(const char *name)
         &nd_receiver_type_dingtalk,
         &nd_receiver_type_discord,
         &nd_receiver_type_slack,
+        &nd_receiver_type_telegram,
     };
     size_t i;
 
