@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "notifyd/util.h"
+
 /* Names of sections and receivers: ^[a-z0-9_-]{1,40}$ (inih would cut longer ones). */
 #define ND_CONFIG_NAME_MAX 40
 /* Longest line in bytes, without its line end, with Debian's libinih (whose
@@ -156,6 +158,10 @@ int nd_receiver_config_string(struct nd_receiver_config *rc, const char *key, co
 int nd_receiver_config_line(struct nd_receiver_config *rc, const char *key);
 /* A heap copy of a string value; NULL when absent or empty. */
 char *nd_receiver_config_strdup(struct nd_receiver_config *rc, const char *key);
+/* A list value (nd_strlist_split: commas or one item per indented line),
+ * appended to `out`; nothing when absent. */
+void nd_receiver_config_list(struct nd_receiver_config *rc, const char *key,
+                             struct nd_strlist *out);
 /* A secret value resolved by nd_config_secret() (heap, the caller frees it);
  * NULL when absent or empty, or after adding an error naming file:line:key
  * when it cannot be read (or resolves to "" and !allow_empty). */

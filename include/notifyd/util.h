@@ -32,6 +32,22 @@ void *nd_xcalloc(size_t nmemb, size_t size);
 void *nd_xrealloc(void *p, size_t n);
 char *nd_xstrdup(const char *s);
 char *nd_xstrndup(const char *s, size_t n);
+/* Frees a heap string that held a credential, wiping it first. NULL is
+ * fine. */
+void nd_secret_free(char *s);
+
+/* A list of heap strings, e.g. a config list value. */
+struct nd_strlist {
+    char **v;
+    size_t n;
+};
+/* Appends the items of `s` split at commas and newlines (a config list may
+ * go on over indented lines), blanks around items trimmed, empty items
+ * skipped. */
+void nd_strlist_split(struct nd_strlist *l, const char *s);
+void nd_strlist_add(struct nd_strlist *l, const char *s, size_t len);
+void nd_strlist_deinit(struct nd_strlist *l);
+
 /* printf into a new heap string; the caller frees it. */
 char *nd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1064,6 +1064,14 @@ char *nd_receiver_config_strdup(struct nd_receiver_config *rc, const char *key)
     return s && s[0] ? nd_xstrdup(s) : NULL;
 }
 
+void nd_receiver_config_list(struct nd_receiver_config *rc, const char *key, struct nd_strlist *out)
+{
+    const char *s = NULL;
+
+    nd_receiver_config_string(rc, key, &s);
+    nd_strlist_split(out, s);
+}
+
 char *nd_receiver_config_secret(struct nd_receiver_config *rc, const char *key, bool allow_empty,
                                 struct nd_config_errors *errs)
 {

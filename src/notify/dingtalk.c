@@ -67,18 +67,13 @@ struct throttle {
 
 static struct throttle *throttles;
 
-struct strlist {
-    char **v;
-    size_t n;
-};
-
 struct dingtalk {
     bool conv;
     char *webhook; /* secret: it carries the robot's access_token */
     char *secret;
-    struct strlist keywords, at_mobiles, at_users;
+    struct nd_strlist keywords, at_mobiles, at_users;
     bool at_all;
-    struct strlist chat_ids;
+    struct nd_strlist chat_ids;
     char *app_key;
     char *app_secret;
     char *api_url; /* without a trailing '/' */
@@ -147,36 +142,19 @@ static int64_t throttle_admit(struct throttle *t, int64_t now)
     return t->unit_ns - age;
 }
 
-static void free_secret(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
-static void strlist_free(struct strlist *l)
-{
-    size_t i;
-
-    for (i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-}
-
 static void dingtalk_free(void *p)
 {
     struct dingtalk *d = p;
 
     if (!d)
         return;
-    free_secret(d->webhook);
-    free_secret(d->secret);
-    free_secret(d->app_secret);
-    strlist_free(&d->keywords);
-    strlist_free(&d->at_mobiles);
-    strlist_free(&d->at_users);
-    strlist_free(&d->chat_ids);
+    nd_secret_free(d->webhook);
+    nd_secret_free(d->secret);
+    nd_secret_free(d->app_secret);
+    nd_strlist_deinit(&d->keywords);
+    nd_strlist_deinit(&d->at_mobiles);
+    nd_strlist_deinit(&d->at_users);
+    nd_strlist_deinit(&d->chat_ids);
     free(d->app_key);
     free(d->api_url);
     free(d->prep_key);
@@ -186,36 +164,6 @@ static void dingtalk_free(void *p)
     if (d->headers)
         curl_slist_free_all(d->headers);
     free(d);
-}
-
-/* Comma-separated, blanks around items trimmed, empty items skipped. */
-static void opt_list(struct nd_receiver_config *rc, const char *key, struct strlist *out)
-{
-    const char *s = NULL;
-    const char *p;
-
-    nd_receiver_config_string(rc, key, &s);
-    if (!s)
-        return;
-    for (p = s; *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *a = p;
-
-        while (len > 0 && (*a == ' ' || *a == '\t' || *a == '\n')) {
-            a++;
-            len--;
-        }
-        while (len > 0 && (a[len - 1] == ' ' || a[len - 1] == '\t' || a[len - 1] == '\n'))
-            len--;
-        if (len > 0) {
-            out->v = nd_xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
-            out->v[out->n++] = nd_xstrndup(a, len);
-        }
-        if (!end)
-            break;
-        p = end + 1;
-    }
 }
 
 static bool http_url(const char *s)
@@ -275,7 +223,7 @@ static void configure_chatbot(struct dingtalk *d, struct nd_receiver_config *rc,
 }
 
 static void configure_conversation(struct dingtalk *d, struct nd_receiver_config *rc,
-                                   struct strlist *chat_ids, struct nd_config_errors *errs)
+                                   struct nd_strlist *chat_ids, struct nd_config_errors *errs)
 {
     int line = nd_receiver_config_line(rc, "chat_ids");
 
@@ -310,7 +258,7 @@ static int dingtalk_configure(struct nd_receiver_config *rc,
 {
     size_t before = errs->n;
     struct dingtalk *d = nd_xcalloc(1, sizeof(*d));
-    struct strlist chat_ids = {0};
+    struct nd_strlist chat_ids = {0};
     struct nd_config_kv *tk;
     unsigned n;
     int64_t unit;
@@ -320,11 +268,11 @@ static int dingtalk_configure(struct nd_receiver_config *rc,
     d->set = templates;
     d->webhook = nd_receiver_config_secret(rc, "webhook", false, errs);
     d->secret = nd_receiver_config_secret(rc, "secret", false, errs);
-    opt_list(rc, "keywords", &d->keywords);
-    opt_list(rc, "at_mobiles", &d->at_mobiles);
-    opt_list(rc, "at_users", &d->at_users);
+    nd_receiver_config_list(rc, "keywords", &d->keywords);
+    nd_receiver_config_list(rc, "at_mobiles", &d->at_mobiles);
+    nd_receiver_config_list(rc, "at_users", &d->at_users);
     nd_receiver_config_bool(rc, "at_all", &d->at_all, errs);
-    opt_list(rc, "chat_ids", &chat_ids);
+    nd_receiver_config_list(rc, "chat_ids", &chat_ids);
     d->app_key = nd_receiver_config_secret(rc, "app_key", false, errs);
     d->app_secret = nd_receiver_config_secret(rc, "app_secret", false, errs);
     d->api_url = nd_receiver_config_strdup(rc, "api_url");
@@ -380,7 +328,7 @@ static int dingtalk_configure(struct nd_receiver_config *rc,
             unit = cunit;
         }
     }
-    strlist_free(&chat_ids);
+    nd_strlist_deinit(&chat_ids);
     if (errs->n != before) {
         dingtalk_free(d);
         *state = NULL;
@@ -422,7 +370,7 @@ int nd_dingtalk_sign(const char *secret, int64_t ts_ms, struct nd_buf *out, char
     return ND_OK;
 }
 
-static void join(struct nd_buf *b, const struct strlist *l, const char *prefix)
+static void join(struct nd_buf *b, const struct nd_strlist *l, const char *prefix)
 {
     size_t i;
 
@@ -434,7 +382,7 @@ static void join(struct nd_buf *b, const struct strlist *l, const char *prefix)
     }
 }
 
-static void json_strlist(struct nd_json *j, const char *key, const struct strlist *l)
+static void json_strlist(struct nd_json *j, const char *key, const struct nd_strlist *l)
 {
     size_t i;
 

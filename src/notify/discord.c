@@ -50,22 +50,14 @@ struct chunks {
     char **text;
 };
 
-static void free_secret(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
 static void discord_free(void *p)
 {
     struct discord *d = p;
 
     if (!d)
         return;
-    free_secret(d->webhook);
-    free_secret(d->url);
+    nd_secret_free(d->webhook);
+    nd_secret_free(d->url);
     free(d->mentions);
     nd_receiver_template_deinit(&d->tmpl);
     if (d->headers)

@@ -38,8 +38,7 @@
 struct slack {
     char *token;   /* secret */
     char *webhook; /* secret: the URL is the credential */
-    char **channels;
-    size_t nchannels;
+    struct nd_strlist channels;
     char *api_url; /* without a trailing '/' */
     bool blocks;
     char *tmpl;
@@ -53,26 +52,15 @@ struct chunks {
     char **text;
 };
 
-static void free_secret(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
 static void slack_free(void *p)
 {
     struct slack *s = p;
-    size_t i;
 
     if (!s)
         return;
-    free_secret(s->token);
-    free_secret(s->webhook);
-    for (i = 0; i < s->nchannels; i++)
-        free(s->channels[i]);
-    free(s->channels);
+    nd_secret_free(s->token);
+    nd_secret_free(s->webhook);
+    nd_strlist_deinit(&s->channels);
     free(s->api_url);
     free(s->tmpl);
     if (s->headers)
@@ -83,36 +71,6 @@ static void slack_free(void *p)
 static bool http_url(const char *u)
 {
     return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
-}
-
-/* Comma-separated, blanks trimmed, empty items skipped. */
-static void opt_channels(struct slack *s, struct nd_receiver_config *rc)
-{
-    const char *v = NULL;
-    const char *p;
-
-    nd_receiver_config_string(rc, "channels", &v);
-    if (!v)
-        return;
-    for (p = v; *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *a = p;
-
-        while (len > 0 && (*a == ' ' || *a == '\t')) {
-            a++;
-            len--;
-        }
-        while (len > 0 && (a[len - 1] == ' ' || a[len - 1] == '\t'))
-            len--;
-        if (len > 0) {
-            s->channels = nd_xrealloc(s->channels, (s->nchannels + 1) * sizeof(*s->channels));
-            s->channels[s->nchannels++] = nd_xstrndup(a, len);
-        }
-        if (!end)
-            break;
-        p = end + 1;
-    }
 }
 
 static int slack_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
@@ -126,7 +84,7 @@ static int slack_configure(struct nd_receiver_config *rc, const struct nd_templa
     s->set = templates;
     s->token = nd_receiver_config_secret(rc, "token", false, errs);
     s->webhook = nd_receiver_config_secret(rc, "webhook", false, errs);
-    opt_channels(s, rc);
+    nd_receiver_config_list(rc, "channels", &s->channels);
     s->api_url = nd_receiver_config_strdup(rc, "api_url");
     if (!s->api_url)
         s->api_url = nd_xstrdup(DEFAULT_API_URL);
@@ -154,7 +112,7 @@ static int slack_configure(struct nd_receiver_config *rc, const struct nd_templa
                             rc->section, "max_message_size", "want at least %d bytes",
                             MIN_MAX_SIZE);
 
-    if (s->webhook && (s->token || s->nchannels)) {
+    if (s->webhook && (s->token || s->channels.n)) {
         nd_config_error_add(
             errs, rc->file, nd_receiver_config_line(rc, "webhook"), rc->section, "webhook",
             "webhook and token/channels in one receiver: use one receiver for each");
@@ -162,16 +120,16 @@ static int slack_configure(struct nd_receiver_config *rc, const struct nd_templa
         if (!http_url(s->webhook))
             nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "webhook"), rc->section,
                                 "webhook", "want an http:// or https:// URL");
-    } else if (!s->token && !s->nchannels) {
+    } else if (!s->token && !s->channels.n) {
         nd_config_error_add(errs, rc->file, rc->line, rc->section, "token",
                             "missing key: want token and channels (Web API) or webhook");
     } else if (!s->token) {
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "channels"), rc->section,
                             "token", "missing key (channels needs token)");
-    } else if (!s->nchannels) {
+    } else if (!s->channels.n) {
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "token"), rc->section,
                             "channels", "missing key (token needs at least one channel)");
-    } else if (s->nchannels > ND_PARTS_LANES_MAX) {
+    } else if (s->channels.n > ND_PARTS_LANES_MAX) {
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "channels"), rc->section,
                             "channels", "at most %u channels", ND_PARTS_LANES_MAX);
     }
@@ -333,7 +291,7 @@ static int slack_parts(void *state, const struct nd_notification *n, struct nd_p
     if (c->n == 0)
         chunks_add(c, nd_xstrdup(""));
     nd_tmpl_split_result_deinit(&r);
-    out->lanes = s->webhook ? 1 : (uint32_t)s->nchannels;
+    out->lanes = s->webhook ? 1 : (uint32_t)s->channels.n;
     out->chunks = (uint32_t)c->n;
     out->ud = c;
     return ND_OK;
@@ -396,7 +354,7 @@ static int slack_build_part(void *state, const struct nd_notification *n,
     nd_json_init(&j, &req->body, ND_JSON_HTML);
     nd_json_obj_open(&j);
     if (!s->webhook)
-        nd_json_kstr(&j, "channel", s->channels[part->lane]);
+        nd_json_kstr(&j, "channel", s->channels.v[part->lane]);
     nd_json_kstr(&j, "text", text);
     if (s->blocks && text[0])
         json_blocks(&j, text);

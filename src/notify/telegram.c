@@ -42,15 +42,10 @@
 
 enum parse_mode { PM_NONE, PM_HTML, PM_MARKDOWNV2 };
 
-struct strlist {
-    char **v;
-    size_t n;
-};
-
 struct telegram {
     char *token; /* secret: never logged */
-    struct strlist channels;
-    struct strlist mentions;
+    struct nd_strlist channels;
+    struct nd_strlist mentions;
     enum parse_mode pm;
     char *api_url; /* without a trailing '/' */
     struct nd_receiver_template tmpl;
@@ -64,45 +59,6 @@ struct chunks {
     size_t n;
 };
 
-static void strlist_free(struct strlist *l)
-{
-    size_t i;
-
-    for (i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-}
-
-/* Comma-separated, blanks around items trimmed, empty items skipped. */
-static void opt_list(struct nd_receiver_config *rc, const char *key, struct strlist *out)
-{
-    const char *s = NULL;
-    const char *p;
-
-    nd_receiver_config_string(rc, key, &s);
-    if (!s)
-        return;
-    for (p = s; *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *a = p;
-
-        while (len > 0 && (*a == ' ' || *a == '\t')) {
-            a++;
-            len--;
-        }
-        while (len > 0 && (a[len - 1] == ' ' || a[len - 1] == '\t'))
-            len--;
-        if (len > 0) {
-            out->v = nd_xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
-            out->v[out->n++] = nd_xstrndup(a, len);
-        }
-        if (!end)
-            break;
-        p = end + 1;
-    }
-}
-
 static void telegram_free(void *p)
 {
     struct telegram *t = p;
@@ -113,8 +69,8 @@ static void telegram_free(void *p)
         memset(t->token, 0, strlen(t->token));
         free(t->token);
     }
-    strlist_free(&t->channels);
-    strlist_free(&t->mentions);
+    nd_strlist_deinit(&t->channels);
+    nd_strlist_deinit(&t->mentions);
     free(t->api_url);
     nd_receiver_template_deinit(&t->tmpl);
     if (t->headers)
@@ -136,7 +92,7 @@ static int telegram_configure(struct nd_receiver_config *rc,
     else if (t->token && strpbrk(t->token, "/?#% \t\r\n"))
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "token"), rc->section,
                             "token", "invalid token: want a bot token such as 123456:ABC-DEF");
-    opt_list(rc, "channels", &t->channels);
+    nd_receiver_config_list(rc, "channels", &t->channels);
     if (t->channels.n == 0)
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "channels"), rc->section,
                             "channels",
@@ -145,7 +101,7 @@ static int telegram_configure(struct nd_receiver_config *rc,
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "channels"), rc->section,
                             "channels", "%zu channels, at most %u", t->channels.n,
                             ND_PARTS_LANES_MAX);
-    opt_list(rc, "mentioned_users", &t->mentions);
+    nd_receiver_config_list(rc, "mentioned_users", &t->mentions);
 
     kv = nd_receiver_config_get(rc, "parse_mode");
     if (kv && strcmp(kv->value, "HTML") == 0)

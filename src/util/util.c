@@ -1,6 +1,7 @@
 /* util.c - allocation that aborts on OOM, error buffers, clocks. */
 #include "notifyd/util.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,60 @@ char *nd_xstrndup(const char *s, size_t n)
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
+}
+
+void nd_secret_free(char *s)
+{
+    if (s) {
+        /* volatile: the wipe must not be dropped as a dead store. */
+        volatile char *p = s;
+        while (*p)
+            *p++ = '\0';
+        free(s);
+    }
+}
+
+void nd_strlist_add(struct nd_strlist *l, const char *s, size_t len)
+{
+    l->v = nd_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+    l->v[l->n++] = nd_xstrndup(s, len);
+}
+
+static bool list_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+void nd_strlist_split(struct nd_strlist *l, const char *s)
+{
+    while (s && *s) {
+        size_t len = strcspn(s, ",\n");
+        const char *a = s;
+        size_t n = len;
+
+        while (n > 0 && list_blank(*a)) {
+            a++;
+            n--;
+        }
+        while (n > 0 && list_blank(a[n - 1]))
+            n--;
+        if (n > 0)
+            nd_strlist_add(l, a, n);
+        s += len;
+        if (*s)
+            s++;
+    }
+}
+
+void nd_strlist_deinit(struct nd_strlist *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
 }
 
 char *nd_xasprintf(const char *fmt, ...)
