@@ -57,6 +57,10 @@ struct nd_tmpl_split_result {
     size_t nrejected;
 };
 
+/* NM's Len: the byte length of s once JSON-encoded as Go's encoder writes
+ * it (HTML-safe, without the quotes), computed without building it. */
+size_t nd_tmpl_json_len(const char *s, size_t n);
+
 /* Splits alerts[0..n). `render_limit` bounds one rendering (the nd_buf
  * ceiling given to the callback): a rendering past it counts as too big.
  * Returns ND_OK (even when alerts were rejected) or ND_EINVAL for bad

@@ -5,7 +5,7 @@
  * (nd_tmpl_split) at the mode's size limit and sent through the engine's
  * fan-out: one lane per target (the chatbot webhook, or each chat id), the
  * chunks of a lane in order. An alert that alone exceeds the limit is sent
- * cut, ending with TRUNC_MARK, never dropped.
+ * cut, ending with ND_CHUNK_MARK, never dropped.
  *
  * Chatbot: POST <webhook>[&timestamp=MS&sign=SIG] with the message; with
  * a secret, each attempt is signed again, since DingTalk refuses a
@@ -30,6 +30,7 @@
 
 #include "notifyd/crypto.h"
 #include "notifyd/dingtalk.h"
+#include "notifyd/chunks.h"
 #include "notifyd/json.h"
 #include "notifyd/jsonr.h"
 #include "notifyd/parse.h"
@@ -42,7 +43,6 @@
 #define CHATBOT_MAX_SIZE       19960
 #define CONVERSATION_MAX_SIZE  5000
 #define THROTTLE_MAX_N         10000
-#define TRUNC_MARK             "\xe2\x80\xa6[truncated]" /* U+2026 */
 #define TOKEN_FETCH_TIMEOUT_NS (10 * ND_NS_PER_S)
 /* A token is used until expires_in minus this margin (or minus a quarter
  * of expires_in when that is shorter), so that no request carries a token
@@ -395,23 +395,6 @@ static void json_strlist(struct nd_json *j, const char *key, const struct nd_str
     nd_json_arr_close(j);
 }
 
-/* The length of s once written as a JSON string (HTML-escaped, as
- * json.Marshal does), without the quotes: how NM measures a message. */
-static size_t esc_len(const char *s, size_t n)
-{
-    struct nd_buf b;
-    struct nd_json j;
-    char err[ND_ERRLEN];
-    size_t len;
-
-    nd_buf_init(&b, 6 * n + 16);
-    nd_json_init(&j, &b, ND_JSON_HTML);
-    nd_json_strn(&j, n ? s : "", n);
-    len = nd_json_finish(&j, err) == ND_OK && b.len >= 2 ? b.len - 2 : 6 * n;
-    nd_buf_deinit(&b);
-    return len;
-}
-
 /* The chatbot's keywords and @mobiles, appended to every message. */
 static void suffix(struct dingtalk *d, struct nd_buf *out)
 {
@@ -459,163 +442,39 @@ static int render_run(void *ctx, struct nd_alert *const *alerts, size_t count, s
     return ND_OK;
 }
 
-/* One message of a notification: the text without the suffix. */
-struct piece {
-    char *msg;
-    size_t len;
-    char *title; /* NULL unless markdown */
-};
-
-struct dparts {
-    struct piece *v;
-    size_t n;
-};
-
-static void dparts_free(struct dparts *p)
-{
-    size_t i;
-
-    for (i = 0; i < p->n; i++) {
-        free(p->v[i].msg);
-        free(p->v[i].title);
-    }
-    free(p->v);
-    free(p);
-}
-
-static void dparts_push(struct dparts *p, struct nd_buf *msg, struct nd_buf *title)
-{
-    struct piece *pc;
-
-    p->v = nd_xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
-    pc = &p->v[p->n++];
-    pc->msg = nd_buf_take(msg, &pc->len);
-    if (!pc->msg)
-        pc->msg = nd_xstrdup("");
-    pc->title = title ? nd_buf_take(title, NULL) : NULL;
-    if (title && !pc->title)
-        pc->title = nd_xstrdup("");
-}
-
-/* Cuts msg so that, with TRUNC_MARK appended, its escaped length stays
- * below limit; never splits a UTF-8 sequence. */
-static void truncate_marked(struct nd_buf *msg, size_t limit)
-{
-    size_t mark = esc_len(TRUNC_MARK, strlen(TRUNC_MARK));
-    size_t room = limit > mark + 1 ? limit - mark - 1 : 0;
-    size_t cut = msg->len < room ? msg->len : room;
-    size_t e;
-
-    for (;;) {
-        while (cut > 0 && cut < msg->len && ((unsigned char)msg->data[cut] & 0xc0) == 0x80)
-            cut--;
-        e = esc_len(msg->data, cut);
-        if (e <= room || cut == 0)
-            break;
-        cut -= e - room < cut ? e - room : cut;
-    }
-    msg->len = cut;
-    if (msg->data)
-        msg->data[cut] = '\0';
-    nd_buf_adds(msg, TRUNC_MARK);
-}
-
-/* Renders alerts[first, first + 1) alone, cut with the marker. */
-static int push_truncated(struct dingtalk *d, struct render_ctx *c, struct dparts *p, size_t index,
-                          size_t limit, char *err)
-{
-    struct nd_buf msg, title;
-    int rc;
-
-    nd_buf_init(&msg, ND_REQUEST_BODY_MAX);
-    nd_buf_init(&title, 64 * 1024);
-    rc = render_run(c, c->n->alerts + index, 1, &msg, d->markdown ? &title : NULL, err);
-    if (rc == ND_OK) {
-        truncate_marked(&msg, limit);
-        dparts_push(p, &msg, d->markdown ? &title : NULL);
-    }
-    nd_buf_deinit(&msg);
-    nd_buf_deinit(&title);
-    return rc;
-}
-
 static int dingtalk_parts(void *state, const struct nd_notification *n, struct nd_parts *out,
                           char *err)
 {
     struct dingtalk *d = state;
     struct render_ctx c = {d, n};
-    struct nd_tmpl_split_result r;
-    struct dparts *p = nd_xcalloc(1, sizeof(*p));
+    struct nd_chunks_spec spec = {
+        .with_title = d->markdown,
+        .render_limit = ND_REQUEST_BODY_MAX / 2,
+        .render = render_run,
+        .ctx = &c,
+    };
+    struct nd_chunks *p;
     struct nd_buf sfx;
-    size_t limit, ci = 0, ri = 0;
+    size_t sfx_len;
     int rc;
 
     nd_buf_init(&sfx, 64 * 1024);
     suffix(d, &sfx);
     /* As NM: the message's escaped length, less the suffix's, must stay
      * below the limit. */
-    limit = esc_len(sfx.data, sfx.len);
+    sfx_len = nd_tmpl_json_len(nd_buf_cstr(&sfx), sfx.len);
     nd_buf_deinit(&sfx);
-    if (limit + 64 >= d->max_size) {
-        dparts_free(p);
+    if (sfx_len + 64 >= d->max_size)
         return nd_seterr(err, ND_EINVAL, "keywords and at_mobiles leave no room under %" PRIu64,
                          d->max_size);
-    }
-    limit = d->max_size - limit;
-
-    rc = nd_tmpl_split(n->alerts, n->nalerts, limit, d->markdown, ND_REQUEST_BODY_MAX / 2,
-                       render_run, &c, &r, err);
-    while (rc == ND_OK && (ci < r.nchunks || ri < r.nrejected)) {
-        if (ri < r.nrejected && (ci == r.nchunks || r.rejected[ri].index < r.chunks[ci].first)) {
-            if (r.rejected[ri].reason == ND_TMPL_REJECT_RENDER)
-                rc = nd_seterr(err, ND_EINVAL, "%s", r.rejected[ri].detail);
-            else
-                rc = push_truncated(d, &c, p, r.rejected[ri].index, limit, err);
-            ri++;
-        } else {
-            struct nd_buf msg, title;
-            nd_buf_init(&msg, ND_REQUEST_BODY_MAX);
-            nd_buf_init(&title, 64 * 1024);
-            nd_buf_add(&msg, r.chunks[ci].message, r.chunks[ci].message_len);
-            if (r.chunks[ci].title)
-                nd_buf_add(&title, r.chunks[ci].title, r.chunks[ci].title_len);
-            dparts_push(p, &msg, d->markdown ? &title : NULL);
-            nd_buf_deinit(&msg);
-            nd_buf_deinit(&title);
-            ci++;
-        }
-    }
-    nd_tmpl_split_result_deinit(&r);
-    if (rc == ND_OK && p->n == 0) {
-        /* No alert: one message for the notification as it is. */
-        struct nd_buf msg, title;
-        nd_buf_init(&msg, ND_REQUEST_BODY_MAX);
-        nd_buf_init(&title, 64 * 1024);
-        rc = render_run(&c, n->alerts, n->nalerts, &msg, d->markdown ? &title : NULL, err);
-        if (rc == ND_OK) {
-            if (esc_len(msg.data, msg.len) >= limit)
-                truncate_marked(&msg, limit);
-            dparts_push(p, &msg, d->markdown ? &title : NULL);
-        }
-        nd_buf_deinit(&msg);
-        nd_buf_deinit(&title);
-    }
-    if (rc == ND_OK && p->n > ND_PARTS_CHUNKS_MAX)
-        rc = nd_seterr(err, ND_ETOOBIG, "%zu messages, at most %u", p->n, ND_PARTS_CHUNKS_MAX);
-    if (rc != ND_OK) {
-        dparts_free(p);
+    spec.limit = d->max_size - sfx_len;
+    rc = nd_chunks_split(n->alerts, n->nalerts, &spec, &p, err);
+    if (rc != ND_OK)
         return rc;
-    }
     out->lanes = d->conv ? (uint32_t)d->chat_ids.n : 1;
     out->chunks = (uint32_t)p->n;
     out->ud = p;
     return ND_OK;
-}
-
-static void dingtalk_free_parts(void *state, void *ud)
-{
-    ND_UNUSED(state);
-    dparts_free(ud);
 }
 
 static void json_message(struct dingtalk *d, struct nd_json *j, const struct nd_buf *msg,
@@ -680,8 +539,8 @@ static int dingtalk_build_part(void *state, const struct nd_notification *n,
                                struct nd_request *req, char *err)
 {
     struct dingtalk *d = state;
-    const struct dparts *p = part->ud;
-    const struct piece *pc = &p->v[part->chunk];
+    const struct nd_chunks *p = part->ud;
+    const struct nd_chunk *pc = &p->v[part->chunk];
     struct nd_buf msg, title, url;
     struct nd_json j;
     int rc;
@@ -691,7 +550,7 @@ static int dingtalk_build_part(void *state, const struct nd_notification *n,
         return nd_seterr(err, ND_EINVAL, "no access token");
     nd_buf_init(&msg, ND_REQUEST_BODY_MAX);
     nd_buf_init(&title, 64 * 1024);
-    nd_buf_add(&msg, pc->msg, pc->len);
+    nd_buf_add(&msg, pc->text, pc->len);
     suffix(d, &msg);
     if (pc->title)
         nd_buf_adds(&title, pc->title);
@@ -899,7 +758,7 @@ const struct nd_receiver_type nd_receiver_type_dingtalk = {
     .free_state = dingtalk_free,
     .parts = dingtalk_parts,
     .build_part = dingtalk_build_part,
-    .free_parts = dingtalk_free_parts,
+    .free_parts = nd_chunks_free_parts,
     .setopt = dingtalk_setopt,
     .classify = dingtalk_classify,
     .prepare_key = dingtalk_prepare_key,

@@ -5,7 +5,7 @@
  * alerts (nd_tmpl_split) into messages under the limit (2000 characters
  * of content, 4096 of embed description, minus the mentions), sent in
  * order as fan-out chunks on one lane. An alert that alone is over the
- * limit is sent cut, ending with TRUNC_MARK.
+ * limit is sent cut, ending with ND_CHUNK_MARK.
  *
  * Message: chunk + "\n" + <@user>... + <@&role>... (as NM), in `content`
  * or in `embeds[0].description` with an empty content.
@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notifyd/chunks.h"
 #include "notifyd/json.h"
 #include "notifyd/jsonr.h"
 #include "notifyd/parse.h"
@@ -31,7 +32,6 @@
 
 #define CONTENT_MAX_SIZE 2000
 #define EMBED_MAX_SIZE   4096
-#define TRUNC_MARK       "\xe2\x80\xa6[truncated]"
 /* Longest retry_after taken from an answer; the engine caps it again. */
 #define RETRY_AFTER_MAX_S 3600.0
 
@@ -43,11 +43,6 @@ struct discord {
     struct nd_receiver_template tmpl;
     uint64_t max_size;
     struct curl_slist *headers;
-};
-
-struct chunks {
-    size_t n;
-    char **text;
 };
 
 static void discord_free(void *p)
@@ -169,7 +164,7 @@ static int discord_configure(struct nd_receiver_config *rc, const struct nd_temp
     d->max_size = d->embed ? EMBED_MAX_SIZE : CONTENT_MAX_SIZE;
     nd_receiver_config_uint(rc, "max_message_size", ND_REQUEST_BODY_MAX / 8, &d->max_size, errs);
     /* Room for the mentions, the newline and the truncation mark. */
-    if (d->max_size < strlen(d->mentions) + 1 + sizeof(TRUNC_MARK) + 16)
+    if (d->max_size < strlen(d->mentions) + 1 + sizeof(ND_CHUNK_MARK) + 16)
         nd_config_error_add(errs, rc->file,
                             nd_receiver_config_line(rc, "max_message_size")
                                 ? nd_receiver_config_line(rc, "max_message_size")
@@ -211,105 +206,22 @@ static int render_run(void *ctx, struct nd_alert *const *alerts, size_t count, s
     return nd_receiver_template_render(&c->d->tmpl, &sub, msg, err);
 }
 
-/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
-static void truncate_utf8(struct nd_buf *s, size_t max)
-{
-    size_t n = max;
-
-    if (s->len <= max)
-        return;
-    while (n > 0 && ((unsigned char)s->data[n] & 0xc0) == 0x80)
-        n--;
-    s->len = n;
-    s->data[n] = '\0';
-}
-
-static void chunks_add(struct chunks *c, char *text)
-{
-    c->text = nd_xrealloc(c->text, (c->n + 1) * sizeof(*c->text));
-    c->text[c->n++] = text;
-}
-
-static void discord_free_parts(void *state, void *ud)
-{
-    struct chunks *c = ud;
-    size_t i;
-
-    ND_UNUSED(state);
-    for (i = 0; i < c->n; i++)
-        free(c->text[i]);
-    free(c->text);
-    free(c);
-}
-
-/* One alert over the limit alone: rendered alone and cut, with the mark.
- * Discord counts characters; a byte count is never below it. */
-static int truncated_alert(struct render_ctx *rc, struct nd_alert *a, size_t limit, char **out,
-                           char *err)
-{
-    struct nd_buf b;
-    int r;
-
-    nd_buf_init(&b, ND_REQUEST_BODY_MAX);
-    r = render_run(rc, &a, 1, &b, NULL, err);
-    if (r != ND_OK && r != ND_ETOOBIG) {
-        nd_buf_deinit(&b);
-        return r;
-    }
-    truncate_utf8(&b, limit - (sizeof(TRUNC_MARK) - 1));
-    nd_buf_adds(&b, TRUNC_MARK);
-    *out = nd_buf_take(&b, NULL);
-    nd_buf_deinit(&b);
-    return ND_OK;
-}
-
 static int discord_parts(void *state, const struct nd_notification *n, struct nd_parts *out,
                          char *err)
 {
     struct discord *d = state;
     struct render_ctx rc = {d, n};
-    struct nd_tmpl_split_result res;
-    struct chunks *c = nd_xcalloc(1, sizeof(*c));
-    size_t limit = d->max_size - strlen(d->mentions) - (d->mentions[0] ? 1 : 0);
-    size_t ci = 0, ri = 0;
+    struct nd_chunks_spec spec = {
+        .limit = d->max_size - strlen(d->mentions) - (d->mentions[0] ? 1 : 0),
+        .render = render_run,
+        .ctx = &rc,
+    };
+    struct nd_chunks *c;
     int r;
 
-    r = nd_tmpl_split(n->alerts, n->nalerts, limit, 0, ND_REQUEST_BODY_MAX, render_run, &rc, &res,
-                      err);
-    if (r != ND_OK) {
-        nd_tmpl_split_result_deinit(&res);
-        discord_free_parts(d, c);
+    r = nd_chunks_split(n->alerts, n->nalerts, &spec, &c, err);
+    if (r != ND_OK)
         return r;
-    }
-    /* Chunks and rejected alerts in input order. */
-    while (r == ND_OK && (ci < res.nchunks || ri < res.nrejected)) {
-        if (ri < res.nrejected &&
-            (ci == res.nchunks || res.rejected[ri].index < res.chunks[ci].first)) {
-            char *t = NULL;
-            if (res.rejected[ri].reason == ND_TMPL_REJECT_RENDER) {
-                r = nd_seterr(err, ND_EINVAL, "alert %zu: %s", res.rejected[ri].index,
-                              res.rejected[ri].detail);
-                break;
-            }
-            r = truncated_alert(&rc, n->alerts[res.rejected[ri].index], limit, &t, err);
-            if (r == ND_OK)
-                chunks_add(c, t);
-            ri++;
-        } else {
-            chunks_add(c, res.chunks[ci].message);
-            res.chunks[ci].message = NULL;
-            ci++;
-        }
-    }
-    nd_tmpl_split_result_deinit(&res);
-    if (r == ND_OK && c->n == 0)
-        chunks_add(c, nd_xstrdup(""));
-    if (r == ND_OK && c->n > ND_PARTS_CHUNKS_MAX)
-        r = nd_seterr(err, ND_ETOOBIG, "%zu messages, more than %u", c->n, ND_PARTS_CHUNKS_MAX);
-    if (r != ND_OK) {
-        discord_free_parts(d, c);
-        return r;
-    }
     out->lanes = 1;
     out->chunks = (uint32_t)c->n;
     out->ud = c;
@@ -321,7 +233,7 @@ static int discord_build_part(void *state, const struct nd_notification *n,
                               struct nd_request *req, char *err)
 {
     struct discord *d = state;
-    struct chunks *c = part->ud;
+    struct nd_chunks *c = part->ud;
     struct nd_buf msg;
     struct nd_json j;
     int r;
@@ -329,7 +241,7 @@ static int discord_build_part(void *state, const struct nd_notification *n,
     ND_UNUSED(n);
     ND_UNUSED(prepared);
     nd_buf_init(&msg, ND_REQUEST_BODY_MAX);
-    nd_buf_adds(&msg, c->text[part->chunk]);
+    nd_buf_adds(&msg, c->v[part->chunk].text);
     if (d->mentions[0]) {
         nd_buf_adds(&msg, "\n");
         nd_buf_adds(&msg, d->mentions);
@@ -421,5 +333,5 @@ const struct nd_receiver_type nd_receiver_type_discord = {
     .classify = discord_classify,
     .parts = discord_parts,
     .build_part = discord_build_part,
-    .free_parts = discord_free_parts,
+    .free_parts = nd_chunks_free_parts,
 };

@@ -5,7 +5,7 @@
  * (nd_tmpl_split) so that each message's JSON-escaped text stays below
  * max_message_size (Slack truncates `text` past 40000 characters,
  * https://api.slack.com/methods/chat.postMessage). An alert too big on its
- * own is sent alone, cut, with TRUNC_MARK at the end. Fan-out: one lane per
+ * own is sent alone, cut, with ND_CHUNK_MARK at the end. Fan-out: one lane per
  * channel (one lane for a webhook), the chunks in order on each lane.
  *
  * Verdict (Web API): HTTP 200 with "ok": true is delivered; HTTP 429 or
@@ -18,17 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notifyd/chunks.h"
 #include "notifyd/json.h"
 #include "notifyd/jsonr.h"
 #include "notifyd/parse.h"
 #include "notifyd/receiver.h"
-#include "notifyd/tmpl_split.h"
 #include "notifyd/util.h"
 
 #define DEFAULT_API_URL  "https://slack.com/api"
 #define DEFAULT_MAX_SIZE 40000
 #define MIN_MAX_SIZE     256
-#define TRUNC_MARK       "\xe2\x80\xa6[truncated]"
 /* Block Kit: a section's text is at most 3000 characters, a message has at
  * most 50 blocks (https://api.slack.com/reference/block-kit/blocks). */
 #define SECTION_MAX       3000
@@ -45,11 +44,6 @@ struct slack {
     const struct nd_template_set *set;
     uint64_t max_size;
     struct curl_slist *headers;
-};
-
-struct chunks {
-    size_t n;
-    char **text;
 };
 
 static void slack_free(void *p)
@@ -185,120 +179,22 @@ static int render_alerts(void *ctx, struct nd_alert *const *alerts, size_t k, st
     return ND_OK;
 }
 
-/* Length of p[0..n) once JSON-escaped, as the split counts it. */
-static size_t escaped_len(const char *p, size_t n)
-{
-    struct nd_buf b;
-    struct nd_json j;
-    size_t len;
-
-    nd_buf_init(&b, ND_REQUEST_BODY_MAX);
-    nd_json_init(&j, &b, ND_JSON_HTML);
-    nd_json_strn(&j, p, n);
-    len = nd_json_finish(&j, NULL) == ND_OK ? b.len - 2 : SIZE_MAX / 2;
-    nd_buf_deinit(&b);
-    return len;
-}
-
-/* Cuts s to fewer than max escaped bytes, TRUNC_MARK included, on a UTF-8
- * boundary. */
-static void truncate_marked(struct nd_buf *s, size_t max)
-{
-    size_t mark = escaped_len(TRUNC_MARK, strlen(TRUNC_MARK));
-    size_t n = s->len;
-    size_t el;
-
-    while (n > 0 && (el = escaped_len(s->data, n)) + mark >= max) {
-        size_t over = el + mark - max + 1;
-        /* An input byte takes at most 6 escaped bytes: cut at least over/6. */
-        size_t cut = over / 6 > 0 ? over / 6 : 1;
-
-        n = cut < n ? n - cut : 0;
-        while (n > 0 && ((unsigned char)s->data[n] & 0xc0) == 0x80)
-            n--;
-    }
-    s->len = n;
-    if (s->data)
-        s->data[n] = '\0';
-    nd_buf_adds(s, TRUNC_MARK);
-}
-
-static void chunks_free(void *state, void *ud)
-{
-    struct chunks *c = ud;
-    size_t i;
-
-    ND_UNUSED(state);
-    if (!c)
-        return;
-    for (i = 0; i < c->n; i++)
-        free(c->text[i]);
-    free(c->text);
-    free(c);
-}
-
-static void chunks_add(struct chunks *c, char *text)
-{
-    c->text = nd_xrealloc(c->text, (c->n + 1) * sizeof(*c->text));
-    c->text[c->n++] = text;
-}
-
 static int slack_parts(void *state, const struct nd_notification *n, struct nd_parts *out,
                        char *err)
 {
     struct slack *s = state;
     struct render_ctx ctx = {s, n};
-    struct nd_tmpl_split_result r;
-    struct chunks *c = nd_xcalloc(1, sizeof(*c));
-    size_t ci = 0, ri = 0;
+    struct nd_chunks_spec spec = {.limit = s->max_size, .render = render_alerts, .ctx = &ctx};
+    struct nd_chunks *c;
     int rc;
 
-    rc = nd_tmpl_split(n->alerts, n->nalerts, s->max_size, 0, ND_REQUEST_BODY_MAX / 2,
-                       render_alerts, &ctx, &r, err);
+    rc = nd_chunks_split(n->alerts, n->nalerts, &spec, &c, err);
     if (rc != ND_OK)
-        goto fail;
-    /* Chunks and rejected alerts, in the order of the alerts. */
-    while (ci < r.nchunks || ri < r.nrejected) {
-        if (ri < r.nrejected && (ci >= r.nchunks || r.rejected[ri].index < r.chunks[ci].first)) {
-            struct nd_tmpl_rejected *rj = &r.rejected[ri++];
-            struct nd_buf b;
-
-            if (rj->reason == ND_TMPL_REJECT_RENDER) {
-                rc = nd_seterr(err, ND_EINVAL, "%s", rj->detail);
-                goto fail;
-            }
-            nd_buf_init(&b, ND_REQUEST_BODY_MAX);
-            rc = render_alerts(&ctx, &n->alerts[rj->index], 1, &b, NULL, err);
-            /* Past the buffer's ceiling, what was rendered is cut anyway. */
-            if (rc != ND_OK && rc != ND_ETOOBIG) {
-                nd_buf_deinit(&b);
-                goto fail;
-            }
-            truncate_marked(&b, s->max_size);
-            chunks_add(c, nd_buf_take(&b, NULL));
-            nd_buf_deinit(&b);
-        } else {
-            struct nd_tmpl_chunk *ch = &r.chunks[ci++];
-
-            chunks_add(c, ch->message);
-            ch->message = NULL;
-        }
-        if (c->n > ND_PARTS_CHUNKS_MAX) {
-            rc = nd_seterr(err, ND_ETOOBIG, "more than %u messages", ND_PARTS_CHUNKS_MAX);
-            goto fail;
-        }
-    }
-    if (c->n == 0)
-        chunks_add(c, nd_xstrdup(""));
-    nd_tmpl_split_result_deinit(&r);
+        return rc;
     out->lanes = s->webhook ? 1 : (uint32_t)s->channels.n;
     out->chunks = (uint32_t)c->n;
     out->ud = c;
     return ND_OK;
-fail:
-    nd_tmpl_split_result_deinit(&r);
-    chunks_free(s, c);
-    return rc;
 }
 
 /* Section blocks of at most SECTION_MAX bytes (so at most as many
@@ -344,8 +240,8 @@ static int slack_build_part(void *state, const struct nd_notification *n,
                             struct nd_request *req, char *err)
 {
     struct slack *s = state;
-    struct chunks *c = part->ud;
-    const char *text = c->text[part->chunk];
+    struct nd_chunks *c = part->ud;
+    const char *text = c->v[part->chunk].text;
     struct nd_json j;
     int rc;
 
@@ -473,5 +369,5 @@ const struct nd_receiver_type nd_receiver_type_slack = {
     .classify = slack_classify,
     .parts = slack_parts,
     .build_part = slack_build_part,
-    .free_parts = chunks_free,
+    .free_parts = nd_chunks_free_parts,
 };

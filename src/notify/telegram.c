@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notifyd/chunks.h"
 #include "notifyd/json.h"
 #include "notifyd/jsonr.h"
 #include "notifyd/receiver.h"
@@ -51,12 +52,6 @@ struct telegram {
     struct nd_receiver_template tmpl;
     uint64_t max_size;
     struct curl_slist *headers;
-};
-
-/* The chunk texts of one notification, shared by its lanes. */
-struct chunks {
-    char **text;
-    size_t n;
 };
 
 static void telegram_free(void *p)
@@ -277,22 +272,19 @@ static char *render_truncated(struct render_ctx *c, struct nd_alert *const *aler
     return res;
 }
 
-static void chunks_free(struct chunks *ch)
+/* nd_chunks_cut_fn: one alert that alone is too big, cut as above. */
+static int cut_alert(void *ctx, struct nd_alert *const *alert, size_t limit, struct nd_buf *msg,
+                     struct nd_buf *title, char err[ND_ERRLEN])
 {
-    size_t i;
+    char *s = render_truncated(ctx, alert, err);
 
-    if (!ch)
-        return;
-    for (i = 0; i < ch->n; i++)
-        free(ch->text[i]);
-    free(ch->text);
-    free(ch);
-}
-
-static void chunks_add(struct chunks *ch, char *s)
-{
-    ch->text = nd_xrealloc(ch->text, (ch->n + 1) * sizeof(*ch->text));
-    ch->text[ch->n++] = s;
+    ND_UNUSED(limit);
+    ND_UNUSED(title);
+    if (!s)
+        return ND_EINVAL;
+    nd_buf_adds(msg, s);
+    free(s);
+    return ND_OK;
 }
 
 static int telegram_parts(void *state, const struct nd_notification *n, struct nd_parts *out,
@@ -300,57 +292,23 @@ static int telegram_parts(void *state, const struct nd_notification *n, struct n
 {
     struct telegram *t = state;
     struct render_ctx c = {t, n};
-    struct nd_tmpl_split_result r;
-    struct chunks *ch = nd_xcalloc(1, sizeof(*ch));
-    size_t ci = 0, ri = 0;
+    struct nd_chunks_spec spec = {
+        .limit = t->max_size,
+        .render_limit = ND_REQUEST_BODY_MAX,
+        .render = render_chunk,
+        .cut = cut_alert,
+        .ctx = &c,
+    };
+    struct nd_chunks *ch;
     int rc;
 
-    rc = nd_tmpl_split(n->alerts, n->nalerts, t->max_size, 0, ND_REQUEST_BODY_MAX, render_chunk, &c,
-                       &r, err);
-    if (rc != ND_OK) {
-        nd_tmpl_split_result_deinit(&r);
-        chunks_free(ch);
+    rc = nd_chunks_split(n->alerts, n->nalerts, &spec, &ch, err);
+    if (rc != ND_OK)
         return rc;
-    }
-    /* Chunks and rejected alerts in the order of the alerts. */
-    while (ci < r.nchunks || ri < r.nrejected) {
-        if (ri < r.nrejected && (ci >= r.nchunks || r.rejected[ri].index < r.chunks[ci].first)) {
-            const struct nd_tmpl_rejected *rj = &r.rejected[ri++];
-            char *s;
-            if (rj->reason == ND_TMPL_REJECT_RENDER) {
-                rc = nd_seterr(err, ND_EINVAL, "%s", rj->detail);
-                break;
-            }
-            s = render_truncated(&c, &n->alerts[rj->index], err);
-            if (!s) {
-                rc = ND_EINVAL;
-                break;
-            }
-            chunks_add(ch, s);
-        } else {
-            const struct nd_tmpl_chunk *k = &r.chunks[ci++];
-            chunks_add(ch, nd_xstrndup(k->message, k->message_len));
-        }
-    }
-    nd_tmpl_split_result_deinit(&r);
-    if (rc == ND_OK && ch->n == 0)
-        rc = nd_seterr(err, ND_EINVAL, "nothing to send");
-    if (rc == ND_OK && ch->n > ND_PARTS_CHUNKS_MAX)
-        rc = nd_seterr(err, ND_ETOOBIG, "%zu messages, at most %u", ch->n, ND_PARTS_CHUNKS_MAX);
-    if (rc != ND_OK) {
-        chunks_free(ch);
-        return rc;
-    }
     out->lanes = (uint32_t)t->channels.n;
     out->chunks = (uint32_t)ch->n;
     out->ud = ch;
     return ND_OK;
-}
-
-static void telegram_free_parts(void *state, void *ud)
-{
-    ND_UNUSED(state);
-    chunks_free(ud);
 }
 
 static const char *pm_name(enum parse_mode pm)
@@ -363,7 +321,7 @@ static int telegram_build_part(void *state, const struct nd_notification *n,
                                struct nd_request *req, char *err)
 {
     struct telegram *t = state;
-    struct chunks *ch = part->ud;
+    struct nd_chunks *ch = part->ud;
     struct nd_json j;
     int rc;
 
@@ -374,7 +332,7 @@ static int telegram_build_part(void *state, const struct nd_notification *n,
     nd_json_init(&j, &req->body, ND_JSON_HTML);
     nd_json_obj_open(&j);
     nd_json_kstr(&j, "chat_id", t->channels.v[part->lane]);
-    nd_json_kstr(&j, "text", ch->text[part->chunk]);
+    nd_json_kstr(&j, "text", ch->v[part->chunk].text);
     if (t->pm != PM_NONE)
         nd_json_kstr(&j, "parse_mode", pm_name(t->pm));
     nd_json_obj_close(&j);
@@ -468,5 +426,5 @@ const struct nd_receiver_type nd_receiver_type_telegram = {
     .classify = telegram_classify,
     .parts = telegram_parts,
     .build_part = telegram_build_part,
-    .free_parts = telegram_free_parts,
+    .free_parts = nd_chunks_free_parts,
 };

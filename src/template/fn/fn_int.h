@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "notifyd/buf.h"
+#include "notifyd/tmpl_split.h"
 #include "notifyd/unicode.h"
 #include "notifyd/util.h"
 
@@ -35,8 +36,6 @@ int nd_tmpl_join(struct nd_buf *out, const char *sep, size_t seplen, const char 
  * encoder writes it (HTML-safe: < > & as \u003c \u003e \u0026, U+2028/2029
  * escaped, invalid UTF-8 as \ufffd). */
 int nd_tmpl_escape(struct nd_buf *out, const char *s, size_t n);
-/* NM's Len: the byte length of nd_tmpl_escape's output, without building it. */
-size_t nd_tmpl_json_len(const char *s, size_t n);
 /* text/template's HTMLEscapeString, JSEscapeString and url.QueryEscape. */
 int nd_tmpl_html_escape(struct nd_buf *out, const char *s, size_t n);
 int nd_tmpl_js_escape(struct nd_buf *out, const char *s, size_t n);
