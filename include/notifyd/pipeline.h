@@ -1,8 +1,9 @@
 /* pipeline.h - the stages one closed batch goes through (NM's dispatcher
  * worker): silence -> inhibit -> route -> filter -> aggregate -> notify.
  *
- * Silence, inhibit and filter are not written yet and pass everything
- * through; route sends every alert to every receiver. The pipeline knows
+ * Silence drops the alerts an active global silence matches (silence.h);
+ * inhibit and filter are not written yet and pass everything through;
+ * route sends every alert to every receiver. The pipeline knows
  * receivers only as opaque targets and hands each notification to the
  * notify callback. It runs synchronously inside nd_pipeline_run(): the batch
  * references are the caller's, each notification holds its own.
@@ -35,8 +36,9 @@ struct nd_pipeline_config {
     const char *const *group_labels; /* copied; NULL/0 = one group per receiver */
     size_t ngroup_labels;
     nd_pipeline_notify_fn *notify;
-    void *ud;                   /* for notify */
-    struct nd_metrics *metrics; /* batches and notifications are counted; may be NULL */
+    void *ud;                     /* for notify */
+    struct nd_metrics *metrics;   /* batches and notifications are counted; may be NULL */
+    struct nd_silences *silences; /* borrowed, outlives the pipeline; NULL = none */
 };
 
 struct nd_pipeline *nd_pipeline_new(const struct nd_pipeline_config *cfg);

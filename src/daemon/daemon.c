@@ -30,6 +30,7 @@
 #include "notifyd/pipeline.h"
 #include "notifyd/queue.h"
 #include "notifyd/server.h"
+#include "notifyd/silence.h"
 #include "notifyd/template.h"
 #include "notifyd/util.h"
 
@@ -43,6 +44,7 @@ struct nd_daemon {
     size_t nreceivers;
     struct nd_receiver **receivers;
     struct nd_metrics_receiver *metrics_rcv; /* parallel to receivers */
+    struct nd_silences *silences;            /* [silence.*]; outlives the pipeline */
     struct nd_pipeline *pipeline;
     struct nd_batcher *batcher;
     struct nd_server *server;
@@ -193,6 +195,12 @@ static int start(struct nd_daemon *d)
         nd_config_errors_deinit(&errs);
         return ND_ERR;
     }
+    if (nd_silences_from_config(cfg, &d->silences, &errs) != ND_OK) {
+        for (size_t i = 0; i < errs.n; i++)
+            fprintf(stderr, "%s\n", errs.msgs[i]);
+        nd_config_errors_deinit(&errs);
+        return ND_ERR;
+    }
     nd_config_errors_deinit(&errs);
     d->engine = nd_engine_new(d->base, d->templates, err);
     if (!d->engine) {
@@ -223,6 +231,7 @@ static int start(struct nd_daemon *d)
         .notify = on_notify,
         .ud = d,
         .metrics = &d->metrics,
+        .silences = d->silences,
     };
     d->pipeline = nd_pipeline_new(&pc);
     free(targets);
@@ -280,6 +289,7 @@ static void stop(struct nd_daemon *d)
     if (d->batcher)
         nd_batcher_free(d->batcher);
     nd_pipeline_free(d->pipeline);
+    nd_silences_free(d->silences);
     if (d->engine)
         nd_engine_free(d->engine);
     nd_template_set_free(d->templates);
@@ -351,6 +361,11 @@ int nd_daemon_check_config(const char *path, FILE *errout)
             nd_receiver_check(&cfg->receivers[i], &cfg->delivery, tmpl, &errs);
     }
     nd_template_set_free(tmpl);
+    if (cfg) {
+        struct nd_silences *sil = NULL;
+        nd_silences_from_config(cfg, &sil, &errs);
+        nd_silences_free(sil);
+    }
     for (size_t i = 0; i < errs.n; i++)
         fprintf(errout, "%s\n", errs.msgs[i]);
     int rc = errs.n ? 1 : 0;

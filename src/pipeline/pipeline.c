@@ -21,6 +21,7 @@
 #include "notifyd/alert.h"
 #include "notifyd/metrics.h"
 #include "notifyd/notification.h"
+#include "notifyd/silence.h"
 #include "notifyd/util.h"
 
 struct alert_list {
@@ -41,6 +42,7 @@ struct nd_pipeline {
     nd_pipeline_notify_fn *notify;
     void *ud;
     struct nd_metrics *metrics;
+    struct nd_silences *silences;
     int running;
     int64_t created_ns; /* wall clock of the current run: the notifications' creation time */
     struct alert_list work;
@@ -71,6 +73,7 @@ struct nd_pipeline *nd_pipeline_new(const struct nd_pipeline_config *cfg)
     p->notify = cfg->notify;
     p->ud = cfg->ud;
     p->metrics = cfg->metrics;
+    p->silences = cfg->silences;
     return p;
 }
 
@@ -97,11 +100,21 @@ static void stage_input(struct nd_pipeline *p, struct nd_alert *const *alerts, s
     p->work.n = n;
 }
 
-/* STAGE silence: not written yet (later issue). It will drop from p->work
- * the alerts matched by an active global silence, as NM's pkg/silence. */
+/* STAGE silence: drops from p->work the alerts an active global silence
+ * matches (NM's pkg/silence). Which silences are active is decided once per
+ * batch, at the batch's time. */
 static void stage_silence(struct nd_pipeline *p)
 {
-    ND_UNUSED(p);
+    size_t i, k = 0;
+
+    if (!p->silences || nd_silences_begin(p->silences, p->created_ns) == 0)
+        return;
+    for (i = 0; i < p->work.n; i++)
+        if (!nd_silences_mute(p->silences, p->work.v[i]))
+            p->work.v[k++] = p->work.v[i];
+    if (p->metrics)
+        p->metrics->alerts_silenced += p->work.n - k;
+    p->work.n = k;
 }
 
 /* STAGE inhibit: not written yet (later issue; NM has none either). */
