@@ -11,6 +11,7 @@
 #ifndef NOTIFYD_PIPELINE_H
 #define NOTIFYD_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,13 +19,31 @@ struct nd_alert;
 struct nd_metrics;
 struct nd_notification;
 struct nd_pipeline;
+struct nd_config_errors;
+struct nd_receiver_config;
+struct nd_selector;
 
 /* A receiver as the pipeline sees it. `name` is borrowed and must outlive
  * the pipeline and every notification (it is the notification's receiver). */
 struct nd_pipeline_target {
     const char *name;
-    void *ud; /* handed back to the notify callback */
+    void *ud;                           /* handed back to the notify callback */
+    struct nd_selector *alert_selector; /* borrowed; NULL = every alert */
 };
+
+/* The routing keys of a receiver section: `enabled` (default true; a
+ * disabled receiver is no target) and `alert_selector` (selector.h: the
+ * filter stage gives the receiver only the alerts it selects). Read by the
+ * notify layer's configure so that every receiver type knows them. */
+struct nd_target_keys {
+    bool enabled;
+    struct nd_selector *alert_selector; /* owned; NULL = none */
+};
+/* Reads (and marks used) both keys. ND_OK, or ND_EINVAL with errors naming
+ * file, line, key (and column for a selector). *out is always initialised. */
+int nd_target_keys_parse(struct nd_receiver_config *rc, struct nd_target_keys *out,
+                         struct nd_config_errors *errs);
+void nd_target_keys_deinit(struct nd_target_keys *k);
 
 /* Takes the notification's reference. May deliver synchronously and unref
  * at once; must not free the pipeline. */

@@ -219,13 +219,22 @@ static int start(struct nd_daemon *d)
     d->queue = nd_queue_new(cfg->max_alerts, cfg->max_bytes);
 
     struct nd_pipeline_target *targets = nd_xcalloc(d->nreceivers, sizeof *targets);
+    size_t ntargets = 0;
     for (size_t i = 0; i < d->nreceivers; i++) {
-        targets[i].name = nd_receiver_name(d->receivers[i]);
-        targets[i].ud = d->receivers[i];
+        const struct nd_target_keys *k = nd_receiver_target_keys(d->receivers[i]);
+        if (!k->enabled) {
+            nd_log(ND_LOG_INFO, "receiver disabled (enabled = false)", "receiver",
+                   nd_receiver_name(d->receivers[i]), NULL);
+            continue;
+        }
+        targets[ntargets].name = nd_receiver_name(d->receivers[i]);
+        targets[ntargets].ud = d->receivers[i];
+        targets[ntargets].alert_selector = k->alert_selector;
+        ntargets++;
     }
     struct nd_pipeline_config pc = {
         .targets = targets,
-        .ntargets = d->nreceivers,
+        .ntargets = ntargets,
         .group_labels = (const char *const *)cfg->group_labels,
         .ngroup_labels = cfg->ngroup_labels,
         .notify = on_notify,

@@ -18,9 +18,11 @@
 #include <string.h>
 
 #include "notifyd/aggregate.h"
+#include "notifyd/config.h"
 #include "notifyd/alert.h"
 #include "notifyd/metrics.h"
 #include "notifyd/notification.h"
+#include "notifyd/selector.h"
 #include "notifyd/silence.h"
 #include "notifyd/util.h"
 
@@ -136,11 +138,22 @@ static void stage_route(struct nd_pipeline *p)
     }
 }
 
-/* STAGE filter: not written yet (later issue). It will drop from routes[t]
- * what receiver t's tenant silences or alert selector exclude. */
+/* STAGE filter: drops from routes[t] what receiver t's alert selector
+ * excludes (NM's filter stage; tenant silences come with tenants). */
 static void stage_filter(struct nd_pipeline *p)
 {
-    ND_UNUSED(p);
+    for (size_t t = 0; t < p->ntargets; t++) {
+        struct nd_selector *sel = p->targets[t].alert_selector;
+        struct alert_list *r = &p->routes[t];
+        size_t k = 0;
+
+        if (!sel)
+            continue;
+        for (size_t i = 0; i < r->n; i++)
+            if (nd_selector_matches_alert(sel, r->v[i]))
+                r->v[k++] = r->v[i];
+        r->n = k;
+    }
 }
 
 static void stage_aggregate(struct nd_pipeline *p)
@@ -207,4 +220,33 @@ void nd_pipeline_run(struct nd_pipeline *p, struct nd_alert *const *alerts, size
 void nd_pipeline_batch_cb(struct nd_alert *const *alerts, size_t n, void *ud)
 {
     nd_pipeline_run(ud, alerts, n);
+}
+
+/* ---- receiver routing keys --------------------------------------------- */
+
+int nd_target_keys_parse(struct nd_receiver_config *rc, struct nd_target_keys *out,
+                         struct nd_config_errors *errs)
+{
+    size_t before = errs->n;
+    struct nd_config_kv *kv;
+
+    out->enabled = true;
+    out->alert_selector = NULL;
+    nd_receiver_config_bool(rc, "enabled", &out->enabled, errs);
+    kv = nd_receiver_config_get(rc, "alert_selector");
+    if (kv) {
+        char err[ND_ERRLEN];
+        size_t col = 0;
+
+        if (nd_selector_parse(kv->value, &out->alert_selector, &col, err) != ND_OK)
+            nd_config_error_add(errs, rc->file, kv->line, rc->section, kv->key, "column %zu: %s",
+                                col, err);
+    }
+    return errs->n == before ? ND_OK : ND_EINVAL;
+}
+
+void nd_target_keys_deinit(struct nd_target_keys *k)
+{
+    nd_selector_free(k->alert_selector);
+    k->alert_selector = NULL;
 }
