@@ -1,5 +1,5 @@
-"""A local stand-in for WeCom's (企业微信) server APIs (Python standard library only), for
-test_wechat.py. It records every request and checks it the way WeCom documents:
+"""A local stand-in for WeCom's (企业微信) server APIs (on standin.py), for test_wechat.py.
+It records every request and checks it the way WeCom documents:
 
   GET  /cgi-bin/gettoken?corpid=ID&corpsecret=SECRET
        -> {"errcode":0,"errmsg":"ok","access_token":..,"expires_in":N}
@@ -24,35 +24,11 @@ repeats): an errcode, or a dict merged into the {"errcode":0,"errmsg":"ok"} answ
 """
 
 import json
-import threading
 import time
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standin import StandIn, json_answer
 
 LIMITS = {"touser": 1000, "toparty": 100, "totag": 100}
-
-
-class Rec:
-    def __init__(self, method, path, raw_query, headers, body, t):
-        self.method = method
-        self.path = path
-        self.raw_query = raw_query
-        self.query = urllib.parse.parse_qs(raw_query, keep_blank_values=True)
-        self.headers = headers
-        self.body = body
-        self.t = t
-        self.problem = None  # what the request got wrong, None when nothing
-        self.errcode = None  # what the stand-in answered
-
-    def q(self, k):
-        v = self.query.get(k)
-        return v[0] if v and len(v) == 1 else v
-
-    def json(self):
-        return json.loads(self.body)
-
-    def __repr__(self):
-        return "Rec(%s %s?%s %r)" % (self.method, self.path, self.raw_query, self.body[:200])
 
 
 def _content_problem(body, limit):
@@ -71,70 +47,28 @@ def _content_problem(body, limit):
     return None
 
 
-class WeCom:
+class WeCom(StandIn):
+    fields = ("problem", "errcode")  # what the request got wrong (None: nothing), the answer
+
     def __init__(self, corp=("corp-1", "app secret"), agent=1000002, expires_in=7200):
+        super().__init__()
         self.corp = corp
         self.agent = agent
         self.expires_in = expires_in
-        self.script = {}  # "send" or "bot:<key>" -> [errcode or dict, ...]
         self.tokens = {}  # token -> monotonic expiry
         self.ntokens = 0
-        self.requests = []
-        self.cond = threading.Condition()
-        wc = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt, *args):
-                pass
-
-            def _any(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                path, _, raw = self.path.partition("?")
-                rec = Rec(self.command, path, raw,
-                          {k.lower(): v for k, v in self.headers.items()}, body,
-                          time.monotonic())
-                out = wc._handle(rec)
-                rec.errcode = out.get("errcode")
-                with wc.cond:
-                    wc.requests.append(rec)
-                    wc.cond.notify_all()
-                data = json.dumps(out).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _any
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.api_url = self.url + "/cgi-bin"
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+
+    def handle(self, rec):
+        out = self._route(rec)
+        rec.errcode = out.get("errcode")
+        return json_answer(200, out, {"Content-Type": "application/json; charset=UTF-8"})
 
     def bot_url(self, key):
         return "%s/cgi-bin/webhook/send?key=%s" % (self.url, key)
 
-    def _scripted(self, key):
-        with self.cond:
-            s = self.script.get(key)
-            if not s:
-                return 0
-            return s.pop(0) if len(s) > 1 else s[0]
-
     def _answer(self, rec, key):
-        a = self._scripted(key)
+        a = self.scripted(key, 0)
         if isinstance(a, dict):
             return dict({"errcode": 0, "errmsg": "ok"}, **a)
         return {"errcode": a, "errmsg": "ok" if a == 0 else "scripted %d" % a}
@@ -228,7 +162,7 @@ class WeCom:
             return self._bad(rec, "unexpected members %r" % sorted(set(body) - {"msgtype", mt}))
         return self._answer(rec, "bot:" + key)
 
-    def _handle(self, rec):
+    def _route(self, rec):
         if rec.path == "/cgi-bin/gettoken":
             return self._gettoken(rec)
         if rec.path == "/cgi-bin/message/send":
@@ -237,10 +171,6 @@ class WeCom:
             return self._bot(rec)
         return {"errcode": 404, "errmsg": "no such API"}
 
-    def matching(self, prefix):
-        with self.cond:
-            return [r for r in self.requests if r.path.startswith(prefix)]
-
     def sends(self):
         return self.matching("/cgi-bin/message/send")
 
@@ -248,27 +178,7 @@ class WeCom:
         return self.matching("/cgi-bin/gettoken")
 
     def bot(self, key):
-        with self.cond:
-            return [r for r in self.requests
-                    if r.path == "/cgi-bin/webhook/send" and r.q("key") == key]
+        return self.records(lambda r: r.path == "/cgi-bin/webhook/send" and r.q("key") == key)
 
     def wait_for(self, pred, n, timeout):
-        end = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                got = [r for r in self.requests if pred(r)]
-                left = end - time.monotonic()
-                if len(got) >= n or left <= 0:
-                    return got
-                self.cond.wait(left)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+        return self.wait_count(n, timeout, pred)
