@@ -220,6 +220,7 @@ extern const struct nd_receiver_type nd_receiver_type_dingtalk;
 extern const struct nd_receiver_type nd_receiver_type_discord;
 extern const struct nd_receiver_type nd_receiver_type_slack;
 extern const struct nd_receiver_type nd_receiver_type_telegram;
+extern const struct nd_receiver_type nd_receiver_type_pushover;
 extern const struct nd_receiver_type nd_receiver_type_wechat;
 
 /* Looks a type up by name among the built-in and registered ones. */
