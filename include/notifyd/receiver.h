@@ -76,7 +76,9 @@ enum nd_verdict_kind {
 struct nd_verdict {
     enum nd_verdict_kind kind;
     int64_t delay_ns; /* RETRY: -1 = use the backoff schedule; else this delay (capped) */
-    bool reprepare;   /* drop the cached prepare value (e.g. token expired) */
+    /* Drop the cached prepare value (e.g. token expired). Once per job: a
+     * job's second RETRY with it is turned into FAILED. */
+    bool reprepare;
     char reason[256]; /* for the log: "status 404: <first bytes of body>", "timeout" */
 };
 
@@ -219,6 +221,7 @@ extern const struct nd_receiver_type nd_receiver_type_discord;
 extern const struct nd_receiver_type nd_receiver_type_slack;
 extern const struct nd_receiver_type nd_receiver_type_telegram;
 extern const struct nd_receiver_type nd_receiver_type_pushover;
+extern const struct nd_receiver_type nd_receiver_type_wechat;
 
 /* Looks a type up by name among the built-in and registered ones. */
 const struct nd_receiver_type *nd_receiver_type_find(const char *name);

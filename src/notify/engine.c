@@ -230,6 +230,7 @@ static void job_delivered(struct nd_receiver *r, struct job *j, int64_t now)
          * the back of the FIFO; the pump is already scheduled. */
         pj->chunk++;
         j->attempts = 0;
+        j->reprepared = 0;
         j->first_mono_ns = 0;
         j->state = JOB_QUEUED;
         TAILQ_INSERT_TAIL(&r->ready, j, u.fifo);
@@ -263,6 +264,17 @@ static void on_xfer_done(struct nd_xfer *x, const struct nd_response *rsp)
     if (v.reprepare && a->used_prep && a->used_prep->gen == a->used_gen) {
         free(a->used_prep->value);
         a->used_prep->value = NULL;
+    }
+    /* A new value (a token) is worth one more try per job: refused again,
+     * the fault is not the value's age, and retrying would only fetch
+     * values in a loop. */
+    if (v.reprepare && v.kind == ND_VERDICT_RETRY) {
+        if (a->job->reprepared) {
+            size_t len = strlen(v.reason);
+            v.kind = ND_VERDICT_FAILED;
+            snprintf(v.reason + len, sizeof(v.reason) - len, " (again with a new value)");
+        }
+        a->job->reprepared = 1;
     }
     nd_xfer_deinit(x);
     nd__job_finish_attempt(a, &v);

@@ -54,6 +54,7 @@ struct job {
     uint32_t attempts;         /* attempts started */
     uint8_t state;             /* enum job_state */
     uint8_t part;              /* 1: the head of a struct part_job (fits the padding) */
+    uint8_t reprepared;        /* 1: a verdict already dropped its prepare value */
 };
 TAILQ_HEAD(job_list, job);
 
