@@ -300,9 +300,10 @@ int nd_xfer_setup(struct nd_curlev *cv, struct nd_xfer *x, int64_t timeout_ns, c
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, tmo_ms);
-    /* SMTP: curl waits for the reply to QUIT outside the transfer's timeout,
-     * blocking, for up to 120 s by default; bound it by the same timeout
-     * (whole seconds, at most what curl takes). HTTP does not use it. */
+    /* SMTP: curl waits for the reply to QUIT without returning to the loop
+     * and outside the transfer's timeout, for up to 120 s by default; bound
+     * it by the attempt's timeout (whole seconds, at most what curl takes).
+     * HTTP does not use it. */
     curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT,
                      tmo_ms / 1000 < INT_MAX / 1000 ? (tmo_ms + 999) / 1000
                                                     : (long)(INT_MAX / 1000));

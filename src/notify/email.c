@@ -13,6 +13,13 @@
  * the TLS settings (url.c ConnectionExists only compares SSL settings for
  * implicit-TLS schemes).
  *
+ * libcurl 7.88 waits for the replies to the end of the message and to QUIT
+ * inside its own call, without returning to the loop ("More non-blocking"
+ * in curl's TODO): a server slow to give them holds the loop, each wait
+ * bounded by the receiver's timeout (the transfer's, and the engine's
+ * CURLOPT_SERVER_RESPONSE_TIMEOUT for QUIT). docs/receivers.md has the
+ * figures.
+ *
  * Verdict: curl's result plus the last SMTP reply code (CURLINFO_RESPONSE_
  * CODE, which curl keeps on failure): 5xx fails at once, 4xx and transport
  * errors are retried. The reply's text comes from the reply lines curl

@@ -18,6 +18,8 @@ Options (all optional):
   mail_4xx             answer the first N MAIL commands "421 4.3.2 ..."
   refuse_prefix        RCPT of an address starting with it: "550 5.1.1 ..." (default "bad")
   hang                 true: accept connections and never send a byte (no SMTP at all)
+  data_delay           seconds to wait before answering the end of a message
+  quit_delay           seconds to wait before answering QUIT
   lifetime             seconds before exiting anyway (default 120)
 """
 
@@ -76,7 +78,13 @@ class Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_QUIT(self, server, session, envelope):
+        emit({"event": "quit"})
+        await asyncio.sleep(float(OPTS.get("quit_delay", 0)))
+        return "221 Bye"
+
     async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(float(OPTS.get("data_delay", 0)))
         emit({
             "event": "message",
             "mail_from": envelope.mail_from,

@@ -7,7 +7,8 @@ with a certificate made for the test and verified (require_tls refused by a serv
 STARTTLS); implicit TLS; AUTH PLAIN, LOGIN and CRAM-MD5; a 421 retried then delivered, a 550
 failed at once with its code in the log; a server that never answers timing out while
 another receiver delivers; send_separately with one recipient refused; test-receiver's exit
-codes; --check-config. Certificates are made with the openssl command: the test fails
+codes; --check-config; how long a server that delays its last replies can hold the loop
+(libcurl waits for those two replies inside its call). Certificates are made with the openssl command: the test fails
 when openssl or aiosmtpd is missing."""
 
 import base64
@@ -354,6 +355,30 @@ def verdicts(tap):
                    "hang: the reason is the timeout", log)
 
 
+def stall_bounded(tap):
+    """libcurl 7.88 waits for the reply to the end of the message and to QUIT without returning
+    to the loop (docs/receivers.md, email limits): a server that delays them holds every
+    receiver, but no longer than the slow receiver's timeout for each (not curl's 120 s)."""
+    for what, opts, slow_verdict in (("QUIT", {"quit_delay": 30}, "delivered"),
+                                     ("the end of the message", {"data_delay": 30}, "failed")):
+        with Smtp(**opts) as slow, Smtp() as fast:
+            with daemon({
+                "slow": rcv(slow.port, "s@example.com", "timeout = 2s\nretry_max_attempts = 1\n"),
+                "fast": rcv(fast.port, "f@example.com"),
+            }) as d:
+                d.start()
+                t0 = time.monotonic()
+                tap.eq(d.post_alerts(alert()).status, 200, "alert accepted")
+                tap.eq(metric(d, "delivered", "fast", 1, timeout=15), 1,
+                       "server slow to answer %s: the other receiver still delivers" % what)
+                dt = time.monotonic() - t0
+                tap.ok(dt < 7, "... held at most about twice the slow receiver's 2 s timeout, "
+                       "not the server's 30 s", dt)
+                tap.diag("%s delayed: the other receiver delivered after %.2f s" % (what, dt))
+                tap.eq(metric(d, slow_verdict, "slow", 1), 1, "the slow receiver: %s"
+                       % slow_verdict)
+
+
 def separately(tap):
     with Smtp() as srv:
         to = "A <a@example.com>, bad@example.com, c@example.com"
@@ -446,6 +471,7 @@ def body(tap):
         tls(tap, crt, key)
         auth(tap, crt, key)
         verdicts(tap)
+        stall_bounded(tap)
         separately(tap)
         test_receiver(tap)
     finally:
