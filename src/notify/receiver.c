@@ -22,7 +22,7 @@ const struct nd_receiver_type *nd_receiver_type_find(const char *name)
     static const struct nd_receiver_type *const builtin[] = {
         &nd_receiver_type_webhook,  &nd_receiver_type_console, &nd_receiver_type_dingtalk,
         &nd_receiver_type_discord,  &nd_receiver_type_slack,   &nd_receiver_type_telegram,
-        &nd_receiver_type_pushover, &nd_receiver_type_wechat,
+        &nd_receiver_type_pushover, &nd_receiver_type_wechat,  &nd_receiver_type_email,
     };
     size_t i;
 
@@ -60,6 +60,9 @@ void nd_request_deinit(struct nd_request *req)
     if (req->headers)
         curl_slist_free_all(req->headers);
     req->headers = NULL;
+    if (req->mail_rcpt)
+        curl_slist_free_all(req->mail_rcpt);
+    req->mail_rcpt = NULL;
     nd_buf_deinit(&req->body);
 }
 
