@@ -31,6 +31,7 @@
 #define DEFAULT_MAX_SIZE 65536
 #define MIN_MAX_SIZE     64
 #define MAX_MAX_SIZE     (ND_REQUEST_BODY_MAX / 8)
+#define RENDER_MAX       (ND_REQUEST_BODY_MAX / 4)
 
 static const struct sms_provider *const providers[] = {
     &nd_sms_aliyun,
@@ -461,15 +462,16 @@ static int sms_parts(void *state, const struct nd_notification *n, struct nd_par
     struct nd_buf b;
     int rc;
 
-    nd_buf_init(&b, s->max_size);
+    nd_buf_init(&b, RENDER_MAX);
     rc = nd_receiver_template_render(&s->tmpl, n, &b, err);
-    /* A message over max_message_size keeps what fit, cut on a UTF-8
-     * boundary: a text message is read from its start. */
-    if (rc == ND_ETOOBIG) {
-        b.len = b.data ? utf8_cut(b.data, b.len) : 0;
-        if (b.data)
-            b.data[b.len] = '\0';
+    /* A message over max_message_size keeps its start, cut on a UTF-8
+     * boundary: a text message is read from its start. Rendering stops at
+     * RENDER_MAX, which is past any max_message_size. */
+    if (rc == ND_ETOOBIG)
         rc = ND_OK;
+    if (rc == ND_OK && b.len > s->max_size) {
+        b.len = utf8_cut(b.data, s->max_size);
+        b.data[b.len] = '\0';
     }
     if (rc != ND_OK) {
         nd_buf_deinit(&b);

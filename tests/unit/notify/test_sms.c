@@ -38,6 +38,7 @@
 #include "notifyd/template.h"
 #include "notifyd/util.h"
 #include "sms_int.h"
+#include "helpers.h"
 #include "tap.h"
 
 #define S INT64_C(1000000000)
@@ -770,6 +771,77 @@ out:
     nd_template_set_free(set);
 }
 
+/* parts(): the message rendered once, cut at max_message_size on a UTF-8
+ * boundary; the numbers in batches, one lane each; build_part() sends the
+ * lane's numbers. */
+static void test_parts(void)
+{
+    static const char ini[] = "[receiver.p]\n"
+                              "type = sms\n"
+                              "provider = aliyun\n"
+                              "phone_numbers = 101, 102, 103, 104, 105\n"
+                              "batch_size = 2\n"
+                              "access_key_id = a\n"
+                              "access_key_secret = b\n"
+                              "sign_name = s\n"
+                              "template_code = t\n"
+                              "template = long\n"
+                              "max_message_size = 64\n"
+                              "api_url = http://127.0.0.1:9\n";
+    const struct nd_receiver_type *t = &nd_receiver_type_sms;
+    struct nd_template_set *set = nd_template_set_new();
+    struct nd_notification *n = mk_simple("p", "Disk");
+    struct nd_config *c = NULL;
+    struct nd_config_errors errs;
+    struct nd_buf tmpl;
+    struct nd_parts out = {0};
+    void *state = NULL;
+    char err[ND_ERRLEN] = "";
+
+    nd_template_set_add_defaults(set, err);
+    nd_buf_init(&tmpl, 1024);
+    nd_buf_adds(&tmpl, "{{ define \"long\" }}");
+    for (int i = 0; i < 63; i++)
+        nd_buf_addc(&tmpl, 'a');
+    nd_buf_adds(&tmpl, "\xc3\xa9"
+                       "bbb{{ end }}");
+    is_int(nd_template_set_parse(set, "t", tmpl.data, tmpl.len, err), ND_OK, "template parses");
+    nd_config_errors_init(&errs);
+    nd_config_load_string(ini, "p.ini", &c, &errs);
+    if (!c || t->configure(&c->receivers[0], set, &state, &errs) != ND_OK) {
+        ok(0, "parts receiver configured");
+        goto out;
+    }
+    is_int(t->parts(state, n, &out, err), ND_OK, "parts");
+    is_int(out.lanes, 3, "5 numbers in batches of 2: 3 lanes");
+    is_int(out.chunks, 1, "one chunk");
+    if (out.ud) {
+        const struct sms_msg *m = out.ud;
+        struct nd_part part = {2, 0, 3, 1, out.ud};
+        struct nd_request req;
+
+        is_int(strlen(m->text), 63, "cut at 64 bytes before the 2-byte character");
+        ok(m->param && strncmp(m->param, "{\"code\":\"aaa", 12) == 0, "TemplateParam built once");
+        nd_request_init(&req);
+        is_int(t->build_part(state, n, &part, NULL, &req, err), ND_OK, "build_part lane 3");
+        has_str(nd_buf_cstr(&req.body), "PhoneNumbers=105&", "lane 3: the fifth number alone");
+        nd_request_deinit(&req);
+        part.lane = 0;
+        nd_request_init(&req);
+        t->build_part(state, n, &part, NULL, &req, err);
+        has_str(nd_buf_cstr(&req.body), "PhoneNumbers=101%2C102&", "lane 1: the first two");
+        nd_request_deinit(&req);
+        t->free_parts(state, out.ud);
+    }
+out:
+    t->free_state(state);
+    nd_notification_unref(n);
+    nd_buf_deinit(&tmpl);
+    nd_config_free(c);
+    nd_config_errors_deinit(&errs);
+    nd_template_set_free(set);
+}
+
 int main(void)
 {
     test_aliyun_sign();
@@ -780,5 +852,6 @@ int main(void)
     test_build();
     test_config_errors();
     test_classify();
+    test_parts();
     return done_testing();
 }
