@@ -11,6 +11,7 @@ anywhere, `notifyd test-receiver` exit codes, and --check-config errors with fil
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -204,6 +205,9 @@ def wire_format(tap):
                 tap.eq(r.headers.get("x-amz-security-token"), SECRETS["SMS_AWS_TOKEN"],
                        "aws: session token sent (and signed: the stand-in checks)")
             no_secrets(tap, log_of(d) + d.stdout_text(), "daemon log")
+            # Under ASan a leak would make the exit code non-zero.
+            d.signal(signal.SIGTERM)
+            tap.eq(d.wait_exit(15), 0, "SIGTERM: exit 0", d.stderr_text())
     finally:
         for s in sv.values():
             s.close()
@@ -239,6 +243,8 @@ def batches(tap):
                    "aws: one request per number")
             for name in ("tencent", "aliyun", "aws"):
                 clean(tap, sv[name], name)
+            d.signal(signal.SIGTERM)
+            tap.eq(d.wait_exit(15), 0, "SIGTERM: exit 0", d.stderr_text())
     finally:
         for s in sv.values():
             s.close()

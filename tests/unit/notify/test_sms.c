@@ -7,15 +7,19 @@
  *            mechanism" pages, e.g. help.aliyun.com/en/cmn/developer-
  *            reference/signature-mechanism, and the API signature example
  *            of developer.aliyun.com/ask/210168).
- *   Tencent  cvm DescribeInstances at 1551113065, SecretKey
- *            "Gu5t9xGARNpq86cd98joQYCN3*******" as printed, Signature
- *            2230eefd... (Tencent Cloud API 3.0 "Signature v3", e.g.
- *            tencentcloud.com/document/api/267/37447 and the Chinese page
- *            document/api/1021/34193).
+ *   Tencent  cvm DescribeInstances at 1551113065, SecretKey printed as
+ *            "Gu5t9xGARNpq86cd98joQYCN3*******", canonical request hash
+ *            35e9..., string-to-sign hash 5ffe..., Signature 2230eefd...
+ *            (the worked example of Tencent Cloud API 3.0 "Signature v3",
+ *            e.g. tencentcloud.com/document/api/267/37447; the copies of
+ *            that page reachable while writing this were cut before the
+ *            numbers, which were read from several client libraries' tests
+ *            that quote the example; our implementation reproduces them).
  *   AWS      iam ListUsers, AKIDEXAMPLE, 20150830T123600Z, us-east-1,
  *            canonical request hash f536975d..., Signature 5d672d79...
- *            (AWS "Create a signed AWS API request" / Signature Version 4
- *            examples).
+ *            (AWS General Reference, Signature Version 4 tasks 1 to 3,
+ *            docs.aws.amazon.com/general/latest/gr/sigv4-create-string-to-
+ *            sign.html, now "Create a signed AWS API request").
  * Huawei publishes the formula Base64(SHA256(Nonce + Created + Password))
  * (Message & SMS API reference, "Authentication", X-WSSE) but no worked
  * example; its vectors, a POST SendSms for Aliyun, an SNS Publish with a

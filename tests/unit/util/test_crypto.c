@@ -156,8 +156,9 @@ static void test_dingtalk_sign(void)
 
 /* The signing key of AWS's Signature Version 4 worked example (IAM
  * ListUsers, secret wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, 20150830,
- * us-east-1, iam), as the AWS documentation gives it ("Create a signed AWS
- * API request", the derived signing key c4afb1cc...). */
+ * us-east-1, iam), as the AWS General Reference gives it (Signature
+ * Version 4 task 3, "calculate the signature": the derived signing key
+ * c4afb1cc...). */
 static void test_hmac_chain(void)
 {
     static const char *const scope[] = {"20150830", "us-east-1", "iam", "aws4_request"};
