@@ -5,9 +5,9 @@
  * sms.c owns the common keys (provider, phone_numbers, template,
  * batch_size, max_message_size), renders the message once per
  * notification (parts()) and cuts the phone numbers into batches: one
- * fan-out lane per batch, one chunk. A provider reads its own keys, builds and signs the request of
- * one batch on each attempt (with that attempt's clock and nonce), and judges its platform's
- * answer.
+ * fan-out lane per batch, one chunk. A provider reads its own keys, builds
+ * and signs the request of one batch on each attempt (with that attempt's
+ * clock and nonce), and judges its platform's answer.
  */
 #ifndef NOTIFYD_SMS_INT_H
 #define NOTIFYD_SMS_INT_H
