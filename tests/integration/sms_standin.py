@@ -1,6 +1,6 @@
 """Local stand-ins for the four SMS platforms of notifyd's sms receiver (Python standard
-library only), for test_sms.py. Each Standin is one HTTP server on 127.0.0.1:0 playing one
-provider. It records every request and checks it the way the provider documents it,
+library only), for test_sms.py, on the common base of standin.py. Each Standin is one HTTP
+server on 127.0.0.1:0 playing one provider, serving from its construction. It records every request and checks it the way the provider documents it,
 recomputing the signature from the request as received (its own code, written from the
 providers' documentation, not notifyd's):
 
@@ -26,7 +26,9 @@ CLOCK_SKEW seconds of this machine's clock: a local time labelled Z is refused.
 Answers: `script` is a list consumed one per request (the last repeats), each one of
 "ok", "throttle" (the provider's throttling answer), "error" (a permanent error), "500",
 "429"; a Rec's `answer` says which was given, "badsig"/"badreq" when the request itself was
-refused (`problem` says why).
+refused (`problem` says why). Besides standin.Rec's attributes a Rec has `params` (Aliyun's
+query as a dict), `data` (the form as a dict, or Tencent's parsed JSON body) and `numbers`
+(the phone numbers of the request).
 """
 
 import base64
@@ -35,10 +37,10 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standin import Answer, StandIn, json_answer, text_answer
 
 CLOCK_SKEW = 300
 
@@ -46,24 +48,6 @@ ALIYUN_CODES = {
     "throttle": ("isv.BUSINESS_LIMIT_CONTROL", "\u89e6\u53d1\u5206\u949f\u7ea7\u6d41\u63a7Permits:1"),
     "error": ("isv.MOBILE_NUMBER_ILLEGAL", "\u975e\u6cd5\u624b\u673a\u53f7"),
 }
-
-
-class Rec:
-    def __init__(self, method, path, headers, body, t):
-        self.method = method
-        self.path = path  # with the query
-        self.headers = headers  # lower-case names
-        self.body = body
-        self.t = t
-        self.answer = None
-        self.problem = None  # why the request was refused (signature, time, fields)
-        self.query = {}
-        self.form = {}
-        self.json = None
-        self.numbers = []
-
-    def __repr__(self):
-        return "Rec(%s %s %s %r)" % (self.method, self.path, self.answer, self.body[:200])
 
 
 def pct(s):
@@ -90,9 +74,12 @@ def hmac256(key, msg):
     return hmac.new(key, msg.encode(), hashlib.sha256).digest()
 
 
-class Standin:
+class Standin(StandIn):
+    fields = ("answer", "problem", "params", "data", "numbers")
+
     def __init__(self, provider, key_id, secret, digest="raw", token=None, region="us-east-1",
                  script=None, path="/"):
+        super().__init__()
         self.provider = provider
         self.key_id = key_id
         self.secret = secret
@@ -100,61 +87,14 @@ class Standin:
         self.token = token
         self.region = region
         self.path = path
-        self.script = list(script or ["ok"])
-        self.requests = []
+        self.script["all"] = list(script or ["ok"])
         self.nonces = set()
-        self.cond = threading.Condition()
-        sv = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt, *args):
-                pass
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                rec = Rec(self.command, self.path,
-                          {k.lower(): v for k, v in self.headers.items()}, body,
-                          time.monotonic())
-                try:
-                    status, ctype, data = sv._handle(rec)
-                except Exception as e:  # noqa: BLE001 - a stand-in bug must show, not hang
-                    rec.answer, rec.problem = "badreq", "stand-in exception: %r" % e
-                    status, ctype, data = 500, "text/plain", b"stand-in exception"
-                with sv.cond:
-                    sv.requests.append(rec)
-                    sv.cond.notify_all()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                if status == 429:
-                    self.send_header("Retry-After", "1")
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        self.start()
 
     # ---- common -------------------------------------------------------------------------
 
     def _next(self):
-        with self.cond:
-            s = self.script
-            return s.pop(0) if len(s) > 1 else s[0]
+        return self.scripted("all")
 
     def _nonce_used(self, nonce):
         with self.cond:
@@ -163,11 +103,20 @@ class Standin:
             self.nonces.add(nonce)
             return False
 
-    def _handle(self, rec):
+    def handle(self, rec):
+        rec.params, rec.data, rec.numbers = {}, None, []
         if rec.method != "POST":
             rec.answer, rec.problem = "badreq", "method %s" % rec.method
-            return 405, "text/plain", b"POST only"
-        return getattr(self, "_" + self.provider)(rec)
+            return text_answer(405, "POST only")
+        try:
+            status, ctype, data = getattr(self, "_" + self.provider)(rec)
+        except Exception as e:  # noqa: BLE001 - a stand-in bug must show, not hang
+            rec.answer, rec.problem = "badreq", "stand-in exception: %r" % e
+            return text_answer(500, "stand-in exception")
+        headers = {"Content-Type": ctype}
+        if status == 429:
+            headers["Retry-After"] = "1"
+        return Answer(status, data, headers)
 
     @staticmethod
     def _form(rec):
@@ -186,24 +135,23 @@ class Standin:
         return status, "application/json;charset=utf-8", json.dumps(body).encode()
 
     def _aliyun(self, rec):
-        split = urllib.parse.urlsplit(rec.path)
-        query = urllib.parse.parse_qsl(split.query, keep_blank_values=True)
+        query = urllib.parse.parse_qsl(rec.raw_query, keep_blank_values=True)
         try:
             form = self._form(rec)
         except ValueError as e:
             rec.answer, rec.problem = "badreq", str(e)
             return self._aliyun_answer(400, "InvalidParameter", str(e))
-        rec.query, rec.form = dict(query), dict(form)
-        rec.numbers = rec.form.get("PhoneNumbers", "").split(",")
+        rec.params, rec.data = dict(query), dict(form)
+        rec.numbers = rec.data.get("PhoneNumbers", "").split(",")
         params = [(k, v) for k, v in query + form if k != "Signature"]
         canon = "&".join(pct(k) + "=" + pct(v) for k, v in sorted(params))
         sts = "POST&%2F&" + pct(canon)
         want = base64.b64encode(hmac.new((self.secret + "&").encode(), sts.encode(),
                                          hashlib.sha1).digest()).decode()
-        q = rec.query
+        q = rec.params
         problem = None
-        if split.path != self.path:
-            problem = "path %r" % split.path
+        if rec.path != self.path:
+            problem = "path %r" % rec.path
         elif q.get("AccessKeyId") != self.key_id:
             problem = "AccessKeyId %r" % q.get("AccessKeyId")
         elif (q.get("Action"), q.get("Version"), q.get("Format"), q.get("SignatureMethod"),
@@ -241,11 +189,11 @@ class Standin:
     def _tencent(self, rec):
         h = rec.headers
         try:
-            rec.json = json.loads(rec.body.decode("utf-8"))
+            rec.data = json.loads(rec.body.decode("utf-8"))
         except ValueError as e:
             rec.answer, rec.problem = "badreq", "body: %s" % e
             return self._tencent_error("InvalidParameter", "not JSON")
-        rec.numbers = list(rec.json.get("PhoneNumberSet") or [])
+        rec.numbers = list(rec.data.get("PhoneNumberSet") or [])
         ts = h.get("x-tc-timestamp", "")
         auth = re.match(r"^TC3-HMAC-SHA256 Credential=([^/]+)/(\d{4}-\d\d-\d\d)/sms/tc3_request, "
                         r"SignedHeaders=content-type;host, Signature=([0-9a-f]{64})$",
@@ -308,11 +256,11 @@ class Standin:
     def _huawei(self, rec):
         h = rec.headers
         try:
-            rec.form = dict(self._form(rec))
+            rec.data = dict(self._form(rec))
         except ValueError as e:
             rec.answer, rec.problem = "badreq", str(e)
             return self._huawei_answer(400, "E000040", str(e))
-        rec.numbers = rec.form.get("to", "").split(",")
+        rec.numbers = rec.data.get("to", "").split(",")
         wsse = re.match(r'^UsernameToken Username="([^"]*)",PasswordDigest="([^"]*)",'
                         r'Nonce="([^"]*)",Created="([^"]*)"$', h.get("x-wsse", ""))
         problem = None
@@ -357,11 +305,11 @@ class Standin:
     def _aws(self, rec):
         h = rec.headers
         try:
-            rec.form = dict(self._form(rec))
+            rec.data = dict(self._form(rec))
         except ValueError as e:
             rec.answer, rec.problem = "badreq", str(e)
             return self._aws_error(400, "MalformedQueryString", "form")
-        rec.numbers = [rec.form.get("PhoneNumber", "")]
+        rec.numbers = [rec.data.get("PhoneNumber", "")]
         amz = h.get("x-amz-date", "")
         auth = re.match(r"^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([a-z0-9-]+)/sns/"
                         r"aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$",
@@ -401,7 +349,7 @@ class Standin:
             body = ('<PublishResponse xmlns="https://sns.amazonaws.com/doc/2010-03-31/">'
                     '<PublishResult><MessageId>%08d-msg</MessageId></PublishResult>'
                     '<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>'
-                    '</PublishResponse>' % len(self.requests))
+                    '</PublishResponse>' % len(self.records()))
             return 200, "text/xml", body.encode()
         if a == "throttle":
             return self._aws_error(400, "Throttling", "Rate exceeded")
@@ -414,26 +362,4 @@ class Standin:
     # ---- access -------------------------------------------------------------------------
 
     def snapshot(self):
-        with self.cond:
-            return list(self.requests)
-
-    def wait_for(self, n, timeout):
-        end = time.monotonic() + timeout
-        with self.cond:
-            while len(self.requests) < n:
-                left = end - time.monotonic()
-                if left <= 0:
-                    break
-                self.cond.wait(left)
-            return list(self.requests)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+        return self.records()

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -132,11 +131,11 @@ def wire_format(tap):
             tap.eq(len(rs), 1, "aliyun: one request for two numbers")
             if rs:
                 r = rs[0]
-                tap.eq((r.method, urllib.parse.urlsplit(r.path).path), ("POST", "/"),
+                tap.eq((r.method, r.path), ("POST", "/"),
                        "aliyun: POST /")
                 tap.eq(r.headers.get("content-type"), "application/x-www-form-urlencoded",
                        "aliyun: form content type")
-                q = dict(r.query)
+                q = dict(r.params)
                 tap.eq(sorted(q), ["AccessKeyId", "Action", "Format", "Signature",
                                    "SignatureMethod", "SignatureNonce", "SignatureVersion",
                                    "Timestamp", "Version"], "aliyun: the query's parameters")
@@ -145,12 +144,12 @@ def wire_format(tap):
                        ["LTAI-test", "SendSms", "JSON", "HMAC-SHA1", "1.0", "2017-05-25"],
                        "aliyun: common parameter values")
                 tap.ok(HEX32.match(q.get("SignatureNonce", "")), "aliyun: a 32-hex nonce", q)
-                tap.eq(r.form, {"PhoneNumbers": "+8613800000000,13900000000",
+                tap.eq(r.data, {"PhoneNumbers": "+8613800000000,13900000000",
                                 "SignName": "\u963f\u91cc\u4e91", "TemplateCode": "SMS_154950909",
                                 "TemplateParam": json.dumps({"code": MSG}, ensure_ascii=False,
                                                             separators=(",", ":"))},
                        "aliyun: form fields, TemplateParam real JSON (quotes escaped)")
-                tap.eq(json.loads(r.form.get("TemplateParam", "{}")), {"code": MSG},
+                tap.eq(json.loads(r.data.get("TemplateParam", "{}")), {"code": MSG},
                        "aliyun: TemplateParam parses back to the message")
 
             rs = sv["tencent"].snapshot()
@@ -164,7 +163,7 @@ def wire_format(tap):
                         "host": "127.0.0.1:%d" % sv["tencent"].port, "x-tc-action": "SendSms",
                         "x-tc-version": "2019-07-11", "x-tc-region": "ap-beijing"},
                        "tencent: headers")
-                tap.eq(r.json, {"PhoneNumberSet": ["+8613800000000", "+8613900000000"],
+                tap.eq(r.data, {"PhoneNumberSet": ["+8613800000000", "+8613900000000"],
                                 "TemplateID": "449739", "SmsSdkAppid": "1400006666",
                                 "TemplateParamSet": [MSG], "Sign": "\u817e\u8baf\u4e91"},
                        "tencent: JSON body, +86 before a number without +")
@@ -177,12 +176,12 @@ def wire_format(tap):
                 tap.eq((r.method, r.path), ("POST", HW_PATH), "huawei: POST to api_url")
                 tap.eq(r.headers.get("content-type"), "application/x-www-form-urlencoded",
                        "huawei: form content type")
-                tap.eq(r.form, {"from": "8820000000",
+                tap.eq(r.data, {"from": "8820000000",
                                 "to": "+8613800000000,+8613900000000,+447700900123",
                                 "templateId": "tpl-1", "signature": "", "statusCallback": "",
-                                "templateParas": r.form.get("templateParas")},
+                                "templateParas": r.data.get("templateParas")},
                        "huawei: form fields, +86 only before numbers without +")
-                tap.eq(json.loads(r.form.get("templateParas", "null")),
+                tap.eq(json.loads(r.data.get("templateParas", "null")),
                        ["Disk", "critical", "", "", "", "", "", "kube-system", "coredns", ""],
                        "huawei: the ten parameters from key = value lines")
                 keys = [kv.split("=")[0] for kv in r.body.decode().split("&")]
@@ -193,11 +192,11 @@ def wire_format(tap):
                        "it is now)", r.headers.get("x-wsse"))
 
             rs = sv["aws"].snapshot()
-            tap.eq(sorted(r.form.get("PhoneNumber") for r in rs), ["+15555550100", "+15555550101"],
+            tap.eq(sorted(r.data.get("PhoneNumber") for r in rs), ["+15555550100", "+15555550101"],
                    "aws: one Publish per number")
             for r in rs:
                 tap.eq((r.method, r.path), ("POST", "/"), "aws: POST /")
-                tap.eq({k: v for k, v in r.form.items() if k != "PhoneNumber"},
+                tap.eq({k: v for k, v in r.data.items() if k != "PhoneNumber"},
                        {"Action": "Publish", "Version": "2010-03-31", "Message": MSG},
                        "aws: Publish form")
                 tap.eq(r.headers.get("content-type"),
@@ -285,7 +284,7 @@ def verdicts(tap):
                        rs[1].t - rs[0].t)
             rs = retry["aliyun"].snapshot()
             if len(rs) == 2:
-                tap.ok(rs[0].query["SignatureNonce"] != rs[1].query["SignatureNonce"],
+                tap.ok(rs[0].params["SignatureNonce"] != rs[1].params["SignatureNonce"],
                        "aliyun: each attempt signed with a new nonce")
             for p in ("aliyun", "tencent", "huawei", "aws"):
                 tap.eq(metric(d, "failed", p + "_badsig", 1), 1, "%s: wrong secret: failed" % p)
