@@ -27,6 +27,14 @@ int nd_crypto_hmac_sha256(const void *key, size_t klen, const void *msg, size_t 
                           unsigned char out[ND_SHA256_LEN], char *err);
 int nd_crypto_hmac_sha1(const void *key, size_t klen, const void *msg, size_t n,
                         unsigned char out[ND_SHA1_LEN], char *err);
+/* A chain of HMAC-SHA256: k = HMAC(key, msgs[0]), then k = HMAC(k,
+ * msgs[i]) for each next message (NUL-terminated strings), the last k in
+ * out. This is the signing-key derivation of AWS Signature Version 4
+ * ("AWS4" + secret, date, region, service, "aws4_request") and of Tencent
+ * Cloud's TC3-HMAC-SHA256 ("TC3" + secret, date, service, "tc3_request").
+ * n >= 1 (ND_EINVAL otherwise). The intermediate keys are wiped. */
+int nd_crypto_hmac_sha256_chain(const void *key, size_t klen, const char *const *msgs, size_t n,
+                                unsigned char out[ND_SHA256_LEN], char *err);
 
 /* n bytes as 2n lowercase hex digits and a NUL into out (2n + 1 bytes). */
 void nd_crypto_hex(const void *p, size_t n, char *out);

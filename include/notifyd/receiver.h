@@ -230,6 +230,7 @@ extern const struct nd_receiver_type nd_receiver_type_telegram;
 extern const struct nd_receiver_type nd_receiver_type_pushover;
 extern const struct nd_receiver_type nd_receiver_type_wechat;
 extern const struct nd_receiver_type nd_receiver_type_email;
+extern const struct nd_receiver_type nd_receiver_type_sms;
 
 /* Looks a type up by name among the built-in and registered ones. */
 const struct nd_receiver_type *nd_receiver_type_find(const char *name);

@@ -2,6 +2,7 @@
 #include "notifyd/crypto.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #include <mbedtls/base64.h>
 #include <mbedtls/md.h>
@@ -53,6 +54,26 @@ int nd_crypto_hmac_sha1(const void *key, size_t klen, const void *msg, size_t n,
                         unsigned char out[ND_SHA1_LEN], char *err)
 {
     return md(MBEDTLS_MD_SHA1, "HMAC-SHA1", key ? key : "", klen, msg, n, out, err);
+}
+
+int nd_crypto_hmac_sha256_chain(const void *key, size_t klen, const char *const *msgs, size_t n,
+                                unsigned char out[ND_SHA256_LEN], char *err)
+{
+    unsigned char k[ND_SHA256_LEN], next[ND_SHA256_LEN];
+    int rc;
+
+    if (n == 0)
+        return nd_seterr(err, ND_EINVAL, "HMAC chain without a message");
+    rc = nd_crypto_hmac_sha256(key, klen, msgs[0], strlen(msgs[0]), k, err);
+    for (size_t i = 1; rc == ND_OK && i < n; i++) {
+        rc = nd_crypto_hmac_sha256(k, sizeof k, msgs[i], strlen(msgs[i]), next, err);
+        memcpy(k, next, sizeof k);
+    }
+    if (rc == ND_OK)
+        memcpy(out, k, sizeof k);
+    memset(k, 0, sizeof k);
+    memset(next, 0, sizeof next);
+    return rc;
 }
 
 void nd_crypto_hex(const void *p, size_t n, char *out)

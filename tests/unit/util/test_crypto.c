@@ -154,10 +154,36 @@ static void test_dingtalk_sign(void)
     nd_buf_deinit(&url);
 }
 
+/* The signing key of AWS's Signature Version 4 worked example (IAM
+ * ListUsers, secret wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, 20150830,
+ * us-east-1, iam), as the AWS General Reference gives it (Signature
+ * Version 4 task 3, "calculate the signature": the derived signing key
+ * c4afb1cc...). */
+static void test_hmac_chain(void)
+{
+    static const char *const scope[] = {"20150830", "us-east-1", "iam", "aws4_request"};
+    const char *key = "AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    unsigned char d[ND_SHA256_LEN], one[ND_SHA256_LEN];
+    char hex[2 * ND_SHA256_LEN + 1], err[ND_ERRLEN];
+
+    is_int(nd_crypto_hmac_sha256_chain(key, strlen(key), scope, 4, d, err), ND_OK, "chain runs");
+    nd_crypto_hex(d, sizeof d, hex);
+    is_str(hex, "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9",
+           "AWS SigV4 documented signing key");
+    /* One message is one HMAC. */
+    nd_crypto_hmac_sha256_chain("Jefe", 4, (const char *const[]){"what do ya want for nothing?"}, 1,
+                                d, err);
+    nd_crypto_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, one, err);
+    ok(memcmp(d, one, sizeof d) == 0, "a chain of one is HMAC-SHA256 (RFC 4231 case 2)");
+    is_int(nd_crypto_hmac_sha256_chain(key, strlen(key), scope, 0, d, err), ND_EINVAL,
+           "an empty chain is refused");
+}
+
 int main(void)
 {
     test_sha256();
     test_hmac();
+    test_hmac_chain();
     test_base64();
     test_dingtalk_sign();
     return done_testing();
