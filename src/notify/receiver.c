@@ -22,6 +22,7 @@ const struct nd_receiver_type *nd_receiver_type_find(const char *name)
     static const struct nd_receiver_type *const builtin[] = {
         &nd_receiver_type_webhook, &nd_receiver_type_console, &nd_receiver_type_dingtalk,
         &nd_receiver_type_discord, &nd_receiver_type_slack,   &nd_receiver_type_telegram,
+        &nd_receiver_type_feishu,
     };
     size_t i;
 
