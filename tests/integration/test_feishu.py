@@ -13,6 +13,7 @@ per batch of recipients; an alert alone over the limit cut with a visible marker
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -58,6 +59,15 @@ def delivered(d, name, want, timeout=10):
 def failed(d, name, want, timeout=10):
     return d.wait_metric("notifyd_notifications_failed_total", want, timeout,
                          receiver=name, type="feishu")
+
+
+def clean_exit(tap, d, what):
+    """SIGTERM, exit 0: under the sanitizers a leak or a runtime error shows here."""
+    d.signal(signal.SIGTERM)
+    tap.eq(d.wait_exit(15), 0, "%s: exit 0 after SIGTERM" % what, d.stderr_text())
+    time.sleep(0.2)  # the stderr reader drains the pipe
+    tap.ok(not re.search(r"Sanitizer|runtime error", "\n".join(d.stderr_lines)),
+           "%s: no sanitizer report" % what, d.stderr_text())
 
 
 def app_rcv(fs, extra):
@@ -265,6 +275,7 @@ def tokens(tap):
             tap.eq(len(fs.token_fetches()), 3, "a new token after expiry")
             tap.eq([(s.code, s.headers.get("authorization")) for s in fs.batch()[102:]],
                    [(0, "Bearer t-3")], "the expired token was not used")
+            clean_exit(tap, d, "tokens")
 
 
 def rate_limit(tap):
@@ -348,6 +359,7 @@ def split(tap):
                 tap.ok(len(texts) > 2, "app %s: several chunks" % (ids,), len(texts))
                 tap.eq([i for t in texts for i in idxs(t)], want,
                        "app %s: every alert once, in order" % (ids,))
+            clean_exit(tap, d, "split")
 
 
 def truncated(tap):
@@ -376,10 +388,11 @@ def truncated(tap):
                        big["content"][-2][0]["text"][-40:])
                 tap.ok(19000 < len(bots[1].body) <= 20000,
                        "the big alert: cut just within 20000 bytes", len(bots[1].body))
+            clean_exit(tap, d, "truncated")
 
 
 def test_receiver(tap):
-    with Feishu(keywords={"bad": ["needed"]}) as fs:
+    with Feishu(keywords={"bad": ["needed"]}, app=APP) as fs:
         with h.Daemon() as d:
             path = os.path.join(d.dir, "tr.ini")
             with open(path, "w") as f:
@@ -387,10 +400,12 @@ def test_receiver(tap):
                     "good": "type = feishu\nwebhook = %s\n" % fs.hook_url("good"),
                     "bad": "type = feishu\nwebhook = %s\nretry_max_attempts = 5\n"
                            % fs.hook_url("bad"),
+                    "app": app_rcv(fs, "user = u1\n"),
                 }))
             for name, want_rc, want_out in (
                     ("good", 0, "good (feishu): delivered"),
                     ("bad", 1, "bad (feishu): not delivered: "),
+                    ("app", 0, "app (feishu): delivered"),
             ):
                 p = subprocess.run([h.NOTIFYD, "test-receiver", "-c", path, name],
                                    stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
@@ -402,6 +417,8 @@ def test_receiver(tap):
                     tap.ok("code 19024: Key Words Not Found" in out,
                            "test-receiver bad: the code and msg printed", out)
                     tap.eq(len(fs.hook("bad")), 1, "test-receiver bad: one attempt")
+            tap.eq([(r.code, r.headers.get("authorization")) for r in fs.batch()],
+                   [(0, "Bearer t-1")], "test-receiver app: a token, then batch_send")
             g = fs.hook("good")
             tap.eq(len(g), 1, "test-receiver good: one request")
             if g:
@@ -433,7 +450,11 @@ def check_config(tap):
                     "type = feishu\n"                     # 19
                     "app_id = a\napp_secret = s\n"        # 20-21
                     "user = u1, u2, u3\n"                 # 22
-                    "title_template = nope\n")            # 23
+                    "title_template = nope\n"             # 23
+                    "[receiver.f]\n"                      # 24
+                    "type = feishu\n"                     # 25
+                    "webhook = http://x/hook\n"           # 26
+                    "chat_ids = c1\n")                    # 27
         p = subprocess.run([h.NOTIFYD, "--check-config", bad], capture_output=True,
                            timeout=20)
         out = p.stderr.decode() + p.stdout.decode()
@@ -444,7 +465,8 @@ def check_config(tap):
                      "bad.ini:6: [receiver.b] app_secret: missing key",
                      "bad.ini:10: [receiver.c] app_secret: webhook (bot) and app_secret (app)",
                      "bad.ini:16: [receiver.d] keywords: only for a bot",
-                     "bad.ini:23: [receiver.e] title_template: "):
+                     "bad.ini:23: [receiver.e] title_template: ",
+                     "bad.ini:27: [receiver.f] chat_ids: unknown key"):
             tap.ok(want in out, "check-config: " + want, out)
 
 
