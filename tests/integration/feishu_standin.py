@@ -1,5 +1,5 @@
-"""A local stand-in for Feishu's open APIs (Python standard library only), for
-test_feishu.py. It records every request and checks it the way Feishu documents:
+"""A local stand-in for Feishu's open APIs (Python standard library only, on standin.py),
+for test_feishu.py. It records every request and checks it the way Feishu documents:
 
   POST /open-apis/bot/v2/hook/<name>   custom bot
       (https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot)
@@ -33,9 +33,9 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standin import StandIn, json_answer
 
 HOOK = "/open-apis/bot/v2/hook/"
 TOKEN = "/open-apis/auth/v3/tenant_access_token/internal"
@@ -49,7 +49,7 @@ def sign(secret, ts):
 
 
 def post_texts(post):
-    """All "text" members of every language's paragraphs."""
+    """All "text" members of every language's paragraphs (of a checked post)."""
     out = []
     for lang in post.values():
         for para in lang.get("content", []):
@@ -91,27 +91,13 @@ def message_text(body):
     return "\n".join(post_texts(c.get("post") or {}))
 
 
-class Rec:
-    def __init__(self, method, path, headers, body, t):
-        self.method = method
-        self.path = path
-        self.headers = headers
-        self.body = body
-        self.t = t
-        self.sig = None  # bot with a secret: "ok" or what was wrong
-        self.code = None  # what the stand-in answered
-        self.status = None
+class Feishu(StandIn):
+    # sig: for a bot with a secret, "ok" or what was wrong; code: the code answered
+    fields = ("sig", "code")
 
-    def json(self):
-        return json.loads(self.body)
-
-    def __repr__(self):
-        return "Rec(%s %s %r)" % (self.method, self.path, self.body[:200])
-
-
-class Feishu:
     def __init__(self, secrets=None, keywords=None, app=("cli_app", "app-secret"), expire=7200,
                  fresh_s=60, max_body=20000, invalid_users=()):
+        super().__init__()
         self.secrets = dict(secrets or {})  # hook name -> secret
         self.keywords = dict(keywords or {})  # hook name -> [keyword, ...]
         self.app = app
@@ -119,64 +105,13 @@ class Feishu:
         self.fresh_s = fresh_s
         self.max_body = max_body
         self.invalid_users = set(invalid_users)
-        self.script = {}
         self.tokens = {}  # token -> monotonic expiry
         self.ntokens = 0
         self.oversize = 0
-        self.requests = []
-        self.cond = threading.Condition()
-        fs = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt, *args):
-                pass
-
-            def _any(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                rec = Rec(self.command, self.path,
-                          {k.lower(): v for k, v in self.headers.items()}, body,
-                          time.monotonic())
-                status, out, extra = fs._handle(rec)
-                rec.status = status
-                with fs.cond:
-                    fs.requests.append(rec)
-                    fs.cond.notify_all()
-                data = json.dumps(out).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for k, v in extra.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _any
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.api_url = self.url + "/open-apis"
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
 
     def hook_url(self, name):
         return self.url + HOOK + name
-
-    def _scripted(self, key):
-        with self.cond:
-            s = self.script.get(key)
-            if not s:
-                return 0
-            return s.pop(0) if len(s) > 1 else s[0]
 
     def _answer(self, rec, step, data=None):
         if not isinstance(step, dict):
@@ -190,11 +125,11 @@ class Feishu:
             out = {"code": code, "msg": "success" if code == 0 else "scripted %d" % code}
             if data is not None and code == 0:
                 out["data"] = data
-        return step.get("status", 200), out, step.get("headers", {})
+        return json_answer(step.get("status", 200), out, step.get("headers", {}))
 
     def _fail(self, rec, status, code, msg):
         rec.code = code
-        return status, {"code": code, "msg": msg, "data": {}}, {}
+        return json_answer(status, {"code": code, "msg": msg, "data": {}})
 
     def _check_sig(self, body, secret):
         ts, sg = body.get("timestamp"), body.get("sign")
@@ -211,6 +146,7 @@ class Feishu:
         return "ok"
 
     def _body(self, rec):
+        """The JSON object of a POST, and None; or None and what is wrong."""
         if rec.method != "POST":
             return None, "method %s" % rec.method
         if rec.headers.get("content-type") != "application/json; charset=utf-8":
@@ -221,9 +157,9 @@ class Feishu:
             return None, "not JSON: %s" % e
         if not isinstance(body, dict):
             return None, "not an object"
-        return body, None
+        return body, check_content(body) if rec.path != TOKEN else None
 
-    def _handle(self, rec):
+    def handle(self, rec):
         if len(rec.body) > self.max_body:
             with self.cond:
                 self.oversize += 1
@@ -240,91 +176,70 @@ class Feishu:
                 tok = "t-%d" % self.ntokens
                 self.tokens[tok] = time.monotonic() + self.expire
             rec.code = 0
-            return 200, {"code": 0, "msg": "ok", "tenant_access_token": tok,
-                         "expire": self.expire}, {}
+            return json_answer(200, {"code": 0, "msg": "ok", "tenant_access_token": tok,
+                                     "expire": self.expire})
         if rec.path == BATCH:
-            auth = rec.headers.get("authorization")
-            if not auth:
-                return self._fail(rec, 400, 99991661, "Missing access token for authorization")
-            with self.cond:
-                exp = self.tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
-            if exp is None or exp <= time.monotonic():
-                return self._fail(rec, 400, 99991663, "Invalid access token for authorization")
-            body, bad = self._body(rec)
-            bad = bad or check_content(body)
-            users, depts = body.get("user_ids", []), body.get("department_ids", [])
-            if not bad and (set(body) - {"msg_type", "content", "user_ids",
-                                         "department_ids"}):
-                bad = "unexpected fields %r" % sorted(body)
-            if not bad and not (users or depts):
-                bad = "no user_ids or department_ids"
-            for ids in (users, depts):
-                if not bad and (not isinstance(ids, list) or len(ids) > 200 or not all(
-                        isinstance(i, str) and i for i in ids)):
-                    bad = "ids %r" % ids
-            if bad:
-                return self._fail(rec, 400, 10003, "invalid param: " + bad)
-            step = self._scripted("batch_send")
-            if step == 99991663:
-                with self.cond:
-                    self.tokens.pop(auth[7:], None)
-            return self._answer(rec, step, {
-                "message_id": "bm-%d" % len(self.requests),
-                "invalid_department_ids": [], "invalid_open_ids": [],
-                "invalid_user_ids": [u for u in users if u in self.invalid_users]})
+            return self._batch(rec)
         if rec.path.startswith(HOOK):
-            name = rec.path[len(HOOK):]
-            body, bad = self._body(rec)
-            bad = bad or check_content(body)
-            allowed = {"msg_type", "content"}
-            if name in self.secrets:
-                allowed |= {"timestamp", "sign"}
-            if not bad and set(body) - allowed:
-                bad = "unexpected fields %r" % sorted(body)
-            if bad:
-                return self._fail(rec, 400, 9499, "Bad Request: " + bad)
-            if name in self.secrets:
-                rec.sig = self._check_sig(body, self.secrets[name])
-                if rec.sig != "ok":
-                    return self._fail(rec, 200, 19021, "sign match fail or timestamp is not "
-                                                       "within one hour from current time")
-            kws = self.keywords.get(name)
-            if kws and not any(k in message_text(body) for k in kws):
-                return self._fail(rec, 200, 19024, "Key Words Not Found")
-            return self._answer(rec, self._scripted(name), {})
+            return self._hook(rec, rec.path[len(HOOK):])
         return self._fail(rec, 404, 404, "no such API")
 
-    def matching(self, prefix):
+    def _batch(self, rec):
+        auth = rec.headers.get("authorization")
+        if not auth:
+            return self._fail(rec, 400, 99991661, "Missing access token for authorization")
+        tok = auth[7:] if auth.startswith("Bearer ") else None
         with self.cond:
-            return [r for r in self.requests if r.path.startswith(prefix)]
+            exp = self.tokens.get(tok)
+        if exp is None or exp <= time.monotonic():
+            return self._fail(rec, 400, 99991663, "Invalid access token for authorization")
+        body, bad = self._body(rec)
+        if bad:
+            return self._fail(rec, 400, 10003, "invalid param: " + bad)
+        users, depts = body.get("user_ids", []), body.get("department_ids", [])
+        if set(body) - {"msg_type", "content", "user_ids", "department_ids"}:
+            bad = "unexpected fields %r" % sorted(body)
+        elif not (users or depts):
+            bad = "no user_ids or department_ids"
+        for ids in (users, depts):
+            if not bad and (not isinstance(ids, list) or len(ids) > 200 or not all(
+                    isinstance(i, str) and i for i in ids)):
+                bad = "ids %r" % (ids,)
+        if bad:
+            return self._fail(rec, 400, 10003, "invalid param: " + bad)
+        step = self.scripted("batch_send", 0)
+        if step == 99991663 or (isinstance(step, dict) and step.get("code") == 99991663):
+            with self.cond:
+                self.tokens.pop(tok, None)
+        return self._answer(rec, step, {
+            "message_id": "bm-%d" % len(self.requests),
+            "invalid_department_ids": [], "invalid_open_ids": [],
+            "invalid_user_ids": [u for u in users if u in self.invalid_users]})
+
+    def _hook(self, rec, name):
+        body, bad = self._body(rec)
+        allowed = {"msg_type", "content"}
+        if name in self.secrets:
+            allowed |= {"timestamp", "sign"}
+        if not bad and set(body) - allowed:
+            bad = "unexpected fields %r" % sorted(body)
+        if bad:
+            return self._fail(rec, 400, 9499, "Bad Request: " + bad)
+        if name in self.secrets:
+            rec.sig = self._check_sig(body, self.secrets[name])
+            if rec.sig != "ok":
+                return self._fail(rec, 200, 19021, "sign match fail or timestamp is not "
+                                                   "within one hour from current time")
+        kws = self.keywords.get(name)
+        if kws and not any(k in message_text(body) for k in kws):
+            return self._fail(rec, 200, 19024, "Key Words Not Found")
+        return self._answer(rec, self.scripted(name, 0), {})
 
     def hook(self, name):
-        with self.cond:
-            return [r for r in self.requests if r.path == HOOK + name]
+        return self.records(lambda r: r.path == HOOK + name)
 
     def batch(self):
-        return self.matching(BATCH)
+        return self.records(lambda r: r.path == BATCH)
 
     def token_fetches(self):
-        return self.matching(TOKEN)
-
-    def wait_for(self, prefix, n, timeout):
-        end = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                got = [r for r in self.requests if r.path.startswith(prefix)]
-                left = end - time.monotonic()
-                if len(got) >= n or left <= 0:
-                    return got
-                self.cond.wait(left)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+        return self.records(lambda r: r.path == TOKEN)
