@@ -219,6 +219,7 @@ extern const struct nd_receiver_type nd_receiver_type_discord;
 extern const struct nd_receiver_type nd_receiver_type_feishu;
 extern const struct nd_receiver_type nd_receiver_type_slack;
 extern const struct nd_receiver_type nd_receiver_type_telegram;
+extern const struct nd_receiver_type nd_receiver_type_pushover;
 
 /* Looks a type up by name among the built-in and registered ones. */
 const struct nd_receiver_type *nd_receiver_type_find(const char *name);

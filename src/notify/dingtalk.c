@@ -15,9 +15,9 @@
  * POST <api_url>/chat/send?access_token=TOKEN with {"chatid", "msg"}.
  *
  * Verdict: HTTP 200 with errcode 0 is delivered; errcode 130101 (sending
- * too fast) retries after the backoff; 40014/42001 (bad or expired token)
- * on a conversation drop the token and retry at once with a new one; any
- * other errcode fails at once with the code and errmsg in the reason.
+ * too fast) retries after rate_limit_delay (default 1m: the limit's window); 40014/42001 (bad or
+ * expired token) on a conversation drop the token and retry at once with a new one; any other
+ * errcode fails at once with the code and errmsg in the reason.
  *
  * Throttle: at most N sends per DURATION per webhook URL (chatbot) or per
  * app key (conversation), shared by every receiver with that URL or key:
@@ -50,9 +50,11 @@
 #define TOKEN_MARGIN_NS (300 * ND_NS_PER_S)
 
 /* DingTalk's errcodes (https://open.dingtalk.com/document/orgapp/server-api-error-codes-1). */
-#define ERR_RATE_LIMIT    130101
-#define ERR_TOKEN_INVALID 40014
-#define ERR_TOKEN_EXPIRED 42001
+#define ERR_RATE_LIMIT 130101
+/* DingTalk answers 130101 without a delay; its limit is per minute. */
+#define RATE_LIMIT_DELAY_NS (60 * INT64_C(1000000000))
+#define ERR_TOKEN_INVALID   40014
+#define ERR_TOKEN_EXPIRED   42001
 
 /* One sliding window: the times of the last n sends. */
 struct throttle {
@@ -83,6 +85,7 @@ struct dingtalk {
     const struct nd_template_set *set;
     uint64_t max_size;
     struct throttle *thr;
+    int64_t rate_limit_delay_ns; /* wait after errcode 130101 */
     struct curl_slist *headers;
 };
 
@@ -293,6 +296,9 @@ static int dingtalk_configure(struct nd_receiver_config *rc,
     opt_template(rc, templates, "template", d->markdown ? "nm.default.markdown" : "nm.default.text",
                  &d->tmpl, errs);
     opt_template(rc, templates, "title_template", "nm.default.subject", &d->title_tmpl, errs);
+
+    d->rate_limit_delay_ns = RATE_LIMIT_DELAY_NS;
+    nd_receiver_config_duration(rc, "rate_limit_delay", &d->rate_limit_delay_ns, errs);
 
     d->max_size = CHATBOT_MAX_SIZE;
     nd_receiver_config_uint(rc, "max_message_size", ND_REQUEST_BODY_MAX / 2, &d->max_size, errs);
@@ -647,7 +653,7 @@ static void dingtalk_classify(void *state, const struct nd_response *r, struct n
         }
     } else if (code == ERR_RATE_LIMIT) {
         v->kind = ND_VERDICT_RETRY;
-        v->delay_ns = -1;
+        v->delay_ns = d->rate_limit_delay_ns;
         snprintf(v->reason, sizeof(v->reason), "errcode %" PRId64 ": %.200s", code,
                  answer_errmsg(doc));
     } else if (d->conv && (code == ERR_TOKEN_INVALID || code == ERR_TOKEN_EXPIRED)) {

@@ -684,6 +684,7 @@ void nd_engine_free(struct nd_engine *e)
         event_free(r->retry_ev);
         nd__retry_deinit(&r->retry);
         free(r->name);
+        nd_target_keys_deinit(&r->keys);
         free(r);
     }
     while ((a = TAILQ_FIRST(&e->spares))) {
@@ -708,9 +709,12 @@ struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_conf
     struct nd_delivery_config cfg;
     void *state;
 
-    if (nd__receiver_configure(rc, defaults, e->templates, &t, &cfg, &state, errs) != ND_OK)
+    struct nd_target_keys keys;
+
+    if (nd__receiver_configure(rc, defaults, e->templates, &t, &cfg, &state, &keys, errs) != ND_OK)
         return NULL;
     r = nd_xcalloc(1, sizeof(*r));
+    r->keys = keys;
     r->e = e;
     r->name = nd_xstrdup(rc->name);
     r->t = t;
@@ -731,6 +735,11 @@ struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_conf
     /* + a few for one-off fetches (tokens) */
     nd_curlev_set_maxconnects(e->cv, e->slots + 8);
     return r;
+}
+
+const struct nd_target_keys *nd_receiver_target_keys(const struct nd_receiver *r)
+{
+    return &r->keys;
 }
 
 const char *nd_receiver_name(const struct nd_receiver *r)

@@ -101,6 +101,7 @@ struct nd_receiver {
     const struct nd_receiver_type *t;
     void *state;
     struct nd_delivery_config cfg;
+    struct nd_target_keys keys; /* routing keys of the section, for the pipeline */
     struct nd_backoff backoff;
     struct nd_receiver_stats stats;
     struct job_list ready;        /* FIFO waiting for a slot */

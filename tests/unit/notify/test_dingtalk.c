@@ -46,6 +46,7 @@ static const char ini[] = "[receiver.bot]\n"
                           "[receiver.bot2]\n"
                           "type = dingtalk\n"
                           "webhook = http://127.0.0.1:1/robot/send?access_token=x\n"
+                          "rate_limit_delay = 2500ms\n"
                           "[receiver.conv]\n"
                           "type = dingtalk\n"
                           "chat_ids = c1\n"
@@ -118,7 +119,9 @@ static void test_type(void)
     has_str(v.reason, "errcode 310000: sign not match", "310000: code and errmsg in reason");
     verdict(bot, 200, "{\"errcode\":130101,\"errmsg\":\"send too fast\"}", &v);
     is_int(v.kind, ND_VERDICT_RETRY, "130101: retry");
-    is_int(v.delay_ns, -1, "130101: after the backoff");
+    is_int(v.delay_ns, INT64_C(60000000000), "130101: after rate_limit_delay's default, 1m");
+    verdict(bot2, 200, "{\"errcode\":130101,\"errmsg\":\"send too fast\"}", &v);
+    is_int(v.delay_ns, INT64_C(2500000000), "130101: after rate_limit_delay as configured");
     verdict(bot, 200, "{\"errcode\":42001,\"errmsg\":\"expired\"}", &v);
     is_int(v.kind, ND_VERDICT_FAILED, "42001 on a chatbot (its token is static): failed");
     verdict(conv, 200, "{\"errcode\":42001,\"errmsg\":\"expired\"}", &v);
