@@ -225,6 +225,7 @@ extern const struct nd_receiver_type nd_receiver_type_webhook;
 extern const struct nd_receiver_type nd_receiver_type_console;
 extern const struct nd_receiver_type nd_receiver_type_dingtalk;
 extern const struct nd_receiver_type nd_receiver_type_discord;
+extern const struct nd_receiver_type nd_receiver_type_feishu;
 extern const struct nd_receiver_type nd_receiver_type_slack;
 extern const struct nd_receiver_type nd_receiver_type_telegram;
 extern const struct nd_receiver_type nd_receiver_type_pushover;

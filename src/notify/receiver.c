@@ -23,7 +23,7 @@ const struct nd_receiver_type *nd_receiver_type_find(const char *name)
         &nd_receiver_type_webhook,  &nd_receiver_type_console, &nd_receiver_type_dingtalk,
         &nd_receiver_type_discord,  &nd_receiver_type_slack,   &nd_receiver_type_telegram,
         &nd_receiver_type_pushover, &nd_receiver_type_wechat,  &nd_receiver_type_email,
-        &nd_receiver_type_sms,
+        &nd_receiver_type_sms,      &nd_receiver_type_feishu,
     };
     size_t i;
 
