@@ -38,8 +38,9 @@ struct nd_server;
 /* Queues the alerts of one request, all or none. ND_OK: the callee now owns
  * the references in alerts[0..n) (not the array, which the server frees).
  * ND_EFULL: nothing was queued (503 + Retry-After; `err`, if set, is the
- * message). Any other status: nothing was queued, `err` says why (500). On failure the server
- * unrefs the alerts. Never called with n == 0, nor after
+ * message; the server logs these refusals as one warning per second with
+ * their count, not one line each). Any other status: nothing was queued, `err` says why (500). On
+ * failure the server unrefs the alerts. Never called with n == 0, nor after
  * nd_server_stop_accepting (such a request gets 503 "shutting down"). */
 typedef int nd_server_submit_cb(void *ud, struct nd_alert **alerts, size_t n, char *err);
 /* Appends the Prometheus exposition (e.g. with nd_metrics_render). */
