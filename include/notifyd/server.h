@@ -71,6 +71,12 @@ struct nd_server *nd_server_new(struct event_base *base, const struct nd_server_
 /* Closes the listener and every connection; pending replies are not kept
  * (the server answers synchronously, so none is pending between events). */
 void nd_server_free(struct nd_server *s);
+/* Serves `fd`, a connected stream socket (TCP or AF_UNIX, e.g. one end of a
+ * socketpair), exactly like an accepted connection, limits included; the
+ * server owns and closes it. The fuzz target of the HTTP path
+ * (tests/fuzz/fuzz_http.c) drives the server through it. After
+ * nd_server_stop_accepting the fd is closed and ND_EINVAL returned. */
+int nd_server_adopt(struct nd_server *s, int fd, char *err);
 /* The bound port (useful after port 0). */
 uint16_t nd_server_port(const struct nd_server *s);
 /* The connection limit in force (max_connections after the fd limit). */

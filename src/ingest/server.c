@@ -862,14 +862,9 @@ static void evict_oldest(struct nd_server *s)
     conn_free(victim);
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
-                      void *arg)
+/* Serves a connected, non-blocking socket. */
+static void conn_start(struct nd_server *s, evutil_socket_t fd)
 {
-    struct nd_server *s = arg;
-    ND_UNUSED(l);
-    ND_UNUSED(sa);
-    ND_UNUSED(salen);
-    now_ms = nd_now_mono_ms();
     while (s->nconns >= s->max_conns && s->conns)
         evict_oldest(s);
     int one = 1;
@@ -896,6 +891,32 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     s->conns = c;
     set_read(c, true);
     arm_sweep(s);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
+{
+    ND_UNUSED(l);
+    ND_UNUSED(sa);
+    ND_UNUSED(salen);
+    now_ms = nd_now_mono_ms();
+    conn_start(arg, fd);
+}
+
+int nd_server_adopt(struct nd_server *s, int fd, char *err)
+{
+    if (s->stopping) {
+        evutil_closesocket(fd);
+        return nd_seterr(err, ND_EINVAL, "server: not accepting connections");
+    }
+    if (evutil_make_socket_nonblocking(fd) != 0) {
+        int e = EVUTIL_SOCKET_ERROR();
+        evutil_closesocket(fd);
+        return nd_seterr(err, ND_ERR, "server: O_NONBLOCK: %s", evutil_socket_error_to_string(e));
+    }
+    now_ms = nd_now_mono_ms();
+    conn_start(s, fd);
+    return ND_OK;
 }
 
 /* The time limits: a request not complete timeout_s after its first byte
