@@ -42,6 +42,9 @@ struct nd_config_kv {
     bool used;   /* set by whoever consumed it */
 };
 
+/* A named section kept raw for the module that owns it: [receiver.NAME],
+ * and [silence.NAME] (whose `type` is always NULL). The nd_receiver_config_*
+ * helpers below read any of them. */
 struct nd_receiver_config {
     char *name;       /* after the dot */
     char *type;       /* the `type` key; NULL if missing (an error) */
@@ -120,6 +123,9 @@ struct nd_config {
     /* [receiver.*] */
     size_t nreceivers;
     struct nd_receiver_config *receivers;
+    /* [silence.*]: raw, like receivers (type NULL); silence.h reads them. */
+    size_t nsilences;
+    struct nd_receiver_config *silences;
 };
 
 /* The built-in default: 127.0.0.1:19093 and one console receiver. */

@@ -22,6 +22,7 @@ struct event_base;
 struct nd_engine;
 struct nd_template_set;
 struct nd_receiver;
+struct nd_target_keys;
 
 /* NULL with `err` set when curl or libevent cannot be set up. The engine
  * owns libcurl's global state (through its curl multi wrapper): it calls
@@ -51,6 +52,8 @@ int nd_receiver_check(struct nd_receiver_config *rc, const struct nd_delivery_co
                       const struct nd_template_set *templates, struct nd_config_errors *errs);
 
 const char *nd_receiver_name(const struct nd_receiver *r);
+/* The section's routing keys (pipeline.h), owned by the receiver. */
+const struct nd_target_keys *nd_receiver_target_keys(const struct nd_receiver *r);
 const char *nd_receiver_type(const struct nd_receiver *r);
 const struct nd_receiver_stats *nd_receiver_stats(const struct nd_receiver *r);
 

@@ -34,6 +34,7 @@ struct nd_metrics {
     uint64_t alerts_rejected[ND_REJECT__COUNT]; /* alerts counted when the body parsed */
     uint64_t batches;                           /* batches closed */
     uint64_t notifications;                     /* notifications built (all receivers) */
+    uint64_t alerts_silenced;                   /* alerts muted by a global silence */
     uint64_t connections_evicted;               /* closed to make room at max_connections */
     uint64_t accept_errors;                     /* accept() failures (EMFILE and others) */
 };

@@ -1,8 +1,9 @@
 /* pipeline.h - the stages one closed batch goes through (NM's dispatcher
  * worker): silence -> inhibit -> route -> filter -> aggregate -> notify.
  *
- * Silence, inhibit and filter are not written yet and pass everything
- * through; route sends every alert to every receiver. The pipeline knows
+ * Silence drops the alerts an active global silence matches (silence.h);
+ * inhibit and filter are not written yet and pass everything through;
+ * route sends every alert to every receiver. The pipeline knows
  * receivers only as opaque targets and hands each notification to the
  * notify callback. It runs synchronously inside nd_pipeline_run(): the batch
  * references are the caller's, each notification holds its own.
@@ -10,6 +11,7 @@
 #ifndef NOTIFYD_PIPELINE_H
 #define NOTIFYD_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,13 +19,31 @@ struct nd_alert;
 struct nd_metrics;
 struct nd_notification;
 struct nd_pipeline;
+struct nd_config_errors;
+struct nd_receiver_config;
+struct nd_selector;
 
 /* A receiver as the pipeline sees it. `name` is borrowed and must outlive
  * the pipeline and every notification (it is the notification's receiver). */
 struct nd_pipeline_target {
     const char *name;
-    void *ud; /* handed back to the notify callback */
+    void *ud;                           /* handed back to the notify callback */
+    struct nd_selector *alert_selector; /* borrowed; NULL = every alert */
 };
+
+/* The routing keys of a receiver section: `enabled` (default true; a
+ * disabled receiver is no target) and `alert_selector` (selector.h: the
+ * filter stage gives the receiver only the alerts it selects). Read by the
+ * notify layer's configure so that every receiver type knows them. */
+struct nd_target_keys {
+    bool enabled;
+    struct nd_selector *alert_selector; /* owned; NULL = none */
+};
+/* Reads (and marks used) both keys. ND_OK, or ND_EINVAL with errors naming
+ * file, line, key (and column for a selector). *out is always initialised. */
+int nd_target_keys_parse(struct nd_receiver_config *rc, struct nd_target_keys *out,
+                         struct nd_config_errors *errs);
+void nd_target_keys_deinit(struct nd_target_keys *k);
 
 /* Takes the notification's reference. May deliver synchronously and unref
  * at once; must not free the pipeline. */
@@ -35,8 +55,9 @@ struct nd_pipeline_config {
     const char *const *group_labels; /* copied; NULL/0 = one group per receiver */
     size_t ngroup_labels;
     nd_pipeline_notify_fn *notify;
-    void *ud;                   /* for notify */
-    struct nd_metrics *metrics; /* batches and notifications are counted; may be NULL */
+    void *ud;                     /* for notify */
+    struct nd_metrics *metrics;   /* batches and notifications are counted; may be NULL */
+    struct nd_silences *silences; /* borrowed, outlives the pipeline; NULL = none */
 };
 
 struct nd_pipeline *nd_pipeline_new(const struct nd_pipeline_config *cfg);

@@ -1,7 +1,7 @@
 /* receiver.h - the interface every receiver type implements.
  *
- * A receiver type (webhook, console, later DingTalk, WeCom, Feishu, Slack,
- * email, SMS) is a constant struct nd_receiver_type of function pointers.
+ * A receiver type (webhook, console, DingTalk, Slack, email, later WeCom,
+ * Feishu, SMS) is a constant struct nd_receiver_type of function pointers.
  * The engine (engine.h) owns the delivery job: queueing, concurrency,
  * timeouts, retries, counters. A type only says how to
  *   - validate its config keys and build its private state (configure),
@@ -50,6 +50,11 @@ struct nd_request {
     const char *method;         /* static string; NULL = POST when there is a body, else GET */
     struct curl_slist *headers; /* heap, freed with curl_slist_free_all */
     struct nd_buf body;         /* initialised by the engine with ND_REQUEST_BODY_MAX */
+    /* SMTP (email): the recipients for CURLOPT_MAIL_RCPT (heap, freed with
+     * curl_slist_free_all), and how much of `body` curl has read through
+     * the type's CURLOPT_READFUNCTION (0 after build). */
+    struct curl_slist *mail_rcpt;
+    size_t upload_pos;
 };
 
 /* What came back from one attempt. Borrowed by classify(). */
@@ -57,6 +62,8 @@ struct nd_response {
     int curl_code;                /* CURLcode: 0 = a response was received */
     const char *curl_error;       /* curl's error text, "" when none */
     long status;                  /* HTTP status, 0 when none */
+    long reply_code;              /* CURLINFO_RESPONSE_CODE also when curl_code != 0: the
+                                     last SMTP reply of a failed session; 0 when none */
     const struct nd_buf *body;    /* first ND_RESPONSE_BODY_MAX bytes */
     const struct nd_buf *headers; /* raw header lines of the final response */
     int64_t now_wall_ns;          /* when the attempt ended (for HTTP dates) */
@@ -76,7 +83,9 @@ enum nd_verdict_kind {
 struct nd_verdict {
     enum nd_verdict_kind kind;
     int64_t delay_ns; /* RETRY: -1 = use the backoff schedule; else this delay (capped) */
-    bool reprepare;   /* drop the cached prepare value (e.g. token expired) */
+    /* Drop the cached prepare value (e.g. token expired). Once per job: a
+     * job's second RETRY with it is turned into FAILED. */
+    bool reprepare;
     char reason[256]; /* for the log: "status 404: <first bytes of body>", "timeout" */
 };
 
@@ -218,6 +227,9 @@ extern const struct nd_receiver_type nd_receiver_type_dingtalk;
 extern const struct nd_receiver_type nd_receiver_type_discord;
 extern const struct nd_receiver_type nd_receiver_type_slack;
 extern const struct nd_receiver_type nd_receiver_type_telegram;
+extern const struct nd_receiver_type nd_receiver_type_pushover;
+extern const struct nd_receiver_type nd_receiver_type_wechat;
+extern const struct nd_receiver_type nd_receiver_type_email;
 
 /* Looks a type up by name among the built-in and registered ones. */
 const struct nd_receiver_type *nd_receiver_type_find(const char *name);

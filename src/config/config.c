@@ -96,7 +96,26 @@ void nd_config_error_add(struct nd_config_errors *e, const char *file, int line,
 
 /* ---- the raw collection ---------------------------------------------- */
 
-enum sec_kind { SEC_SERVER, SEC_QUEUE, SEC_BATCH, SEC_DELIVERY, SEC_TEMPLATE, SEC_RECEIVER };
+/* The fixed sections come first, in the order of fixed_sections; the named
+ * ones ([receiver.NAME], [silence.NAME]) are kept raw for their modules. */
+enum sec_kind {
+    SEC_SERVER,
+    SEC_QUEUE,
+    SEC_BATCH,
+    SEC_DELIVERY,
+    SEC_TEMPLATE,
+    SEC_RECEIVER,
+    SEC_SILENCE,
+};
+
+static const struct {
+    const char *prefix;
+    enum sec_kind kind;
+    const char *what;
+} named_sections[] = {
+    {"receiver.", SEC_RECEIVER, "receiver"},
+    {"silence.", SEC_SILENCE, "silence"},
+};
 
 static const char *const fixed_sections[] = {"server", "queue", "batch", "delivery", "template"};
 
@@ -202,23 +221,33 @@ static void open_section(struct loader *ld, const char *s, size_t n)
             ok = true;
         }
     }
-    if (!ok && strncmp(name, "receiver.", 9) == 0) {
-        size_t rlen = nlen - 9;
+    bool named = false;
+    for (size_t i = 0; !ok && i < ND_ARRAY_LEN(named_sections); i++) {
+        size_t plen = strlen(named_sections[i].prefix);
+        if (strncmp(name, named_sections[i].prefix, plen) != 0)
+            continue;
+        size_t rlen = nlen - plen;
+        named = true;
+        kind = named_sections[i].kind;
         if (rlen > ND_CONFIG_NAME_MAX)
-            lerr(ld, ld->lineno, name, NULL, "receiver name too long (%zu characters, at most %d)",
-                 rlen, ND_CONFIG_NAME_MAX);
-        else if (!valid_name(name + 9, rlen))
-            lerr(ld, ld->lineno, name, NULL, "invalid receiver name: use 1 to %d of a-z 0-9 _ -",
-                 ND_CONFIG_NAME_MAX);
+            lerr(ld, ld->lineno, name, NULL, "%s name too long (%zu characters, at most %d)",
+                 named_sections[i].what, rlen, ND_CONFIG_NAME_MAX);
+        else if (!valid_name(name + plen, rlen))
+            lerr(ld, ld->lineno, name, NULL, "invalid %s name: use 1 to %d of a-z 0-9 _ -",
+                 named_sections[i].what, ND_CONFIG_NAME_MAX);
         else
             ok = true;
+        break;
+    }
+    if (named) {
+        /* reported above, or fine */
     } else if (!ok && nlen > ND_CONFIG_NAME_MAX) {
         lerr(ld, ld->lineno, NULL, NULL, "section name too long (%zu characters, at most %d)", nlen,
              ND_CONFIG_NAME_MAX);
     } else if (!ok) {
         lerr(ld, ld->lineno, name, NULL,
              "unknown section (known: server, queue, batch, delivery, template, "
-             "receiver.NAME)");
+             "receiver.NAME, silence.NAME)");
     }
     if (ok) {
         for (size_t i = 0; i < ld->nsecs; i++) {
@@ -356,7 +385,7 @@ static int handler(void *user, const char *section, const char *name, const char
             return 1;
         struct nd_config_kv *kv = &sec->kvs[ld->last_kv];
         /* Lists may go on over indented lines; other fixed keys may not. */
-        if (sec->kind != SEC_RECEIVER && strcmp(kv->key, "group_labels") != 0 &&
+        if (sec->kind < SEC_RECEIVER && strcmp(kv->key, "group_labels") != 0 &&
             strcmp(kv->key, "files") != 0 && strcmp(kv->key, "language_files") != 0) {
             if (!ld->cont_warn)
                 lerr(ld, ld->lineno, sec->name, kv->key,
@@ -815,7 +844,35 @@ void nd_config_free(struct nd_config *c)
         kvs_free(rc->kvs, rc->nkvs);
     }
     free(c->receivers);
+    for (size_t i = 0; i < c->nsilences; i++) {
+        struct nd_receiver_config *rc = &c->silences[i];
+        free(rc->name);
+        free(rc->section);
+        kvs_free(rc->kvs, rc->nkvs);
+    }
+    free(c->silences);
     free(c);
+}
+
+/* Moves a raw named section into the config's array `arr` as a section
+ * object whose name is what follows the prefix (plen bytes). */
+static struct nd_receiver_config *take_named(struct raw_section *sec,
+                                             struct nd_receiver_config **arr, size_t *n,
+                                             size_t plen, struct nd_config *cfg)
+{
+    *arr = nd_xrealloc(*arr, (*n + 1) * sizeof **arr);
+    struct nd_receiver_config *rc = &(*arr)[(*n)++];
+    *rc = (struct nd_receiver_config){
+        .name = nd_xstrdup(sec->name + plen),
+        .section = nd_xstrdup(sec->name),
+        .line = sec->line,
+        .file = cfg->path,
+        .kvs = sec->kvs ? sec->kvs : nd_xcalloc(1, sizeof *rc->kvs),
+        .nkvs = sec->nkvs,
+    };
+    sec->kvs = NULL;
+    sec->nkvs = 0;
+    return rc;
 }
 
 /* Turns the raw sections into the config; receiver kvs move into it. */
@@ -827,6 +884,11 @@ static void build(struct loader *ld, struct nd_config *cfg)
         struct ctx c = {ld->file, sec->name, ld->errs};
         if (sec->kind == SEC_TEMPLATE)
             cfg->tmpl.line = sec->line;
+        if (sec->kind == SEC_SILENCE) {
+            if (!sec->lost_line)
+                take_named(sec, &cfg->silences, &cfg->nsilences, 8, cfg);
+            continue;
+        }
         if (sec->kind != SEC_RECEIVER) {
             void *base = sec->kind == SEC_DELIVERY ? (void *)&cfg->delivery : (void *)cfg;
             for (size_t k = 0; k < sec->nkvs; k++) {
@@ -1101,5 +1163,6 @@ void nd_receiver_config_check_unused(struct nd_receiver_config *rc, struct nd_co
     for (size_t i = 0; i < rc->nkvs; i++)
         if (!rc->kvs[i].used)
             nd_config_error_add(errs, rc->file, rc->kvs[i].line, rc->section, rc->kvs[i].key,
-                                "unknown key for type %s", rc->type ? rc->type : "(none)");
+                                rc->type ? "unknown key for type %s" : "unknown key%s",
+                                rc->type ? rc->type : "");
 }

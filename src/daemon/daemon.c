@@ -30,6 +30,7 @@
 #include "notifyd/pipeline.h"
 #include "notifyd/queue.h"
 #include "notifyd/server.h"
+#include "notifyd/silence.h"
 #include "notifyd/template.h"
 #include "notifyd/util.h"
 
@@ -43,6 +44,7 @@ struct nd_daemon {
     size_t nreceivers;
     struct nd_receiver **receivers;
     struct nd_metrics_receiver *metrics_rcv; /* parallel to receivers */
+    struct nd_silences *silences;            /* [silence.*]; outlives the pipeline */
     struct nd_pipeline *pipeline;
     struct nd_batcher *batcher;
     struct nd_server *server;
@@ -190,6 +192,12 @@ static int start(struct nd_daemon *d)
         nd_config_errors_deinit(&errs);
         return ND_ERR;
     }
+    if (nd_silences_from_config(cfg, &d->silences, &errs) != ND_OK) {
+        for (size_t i = 0; i < errs.n; i++)
+            fprintf(stderr, "%s\n", errs.msgs[i]);
+        nd_config_errors_deinit(&errs);
+        return ND_ERR;
+    }
     nd_config_errors_deinit(&errs);
     d->engine = nd_engine_new(d->base, d->templates, err);
     if (!d->engine) {
@@ -208,18 +216,28 @@ static int start(struct nd_daemon *d)
     d->queue = nd_queue_new(cfg->max_alerts, cfg->max_bytes);
 
     struct nd_pipeline_target *targets = nd_xcalloc(d->nreceivers, sizeof *targets);
+    size_t ntargets = 0;
     for (size_t i = 0; i < d->nreceivers; i++) {
-        targets[i].name = nd_receiver_name(d->receivers[i]);
-        targets[i].ud = d->receivers[i];
+        const struct nd_target_keys *k = nd_receiver_target_keys(d->receivers[i]);
+        if (!k->enabled) {
+            nd_log(ND_LOG_INFO, "receiver disabled (enabled = false)", "receiver",
+                   nd_receiver_name(d->receivers[i]), NULL);
+            continue;
+        }
+        targets[ntargets].name = nd_receiver_name(d->receivers[i]);
+        targets[ntargets].ud = d->receivers[i];
+        targets[ntargets].alert_selector = k->alert_selector;
+        ntargets++;
     }
     struct nd_pipeline_config pc = {
         .targets = targets,
-        .ntargets = d->nreceivers,
+        .ntargets = ntargets,
         .group_labels = (const char *const *)cfg->group_labels,
         .ngroup_labels = cfg->ngroup_labels,
         .notify = on_notify,
         .ud = d,
         .metrics = &d->metrics,
+        .silences = d->silences,
     };
     d->pipeline = nd_pipeline_new(&pc);
     free(targets);
@@ -277,6 +295,7 @@ static void stop(struct nd_daemon *d)
     if (d->batcher)
         nd_batcher_free(d->batcher);
     nd_pipeline_free(d->pipeline);
+    nd_silences_free(d->silences);
     if (d->engine)
         nd_engine_free(d->engine);
     nd_template_set_free(d->templates);
@@ -348,6 +367,11 @@ int nd_daemon_check_config(const char *path, FILE *errout)
             nd_receiver_check(&cfg->receivers[i], &cfg->delivery, tmpl, &errs);
     }
     nd_template_set_free(tmpl);
+    if (cfg) {
+        struct nd_silences *sil = NULL;
+        nd_silences_from_config(cfg, &sil, &errs);
+        nd_silences_free(sil);
+    }
     for (size_t i = 0; i < errs.n; i++)
         fprintf(errout, "%s\n", errs.msgs[i]);
     int rc = errs.n ? 1 : 0;

@@ -20,6 +20,7 @@
  */
 #include "notify_int.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,6 +177,7 @@ static void drain(struct nd_curlev *cv)
         rsp.curl_code = (int)rc;
         rsp.curl_error = rc == CURLE_OK ? "" : x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
         rsp.status = rc == CURLE_OK ? status : 0;
+        rsp.reply_code = status;
         rsp.body = &x->rsp_body;
         rsp.headers = &x->rsp_headers;
         rsp.now_wall_ns = nd_now_wall_ns();
@@ -298,6 +300,13 @@ int nd_xfer_setup(struct nd_curlev *cv, struct nd_xfer *x, int64_t timeout_ns, c
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, tmo_ms);
+    /* SMTP: curl waits for the reply to QUIT without returning to the loop
+     * and outside the transfer's timeout, for up to 120 s by default; bound
+     * it by the attempt's timeout (whole seconds, at most what curl takes).
+     * HTTP does not use it. */
+    curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+                     tmo_ms / 1000 < INT_MAX / 1000 ? (tmo_ms + 999) / 1000
+                                                    : (long)(INT_MAX / 1000));
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

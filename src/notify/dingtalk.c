@@ -36,18 +36,14 @@
 #include "notifyd/parse.h"
 #include "notifyd/receiver.h"
 #include "notifyd/tmpl_split.h"
+#include "notifyd/token.h"
 #include "notifyd/url.h"
 #include "notifyd/util.h"
 
-#define DEFAULT_API_URL        "https://oapi.dingtalk.com"
-#define CHATBOT_MAX_SIZE       19960
-#define CONVERSATION_MAX_SIZE  5000
-#define THROTTLE_MAX_N         10000
-#define TOKEN_FETCH_TIMEOUT_NS (10 * ND_NS_PER_S)
-/* A token is used until expires_in minus this margin (or minus a quarter
- * of expires_in when that is shorter), so that no request carries a token
- * that expires on the way. */
-#define TOKEN_MARGIN_NS (300 * ND_NS_PER_S)
+#define DEFAULT_API_URL       "https://oapi.dingtalk.com"
+#define CHATBOT_MAX_SIZE      19960
+#define CONVERSATION_MAX_SIZE 5000
+#define THROTTLE_MAX_N        10000
 
 /* DingTalk's errcodes (https://open.dingtalk.com/document/orgapp/server-api-error-codes-1). */
 #define ERR_RATE_LIMIT 130101
@@ -243,16 +239,8 @@ static void configure_conversation(struct dingtalk *d, struct nd_receiver_config
     if (!d->app_secret)
         nd_config_error_add(errs, rc->file, line, rc->section, "app_secret",
                             "missing key (chat_ids needs app_key and app_secret)");
-    if (d->app_key && d->app_secret) {
-        unsigned char h[ND_SHA256_LEN];
-        char hex[2 * ND_SHA256_LEN + 1];
-        /* The key shares a token between receivers of the same app; the
-         * secret is part of it only as a hash. */
-        if (nd_crypto_sha256(d->app_secret, strlen(d->app_secret), h, NULL) != ND_OK)
-            abort();
-        nd_crypto_hex(h, 8, hex);
-        d->prep_key = nd_xasprintf("dingtalk:%s:%s", d->app_key, hex);
-    }
+    if (d->app_key && d->app_secret)
+        d->prep_key = nd_token_key("dingtalk", d->app_key, d->app_secret);
 }
 
 static int dingtalk_configure(struct nd_receiver_config *rc,
@@ -609,41 +597,15 @@ static int dingtalk_setopt(void *state, CURL *easy, struct nd_request *req, char
     return ND_OK;
 }
 
-/* errmsg of the answer, for the log (bounded by the reason's size). */
-static const char *answer_errmsg(const struct nd_jsonr *doc)
-{
-    const char *m = NULL;
-
-    if (nd_jsonr_str(doc, "errmsg", &m) != ND_OK)
-        return "";
-    return m;
-}
-
 static void dingtalk_classify(void *state, const struct nd_response *r, struct nd_verdict *v)
 {
     struct dingtalk *d = state;
-    struct nd_jsonr *doc = NULL;
-    char err[ND_ERRLEN];
-    int64_t code = 0, status = 0;
+    struct nd_jsonr *doc;
+    int64_t code, status = 0;
 
-    nd_classify_http(r, v);
-    if (r->curl_code != 0 || r->status != 200) {
-        /* DingTalk answers 200; another 2xx is not a delivery. */
-        if (v->kind == ND_VERDICT_DELIVERED) {
-            v->kind = ND_VERDICT_FAILED;
-            snprintf(v->reason, sizeof(v->reason), "status %ld, want 200", r->status);
-        }
+    if (nd_token_answer(r, v, &doc, &code) != ND_OK)
         return;
-    }
-    if (nd_jsonr_parse(r->body->data ? r->body->data : "", r->body->len, &doc, err) != ND_OK) {
-        v->kind = ND_VERDICT_FAILED;
-        snprintf(v->reason, sizeof(v->reason), "status 200 with an unreadable answer: %.180s", err);
-        return;
-    }
-    if (nd_jsonr_int(doc, "errcode", &code) != ND_OK) {
-        v->kind = ND_VERDICT_FAILED;
-        snprintf(v->reason, sizeof(v->reason), "status 200 without errcode");
-    } else if (code == 0) {
+    if (code == 0) {
         /* NM also wants "status" (present in some answers) to be 0. */
         if (nd_jsonr_int(doc, "status", &status) == ND_OK && status != 0) {
             v->kind = ND_VERDICT_FAILED;
@@ -654,18 +616,15 @@ static void dingtalk_classify(void *state, const struct nd_response *r, struct n
     } else if (code == ERR_RATE_LIMIT) {
         v->kind = ND_VERDICT_RETRY;
         v->delay_ns = d->rate_limit_delay_ns;
-        snprintf(v->reason, sizeof(v->reason), "errcode %" PRId64 ": %.200s", code,
-                 answer_errmsg(doc));
+        nd_token_reason(v, doc, code);
     } else if (d->conv && (code == ERR_TOKEN_INVALID || code == ERR_TOKEN_EXPIRED)) {
         v->kind = ND_VERDICT_RETRY;
         v->delay_ns = 0;
         v->reprepare = true;
-        snprintf(v->reason, sizeof(v->reason), "errcode %" PRId64 ": %.200s", code,
-                 answer_errmsg(doc));
+        nd_token_reason(v, doc, code);
     } else {
         v->kind = ND_VERDICT_FAILED;
-        snprintf(v->reason, sizeof(v->reason), "errcode %" PRId64 ": %.200s", code,
-                 answer_errmsg(doc));
+        nd_token_reason(v, doc, code);
     }
     nd_jsonr_free(doc);
 }
@@ -677,78 +636,14 @@ static const char *dingtalk_prepare_key(void *state)
     return d->conv ? d->prep_key : NULL;
 }
 
-static void on_token(const struct nd_response *r, void *ud)
-{
-    struct nd_prep *p = ud;
-    struct nd_jsonr *doc = NULL;
-    char err[ND_ERRLEN], msg[ND_ERRLEN];
-    const char *token = NULL;
-    int64_t code = -1, expires = 7200;
-    int64_t ttl, margin;
-
-    if (r->curl_code == CURLE_ABORTED_BY_CALLBACK)
-        return; /* the engine is being freed, and the prepare entry with it */
-    if (r->curl_code != 0) {
-        snprintf(msg, sizeof(msg), "gettoken: %s", r->curl_error);
-        nd_prep_done(p, NULL, 0, msg);
-        return;
-    }
-    if (r->status != 200) {
-        snprintf(msg, sizeof(msg), "gettoken: status %ld", r->status);
-        nd_prep_done(p, NULL, 0, msg);
-        return;
-    }
-    if (nd_jsonr_parse(r->body->data ? r->body->data : "", r->body->len, &doc, err) != ND_OK) {
-        snprintf(msg, sizeof(msg), "gettoken: unreadable answer: %.180s", err);
-        nd_prep_done(p, NULL, 0, msg);
-        return;
-    }
-    nd_jsonr_int(doc, "errcode", &code);
-    if (code != 0 || nd_jsonr_str(doc, "access_token", &token) != ND_OK || !token[0]) {
-        snprintf(msg, sizeof(msg), "gettoken: errcode %" PRId64 ": %.200s", code,
-                 answer_errmsg(doc));
-        nd_prep_done(p, NULL, 0, msg);
-        nd_jsonr_free(doc);
-        return;
-    }
-    nd_jsonr_int(doc, "expires_in", &expires);
-    if (expires < 1 || expires > 30 * 86400)
-        expires = 7200;
-    ttl = expires * ND_NS_PER_S;
-    margin = ttl / 4 < TOKEN_MARGIN_NS ? ttl / 4 : TOKEN_MARGIN_NS;
-    nd_prep_done(p, token, ttl - margin, NULL);
-    nd_jsonr_free(doc);
-}
-
 static void dingtalk_prepare_start(void *state, struct nd_engine *e, struct nd_prep *p)
 {
     struct dingtalk *d = state;
-    struct nd_request req;
-    struct nd_buf url, q;
     struct nd_url_param params[] = {{"appkey", d->app_key}, {"appsecret", d->app_secret}};
-    char *base = nd_xasprintf("%s/gettoken", d->api_url);
-    int rc;
+    char *url = nd_xasprintf("%s/gettoken", d->api_url);
 
-    nd_request_init(&req);
-    nd_buf_init(&url, 64 * 1024);
-    nd_buf_init(&q, 64 * 1024);
-    rc = nd_url_query_build(&q, params, 2, 0);
-    if (rc == ND_OK)
-        rc = nd_url_append_query(&url, base, nd_buf_cstr(&q));
-    free(base);
-    if (q.data)
-        memset(q.data, 0, q.len);
-    nd_buf_deinit(&q);
-    if (rc != ND_OK) {
-        nd_buf_deinit(&url);
-        nd_request_deinit(&req);
-        nd_prep_done(p, NULL, 0, "gettoken: URL too long");
-        return;
-    }
-    req.url = nd_buf_take(&url, NULL);
-    req.method = "GET";
-    nd_buf_deinit(&url);
-    nd_engine_fetch_take(e, &req, TOKEN_FETCH_TIMEOUT_NS, on_token, p);
+    nd_token_fetch(e, p, url, params, ND_ARRAY_LEN(params));
+    free(url);
 }
 
 static int64_t dingtalk_admit(void *state, int64_t now_mono_ns)

@@ -230,6 +230,7 @@ static void job_delivered(struct nd_receiver *r, struct job *j, int64_t now)
          * the back of the FIFO; the pump is already scheduled. */
         pj->chunk++;
         j->attempts = 0;
+        j->reprepared = 0;
         j->first_mono_ns = 0;
         j->state = JOB_QUEUED;
         TAILQ_INSERT_TAIL(&r->ready, j, u.fifo);
@@ -263,6 +264,17 @@ static void on_xfer_done(struct nd_xfer *x, const struct nd_response *rsp)
     if (v.reprepare && a->used_prep && a->used_prep->gen == a->used_gen) {
         free(a->used_prep->value);
         a->used_prep->value = NULL;
+    }
+    /* A new value (a token) is worth one more try per job: refused again,
+     * the fault is not the value's age, and retrying would only fetch
+     * values in a loop. */
+    if (v.reprepare && v.kind == ND_VERDICT_RETRY) {
+        if (a->job->reprepared) {
+            size_t len = strlen(v.reason);
+            v.kind = ND_VERDICT_FAILED;
+            snprintf(v.reason + len, sizeof(v.reason) - len, " (again with a new value)");
+        }
+        a->job->reprepared = 1;
     }
     nd_xfer_deinit(x);
     nd__job_finish_attempt(a, &v);
@@ -684,6 +696,7 @@ void nd_engine_free(struct nd_engine *e)
         event_free(r->retry_ev);
         nd__retry_deinit(&r->retry);
         free(r->name);
+        nd_target_keys_deinit(&r->keys);
         free(r);
     }
     while ((a = TAILQ_FIRST(&e->spares))) {
@@ -708,9 +721,12 @@ struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_conf
     struct nd_delivery_config cfg;
     void *state;
 
-    if (nd__receiver_configure(rc, defaults, e->templates, &t, &cfg, &state, errs) != ND_OK)
+    struct nd_target_keys keys;
+
+    if (nd__receiver_configure(rc, defaults, e->templates, &t, &cfg, &state, &keys, errs) != ND_OK)
         return NULL;
     r = nd_xcalloc(1, sizeof(*r));
+    r->keys = keys;
     r->e = e;
     r->name = nd_xstrdup(rc->name);
     r->t = t;
@@ -731,6 +747,11 @@ struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_conf
     /* + a few for one-off fetches (tokens) */
     nd_curlev_set_maxconnects(e->cv, e->slots + 8);
     return r;
+}
+
+const struct nd_target_keys *nd_receiver_target_keys(const struct nd_receiver *r)
+{
+    return &r->keys;
 }
 
 const char *nd_receiver_name(const struct nd_receiver *r)

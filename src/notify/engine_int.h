@@ -54,6 +54,7 @@ struct job {
     uint32_t attempts;         /* attempts started */
     uint8_t state;             /* enum job_state */
     uint8_t part;              /* 1: the head of a struct part_job (fits the padding) */
+    uint8_t reprepared;        /* 1: a verdict already dropped its prepare value */
 };
 TAILQ_HEAD(job_list, job);
 
@@ -101,6 +102,7 @@ struct nd_receiver {
     const struct nd_receiver_type *t;
     void *state;
     struct nd_delivery_config cfg;
+    struct nd_target_keys keys; /* routing keys of the section, for the pipeline */
     struct nd_backoff backoff;
     struct nd_receiver_stats stats;
     struct job_list ready;        /* FIFO waiting for a slot */

@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 
 #include "notifyd/buf.h"
+#include "notifyd/pipeline.h"
 #include "notifyd/receiver.h"
 
 struct event_base;
@@ -67,13 +68,14 @@ void nd_xfer_deinit(struct nd_xfer *x);
 
 /* Engine internals used by receiver.c. */
 /* Validates a receiver section completely (type, generic delivery keys, the
- * type's own keys, unknown keys). On ND_OK *type_out, *cfg and *state_out
- * (the type's state, owned by the caller) are set; otherwise errors are
+ * routing keys of pipeline.h into *keys, the type's own keys, unknown keys). On ND_OK *type_out,
+ * *cfg and *state_out (the type's state, owned by the caller) are set; otherwise errors are
  * appended and nothing is left to free. */
 int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
                            const struct nd_template_set *templates,
                            const struct nd_receiver_type **type_out, struct nd_delivery_config *cfg,
-                           void **state_out, struct nd_config_errors *errs);
+                           void **state_out, struct nd_target_keys *keys,
+                           struct nd_config_errors *errs);
 int nd__receiver_generic_config(struct nd_receiver_config *rc,
                                 const struct nd_delivery_config *defaults,
                                 struct nd_delivery_config *out, struct nd_config_errors *errs);

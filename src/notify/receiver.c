@@ -20,8 +20,9 @@ static size_t nregistered;
 const struct nd_receiver_type *nd_receiver_type_find(const char *name)
 {
     static const struct nd_receiver_type *const builtin[] = {
-        &nd_receiver_type_webhook, &nd_receiver_type_console, &nd_receiver_type_dingtalk,
-        &nd_receiver_type_discord, &nd_receiver_type_slack,   &nd_receiver_type_telegram,
+        &nd_receiver_type_webhook,  &nd_receiver_type_console, &nd_receiver_type_dingtalk,
+        &nd_receiver_type_discord,  &nd_receiver_type_slack,   &nd_receiver_type_telegram,
+        &nd_receiver_type_pushover, &nd_receiver_type_wechat,  &nd_receiver_type_email,
     };
     size_t i;
 
@@ -59,6 +60,9 @@ void nd_request_deinit(struct nd_request *req)
     if (req->headers)
         curl_slist_free_all(req->headers);
     req->headers = NULL;
+    if (req->mail_rcpt)
+        curl_slist_free_all(req->mail_rcpt);
+    req->mail_rcpt = NULL;
     nd_buf_deinit(&req->body);
 }
 
@@ -209,7 +213,8 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
 int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
                            const struct nd_template_set *templates,
                            const struct nd_receiver_type **type_out, struct nd_delivery_config *cfg,
-                           void **state_out, struct nd_config_errors *errs)
+                           void **state_out, struct nd_target_keys *keys,
+                           struct nd_config_errors *errs)
 {
     size_t before = errs->n;
     const struct nd_receiver_type *t;
@@ -227,12 +232,14 @@ int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delive
         return ND_EINVAL;
     }
     nd__receiver_generic_config(rc, defaults, cfg, errs);
+    nd_target_keys_parse(rc, keys, errs);
     if (t->configure(rc, templates, &state, errs) != ND_OK)
         state = NULL;
     nd_receiver_config_check_unused(rc, errs);
     if (errs->n != before) {
         if (state && t->free_state)
             t->free_state(state);
+        nd_target_keys_deinit(keys);
         return ND_EINVAL;
     }
     *type_out = t;
@@ -245,11 +252,13 @@ int nd_receiver_check(struct nd_receiver_config *rc, const struct nd_delivery_co
 {
     const struct nd_receiver_type *t;
     struct nd_delivery_config cfg;
+    struct nd_target_keys keys = {0};
     void *state;
 
-    int rc_ = nd__receiver_configure(rc, defaults, templates, &t, &cfg, &state, errs);
+    int rc_ = nd__receiver_configure(rc, defaults, templates, &t, &cfg, &state, &keys, errs);
     if (rc_ == ND_OK && state && t->free_state)
         t->free_state(state);
+    nd_target_keys_deinit(&keys);
     return rc_;
 }
 

@@ -11,10 +11,9 @@
  * rendered text (NM's Text(): trailing blanks trimmed), still sent as
  * application/json as NM does.
  *
- * tls_server_name: curl has no "SNI override" option, so the URL's host is
- * replaced by the server name (SNI and certificate checks use it) and
- * CURLOPT_CONNECT_TO sends the connection to the original host and port;
- * a Host header keeps what the URL said, as Go does.
+ * The tls_* keys are shared with the email type (tlsopt.h). With
+ * tls_server_name the URL's host becomes the server name and a Host header
+ * keeps what the URL said, as Go does.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 
 #include "notifyd/payload.h"
 #include "notifyd/receiver.h"
+#include "notifyd/tlsopt.h"
 #include "notifyd/util.h"
 
 struct webhook {
@@ -33,11 +33,9 @@ struct webhook {
     char *bearer; /* secret */
     char *user;
     char *password; /* secret */
-    char *ca_file, *cert_file, *key_file;
+    struct nd_tls_opts tls;
     char *proxy;
-    bool insecure;
     char *host_header;                /* "Host: orig[:port]" when tls_server_name is set */
-    struct curl_slist *connect_to;    /* lives as long as the state: curl borrows it */
     struct curl_slist *req_headers;   /* every request's headers, built once; curl borrows it */
     struct nd_receiver_template tmpl; /* name NULL = the raw JSON body */
 };
@@ -62,13 +60,9 @@ static void webhook_free(void *p)
         free(w->password);
     }
     free(w->user);
-    free(w->ca_file);
-    free(w->cert_file);
-    free(w->key_file);
+    nd_tls_opts_deinit(&w->tls);
     free(w->proxy);
     free(w->host_header);
-    if (w->connect_to)
-        curl_slist_free_all(w->connect_to);
     if (w->req_headers) {
         struct curl_slist *h;
         /* It holds the bearer token. */
@@ -118,11 +112,12 @@ static void parse_headers(struct webhook *w, struct nd_receiver_config *rc,
 }
 
 /* Validates the URL and, with a server name, prepares the SNI override. */
-static void check_url(struct webhook *w, struct nd_receiver_config *rc, const char *server_name,
+static void check_url(struct webhook *w, struct nd_receiver_config *rc,
                       struct nd_config_errors *errs)
 {
     CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *url = NULL;
+    char *scheme = NULL, *host = NULL, *authority = NULL, *url = NULL;
+    char err[ND_ERRLEN];
     int line = nd_receiver_config_line(rc, "url");
 
     if (!u)
@@ -138,33 +133,21 @@ static void check_url(struct webhook *w, struct nd_receiver_config *rc, const ch
                             "scheme must be http or https, got \"%s\"", scheme);
         goto out;
     }
-    if (!server_name)
+    if (!w->tls.server_name)
         goto out;
-    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-    {
-        /* CONNECT_TO "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT" */
-        char *ct =
-            nd_xasprintf("%s:%s:%s:%s", server_name, port ? port : "", host, port ? port : "");
-        char *explicit_port = NULL;
-        w->connect_to = curl_slist_append(NULL, ct);
-        free(ct);
-        curl_url_get(u, CURLUPART_PORT, &explicit_port, 0);
-        w->host_header = explicit_port ? nd_xasprintf("Host: %s:%s", host, explicit_port)
-                                       : nd_xasprintf("Host: %s", host);
-        curl_free(explicit_port);
-    }
-    if (curl_url_set(u, CURLUPART_HOST, server_name, 0) != CURLUE_OK ||
+    if (nd_tls_opts_route(&w->tls, u, &authority, err) != ND_OK ||
         curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "tls_server_name"),
                             rc->section, "tls_server_name", "not a valid host name");
         goto out;
     }
+    w->host_header = nd_xasprintf("Host: %s", authority);
     free(w->url);
     w->url = nd_xstrdup(url);
 out:
+    free(authority);
     curl_free(scheme);
     curl_free(host);
-    curl_free(port);
     curl_free(url);
     curl_url_cleanup(u);
 }
@@ -201,34 +184,23 @@ static int webhook_configure(struct nd_receiver_config *rc, const struct nd_temp
 {
     size_t before = errs->n;
     struct webhook *w = nd_xcalloc(1, sizeof(*w));
-    char *server_name;
 
     w->url = nd_receiver_config_strdup(rc, "url");
     parse_headers(w, rc, errs);
     w->user = nd_receiver_config_strdup(rc, "basic_auth_user");
     w->password = nd_receiver_config_secret(rc, "basic_auth_password", true, errs);
     w->bearer = nd_receiver_config_secret(rc, "bearer_token", true, errs);
-    w->ca_file = nd_receiver_config_strdup(rc, "tls_ca_file");
-    w->cert_file = nd_receiver_config_strdup(rc, "tls_cert_file");
-    w->key_file = nd_receiver_config_strdup(rc, "tls_key_file");
+    nd_tls_opts_config(rc, &w->tls, errs);
     w->proxy = nd_receiver_config_strdup(rc, "proxy_url");
-    nd_receiver_config_bool(rc, "tls_insecure_skip_verify", &w->insecure, errs);
-    server_name = nd_receiver_config_strdup(rc, "tls_server_name");
     nd_receiver_template_config(rc, templates, NULL, &w->tmpl, errs);
 
     if (!w->url)
         nd_config_error_add(errs, rc->file, rc->line, rc->section, "url", "missing key");
     else
-        check_url(w, rc, server_name, errs);
-    if (!w->cert_file != !w->key_file) {
-        const char *key = w->cert_file ? "tls_cert_file" : "tls_key_file";
-        nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, key), rc->section, key,
-                            "tls_cert_file and tls_key_file go together");
-    }
+        check_url(w, rc, errs);
     if (w->password && !w->user)
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "basic_auth_password"),
                             rc->section, "basic_auth_password", "needs basic_auth_user");
-    free(server_name);
     if (errs->n != before) {
         webhook_free(w);
         *state = NULL;
@@ -271,18 +243,7 @@ static int webhook_setopt(void *state, CURL *easy, struct nd_request *req, char 
         curl_easy_setopt(easy, CURLOPT_USERNAME, w->user);
         curl_easy_setopt(easy, CURLOPT_PASSWORD, w->password ? w->password : "");
     }
-    if (w->ca_file)
-        curl_easy_setopt(easy, CURLOPT_CAINFO, w->ca_file);
-    if (w->cert_file) {
-        curl_easy_setopt(easy, CURLOPT_SSLCERT, w->cert_file);
-        curl_easy_setopt(easy, CURLOPT_SSLKEY, w->key_file);
-    }
-    if (w->insecure) {
-        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (w->connect_to)
-        curl_easy_setopt(easy, CURLOPT_CONNECT_TO, w->connect_to);
+    nd_tls_opts_setopt(&w->tls, easy);
     if (w->proxy)
         curl_easy_setopt(easy, CURLOPT_PROXY, w->proxy);
     return ND_OK;

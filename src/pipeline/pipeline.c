@@ -18,9 +18,12 @@
 #include <string.h>
 
 #include "notifyd/aggregate.h"
+#include "notifyd/config.h"
 #include "notifyd/alert.h"
 #include "notifyd/metrics.h"
 #include "notifyd/notification.h"
+#include "notifyd/selector.h"
+#include "notifyd/silence.h"
 #include "notifyd/util.h"
 
 struct alert_list {
@@ -41,6 +44,7 @@ struct nd_pipeline {
     nd_pipeline_notify_fn *notify;
     void *ud;
     struct nd_metrics *metrics;
+    struct nd_silences *silences;
     int running;
     int64_t created_ns; /* wall clock of the current run: the notifications' creation time */
     struct alert_list work;
@@ -71,6 +75,7 @@ struct nd_pipeline *nd_pipeline_new(const struct nd_pipeline_config *cfg)
     p->notify = cfg->notify;
     p->ud = cfg->ud;
     p->metrics = cfg->metrics;
+    p->silences = cfg->silences;
     return p;
 }
 
@@ -97,11 +102,21 @@ static void stage_input(struct nd_pipeline *p, struct nd_alert *const *alerts, s
     p->work.n = n;
 }
 
-/* STAGE silence: not written yet (later issue). It will drop from p->work
- * the alerts matched by an active global silence, as NM's pkg/silence. */
+/* STAGE silence: drops from p->work the alerts an active global silence
+ * matches (NM's pkg/silence). Which silences are active is decided once per
+ * batch, at the batch's time. */
 static void stage_silence(struct nd_pipeline *p)
 {
-    ND_UNUSED(p);
+    size_t i, k = 0;
+
+    if (!p->silences || nd_silences_begin(p->silences, p->created_ns) == 0)
+        return;
+    for (i = 0; i < p->work.n; i++)
+        if (!nd_silences_mute(p->silences, p->work.v[i]))
+            p->work.v[k++] = p->work.v[i];
+    if (p->metrics)
+        p->metrics->alerts_silenced += p->work.n - k;
+    p->work.n = k;
 }
 
 /* STAGE inhibit: not written yet (later issue; NM has none either). */
@@ -123,11 +138,22 @@ static void stage_route(struct nd_pipeline *p)
     }
 }
 
-/* STAGE filter: not written yet (later issue). It will drop from routes[t]
- * what receiver t's tenant silences or alert selector exclude. */
+/* STAGE filter: drops from routes[t] what receiver t's alert selector
+ * excludes (NM's filter stage; tenant silences come with tenants). */
 static void stage_filter(struct nd_pipeline *p)
 {
-    ND_UNUSED(p);
+    for (size_t t = 0; t < p->ntargets; t++) {
+        struct nd_selector *sel = p->targets[t].alert_selector;
+        struct alert_list *r = &p->routes[t];
+        size_t k = 0;
+
+        if (!sel)
+            continue;
+        for (size_t i = 0; i < r->n; i++)
+            if (nd_selector_matches_alert(sel, r->v[i]))
+                r->v[k++] = r->v[i];
+        r->n = k;
+    }
 }
 
 static void stage_aggregate(struct nd_pipeline *p)
@@ -194,4 +220,33 @@ void nd_pipeline_run(struct nd_pipeline *p, struct nd_alert *const *alerts, size
 void nd_pipeline_batch_cb(struct nd_alert *const *alerts, size_t n, void *ud)
 {
     nd_pipeline_run(ud, alerts, n);
+}
+
+/* ---- receiver routing keys --------------------------------------------- */
+
+int nd_target_keys_parse(struct nd_receiver_config *rc, struct nd_target_keys *out,
+                         struct nd_config_errors *errs)
+{
+    size_t before = errs->n;
+    struct nd_config_kv *kv;
+
+    out->enabled = true;
+    out->alert_selector = NULL;
+    nd_receiver_config_bool(rc, "enabled", &out->enabled, errs);
+    kv = nd_receiver_config_get(rc, "alert_selector");
+    if (kv) {
+        char err[ND_ERRLEN];
+        size_t col = 0;
+
+        if (nd_selector_parse(kv->value, &out->alert_selector, &col, err) != ND_OK)
+            nd_config_error_add(errs, rc->file, kv->line, rc->section, kv->key, "column %zu: %s",
+                                col, err);
+    }
+    return errs->n == before ? ND_OK : ND_EINVAL;
+}
+
+void nd_target_keys_deinit(struct nd_target_keys *k)
+{
+    nd_selector_free(k->alert_selector);
+    k->alert_selector = NULL;
 }

@@ -186,6 +186,8 @@ void nd_metrics_render(const struct nd_metrics *m, const struct nd_queue *q,
            m->accept_errors);
     scalar(out, "notifyd_batches_total", "counter", "Batches closed.", m->batches);
     scalar(out, "notifyd_notifications_total", "counter", "Notifications built.", m->notifications);
+    scalar(out, "notifyd_alerts_silenced_total", "counter",
+           "Alerts of closed batches muted by a global silence.", m->alerts_silenced);
     per_receiver(out, "notifyd_notifications_delivered_total", "counter",
                  "Notifications delivered.", rcv, nrcv, R_DELIVERED, 1);
     per_receiver(out, "notifyd_notifications_retried_total", "counter",

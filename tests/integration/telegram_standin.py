@@ -1,5 +1,5 @@
-"""A local stand-in for Telegram's Bot API (Python standard library only), for
-test_telegram.py. It records every request and checks it the way the Bot API documents
+"""A local stand-in for Telegram's Bot API (on standin.py), for test_telegram.py. It
+records every request and checks it the way the Bot API documents
 (https://core.telegram.org/bots/api#making-requests, #sendmessage, #formatting-options):
 
   POST /bot<token>/sendMessage, Content-Type: application/json,
@@ -20,9 +20,9 @@ text) for a non-JSON answer such as a proxy's error page.
 
 import html
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standin import StandIn, json_answer, text_answer
 
 MD_RESERVED = set("_*[]()~`>#+-=|{}.!")
 TEXT_MAX = 4096
@@ -67,86 +67,31 @@ def html_plain(text):
     return html.unescape(text)
 
 
-class Rec:
-    def __init__(self, method, path, headers, body, t):
-        self.method = method
-        self.path = path
-        self.headers = headers
-        self.body = body
-        self.t = t
-        self.answer = None  # (status, dict) sent back
-        self.plain = None  # the text after entity parsing, when it was accepted
+class Telegram(StandIn):
+    # answer: (status, dict or str) sent back; plain: the text after entity parsing,
+    # when it was accepted
+    fields = ("answer", "plain")
 
-    def json(self):
-        return json.loads(self.body)
-
-    def __repr__(self):
-        return "Rec(%s %s %r)" % (self.method, self.path, self.body[:200])
-
-
-class Telegram:
     def __init__(self, token):
+        super().__init__()
         self.token = token
-        self.script = {}
-        self.requests = []
         self.nmsg = 0
-        self.cond = threading.Condition()
-        tg = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt, *args):
-                pass
-
-            def _any(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                rec = Rec(self.command, self.path,
-                          {k.lower(): v for k, v in self.headers.items()}, body,
-                          time.monotonic())
-                status, out = tg._handle(rec)
-                rec.answer = (status, out)
-                with tg.cond:
-                    tg.requests.append(rec)
-                    tg.cond.notify_all()
-                raw = isinstance(out, str)
-                data = out.encode() if raw else json.dumps(out).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html" if raw else "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _any
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
 
     @staticmethod
     def _err(code, desc):
         return code, {"ok": False, "error_code": code, "description": desc}
 
-    def _scripted(self, chat):
-        with self.cond:
-            s = self.script.get(chat)
-            if not s:
-                return "ok"
-            return s.pop(0) if len(s) > 1 else s[0]
+    def handle(self, rec):
+        status, out = rec.answer = self._answer(rec)
+        if isinstance(out, str):
+            return text_answer(status, out, "text/html")
+        return json_answer(status, out)
 
-    def _handle(self, rec):
-        if not rec.path.startswith("/bot") or "/" not in rec.path[4:]:
+    def _answer(self, rec):
+        # The whole request target: a query string makes the method unknown.
+        if not rec.target.startswith("/bot") or "/" not in rec.target[4:]:
             return self._err(404, "Not Found")
-        token, _, method = rec.path[4:].partition("/")
+        token, _, method = rec.target[4:].partition("/")
         if token != self.token:
             return self._err(401, "Unauthorized")
         if method != "sendMessage":
@@ -179,7 +124,7 @@ class Telegram:
             return self._err(400, "Bad Request: %s" % e)
         if utf16_len(plain) > TEXT_MAX:
             return self._err(400, "Bad Request: message is too long")
-        a = self._scripted(chat)
+        a = self.scripted(chat)
         if a == "ok":
             rec.plain = plain
             with self.cond:
@@ -196,30 +141,15 @@ class Telegram:
         return self._err(a[1], a[2])
 
     def sends(self, chat=None):
-        with self.cond:
-            return [r for r in self.requests
-                    if chat is None or (r.body and _chat(r) == chat)]
+        return self.records(_to(chat))
 
     def wait_for(self, n, timeout, chat=None):
-        end = time.monotonic() + timeout
-        while True:
-            got = self.sends(chat)
-            left = end - time.monotonic()
-            if len(got) >= n or left <= 0:
-                return got
-            with self.cond:
-                self.cond.wait(min(left, 0.1))
+        return self.wait_count(n, timeout, _to(chat))
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+def _to(chat):
+    """Accepts the requests to chat (any when None)."""
+    return lambda r: chat is None or (r.body and _chat(r) == chat)
 
 
 def _chat(rec):

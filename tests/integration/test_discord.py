@@ -61,7 +61,7 @@ def wire_format(tap):
             tap.eq(len(r), 1, "content: one request")
             if r:
                 r = r[0]
-                tap.eq((r.method, r.path, r.query), ("POST", "/api/webhooks/c/tok-c", ""),
+                tap.eq((r.method, r.path, r.raw_query), ("POST", "/api/webhooks/c/tok-c", ""),
                        "content: POST to the webhook, no query")
                 tap.eq(r.headers.get("content-type"), "application/json; charset=utf-8",
                        "content: Content-Type as NM sends it")

@@ -215,6 +215,11 @@ func alert(status string, labels, ann KV) *Alert {
 	return a
 }
 
+func withURL(a *Alert, url string) *Alert {
+	a.GeneratorURL = url
+	return a
+}
+
 func common(as Alerts, get func(*Alert) KV) KV {
 	out := KV{}
 	if len(as) == 0 {
@@ -254,12 +259,13 @@ func cases() map[string]*Data {
 				"severity": "warning"},
 			KV{"message": "msg", "runbook_url": "u", "foo": "bar"})}, "alertname"),
 		"mixed": group(Alerts{
-			alert("firing", KV{"alertname": "KubePodCrashLooping", "cluster": "prod",
+			withURL(alert("firing", KV{"alertname": "KubePodCrashLooping", "cluster": "prod",
 				"namespace": "kube-system", "pod": "coredns-1", "severity": "critical",
 				"alerttype": "metric", "rule_id": "r-1", "node": "n1"},
 				KV{"summary": "Pod <coredns-1> is \"crash looping\" & restarting",
 					"summaryCn": "容器组 coredns-1 反复崩溃", "runbook_url": "http://x/?a=1&b=2",
 					"description": "line one\nline two\ttab 'quoted'"}),
+				"http://prometheus:9090/graph?g0.expr=rate%28x%5B5m%5D%29&g0.tab=1"),
 			alert("resolved", KV{"alertname": "KubePodCrashLooping", "cluster": "prod",
 				"namespace": "kube-system", "pod": "coredns-2", "severity": "critical",
 				"alerttype": "metric"},
@@ -270,12 +276,23 @@ func cases() map[string]*Data {
 				KV{}),
 		}, "alertname", "namespace", "cluster"),
 		"resolved2": group(Alerts{
-			alert("resolved", KV{"alertname": "Disk", "instance": "h1:9100", "severity": "warning"},
-				KV{"summary": "disk full < 5%"}),
+			withURL(alert("resolved", KV{"alertname": "Disk", "instance": "h1:9100",
+				"severity": "warning"}, KV{"summary": "disk full < 5%"}),
+				"http://prometheus:9090/graph?g0.expr=disk"),
 			alert("resolved", KV{"alertname": "Disk", "instance": "h2:9100", "severity": "warning"},
 				KV{"summary": "disk full < 5%"}),
 		}, "alertname"),
 		"none": group(Alerts{}, "alertname"),
+		// Values that must be escaped, and URLs html/template filters: a
+		// javascript: runbook becomes #ZgotmplZ, a generatorURL is normalised.
+		"unsafe": group(Alerts{
+			withURL(alert("firing", KV{"alertname": "Unsafe", "evil": "<script>alert(1)</script>",
+				"quote": "a\"b'c&d"},
+				KV{"summary": "<b>not bold</b>", "runbook_url": "javascript:alert(1)",
+					"note": "<img src=x onerror=alert(1)>"}),
+				"http://prom:9090/graph?g0.expr=up%3D%3D0&x=<y> z"),
+			alert("", KV{"alertname": "NoStatus"}, KV{"description": "only a description"}),
+		}, "alertname"),
 	}
 }
 
@@ -311,7 +328,8 @@ func writePayload(path string, d *Data) error {
 		ExternalURL: "http://alertmanager:9093", Alerts: []payloadAlert{}}
 	for _, a := range d.Alerts {
 		pa := payloadAlert{Status: a.Status, Labels: a.Labels, Annotations: a.Annotations,
-			StartsAt: a.StartsAt.Format(time.RFC3339), EndsAt: "0001-01-01T00:00:00Z"}
+			StartsAt: a.StartsAt.Format(time.RFC3339), EndsAt: "0001-01-01T00:00:00Z",
+			GeneratorURL: a.GeneratorURL}
 		if !a.EndsAt.IsZero() {
 			pa.EndsAt = a.EndsAt.Format(time.RFC3339)
 		}

@@ -158,6 +158,8 @@ static void on_request(struct evhttp_request *req, void *arg)
         later(req, 50, 200, tok);
     } else if (strcmp(uri, "/tokenfail") == 0) {
         reply(req, 500, "token service down");
+    } else if (strcmp(uri, "/tokrefuse") == 0) {
+        reply(req, 401, "token refused");
     } else if (strcmp(uri, "/tokcheck") == 0) {
         /* the first token is "expired" */
         if (strcmp(h->auth, "Bearer tok-1") == 0)
@@ -865,6 +867,7 @@ struct fake {
     char base[64];
     char key[32];        /* prepare key; "" = no prepare step */
     char token_path[32]; /* where the token comes from */
+    char check_path[32]; /* where the requests go */
     int64_t gap_ns;      /* admit: minimum gap between sends, 0 = no throttle */
     int64_t next_ok_ns;
     int admit_waits; /* admit() answers that asked to wait */
@@ -879,16 +882,18 @@ static int fake_configure(struct nd_receiver_config *rc, const struct nd_templat
 {
     ND_UNUSED(templates);
     struct fake *f = nd_xcalloc(1, sizeof(*f));
-    const char *b = "", *k = "fake:shared", *tp = "/token";
+    const char *b = "", *k = "fake:shared", *tp = "/token", *cp = "/tokcheck";
     uint64_t gap_ms = 0;
 
     nd_receiver_config_string(rc, "base", &b);
     nd_receiver_config_string(rc, "key", &k);
     nd_receiver_config_string(rc, "token_path", &tp);
+    nd_receiver_config_string(rc, "check_path", &cp);
     nd_receiver_config_uint(rc, "gap_ms", 10000, &gap_ms, errs);
     snprintf(f->base, sizeof(f->base), "%s", b);
     snprintf(f->key, sizeof(f->key), "%s", k);
     snprintf(f->token_path, sizeof(f->token_path), "%s", tp);
+    snprintf(f->check_path, sizeof(f->check_path), "%s", cp);
     f->gap_ns = (int64_t)gap_ms * ND_NS_PER_MS;
     *state = f;
     if (nfake < 4)
@@ -954,7 +959,7 @@ static int fake_build(void *state, const struct nd_notification *n, const char *
 
     (void)n;
     (void)err;
-    req->url = nd_xasprintf("%s/tokcheck", f->base);
+    req->url = nd_xasprintf("%s%s", f->base, f->check_path);
     h = nd_xasprintf("Authorization: Bearer %s", prepared ? prepared : "(none)");
     req->headers = curl_slist_append(req->headers, h);
     free(h);
@@ -1061,6 +1066,39 @@ static void test_prepare_fails(void)
     is_uint(nd_receiver_stats(r)->failed, 1, "given up after the attempts");
     is_uint(nd_receiver_stats(r)->retried, 1, "the failed prepare was retried");
     has_str(log, "prepare: token fetch failed", "the reason names the prepare step");
+    free(log);
+    nd_notification_unref(n);
+    teardown(&c);
+}
+
+/* A new token refused too: the job fails after its second attempt instead
+ * of fetching tokens until retry_max_attempts. */
+static void test_prepare_refused_twice(void)
+{
+    struct ctx c;
+    struct nd_receiver *r;
+    struct nd_notification *n;
+    char extra[192];
+    char *log;
+    int before;
+
+    setup(&c);
+    before = S.tokens_issued;
+    log_capture();
+    snprintf(extra, sizeof(extra),
+             "base = http://127.0.0.1:%d\nkey = fake:refused\ncheck_path = /tokrefuse\n"
+             "retry_initial = 10ms\nretry_max_attempts = 10\n",
+             S.port);
+    nfake = 0;
+    r = mk_rcv(&c, "frefused", "fake", NULL, extra);
+    n = submit(r, "P");
+    ok(run_until_ms(c.base, cond_settled, c.e, 10000), "refused twice: settled");
+    log = log_take();
+    is_int(path_hits("/tokrefuse"), 2, "sent with the first token, then once with a new one");
+    is_int(S.tokens_issued - before, 2, "two tokens fetched, no more");
+    is_uint(nd_receiver_stats(r)->failed, 1, "then failed");
+    is_uint(nd_receiver_stats(r)->retried, 1, "one retry");
+    has_str(log, "(again with a new value)", "the reason says the new value was refused too");
     free(log);
     nd_notification_unref(n);
     teardown(&c);
@@ -1282,6 +1320,7 @@ int main(void)
     test_shutdown();
     test_prepare();
     test_prepare_fails();
+    test_prepare_refused_twice();
     test_admit();
     test_free_busy();
     test_console();

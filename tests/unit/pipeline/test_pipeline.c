@@ -6,6 +6,7 @@
 #include "notifyd/metrics.h"
 #include "notifyd/notification.h"
 #include "notifyd/pipeline.h"
+#include "notifyd/selector.h"
 #include "tap.h"
 
 struct target {
@@ -55,7 +56,8 @@ static void test_every_receiver_gets_every_alert(void)
     struct nd_metrics m = {0};
     struct sink s = {0};
     struct target t[3] = {{.name = "ops"}, {.name = "dev"}, {.name = "audit"}};
-    struct nd_pipeline_target pt[3] = {{"ops", &t[0]}, {"dev", &t[1]}, {"audit", &t[2]}};
+    struct nd_pipeline_target pt[3] = {
+        {"ops", &t[0], NULL}, {"dev", &t[1], NULL}, {"audit", &t[2], NULL}};
     const char *gl[] = {"alertname"};
     struct nd_pipeline_config cfg = {.targets = pt,
                                      .ntargets = 3,
@@ -133,7 +135,7 @@ static void test_no_receivers_and_sync_delivery(void)
     is_int(calls, 0, "no receivers: no notification");
     nd_pipeline_free(p);
 
-    struct nd_pipeline_target pt[2] = {{"one", NULL}, {"two", NULL}};
+    struct nd_pipeline_target pt[2] = {{"one", NULL, NULL}, {"two", NULL, NULL}};
     cfg.targets = pt;
     cfg.ntargets = 2;
     p = nd_pipeline_new(&cfg);
@@ -148,9 +150,59 @@ static void test_no_receivers_and_sync_delivery(void)
     nd_queue_free(q);
 }
 
+/* The filter stage: a receiver with an alert_selector gets only the alerts
+ * it selects; one without gets everything; a receiver that selects nothing
+ * of the batch gets no notification. */
+static void test_alert_selector(void)
+{
+    struct nd_queue *q = nd_queue_new(1000, 1 << 24);
+    struct nd_metrics m = {0};
+    struct sink s = {0};
+    struct target t[3] = {{.name = "crit"}, {.name = "all"}, {.name = "none"}};
+    struct nd_selector *crit = NULL, *none = NULL;
+    size_t col;
+    char err[ND_ERRLEN];
+
+    if (nd_selector_parse("severity=critical,namespace!=test", &crit, &col, err) != ND_OK ||
+        nd_selector_parse("team=nobody", &none, &col, err) != ND_OK) {
+        ok(0, "selectors parse: %s", err);
+        return;
+    }
+    struct nd_pipeline_target pt[3] = {
+        {"crit", &t[0], crit}, {"all", &t[1], NULL}, {"none", &t[2], none}};
+    struct nd_pipeline_config cfg = {
+        .targets = pt, .ntargets = 3, .notify = on_notify, .ud = &s, .metrics = &m};
+    struct nd_pipeline *p = nd_pipeline_new(&cfg);
+    struct nd_alert *a[3] = {
+        mk_alert(q, ND_ALERT_FIRING, "alertname", "A", "severity", "critical", "namespace", "prod",
+                 NULL, NULL),
+        mk_alert(q, ND_ALERT_FIRING, "alertname", "B", "severity", "warning", NULL, NULL),
+        mk_alert(q, ND_ALERT_FIRING, "alertname", "C", "severity", "critical", "namespace", "test",
+                 NULL, NULL),
+    };
+
+    nd_pipeline_run(p, a, 3);
+    ok(has_alert(&t[0], a[0]) && !has_alert(&t[0], a[1]) && !has_alert(&t[0], a[2]),
+       "crit: only the critical alert outside namespace test");
+    ok(has_alert(&t[1], a[0]) && has_alert(&t[1], a[1]) && has_alert(&t[1], a[2]),
+       "no selector: every alert");
+    is_uint(t[2].n, 0, "a receiver that selects nothing gets no notification");
+    is_int(s.calls, 2, "two notifications");
+    release(&t[0]);
+    release(&t[1]);
+    for (int i = 0; i < 3; i++)
+        nd_alert_unref(a[i]);
+    nd_pipeline_free(p);
+    nd_selector_free(crit);
+    nd_selector_free(none);
+    is_uint(nd_queue_count(q), 0, "nothing held");
+    nd_queue_free(q);
+}
+
 int main(void)
 {
     test_every_receiver_gets_every_alert();
+    test_alert_selector();
     test_no_receivers_and_sync_delivery();
     return done_testing();
 }

@@ -198,7 +198,7 @@ static void test_render(void)
     int samples = validate(t);
     /* 3 + 6 + 6 + 4 + 2 + 2 scalars/series, 3x2 per-receiver counters, 2x2 gauges,
      * 2 x (12 buckets + Inf + sum + count) */
-    is_int(samples, 3 + 12 + 4 + 2 + 2 + 6 + 4 + 2 * 15, "every line valid, sample count");
+    is_int(samples, 3 + 12 + 4 + 2 + 3 + 6 + 4 + 2 * 15, "every line valid, sample count");
     free(t);
 
     /* no metrics struct, no queue, no receiver: still a valid document */
@@ -206,7 +206,8 @@ static void test_render(void)
     has_str(t, "\nnotifyd_queue_max_alerts 0\n", "absent queue gives zeros");
     has_str(t, "\nnotifyd_http_connections_evicted_total 0\n", "evictions counter");
     has_str(t, "\nnotifyd_http_accept_errors_total 0\n", "accept errors counter");
-    is_int(validate(t), 3 + 12 + 4 + 2 + 2, "bare document valid");
+    has_str(t, "\nnotifyd_alerts_silenced_total 0\n", "silenced counter");
+    is_int(validate(t), 3 + 12 + 4 + 2 + 3, "bare document valid");
     free(t);
     nd_queue_free(q);
 }

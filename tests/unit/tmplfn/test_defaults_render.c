@@ -28,7 +28,7 @@ static const char *const text_names[] = {
 static const char *const html_names[] = {"nm.default.html", "nm.html"};
 static const char *const per_alert[] = {"nm.default.message", "nm.default.message.cn",
                                         "nm.feishu.message"};
-static const char *const cases[] = {"one", "mixed", "resolved2", "none"};
+static const char *const cases[] = {"one", "mixed", "resolved2", "none", "unsafe"};
 static const char *const langs[] = {"English", "zh-cn"};
 
 static bool in(const char *const *list, size_t n, const char *s)

@@ -1,0 +1,60 @@
+/* silence.h - configured silences ([silence.NAME]) and the silence stage's
+ * question: is this alert muted now?
+ *
+ * A silence has a selector (selector.h) and a time rule, Notification
+ * Manager's Silence.IsActive():
+ *
+ *   enabled = false                  never active
+ *   schedule, no duration            always active (the schedule is unused)
+ *   schedule + duration              active when an activation T of the
+ *                                    schedule has now - duration < T <= now
+ *   starts_at, no duration           active from starts_at on
+ *   starts_at + duration             active in [starts_at, starts_at + duration)
+ *   neither schedule nor starts_at   always active (with or without duration)
+ *
+ * `schedule` wins over `starts_at` when both are set. Only global silences
+ * exist so far: the `tenant` key is refused until tenants do.
+ */
+#ifndef NOTIFYD_SILENCE_H
+#define NOTIFYD_SILENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "notifyd/alert.h"
+#include "notifyd/config.h"
+
+struct nd_cron;
+
+/* The time rule of one silence. */
+struct nd_silence_when {
+    bool enabled;
+    struct nd_cron *schedule; /* NULL = none */
+    bool has_starts;
+    int64_t starts_s; /* Unix seconds */
+    bool has_duration;
+    int64_t duration_ns;
+};
+
+/* The table above, at `now_ns` (Unix ns). */
+bool nd_silence_when_active(const struct nd_silence_when *w, int64_t now_ns);
+
+struct nd_silences;
+
+/* Validates every [silence.NAME] of cfg (selector, enabled, starts_at,
+ * duration, schedule), appending errors that name file, line and key.
+ * ND_OK with *out set (possibly empty), or ND_EINVAL with *out NULL. */
+int nd_silences_from_config(struct nd_config *cfg, struct nd_silences **out,
+                            struct nd_config_errors *errs);
+void nd_silences_free(struct nd_silences *s);
+size_t nd_silences_count(const struct nd_silences *s);
+
+/* Computes which silences are active at now_ns; returns how many. Call once
+ * per batch, before nd_silences_mute. */
+size_t nd_silences_begin(struct nd_silences *s, int64_t now_ns);
+/* Whether an active silence (as of the last nd_silences_begin) matches the
+ * alert's labels. */
+bool nd_silences_mute(struct nd_silences *s, const struct nd_alert *a);
+
+#endif

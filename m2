@@ -1,0 +1,3 @@
+Subject: x
+
+hi

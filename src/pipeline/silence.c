@@ -1,0 +1,170 @@
+/* silence.c - see include/notifyd/silence.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "notifyd/cron.h"
+#include "notifyd/parse.h"
+#include "notifyd/selector.h"
+#include "notifyd/silence.h"
+#include "notifyd/time.h"
+
+struct silence {
+    char *name;
+    struct nd_selector *sel;
+    struct nd_silence_when when;
+    bool active; /* as of the last nd_silences_begin */
+};
+
+struct nd_silences {
+    struct silence *v;
+    size_t n;
+};
+
+static int64_t floor_s(int64_t ns)
+{
+    return ns >= 0 ? ns / ND_NS_PER_S : -((-ns + ND_NS_PER_S - 1) / ND_NS_PER_S);
+}
+
+bool nd_silence_when_active(const struct nd_silence_when *w, int64_t now_ns)
+{
+    if (!w->enabled)
+        return false;
+    if (w->schedule) {
+        if (!w->has_duration)
+            return true;
+        /* Next(now) != Next(now - duration): an activation in
+         * (now - duration, now]. Whole seconds, as the scheduler has. */
+        return nd_cron_next(w->schedule, floor_s(now_ns)) !=
+               nd_cron_next(w->schedule, floor_s(now_ns - w->duration_ns));
+    }
+    if (w->has_starts) {
+        int64_t start_ns = w->starts_s * ND_NS_PER_S;
+        if (now_ns < start_ns)
+            return false;
+        return !w->has_duration || now_ns - start_ns < w->duration_ns;
+    }
+    return true;
+}
+
+static void silence_deinit(struct silence *s)
+{
+    free(s->name);
+    nd_selector_free(s->sel);
+    nd_cron_free(s->when.schedule);
+}
+
+void nd_silences_free(struct nd_silences *s)
+{
+    size_t i;
+
+    if (!s)
+        return;
+    for (i = 0; i < s->n; i++)
+        silence_deinit(&s->v[i]);
+    free(s->v);
+    free(s);
+}
+
+size_t nd_silences_count(const struct nd_silences *s)
+{
+    return s->n;
+}
+
+static int configure_one(struct nd_receiver_config *rc, struct silence *out,
+                         struct nd_config_errors *errs)
+{
+    size_t before = errs->n;
+    struct nd_config_kv *kv;
+    char err[ND_ERRLEN];
+
+    memset(out, 0, sizeof(*out));
+    out->name = nd_xstrdup(rc->name);
+    out->when.enabled = true;
+    nd_receiver_config_bool(rc, "enabled", &out->when.enabled, errs);
+
+    kv = nd_receiver_config_get(rc, "selector");
+    if (!kv) {
+        nd_config_error_add(errs, rc->file, rc->line, rc->section, "selector",
+                            "missing required key (e.g. selector = alertname=Watchdog)");
+    } else {
+        size_t col = 0;
+        if (nd_selector_parse(kv->value, &out->sel, &col, err) != ND_OK)
+            nd_config_error_add(errs, rc->file, kv->line, rc->section, kv->key, "column %zu: %s",
+                                col, err);
+    }
+
+    kv = nd_receiver_config_get(rc, "starts_at");
+    if (kv) {
+        struct nd_time t;
+        if (nd_time_parse_rfc3339(kv->value, strlen(kv->value), &t) != ND_OK) {
+            nd_config_error_add(errs, rc->file, kv->line, rc->section, kv->key,
+                                "invalid time \"%s\": want RFC 3339, e.g. 2026-01-02T03:04:05Z",
+                                kv->value);
+        } else {
+            /* A fraction of a second starts at the next whole second:
+             * never earlier than written. */
+            out->when.has_starts = true;
+            out->when.starts_s = t.sec + (t.nsec > 0 ? 1 : 0);
+        }
+    }
+    kv = nd_receiver_config_get(rc, "duration");
+    if (kv && nd_receiver_config_duration(rc, "duration", &out->when.duration_ns, errs) == ND_OK)
+        out->when.has_duration = true;
+
+    kv = nd_receiver_config_get(rc, "schedule");
+    if (kv && nd_cron_parse(kv->value, &out->when.schedule, err) != ND_OK)
+        nd_config_error_add(errs, rc->file, kv->line, rc->section, kv->key, "%s", err);
+
+    kv = nd_receiver_config_get(rc, "tenant");
+    if (kv)
+        nd_config_error_add(errs, rc->file, kv->line, rc->section, kv->key,
+                            "tenant silences are not supported yet: only global silences");
+    nd_receiver_config_check_unused(rc, errs);
+    return errs->n == before ? ND_OK : ND_EINVAL;
+}
+
+int nd_silences_from_config(struct nd_config *cfg, struct nd_silences **out,
+                            struct nd_config_errors *errs)
+{
+    struct nd_silences *s = nd_xcalloc(1, sizeof(*s));
+    int rc = ND_OK;
+    size_t i;
+
+    *out = NULL;
+    s->v = nd_xcalloc(cfg->nsilences ? cfg->nsilences : 1, sizeof(*s->v));
+    for (i = 0; i < cfg->nsilences; i++) {
+        if (configure_one(&cfg->silences[i], &s->v[s->n], errs) != ND_OK) {
+            silence_deinit(&s->v[s->n]);
+            rc = ND_EINVAL;
+            continue;
+        }
+        s->n++;
+    }
+    if (rc != ND_OK) {
+        nd_silences_free(s);
+        return rc;
+    }
+    *out = s;
+    return ND_OK;
+}
+
+size_t nd_silences_begin(struct nd_silences *s, int64_t now_ns)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < s->n; i++) {
+        s->v[i].active = nd_silence_when_active(&s->v[i].when, now_ns);
+        n += s->v[i].active;
+    }
+    return n;
+}
+
+bool nd_silences_mute(struct nd_silences *s, const struct nd_alert *a)
+{
+    size_t i;
+
+    for (i = 0; i < s->n; i++)
+        if (s->v[i].active && nd_selector_matches_alert(s->v[i].sel, a))
+            return true;
+    return false;
+}
