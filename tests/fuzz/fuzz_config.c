@@ -5,7 +5,9 @@
  * template references) against the built-in templates.
  *
  * Checks: a refused file has at least one error and no config; an accepted
- * one has none, and every message names the file. The input is cut at its
+ * one has none, and every message names the file. The receivers are checked
+ * even when earlier sections filled the error list past its cap (a receiver
+ * must still see that it reported an error). The input is cut at its
  * first NUL (the loader takes a C string, as a file's bytes are checked for
  * NULs before). Paths in [template] and file: secrets are real: run it in an
  * empty directory (tests/fuzz/run.sh does).
@@ -54,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_CHECK(cfg == NULL && errs.n > 0, "refused without an error message");
     }
+    FUZZ_CHECK(errs.total >= errs.n, "total %zu < n %zu", errs.total, errs.n);
     for (size_t i = 0; i < errs.n; i++)
         FUZZ_CHECK(strncmp(errs.msgs[i], NAME, strlen(NAME)) == 0, "error without the file: %s",
                    errs.msgs[i]);
