@@ -24,9 +24,13 @@
  * compiled length: the loader reports longer lines with the real limit. */
 #define ND_CONFIG_LINE_MAX 65536
 
+/* The messages are capped (100, then one "too many errors" line), so n stops
+ * growing: to know whether a call reported a problem, compare `total`
+ * before and after it, never n. */
 struct nd_config_errors {
-    char **msgs; /* "FILE:LINE: [section] key: message" */
-    size_t n;
+    char **msgs;  /* "FILE:LINE: [section] key: message" */
+    size_t n;     /* messages in msgs */
+    size_t total; /* every error added, listed or beyond the cap */
 };
 void nd_config_errors_init(struct nd_config_errors *e);
 void nd_config_errors_deinit(struct nd_config_errors *e);

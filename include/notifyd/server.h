@@ -38,8 +38,9 @@ struct nd_server;
 /* Queues the alerts of one request, all or none. ND_OK: the callee now owns
  * the references in alerts[0..n) (not the array, which the server frees).
  * ND_EFULL: nothing was queued (503 + Retry-After; `err`, if set, is the
- * message). Any other status: nothing was queued, `err` says why (500). On failure the server
- * unrefs the alerts. Never called with n == 0, nor after
+ * message; the server logs these refusals as one warning per second with
+ * their count, not one line each). Any other status: nothing was queued, `err` says why (500). On
+ * failure the server unrefs the alerts. Never called with n == 0, nor after
  * nd_server_stop_accepting (such a request gets 503 "shutting down"). */
 typedef int nd_server_submit_cb(void *ud, struct nd_alert **alerts, size_t n, char *err);
 /* Appends the Prometheus exposition (e.g. with nd_metrics_render). */
@@ -70,6 +71,12 @@ struct nd_server *nd_server_new(struct event_base *base, const struct nd_server_
 /* Closes the listener and every connection; pending replies are not kept
  * (the server answers synchronously, so none is pending between events). */
 void nd_server_free(struct nd_server *s);
+/* Serves `fd`, a connected stream socket (TCP or AF_UNIX, e.g. one end of a
+ * socketpair), exactly like an accepted connection, limits included; the
+ * server owns and closes it. The fuzz target of the HTTP path
+ * (tests/fuzz/fuzz_http.c) drives the server through it. After
+ * nd_server_stop_accepting the fd is closed and ND_EINVAL returned. */
+int nd_server_adopt(struct nd_server *s, int fd, char *err);
 /* The bound port (useful after port 0). */
 uint16_t nd_server_port(const struct nd_server *s);
 /* The connection limit in force (max_connections after the fd limit). */

@@ -54,6 +54,7 @@ void nd_config_errors_init(struct nd_config_errors *e)
 {
     e->msgs = NULL;
     e->n = 0;
+    e->total = 0;
 }
 
 void nd_config_errors_deinit(struct nd_config_errors *e)
@@ -70,6 +71,7 @@ void nd_config_error_add(struct nd_config_errors *e, const char *file, int line,
     char msg[512];
     va_list ap;
 
+    e->total++;
     /* A file of garbage must not become megabytes of messages. */
     if (e->n > MAX_ERRORS)
         return;
@@ -951,7 +953,7 @@ static void build(struct loader *ld, struct nd_config *cfg)
 static int load_string(const char *text, const char *name, bool keep_on_error,
                        struct nd_config **out, struct nd_config_errors *errs)
 {
-    size_t nerr0 = errs->n;
+    size_t nerr0 = errs->total;
     struct loader ld = {.file = name,
                         .errs = errs,
                         .text = text,
@@ -976,9 +978,9 @@ static int load_string(const char *text, const char *name, bool keep_on_error,
 #ifdef ND_INIH_RUNTIME_MAX_LINE
     ini_max_line = saved_max_line;
 #endif
-    if (rc > 0 && errs->n == nerr0)
+    if (rc > 0 && errs->total == nerr0)
         nd_config_error_add(errs, ld.file, rc, NULL, NULL, "syntax error");
-    else if (rc < 0 && errs->n == nerr0)
+    else if (rc < 0 && errs->total == nerr0)
         nd_config_error_add(errs, ld.file, 0, NULL, NULL, "cannot parse (inih error %d)", rc);
     build(&ld, cfg);
 
@@ -987,7 +989,7 @@ static int load_string(const char *text, const char *name, bool keep_on_error,
         kvs_free(ld.secs[i].kvs, ld.secs[i].nkvs);
     }
     free(ld.secs);
-    if (errs->n != nerr0) {
+    if (errs->total != nerr0) {
         if (keep_on_error)
             *out = cfg;
         else

@@ -63,11 +63,8 @@ static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
     uint64_t bytes = 0;
     for (size_t i = 0; i < n; i++)
         bytes += alerts[i]->size;
+    /* The server logs refusals as a count per second, not one line each. */
     if (nd_queue_admit(d->queue, n, bytes) != ND_OK) {
-        char cnt[32], max[32];
-        snprintf(cnt, sizeof cnt, "%zu", n);
-        snprintf(max, sizeof max, "%llu", (unsigned long long)nd_queue_max_alerts(d->queue));
-        nd_log(ND_LOG_WARN, "queue full, request rejected", "alerts", cnt, "max_alerts", max, NULL);
         return nd_seterr(err, ND_EFULL,
                          "queue full: %llu alerts / %llu bytes held (max %llu / %llu)",
                          (unsigned long long)nd_queue_count(d->queue),

@@ -73,7 +73,9 @@
  * this many. */
 #define FD_HEADROOM_MIN 32
 #define RATELOG_MS      10000
-#define SWEEP_MS        500
+/* Queue-full refusals are summed over this window into one log line. */
+#define REFUSED_LOG_MS 1000
+#define SWEEP_MS       500
 /* How long a closing connection keeps reading (and dropping) input. */
 #define LINGER_MS 2000
 /* Output above this stops reading: a client that pipelines without reading
@@ -183,6 +185,18 @@ struct ratelog {
     uint64_t suppressed;
 };
 
+/* Queue-full 503s are reported as a count, not one line each: under
+ * backpressure the log must not grow with the load. The first refusal opens
+ * a window of REFUSED_LOG_MS; its end (or shutdown) logs one line with the
+ * number of requests and alerts refused in it. */
+struct refused_log {
+    struct event *ev;     /* the end of the open window */
+    int64_t since_ms;     /* its start */
+    uint64_t requests;    /* refused in it */
+    uint64_t alerts;      /* in those requests */
+    char last[ND_ERRLEN]; /* the last refusal's message (the queue's state) */
+};
+
 struct nd_server {
     struct event_base *base;
     struct evconnlistener *listener; /* NULL once stop_accepting closed it */
@@ -196,6 +210,7 @@ struct nd_server {
     size_t max_conns; /* o.max_connections, lowered to fit RLIMIT_NOFILE */
     int spare_fd;     /* /dev/null, given up for a moment to accept and close at EMFILE; or -1 */
     struct ratelog log_accept, log_evict;
+    struct refused_log refused;
 };
 
 static char rbuf[READ_CHUNK];
@@ -347,6 +362,46 @@ static void reply_close(struct conn *c, int code, const char *msg)
         http_parser_pause(&c->p, 1);
 }
 
+static void refused_flush(struct nd_server *s)
+{
+    struct refused_log *r = &s->refused;
+    if (r->ev)
+        evtimer_del(r->ev);
+    if (!r->requests)
+        return;
+    int64_t span = nd_now_mono_ms() - r->since_ms;
+    char msg[128], reqs[24], alerts[24];
+    snprintf(msg, sizeof msg,
+             "refused %llu request%s with 503 (queue full) in the last %lld.%lld s",
+             (unsigned long long)r->requests, r->requests == 1 ? "" : "s", (long long)(span / 1000),
+             (long long)(span % 1000 / 100));
+    snprintf(reqs, sizeof reqs, "%llu", (unsigned long long)r->requests);
+    snprintf(alerts, sizeof alerts, "%llu", (unsigned long long)r->alerts);
+    nd_log(ND_LOG_WARN, msg, "requests", reqs, "alerts", alerts, "last", r->last, NULL);
+    r->requests = 0;
+    r->alerts = 0;
+}
+
+static void on_refused_window(evutil_socket_t fd, short what, void *arg)
+{
+    ND_UNUSED(fd);
+    ND_UNUSED(what);
+    refused_flush(arg);
+}
+
+static void refused_note(struct nd_server *s, size_t nalerts, const char *msg)
+{
+    struct refused_log *r = &s->refused;
+    if (!r->requests) {
+        r->since_ms = nd_now_mono_ms();
+        struct timeval tv = {REFUSED_LOG_MS / 1000, (REFUSED_LOG_MS % 1000) * 1000};
+        evtimer_add(r->ev, &tv);
+    }
+    r->requests++;
+    r->alerts += nalerts;
+    snprintf(r->last, sizeof r->last, "%s", msg);
+}
+
 static void on_alerts(struct conn *c)
 {
     struct nd_server *s = c->s;
@@ -388,6 +443,7 @@ static void on_alerts(struct conn *c)
         char ra[16];
         snprintf(ra, sizeof ra, "%d", s->o.retry_after_s);
         count_reject(s, ND_REJECT_QUEUE_FULL, n);
+        refused_note(s, n, err[0] ? err : "queue full");
         reply(c, 503, err[0] ? err : "queue full, retry later", "Retry-After", ra);
         return;
     }
@@ -806,14 +862,9 @@ static void evict_oldest(struct nd_server *s)
     conn_free(victim);
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
-                      void *arg)
+/* Serves a connected, non-blocking socket. */
+static void conn_start(struct nd_server *s, evutil_socket_t fd)
 {
-    struct nd_server *s = arg;
-    ND_UNUSED(l);
-    ND_UNUSED(sa);
-    ND_UNUSED(salen);
-    now_ms = nd_now_mono_ms();
     while (s->nconns >= s->max_conns && s->conns)
         evict_oldest(s);
     int one = 1;
@@ -840,6 +891,32 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     s->conns = c;
     set_read(c, true);
     arm_sweep(s);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
+{
+    ND_UNUSED(l);
+    ND_UNUSED(sa);
+    ND_UNUSED(salen);
+    now_ms = nd_now_mono_ms();
+    conn_start(arg, fd);
+}
+
+int nd_server_adopt(struct nd_server *s, int fd, char *err)
+{
+    if (s->stopping) {
+        evutil_closesocket(fd);
+        return nd_seterr(err, ND_EINVAL, "server: not accepting connections");
+    }
+    if (evutil_make_socket_nonblocking(fd) != 0) {
+        int e = EVUTIL_SOCKET_ERROR();
+        evutil_closesocket(fd);
+        return nd_seterr(err, ND_ERR, "server: O_NONBLOCK: %s", evutil_socket_error_to_string(e));
+    }
+    now_ms = nd_now_mono_ms();
+    conn_start(s, fd);
+    return ND_OK;
 }
 
 /* The time limits: a request not complete timeout_s after its first byte
@@ -1008,7 +1085,8 @@ struct nd_server *nd_server_new(struct event_base *base, const struct nd_server_
 
     s->backoff = evtimer_new(base, on_backoff, s);
     s->sweep = evtimer_new(base, on_sweep, s);
-    if (!s->backoff || !s->sweep) {
+    s->refused.ev = evtimer_new(base, on_refused_window, s);
+    if (!s->backoff || !s->sweep || !s->refused.ev) {
         nd_seterr(err, ND_ERR, "event_new failed");
         nd_server_free(s);
         return NULL;
@@ -1026,6 +1104,9 @@ void nd_server_free(struct nd_server *s)
         return;
     while (s->conns)
         conn_free(s->conns);
+    refused_flush(s);
+    if (s->refused.ev)
+        event_free(s->refused.ev);
     if (s->backoff)
         event_free(s->backoff);
     if (s->sweep)
@@ -1060,6 +1141,8 @@ void nd_server_stop_accepting(struct nd_server *s)
         return;
     s->stopping = true;
     s->ready = false;
+    /* No queue-full 503 comes after this (requests get "shutting down"). */
+    refused_flush(s);
     evtimer_del(s->backoff);
     if (s->listener) {
         evconnlistener_free(s->listener); /* closes the fd */

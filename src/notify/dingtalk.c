@@ -247,7 +247,7 @@ static int dingtalk_configure(struct nd_receiver_config *rc,
                               const struct nd_template_set *templates, void **state,
                               struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct dingtalk *d = nd_xcalloc(1, sizeof(*d));
     struct nd_strlist chat_ids = {0};
     struct nd_config_kv *tk;
@@ -323,7 +323,7 @@ static int dingtalk_configure(struct nd_receiver_config *rc,
         }
     }
     nd_strlist_deinit(&chat_ids);
-    if (errs->n != before) {
+    if (errs->total != before) {
         dingtalk_free(d);
         *state = NULL;
         return ND_EINVAL;

@@ -120,7 +120,7 @@ static char *effective_url(const char *webhook, const char *api_url)
 static int discord_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
                              void **state, struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct discord *d = nd_xcalloc(1, sizeof(*d));
     struct nd_config_kv *kv;
     struct nd_buf m;
@@ -172,7 +172,7 @@ static int discord_configure(struct nd_receiver_config *rc, const struct nd_temp
                             rc->section, "max_message_size",
                             "%" PRIu64 " leaves no room for a message after the mentions",
                             d->max_size);
-    if (errs->n != before) {
+    if (errs->total != before) {
         discord_free(d);
         *state = NULL;
         return ND_EINVAL;

@@ -300,7 +300,7 @@ out:
 static int email_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
                            void **state, struct nd_config_errors *errs)
 {
-    size_t before = errs->n, i;
+    size_t before = errs->total, i;
     struct email *m = nd_xcalloc(1, sizeof(*m));
     char *hostport, *hello;
     unsigned port = 0;
@@ -325,9 +325,9 @@ static int email_configure(struct nd_receiver_config *rc, const struct nd_templa
     configure_auth(m, rc, errs);
     nd_tls_opts_config(rc, &m->tls, errs);
     configure_templates(m, rc, templates, errs);
-    if (hostport && errs->n == before)
+    if (hostport && errs->total == before)
         build_url(m, rc, hostport, implicit_tls, hello, errs);
-    if (errs->n != before) {
+    if (errs->total != before) {
         free(hostport);
         free(hello);
         email_free(m);

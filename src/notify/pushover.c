@@ -349,7 +349,7 @@ static int pushover_configure(struct nd_receiver_config *rc,
                               const struct nd_template_set *templates, void **state,
                               struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct pushover *s = nd_xcalloc(1, sizeof(*s));
     struct nd_strlist users = {0};
     struct lane shared = {0};
@@ -358,7 +358,7 @@ static int pushover_configure(struct nd_receiver_config *rc,
 
     s->set = templates;
     s->token = nd_receiver_config_secret(rc, "token", false, errs);
-    if (!s->token && errs->n == before)
+    if (!s->token && errs->total == before)
         key_error(rc, "token", errs, "%s", "missing key: want the application's API token");
     else if (s->token && !valid_key(s->token))
         key_error(rc, "token", errs, "%s", "invalid application token: want 30 letters and digits");
@@ -426,7 +426,7 @@ static int pushover_configure(struct nd_receiver_config *rc,
     s->url = nd_xasprintf("%s/messages.json", api);
     free(api);
 
-    if (errs->n != before) {
+    if (errs->total != before) {
         pushover_free(s);
         *state = NULL;
         return ND_EINVAL;

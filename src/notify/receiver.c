@@ -175,7 +175,7 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
                                 const struct nd_delivery_config *defaults,
                                 struct nd_delivery_config *out, struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     uint64_t u;
 
     *out = *defaults;
@@ -191,7 +191,7 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
     nd_receiver_config_double(rc, "retry_factor", &out->retry_factor, errs);
     nd_receiver_config_duration(rc, "retry_max", &out->retry_max_ns, errs);
     nd_receiver_config_double(rc, "retry_jitter", &out->retry_jitter, errs);
-    if (errs->n != before)
+    if (errs->total != before)
         return ND_EINVAL;
 
     check_duration(rc, "timeout", out->timeout_ns, errs);
@@ -208,7 +208,7 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
         key_error(rc, "retry_max", errs, "must be >= retry_initial");
     if (!(out->retry_jitter >= 0.0 && out->retry_jitter <= 1.0))
         key_error(rc, "retry_jitter", errs, "must be between 0 and 1");
-    return errs->n == before ? ND_OK : ND_EINVAL;
+    return errs->total == before ? ND_OK : ND_EINVAL;
 }
 
 int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
@@ -217,7 +217,7 @@ int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delive
                            void **state_out, struct nd_target_keys *keys,
                            struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     const struct nd_receiver_type *t;
     void *state = NULL;
 
@@ -237,7 +237,7 @@ int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delive
     if (t->configure(rc, templates, &state, errs) != ND_OK)
         state = NULL;
     nd_receiver_config_check_unused(rc, errs);
-    if (errs->n != before) {
+    if (errs->total != before) {
         if (state && t->free_state)
             t->free_state(state);
         nd_target_keys_deinit(keys);

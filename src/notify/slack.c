@@ -70,7 +70,7 @@ static bool http_url(const char *u)
 static int slack_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
                            void **state, struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct slack *s = nd_xcalloc(1, sizeof(*s));
     struct nd_config_kv *kv;
     char err[ND_ERRLEN];
@@ -127,7 +127,7 @@ static int slack_configure(struct nd_receiver_config *rc, const struct nd_templa
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "channels"), rc->section,
                             "channels", "at most %u channels", ND_PARTS_LANES_MAX);
     }
-    if (errs->n != before) {
+    if (errs->total != before) {
         slack_free(s);
         *state = NULL;
         return ND_EINVAL;

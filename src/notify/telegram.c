@@ -77,7 +77,7 @@ static int telegram_configure(struct nd_receiver_config *rc,
                               const struct nd_template_set *templates, void **state,
                               struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct telegram *t = nd_xcalloc(1, sizeof(*t));
     struct nd_config_kv *kv;
 
@@ -123,7 +123,7 @@ static int telegram_configure(struct nd_receiver_config *rc,
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "max_message_size"),
                             rc->section, "max_message_size", "at least 64 bytes");
 
-    if (errs->n != before) {
+    if (errs->total != before) {
         telegram_free(t);
         *state = NULL;
         return ND_EINVAL;

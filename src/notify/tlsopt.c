@@ -9,7 +9,7 @@
 int nd_tls_opts_config(struct nd_receiver_config *rc, struct nd_tls_opts *t,
                        struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
 
     memset(t, 0, sizeof(*t));
     t->ca_file = nd_receiver_config_strdup(rc, "tls_ca_file");
@@ -22,7 +22,7 @@ int nd_tls_opts_config(struct nd_receiver_config *rc, struct nd_tls_opts *t,
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, key), rc->section, key,
                             "tls_cert_file and tls_key_file go together");
     }
-    return errs->n == before ? ND_OK : ND_EINVAL;
+    return errs->total == before ? ND_OK : ND_EINVAL;
 }
 
 int nd_tls_opts_route(struct nd_tls_opts *t, CURLU *u, char **authority, char *err)

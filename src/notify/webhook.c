@@ -182,7 +182,7 @@ static void build_headers(struct webhook *w)
 static int webhook_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
                              void **state, struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct webhook *w = nd_xcalloc(1, sizeof(*w));
 
     w->url = nd_receiver_config_strdup(rc, "url");
@@ -201,7 +201,7 @@ static int webhook_configure(struct nd_receiver_config *rc, const struct nd_temp
     if (w->password && !w->user)
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, "basic_auth_password"),
                             rc->section, "basic_auth_password", "needs basic_auth_user");
-    if (errs->n != before) {
+    if (errs->total != before) {
         webhook_free(w);
         *state = NULL;
         return ND_EINVAL;

@@ -213,7 +213,7 @@ static int wechat_configure(struct nd_receiver_config *rc, const struct nd_templ
     static const char *const app_keys[] = {"corp_id", "agent_id", "api_secret",
                                            "to_user", "to_party", "to_tag"};
     static const char *const bot_keys[] = {"webhook", "at_users", "at_mobiles"};
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct wechat *w = nd_xcalloc(1, sizeof(*w));
     struct nd_config_kv *kv;
     const char *ak, *bk;
@@ -295,7 +295,7 @@ static int wechat_configure(struct nd_receiver_config *rc, const struct nd_templ
                                 sfx ? " (room for a message after the at_users mentions)" : "");
     }
 
-    if (errs->n != before) {
+    if (errs->total != before) {
         wechat_free(w);
         *state = NULL;
         return ND_EINVAL;

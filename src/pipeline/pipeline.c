@@ -227,7 +227,7 @@ void nd_pipeline_batch_cb(struct nd_alert *const *alerts, size_t n, void *ud)
 int nd_target_keys_parse(struct nd_receiver_config *rc, struct nd_target_keys *out,
                          struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct nd_config_kv *kv;
 
     out->enabled = true;
@@ -242,7 +242,7 @@ int nd_target_keys_parse(struct nd_receiver_config *rc, struct nd_target_keys *o
             nd_config_error_add(errs, rc->file, kv->line, rc->section, kv->key, "column %zu: %s",
                                 col, err);
     }
-    return errs->n == before ? ND_OK : ND_EINVAL;
+    return errs->total == before ? ND_OK : ND_EINVAL;
 }
 
 void nd_target_keys_deinit(struct nd_target_keys *k)

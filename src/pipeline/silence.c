@@ -73,7 +73,7 @@ size_t nd_silences_count(const struct nd_silences *s)
 static int configure_one(struct nd_receiver_config *rc, struct silence *out,
                          struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct nd_config_kv *kv;
     char err[ND_ERRLEN];
 
@@ -120,7 +120,7 @@ static int configure_one(struct nd_receiver_config *rc, struct silence *out,
         nd_config_error_add(errs, rc->file, kv->line, rc->section, kv->key,
                             "tenant silences are not supported yet: only global silences");
     nd_receiver_config_check_unused(rc, errs);
-    return errs->n == before ? ND_OK : ND_EINVAL;
+    return errs->total == before ? ND_OK : ND_EINVAL;
 }
 
 int nd_silences_from_config(struct nd_config *cfg, struct nd_silences **out,

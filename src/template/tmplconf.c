@@ -59,7 +59,7 @@ struct nd_template_set *nd_template_set_from_config(const struct nd_config *c,
 {
     const struct nd_template_config *t = &c->tmpl;
     struct nd_template_set *s = nd_template_set_new();
-    size_t before = errs->n;
+    size_t before = errs->total;
     char err[ND_ERRLEN];
 
     if (nd_template_set_add_defaults(s, err) != ND_OK) {
@@ -82,7 +82,7 @@ struct nd_template_set *nd_template_set_from_config(const struct nd_config *c,
                             lang);
     nd_template_set_language(s, lang);
     load_templates(s, c, errs);
-    if (errs->n != before) {
+    if (errs->total != before) {
         nd_template_set_free(s);
         return NULL;
     }

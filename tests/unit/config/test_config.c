@@ -230,6 +230,14 @@ static void test_errors(void)
         big.n += (size_t)sprintf(big.p + big.n, "junk%d\n", i);
     all = load_errors(big.p, &nall);
     is_int(nall, 101, "errors are capped at 100 plus a final notice");
+    nd_config_errors_init(&e);
+    for (int i = 0; i < 150; i++)
+        nd_config_error_add(&e, "t.ini", i + 1, NULL, NULL, "e%d", i);
+    ok(e.n == 101 && e.total == 150,
+       "past the cap, total still counts every error (n %zu, "
+       "total %zu)",
+       e.n, e.total);
+    nd_config_errors_deinit(&e);
     has_str(all, "t.ini: too many errors", "the cap says so");
     free(all);
     free(big.p);

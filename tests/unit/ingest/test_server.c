@@ -1352,6 +1352,44 @@ static void test_stop_accepting(void)
     int rc = connect(fd, (struct sockaddr *)&sin, sizeof sin);
     ok(rc != 0 && errno == ECONNREFUSED, "new connections refused");
     close(fd);
+
+    int sv[2];
+    char err[ND_ERRLEN];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
+        is_int(nd_server_adopt(srv, sv[0], err), ND_EINVAL, "adopt after stop: refused");
+        has_str(err, "not accepting", "with a reason");
+        ok(fcntl(sv[0], F_GETFD) == -1 && errno == EBADF, "and the fd is closed");
+        close(sv[1]);
+    }
+}
+
+/* A connected socket handed over (one end of a socketpair) is served like an
+ * accepted one. */
+static void test_adopt(void)
+{
+    int sv[2];
+    char err[ND_ERRLEN];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+        ok(0, "socketpair: %s", strerror(errno));
+        return;
+    }
+    is_int(nd_server_adopt(srv, sv[0], err), ND_OK, "adopt one end of a socketpair");
+    struct client c;
+    memset(&c, 0, sizeof c);
+    c.acc = evbuffer_new();
+    evutil_make_socket_nonblocking(sv[1]);
+    c.bev = bufferevent_socket_new(base, sv[1], BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(c.bev, on_read, NULL, on_event, &c);
+    bufferevent_enable(c.bev, EV_READ | EV_WRITE);
+    static const char get[] = "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n";
+    is_int(client_send(&c, get, strlen(get), false), 200, "adopted: GET /-/healthy 200");
+    sub.mode = ND_OK;
+    int calls = sub.calls;
+    static const char post[] = "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                               "31\r\n\r\n[{\"labels\":{\"alertname\":\"ad\"}}]";
+    is_int(client_send(&c, post, strlen(post), false), 200, "adopted: POST alerts 200");
+    is_int(sub.calls, calls + 1, "adopted: the alerts were submitted");
+    client_close(&c);
 }
 
 static void test_bind_errors(void)
@@ -1409,6 +1447,7 @@ int main(void)
     test_metrics_endpoint();
     test_http();
     test_emfile();
+    test_adopt();
     test_stop_accepting();
     test_bind_errors();
     test_timeouts();

@@ -172,6 +172,44 @@ static void test_duration_range(const struct nd_template_set *set)
     }
 }
 
+/* The error list stops at 100 messages; a receiver section must still be
+ * found invalid once it is full (it is checked by comparing `total`), and
+ * not be built from a half-parsed state: a section with only its type lacks
+ * every required key. */
+static void test_after_error_cap(const struct nd_template_set *set)
+{
+    static const struct nd_receiver_type *const types[] = {
+        &nd_receiver_type_webhook, &nd_receiver_type_dingtalk, &nd_receiver_type_discord,
+        &nd_receiver_type_slack,   &nd_receiver_type_telegram, &nd_receiver_type_pushover,
+        &nd_receiver_type_wechat,  &nd_receiver_type_email,
+    };
+    struct nd_config_errors errs;
+    struct nd_config *c = NULL;
+    size_t i, k;
+
+    for (i = 0; i < ND_ARRAY_LEN(types); i++) {
+        char *ini = nd_xasprintf("[receiver.x]\ntype = %s\n", types[i]->name);
+        nd_config_errors_init(&errs);
+        if (nd_config_load_string(ini, "cap.ini", &c, &errs) != ND_OK) {
+            ok(0, "%s: a section with only its type loads", types[i]->name);
+            dump(&errs);
+        } else {
+            for (k = 0; k < 150; k++)
+                nd_config_error_add(&errs, "cap.ini", (int)k + 1, NULL, NULL, "filler %zu", k);
+            size_t n = errs.n, total = errs.total;
+            ok(nd_receiver_check(find_rc(c, "x"), &c->delivery, set, &errs) == ND_EINVAL,
+               "%s without its required keys: invalid with the error list full", types[i]->name);
+            ok(errs.n == n && errs.total > total,
+               "%s: errors counted in total (%zu -> %zu), not listed (n stays %zu)", types[i]->name,
+               total, errs.total, n);
+        }
+        nd_config_free(c);
+        c = NULL;
+        nd_config_errors_deinit(&errs);
+        free(ini);
+    }
+}
+
 int main(void)
 {
     struct nd_config *c = NULL;
@@ -273,6 +311,7 @@ int main(void)
     nd_config_errors_deinit(&errs);
     nd_config_free(c);
     test_duration_range(set);
+    test_after_error_cap(set);
     nd_engine_free(e);
     nd_template_set_free(set);
     event_base_free(base);
