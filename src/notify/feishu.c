@@ -631,7 +631,7 @@ static void configure_app(struct feishu *f, struct nd_receiver_config *rc,
 static int feishu_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
                             void **state, struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct feishu *f = nd_xcalloc(1, sizeof(*f));
     struct nd_config_kv *kv;
     int line;
@@ -707,7 +707,7 @@ static int feishu_configure(struct nd_receiver_config *rc, const struct nd_templ
             nd_buf_deinit(&b);
         }
     }
-    if (errs->n == before) {
+    if (errs->total == before) {
         size_t env = envelope(f);
 
         if (env == SIZE_MAX || env + MIN_ROOM > f->max_size)
@@ -720,7 +720,7 @@ static int feishu_configure(struct nd_receiver_config *rc, const struct nd_templ
         else
             f->room = f->max_size - env;
     }
-    if (errs->n != before) {
+    if (errs->total != before) {
         feishu_free(f);
         *state = NULL;
         return ND_EINVAL;

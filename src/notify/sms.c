@@ -65,11 +65,11 @@ static void sms_free(void *state)
 char *nd_sms_required(struct nd_receiver_config *rc, const char *provider, const char *key,
                       bool secret, struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     char *v = secret ? nd_receiver_config_secret(rc, key, false, errs)
                      : nd_receiver_config_strdup(rc, key);
 
-    if (!v && errs->n == before)
+    if (!v && errs->total == before)
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, key), rc->section, key,
                             "missing key (provider %s needs it)", provider);
     return v;
@@ -395,7 +395,7 @@ static void configure_provider(struct sms *s, struct nd_receiver_config *rc,
 static int sms_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
                          void **state, struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct sms *s = nd_xcalloc(1, sizeof(*s));
     struct nd_config_kv *kv;
     char err[ND_ERRLEN];
@@ -434,7 +434,7 @@ static int sms_configure(struct nd_receiver_config *rc, const struct nd_template
             for (size_t k = 0; providers[i]->keys[k]; k++)
                 nd_receiver_config_get(rc, providers[i]->keys[k]);
     }
-    if (errs->n != before) {
+    if (errs->total != before) {
         sms_free(s);
         *state = NULL;
         return ND_EINVAL;

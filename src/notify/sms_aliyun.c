@@ -106,7 +106,7 @@ static void aliyun_free(void *p)
 
 static int aliyun_configure(struct nd_receiver_config *rc, void **p, struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct aliyun *a = nd_xcalloc(1, sizeof(*a));
 
     a->key_id = nd_sms_required(rc, NAME, "access_key_id", true, errs);
@@ -115,7 +115,7 @@ static int aliyun_configure(struct nd_receiver_config *rc, void **p, struct nd_c
     a->template_code = nd_sms_required(rc, NAME, "template_code", false, errs);
     nd_sms_url(rc, DEFAULT_URL, &a->url, errs);
     *p = a;
-    return errs->n == before ? ND_OK : ND_EINVAL;
+    return errs->total == before ? ND_OK : ND_EINVAL;
 }
 
 /* {"code":"<message>"}: the SMS template's ${code} variable. */

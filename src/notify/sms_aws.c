@@ -188,7 +188,7 @@ static bool region_ok(const char *r)
 
 static int aws_configure(struct nd_receiver_config *rc, void **p, struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct aws *a = nd_xcalloc(1, sizeof(*a));
 
     a->key_id = nd_sms_required(rc, NAME, "access_key_id", true, errs);
@@ -209,7 +209,7 @@ static int aws_configure(struct nd_receiver_config *rc, void **p, struct nd_conf
         nd_receiver_config_get(rc, "api_url"); /* judged once region is right */
     }
     *p = a;
-    return errs->n == before ? ND_OK : ND_EINVAL;
+    return errs->total == before ? ND_OK : ND_EINVAL;
 }
 
 static int aws_build(const void *p, const struct sms_msg *m, const struct sms_batch *batch,

@@ -299,7 +299,7 @@ static void huawei_free(void *p)
 
 static int huawei_configure(struct nd_receiver_config *rc, void **p, struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct huawei *h = nd_xcalloc(1, sizeof(*h));
     struct nd_config_kv *kv;
 
@@ -321,7 +321,7 @@ static int huawei_configure(struct nd_receiver_config *rc, void **p, struct nd_c
                             "invalid value \"%s\": want raw or hex", kv->value);
     nd_sms_url(rc, DEFAULT_URL, &h->url, errs);
     *p = h;
-    return errs->n == before ? ND_OK : ND_EINVAL;
+    return errs->total == before ? ND_OK : ND_EINVAL;
 }
 
 static int huawei_build(const void *p, const struct sms_msg *m, const struct sms_batch *batch,

@@ -173,7 +173,7 @@ static void tencent_free(void *p)
 
 static int tencent_configure(struct nd_receiver_config *rc, void **p, struct nd_config_errors *errs)
 {
-    size_t before = errs->n;
+    size_t before = errs->total;
     struct tencent *t = nd_xcalloc(1, sizeof(*t));
 
     t->secret_id = nd_sms_required(rc, NAME, "secret_id", true, errs);
@@ -188,7 +188,7 @@ static int tencent_configure(struct nd_receiver_config *rc, void **p, struct nd_
     nd_sms_header_value(rc, "secret_id", t->secret_id, errs);
     nd_sms_url(rc, DEFAULT_URL, &t->url, errs);
     *p = t;
-    return errs->n == before ? ND_OK : ND_EINVAL;
+    return errs->total == before ? ND_OK : ND_EINVAL;
 }
 
 static int tencent_build(const void *p, const struct sms_msg *m, const struct sms_batch *batch,
