@@ -181,7 +181,8 @@ static void test_after_error_cap(const struct nd_template_set *set)
     static const struct nd_receiver_type *const types[] = {
         &nd_receiver_type_webhook, &nd_receiver_type_dingtalk, &nd_receiver_type_discord,
         &nd_receiver_type_slack,   &nd_receiver_type_telegram, &nd_receiver_type_pushover,
-        &nd_receiver_type_wechat,  &nd_receiver_type_email,
+        &nd_receiver_type_wechat,  &nd_receiver_type_email,    &nd_receiver_type_feishu,
+        &nd_receiver_type_sms,
     };
     struct nd_config_errors errs;
     struct nd_config *c = NULL;
