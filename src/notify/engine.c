@@ -10,7 +10,7 @@
  * job per lane (struct part_job, a struct job followed by its lane and
  * chunk), each going through the same states; a lane's job, once its
  * chunk is delivered, goes back to QUEUED with the next chunk. A plain
- * notification keeps its 40-byte job; `part` sits in the padding.
+ * notification keeps its 56-byte job; `part` sits in the padding.
  *
  * A job occupies one of the receiver's max_in_flight slots while it is
  * PREPARING or IN_FLIGHT; QUEUED and RETRY_WAIT jobs wait in our memory,
@@ -18,13 +18,19 @@
  *
  * Memory: behind a receiver that is down, every notification waits as a
  * job for up to retry_max_age, so a waiting job holds only what it needs
- * between attempts (struct job, 40 bytes on LP64). What an attempt needs
+ * between attempts (struct job, 56 bytes on LP64). What an attempt needs
  * (the transfer with its buffers and curl error buffer, the prepare value
  * it waits on or was built with) is a struct attempt, which exists only
  * while the job holds a slot: at most max_in_flight per receiver, reused
  * through a spare list. A RETRY_WAIT job has no timer of its own either:
  * it sits in its receiver's min-heap of due times, under one timer per
  * receiver armed for the earliest (retryq.c).
+ *
+ * Backlog: every notification a receiver holds is also on its backlog
+ * list in submission order (the job, or lane 0 of a fanout), counted in
+ * its stats until it ends. With overflow = drop_oldest a submission that
+ * overfills it drops the oldest waiting notifications right away, so that
+ * the alerts only this receiver held leave the global queue.
  *
  * Re-entrancy: every transition that may start work (pumping a FIFO,
  * waking prepare waiters, calling idle) goes through a 0 s libevent
