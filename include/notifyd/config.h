@@ -68,6 +68,18 @@ struct nd_receiver_config {
 #define ND_DELIVERY_DURATION_MIN_NS 1.0
 #define ND_DELIVERY_DURATION_MAX_NS 9.2e18
 
+/* What a receiver does when a new notification finds its backlog full
+ * (max_backlog, docs/delivery.md). */
+enum nd_overflow {
+    ND_OVERFLOW_BACKPRESSURE = 0, /* ingest answers 503 naming the receiver */
+    ND_OVERFLOW_DROP_OLDEST,      /* its oldest waiting notifications are given up */
+};
+/* "backpressure" or "drop_oldest" into *out: ND_OK, else ND_EINVAL with
+ * `err` saying what is accepted ("spill" needs a write-ahead log, which
+ * this build does not have). */
+int nd_overflow_parse(const char *s, enum nd_overflow *out, char *err);
+const char *nd_overflow_name(enum nd_overflow o);
+
 /* Defaults for every receiver; each may override them in its section. */
 struct nd_delivery_config {
     int64_t timeout_ns;          /* timeout = 5s: one attempt */
@@ -78,6 +90,12 @@ struct nd_delivery_config {
     double retry_factor;         /* retry_factor = 2 */
     int64_t retry_max_ns;        /* retry_max = 60s: cap of one backoff */
     double retry_jitter;         /* retry_jitter = 0.2: +-20 % */
+    uint64_t max_backlog;        /* max_backlog = 0: alerts one receiver holds; 0 = no limit
+                                    of its own ([queue] max_alerts bounds it) */
+    enum nd_overflow overflow;   /* overflow = backpressure */
+    /* Not a key: [queue] max_alerts, copied by the loader so that a receiver
+     * can check its max_backlog against it (0 = unknown, not checked). */
+    uint64_t queue_max_alerts;
 };
 
 /* [template]: where templates and language packs come from. The loader

@@ -38,7 +38,8 @@ void nd_engine_free(struct nd_engine *e);
 
 /* Creates a receiver from its section: the generic keys (timeout,
  * max_in_flight, retry_max_attempts, retry_max_age, retry_initial,
- * retry_factor, retry_max, retry_jitter: each overrides `defaults`), then
+ * retry_factor, retry_max, retry_jitter, max_backlog, overflow: each
+ * overrides `defaults`), then
  * the type's keys; unknown keys are errors. NULL with errors appended on
  * bad config. The engine owns the receiver (freed by nd_engine_free).
  * `rc` is only read during the call (the name is copied). */
@@ -59,7 +60,9 @@ const struct nd_receiver_stats *nd_receiver_stats(const struct nd_receiver *r);
 
 /* Queues a notification for delivery and takes the caller's reference: the
  * engine unrefs it when its job ends, whatever the outcome. Never calls
- * back into the caller synchronously. */
+ * back into the caller synchronously. With overflow = drop_oldest it may
+ * end older notifications of r at once (counted dropped, the outcome hook
+ * called for each) when this one overfills the backlog. */
 void nd_receiver_submit_take(struct nd_receiver *r, struct nd_notification *n);
 
 /* Graceful stop: keeps delivering what is queued, in flight or waiting for
@@ -81,6 +84,13 @@ void nd_engine_shutdown(struct nd_engine *e, int64_t timeout_ns, void (*idle)(vo
 typedef void nd_engine_outcome_cb(void *ud, const struct nd_receiver *r,
                                   const struct nd_notification *n, const char *failure);
 void nd_engine_set_outcome(struct nd_engine *e, nd_engine_outcome_cb *cb, void *ud);
+
+/* Per-receiver backlogs (docs/delivery.md): ND_OK, or ND_EFULL with `err`
+ * naming the first receiver whose overflow is backpressure and whose
+ * backlog holds max_backlog alerts or more (ingest then answers 503).
+ * Receivers with overflow = drop_oldest never refuse: they drop their
+ * oldest waiting notifications when a new one overfills them. */
+int nd_engine_admit(const struct nd_engine *e, char *err);
 
 /* Notifications not finished yet (queued, preparing, in flight, waiting
  * for a retry), all receivers. */

@@ -49,6 +49,16 @@ struct nd_receiver_stats {
     uint64_t failed;    /* notifications given up (4xx, attempts or age exhausted, shutdown) */
     uint64_t in_flight; /* requests on the wire now (gauge) */
     uint64_t queued;    /* notifications waiting for a slot or a retry timer (gauge) */
+    uint64_t dropped;   /* notifications given up to make room: overflow = drop_oldest */
+    /* The backlog (gauges): notifications not finished yet (queued, waiting
+     * for a retry, preparing or in flight), their alerts and the alerts'
+     * bytes (a->size, as [queue] counts them), and the creation time (wall
+     * ns) of the oldest, 0 when there is none. */
+    uint64_t backlog_notifications;
+    uint64_t backlog_alerts;
+    uint64_t backlog_bytes;
+    int64_t backlog_oldest_ns;
+    uint64_t max_backlog; /* the receiver's limit (alerts), 0 = none */
     uint64_t latency_count;
     double latency_sum; /* seconds, from first attempt start to delivered */
     uint64_t latency_bucket[ND_LATENCY_BUCKETS]; /* cumulative is computed at render time */

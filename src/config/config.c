@@ -470,7 +470,8 @@ enum vtype {
     V_U64,
     V_LABELS,
     V_DOUBLE,
-    V_PATHS
+    V_PATHS,
+    V_OVERFLOW
 };
 
 struct keyspec {
@@ -515,6 +516,8 @@ static const struct keyspec keyspecs[] = {
     {SEC_DELIVERY, "retry_max", V_DURATION, DLV(retry_max_ns), ND_DELIVERY_DURATION_MIN_NS,
      ND_DELIVERY_DURATION_MAX_NS},
     {SEC_DELIVERY, "retry_jitter", V_DOUBLE, DLV(retry_jitter), 0, 1},
+    {SEC_DELIVERY, "max_backlog", V_U64, DLV(max_backlog), 0, 1e15},
+    {SEC_DELIVERY, "overflow", V_OVERFLOW, DLV(overflow), 0, 0},
     {SEC_TEMPLATE, "files", V_PATHS, 0, 0, 0},
     {SEC_TEMPLATE, "language", V_STRING, CFG(tmpl.language), 0, 0},
     {SEC_TEMPLATE, "language_files", V_PATHS, 0, 0, 0},
@@ -760,6 +763,16 @@ static int apply_key(const struct ctx *c, const struct keyspec *ks, const struct
         }
         memcpy(field, &v, sizeof v);
         return ND_OK;
+    case V_OVERFLOW: {
+        enum nd_overflow o;
+        char err[ND_ERRLEN];
+        if (nd_overflow_parse(kv->value, &o, err) != ND_OK) {
+            CERR(c, kv, "%s", err);
+            return ND_EINVAL;
+        }
+        memcpy(field, &o, sizeof o);
+        return ND_OK;
+    }
     case V_LOGFMT:
         v = nd_log_format_parse(kv->value);
         if (v < 0) {
@@ -878,9 +891,33 @@ static struct nd_receiver_config *take_named(struct raw_section *sec,
 }
 
 /* Turns the raw sections into the config; receiver kvs move into it. */
+/* [delivery] overflow = drop_oldest needs a backlog limit, and one below
+ * [queue] max_alerts: otherwise the global queue fills before the receiver
+ * drops anything, and ingest refuses every request because of it. A
+ * receiver section that sets either key is checked the same way by
+ * notify/receiver.c. */
+static void check_backlog(struct loader *ld, struct nd_config *cfg, const char *section,
+                          int sec_line, int overflow_line, int backlog_line)
+{
+    const struct nd_delivery_config *d = &cfg->delivery;
+
+    if (d->overflow != ND_OVERFLOW_DROP_OLDEST)
+        return;
+    if (d->max_backlog == 0)
+        nd_config_error_add(ld->errs, ld->file, overflow_line ? overflow_line : sec_line, section,
+                            "overflow", "drop_oldest needs max_backlog > 0");
+    else if (d->max_backlog >= cfg->max_alerts)
+        nd_config_error_add(
+            ld->errs, ld->file, backlog_line ? backlog_line : sec_line, section, "max_backlog",
+            "%llu is not below [queue] max_alerts %llu: with overflow = "
+            "drop_oldest the global queue would fill before the receiver drops",
+            (unsigned long long)d->max_backlog, (unsigned long long)cfg->max_alerts);
+}
+
 static void build(struct loader *ld, struct nd_config *cfg)
 {
     size_t nreceiver_secs = 0;
+    int dlv_line = 0, overflow_line = 0, backlog_line = 0;
     for (size_t i = 0; i < ld->nsecs; i++) {
         struct raw_section *sec = &ld->secs[i];
         struct ctx c = {ld->file, sec->name, ld->errs};
@@ -906,6 +943,13 @@ static void build(struct loader *ld, struct nd_config *cfg)
                     if (strcmp(sec->kvs[k].key, "retry_max") == 0)
                         line = sec->kvs[k].line;
                 check_retry_range(&c, &cfg->delivery, line);
+                dlv_line = sec->line;
+                for (size_t k = 0; k < sec->nkvs; k++) {
+                    if (strcmp(sec->kvs[k].key, "overflow") == 0)
+                        overflow_line = sec->kvs[k].line;
+                    if (strcmp(sec->kvs[k].key, "max_backlog") == 0)
+                        backlog_line = sec->kvs[k].line;
+                }
             }
             continue;
         }
@@ -948,6 +992,30 @@ static void build(struct loader *ld, struct nd_config *cfg)
     if (nreceiver_secs == 0)
         nd_config_error_add(ld->errs, ld->file, 0, NULL, NULL,
                             "no receiver: at least one [receiver.NAME] section is required");
+    cfg->delivery.queue_max_alerts = cfg->max_alerts;
+    check_backlog(ld, cfg, "delivery", dlv_line, overflow_line, backlog_line);
+}
+
+int nd_overflow_parse(const char *s, enum nd_overflow *out, char *err)
+{
+    if (strcmp(s, "backpressure") == 0) {
+        *out = ND_OVERFLOW_BACKPRESSURE;
+        return ND_OK;
+    }
+    if (strcmp(s, "drop_oldest") == 0) {
+        *out = ND_OVERFLOW_DROP_OLDEST;
+        return ND_OK;
+    }
+    if (strcmp(s, "spill") == 0)
+        return nd_seterr(err, ND_EINVAL,
+                         "overflow = spill needs [queue] wal_dir (not supported yet): "
+                         "want backpressure or drop_oldest");
+    return nd_seterr(err, ND_EINVAL, "invalid value \"%s\": want backpressure or drop_oldest", s);
+}
+
+const char *nd_overflow_name(enum nd_overflow o)
+{
+    return o == ND_OVERFLOW_DROP_OLDEST ? "drop_oldest" : "backpressure";
 }
 
 static int load_string(const char *text, const char *name, bool keep_on_error,

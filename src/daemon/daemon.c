@@ -63,7 +63,11 @@ static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
     uint64_t bytes = 0;
     for (size_t i = 0; i < n; i++)
         bytes += alerts[i]->size;
-    /* The server logs refusals as a count per second, not one line each. */
+    /* The server logs refusals as a count per second, not one line each.
+     * A receiver with overflow = backpressure and a full backlog refuses
+     * for everybody, as the global queue does (docs/delivery.md). */
+    if (nd_engine_admit(d->engine, err) != ND_OK)
+        return ND_EFULL;
     if (nd_queue_admit(d->queue, n, bytes) != ND_OK) {
         return nd_seterr(err, ND_EFULL,
                          "queue full: %llu alerts / %llu bytes held (max %llu / %llu)",

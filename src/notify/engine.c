@@ -10,7 +10,7 @@
  * job per lane (struct part_job, a struct job followed by its lane and
  * chunk), each going through the same states; a lane's job, once its
  * chunk is delivered, goes back to QUEUED with the next chunk. A plain
- * notification keeps its 40-byte job; `part` sits in the padding.
+ * notification keeps its 56-byte job; `part` sits in the padding.
  *
  * A job occupies one of the receiver's max_in_flight slots while it is
  * PREPARING or IN_FLIGHT; QUEUED and RETRY_WAIT jobs wait in our memory,
@@ -18,13 +18,19 @@
  *
  * Memory: behind a receiver that is down, every notification waits as a
  * job for up to retry_max_age, so a waiting job holds only what it needs
- * between attempts (struct job, 40 bytes on LP64). What an attempt needs
+ * between attempts (struct job, 56 bytes on LP64). What an attempt needs
  * (the transfer with its buffers and curl error buffer, the prepare value
  * it waits on or was built with) is a struct attempt, which exists only
  * while the job holds a slot: at most max_in_flight per receiver, reused
  * through a spare list. A RETRY_WAIT job has no timer of its own either:
  * it sits in its receiver's min-heap of due times, under one timer per
  * receiver armed for the earliest (retryq.c).
+ *
+ * Backlog: every notification a receiver holds is also on its backlog
+ * list in submission order (the job, or lane 0 of a fanout), counted in
+ * its stats until it ends. With overflow = drop_oldest a submission that
+ * overfills it drops the oldest waiting notifications right away, so that
+ * the alerts only this receiver held leave the global queue.
  *
  * Re-entrancy: every transition that may start work (pumping a FIFO,
  * waking prepare waiters, calling idle) goes through a 0 s libevent
@@ -118,10 +124,54 @@ static void attempt_end(struct attempt *a)
     }
 }
 
+/* ---- backlog ----------------------------------------------------------- */
+
+static uint64_t notification_bytes(const struct nd_notification *n)
+{
+    uint64_t b = 0;
+
+    for (size_t i = 0; i < n->nalerts; i++)
+        b += n->alerts[i]->size;
+    return b;
+}
+
+/* Counts a notification the receiver now holds: j is its job, or lane 0
+ * of its fanout. */
+static void backlog_add(struct nd_receiver *r, struct job *j)
+{
+    struct nd_receiver_stats *s = &r->stats;
+
+    if (TAILQ_EMPTY(&r->backlog))
+        s->backlog_oldest_ns = j->n->created_ns;
+    TAILQ_INSERT_TAIL(&r->backlog, j, backlog);
+    s->backlog_notifications++;
+    s->backlog_alerts += j->n->nalerts;
+    s->backlog_bytes += notification_bytes(j->n);
+}
+
+/* The notification ended (delivered, given up, dropped or discarded):
+ * called before its reference is dropped. */
+static void backlog_remove(struct nd_receiver *r, struct job *j)
+{
+    struct nd_receiver_stats *s = &r->stats;
+    bool was_oldest = TAILQ_FIRST(&r->backlog) == j;
+    struct job *head;
+
+    TAILQ_REMOVE(&r->backlog, j, backlog);
+    s->backlog_notifications--;
+    s->backlog_alerts -= j->n->nalerts;
+    s->backlog_bytes -= notification_bytes(j->n);
+    if (was_oldest) {
+        head = TAILQ_FIRST(&r->backlog);
+        s->backlog_oldest_ns = head ? head->n->created_ns : 0;
+    }
+}
+
 /* ---- jobs -------------------------------------------------------------- */
 
 static void fanout_free(struct nd_receiver *r, struct fanout *fo)
 {
+    backlog_remove(r, &fo->lane[0].j);
     if (fo->ud && r->t->free_parts)
         r->t->free_parts(r->state, fo->ud);
     nd_notification_unref(fo->n);
@@ -144,9 +194,11 @@ static bool lane_end(struct nd_receiver *r, struct part_job *pj)
 static void job_discard(struct nd_receiver *r, struct job *j)
 {
     if (j->part) {
+        j->state = JOB_DONE;
         lane_end(r, (struct part_job *)j);
         return;
     }
+    backlog_remove(r, j);
     nd_notification_unref(j->n);
     free(j);
 }
@@ -156,9 +208,11 @@ static void job_end(struct nd_receiver *r, struct job *j)
     struct nd_engine *e = r->e;
 
     if (j->part) {
+        j->state = JOB_DONE;
         if (!lane_end(r, (struct part_job *)j))
             return;
     } else {
+        backlog_remove(r, j);
         nd_notification_unref(j->n);
         free(j);
     }
@@ -491,6 +545,8 @@ void nd__schedule_pump(struct nd_receiver *r, int64_t delay_ns)
     evtimer_add(r->pump_ev, &tv);
 }
 
+static void backlog_shed(struct nd_receiver *r, struct job *keep);
+
 /* Asks the type for its parts and queues the first chunk of every lane.
  * false with `err` set when the notification cannot be sent (the caller
  * fails it). */
@@ -526,6 +582,7 @@ static bool submit_parts(struct nd_receiver *r, struct nd_notification *n, char 
         TAILQ_INSERT_TAIL(&r->ready, &pj->j, u.fifo);
         r->stats.queued++;
     }
+    backlog_add(r, &fo->lane[0].j);
     return true;
 }
 
@@ -538,6 +595,7 @@ void nd_receiver_submit_take(struct nd_receiver *r, struct nd_notification *n)
     r->e->pending++;
     if (r->t->parts && !r->e->deadline_passed) {
         if (submit_parts(r, n, err)) {
+            backlog_shed(r, TAILQ_LAST(&r->backlog, job_list));
             nd__schedule_pump(r, 0);
             return;
         }
@@ -549,12 +607,14 @@ void nd_receiver_submit_take(struct nd_receiver *r, struct nd_notification *n)
     j = nd_xcalloc(1, sizeof(*j));
     j->n = n;
     j->state = JOB_QUEUED;
+    backlog_add(r, j);
     if (r->e->deadline_passed || split_failed) {
         job_give_up(r, j, split_failed ? reason : "shutting down");
         return;
     }
     TAILQ_INSERT_TAIL(&r->ready, j, u.fifo);
     r->stats.queued++;
+    backlog_shed(r, j);
     nd__schedule_pump(r, 0);
 }
 
@@ -584,7 +644,138 @@ static void job_detach(struct nd_receiver *r, struct job *j)
         nd_xfer_deinit(&a->xfer);
         attempt_end(a);
         break;
+    case JOB_DONE:
+        break; /* an ended lane waits on nothing */
     }
+}
+
+/* ---- overflow = drop_oldest -------------------------------------------- */
+
+/* The drop summary: one WARN line per second at most while drops go on,
+ * never one per notification (a receiver that is down for hours would
+ * fill the log). */
+static void drop_log_flush(struct nd_receiver *r)
+{
+    char n[24], alerts[24], max[24];
+
+    if (r->drop_log_n == 0)
+        return;
+    snprintf(n, sizeof(n), "%" PRIu64, r->drop_log_n);
+    snprintf(alerts, sizeof(alerts), "%" PRIu64, r->drop_log_alerts);
+    snprintf(max, sizeof(max), "%" PRIu64, r->cfg.max_backlog);
+    nd_log(ND_LOG_WARN, "notifications dropped: backlog full", "receiver", r->name, "type",
+           r->t->name, "notifications", n, "alerts", alerts, "max_backlog", max, "reason",
+           "backlog_full", NULL);
+    r->drop_log_n = 0;
+    r->drop_log_alerts = 0;
+}
+
+static void on_drop_log(evutil_socket_t fd, short what, void *arg)
+{
+    struct nd_receiver *r = arg;
+    struct timeval sec = {1, 0};
+
+    ND_UNUSED(fd);
+    ND_UNUSED(what);
+    if (r->drop_log_n == 0)
+        return; /* quiet for a second: the next drop logs within a second */
+    drop_log_flush(r);
+    evtimer_add(r->drop_log_ev, &sec);
+}
+
+static void drop_counted(struct nd_receiver *r, struct job *j)
+{
+    struct timeval sec = {1, 0};
+    char reason[64];
+
+    r->stats.dropped++;
+    if (r->drop_log_n++ == 0 && !evtimer_pending(r->drop_log_ev, NULL))
+        evtimer_add(r->drop_log_ev, &sec);
+    r->drop_log_alerts += j->n->nalerts;
+    snprintf(reason, sizeof(reason), "dropped: backlog full (max_backlog %" PRIu64 ")",
+             r->cfg.max_backlog);
+    report_outcome(r, j, reason);
+}
+
+/* A job that waits in our memory (not holding a slot) can be dropped. */
+static bool job_waiting(const struct job *j)
+{
+    return j->state == JOB_QUEUED || j->state == JOB_RETRY_WAIT;
+}
+
+/* Drops the notification of backlog entry j when nothing of it holds a
+ * slot: a request on the wire is left to finish (its answer may still be a
+ * delivery), and a prepare in progress to end. true when it was dropped
+ * (j is freed then). */
+static bool backlog_drop(struct nd_receiver *r, struct job *j)
+{
+    struct fanout *fo;
+    uint32_t i, left;
+
+    if (!j->part) {
+        if (!job_waiting(j))
+            return false;
+        job_detach(r, j);
+        drop_counted(r, j);
+        job_end(r, j);
+        return true;
+    }
+    fo = ((struct part_job *)j)->fo;
+    for (i = 0; i < fo->lanes; i++)
+        if (fo->lane[i].j.state != JOB_DONE && !job_waiting(&fo->lane[i].j))
+            return false;
+    /* A notification already counted failed (a part given up) is not
+     * counted again; its remaining lanes just end. */
+    if (!fo->failed) {
+        fo->failed = true;
+        drop_counted(r, j);
+    }
+    /* The last lane_end frees fo: count the live lanes first. */
+    left = fo->live;
+    for (i = 0; left > 0; i++) {
+        struct job *lj = &fo->lane[i].j;
+        if (lj->state == JOB_DONE)
+            continue;
+        left--;
+        job_detach(r, lj);
+        job_end(r, lj);
+    }
+    return true;
+}
+
+/* overflow = drop_oldest: while the backlog holds more than max_backlog
+ * alerts, drop its oldest notifications that do not hold a slot. `keep`
+ * (the one just submitted) is never dropped, so a backlog may stay above
+ * the limit by what is in flight plus that one notification. */
+static void backlog_shed(struct nd_receiver *r, struct job *keep)
+{
+    struct job *j, *next;
+
+    if (r->cfg.overflow != ND_OVERFLOW_DROP_OLDEST || r->cfg.max_backlog == 0)
+        return;
+    for (j = TAILQ_FIRST(&r->backlog);
+         j && j != keep && r->stats.backlog_alerts > r->cfg.max_backlog; j = next) {
+        /* Dropping j frees only j's notification, never the next one. */
+        next = TAILQ_NEXT(j, backlog);
+        backlog_drop(r, j);
+    }
+}
+
+int nd_engine_admit(const struct nd_engine *e, char *err)
+{
+    const struct nd_receiver *r;
+
+    TAILQ_FOREACH(r, &e->receivers, link)
+    {
+        if (r->cfg.overflow != ND_OVERFLOW_BACKPRESSURE || r->cfg.max_backlog == 0 ||
+            r->stats.backlog_alerts < r->cfg.max_backlog)
+            continue;
+        return nd_seterr(err, ND_EFULL,
+                         "receiver %s: backlog full: %" PRIu64 " alerts held (max_backlog %" PRIu64
+                         ", overflow = backpressure)",
+                         r->name, r->stats.backlog_alerts, r->cfg.max_backlog);
+    }
+    return ND_OK;
 }
 
 /* Some job of r, or NULL when it has none. Jobs in the heap are taken from
@@ -690,8 +881,10 @@ void nd_engine_free(struct nd_engine *e)
             job_detach(r, j);
             job_discard(r, j);
         }
+        drop_log_flush(r);
         if (r->state && r->t->free_state)
             r->t->free_state(r->state);
+        event_free(r->drop_log_ev);
         event_free(r->pump_ev);
         event_free(r->retry_ev);
         nd__retry_deinit(&r->retry);
@@ -736,11 +929,14 @@ struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_conf
     r->backoff.factor = cfg.retry_factor;
     r->backoff.max_ns = cfg.retry_max_ns;
     r->backoff.jitter = cfg.retry_jitter;
+    r->stats.max_backlog = cfg.max_backlog;
     TAILQ_INIT(&r->ready);
     TAILQ_INIT(&r->attempts);
+    TAILQ_INIT(&r->backlog);
     r->pump_ev = evtimer_new(e->base, on_pump, r);
     r->retry_ev = evtimer_new(e->base, nd__retry_on_due, r);
-    if (!r->pump_ev || !r->retry_ev)
+    r->drop_log_ev = evtimer_new(e->base, on_drop_log, r);
+    if (!r->pump_ev || !r->retry_ev || !r->drop_log_ev)
         abort(); /* only fails on OOM */
     TAILQ_INSERT_TAIL(&e->receivers, r, link);
     e->slots += (long)cfg.max_in_flight;

@@ -23,7 +23,9 @@
 #include "notifyd/receiver.h"
 #include "notify_int.h"
 
-enum job_state { JOB_QUEUED, JOB_PREPARING, JOB_IN_FLIGHT, JOB_RETRY_WAIT };
+/* JOB_DONE: a lane of a fanout whose job has ended while other lanes go
+ * on (a plain job is freed when it ends). */
+enum job_state { JOB_QUEUED, JOB_PREPARING, JOB_IN_FLIGHT, JOB_RETRY_WAIT, JOB_DONE };
 
 struct job;
 
@@ -42,13 +44,19 @@ TAILQ_HEAD(attempt_list, attempt);
 
 /* A notification to deliver to one receiver. The job does not point to
  * its receiver: every path that reaches a job comes from the receiver (its
- * FIFO, heap or attempts), and 8 bytes per waiting job are worth it. */
+ * FIFO, heap or attempts), and 8 bytes per waiting job are worth it.
+ * `backlog` links every notification the receiver holds in submission
+ * order, whatever its state: a plain job, or lane 0 of a fanout standing
+ * for the whole notification. It is what finds the oldest notification
+ * (its age, and which to drop first with overflow = drop_oldest) without
+ * searching the FIFO and the retry heap, whose orders differ. */
 struct job {
     union {
         TAILQ_ENTRY(job) fifo; /* QUEUED: the receiver's ready FIFO */
         struct attempt *att;   /* PREPARING, IN_FLIGHT */
         uint32_t heap_idx;     /* RETRY_WAIT: index in the receiver's retry heap */
     } u;
+    TAILQ_ENTRY(job) backlog;  /* the receiver's backlog, oldest first */
     struct nd_notification *n; /* one reference, dropped in job_end */
     int64_t first_mono_ns;     /* start of the first attempt, 0 before */
     uint32_t attempts;         /* attempts started */
@@ -111,6 +119,11 @@ struct nd_receiver {
     uint32_t active;              /* slots used: PREPARING + IN_FLIGHT */
     struct event *pump_ev;        /* deferred pump, also the throttle's wait */
     struct event *retry_ev;       /* armed for the earliest due retry */
+    struct job_list backlog;      /* every notification held, oldest first (struct job) */
+    /* Drops (overflow = drop_oldest) not logged yet: one summary line per
+     * second at most, from drop_log_ev. */
+    uint64_t drop_log_n, drop_log_alerts;
+    struct event *drop_log_ev;
 };
 
 struct nd_prep {

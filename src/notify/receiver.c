@@ -171,11 +171,36 @@ static void check_duration(struct nd_receiver_config *rc, const char *key, int64
     }
 }
 
+/* As the loader checks [delivery] (config.c), for a section that sets
+ * max_backlog or overflow itself: drop_oldest needs a limit, and one below
+ * [queue] max_alerts, or the global queue fills before the receiver drops. */
+static void check_backlog(struct nd_receiver_config *rc, const struct nd_delivery_config *d,
+                          struct nd_config_errors *errs)
+{
+    char msg[256];
+
+    if (d->overflow != ND_OVERFLOW_DROP_OLDEST)
+        return;
+    if (!nd_receiver_config_get(rc, "overflow") && !nd_receiver_config_get(rc, "max_backlog"))
+        return; /* both from [delivery]: checked there */
+    if (d->max_backlog == 0) {
+        key_error(rc, nd_receiver_config_get(rc, "overflow") ? "overflow" : "max_backlog", errs,
+                  "drop_oldest needs max_backlog > 0");
+    } else if (d->queue_max_alerts && d->max_backlog >= d->queue_max_alerts) {
+        snprintf(msg, sizeof(msg),
+                 "%llu is not below [queue] max_alerts %llu: with overflow = drop_oldest the "
+                 "global queue would fill before the receiver drops",
+                 (unsigned long long)d->max_backlog, (unsigned long long)d->queue_max_alerts);
+        key_error(rc, "max_backlog", errs, msg);
+    }
+}
+
 int nd__receiver_generic_config(struct nd_receiver_config *rc,
                                 const struct nd_delivery_config *defaults,
                                 struct nd_delivery_config *out, struct nd_config_errors *errs)
 {
     size_t before = errs->total;
+    struct nd_config_kv *overflow;
     uint64_t u;
 
     *out = *defaults;
@@ -191,6 +216,15 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
     nd_receiver_config_double(rc, "retry_factor", &out->retry_factor, errs);
     nd_receiver_config_duration(rc, "retry_max", &out->retry_max_ns, errs);
     nd_receiver_config_double(rc, "retry_jitter", &out->retry_jitter, errs);
+    u = out->max_backlog;
+    if (nd_receiver_config_uint(rc, "max_backlog", UINT64_C(1000000000000000), &u, errs) == ND_OK)
+        out->max_backlog = u;
+    overflow = nd_receiver_config_get(rc, "overflow");
+    if (overflow) {
+        char err[ND_ERRLEN];
+        if (nd_overflow_parse(overflow->value, &out->overflow, err) != ND_OK)
+            key_error(rc, "overflow", errs, err);
+    }
     if (errs->total != before)
         return ND_EINVAL;
 
@@ -208,6 +242,7 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
         key_error(rc, "retry_max", errs, "must be >= retry_initial");
     if (!(out->retry_jitter >= 0.0 && out->retry_jitter <= 1.0))
         key_error(rc, "retry_jitter", errs, "must be between 0 and 1");
+    check_backlog(rc, out, errs);
     return errs->total == before ? ND_OK : ND_EINVAL;
 }
 

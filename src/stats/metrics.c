@@ -89,7 +89,17 @@ static void by_reason(struct evbuffer *out, const char *name, const char *help,
                             (unsigned long long)v[r]);
 }
 
-enum rfield { R_DELIVERED, R_RETRIED, R_FAILED, R_IN_FLIGHT, R_QUEUED };
+enum rfield {
+    R_DELIVERED,
+    R_RETRIED,
+    R_FAILED,
+    R_IN_FLIGHT,
+    R_QUEUED,
+    R_BACKLOG_NOTIFICATIONS,
+    R_BACKLOG_ALERTS,
+    R_BACKLOG_BYTES,
+    R_MAX_BACKLOG
+};
 
 static uint64_t rfield_get(const struct nd_receiver_stats *s, enum rfield f)
 {
@@ -104,6 +114,14 @@ static uint64_t rfield_get(const struct nd_receiver_stats *s, enum rfield f)
         return s->in_flight;
     case R_QUEUED:
         return s->queued;
+    case R_BACKLOG_NOTIFICATIONS:
+        return s->backlog_notifications;
+    case R_BACKLOG_ALERTS:
+        return s->backlog_alerts;
+    case R_BACKLOG_BYTES:
+        return s->backlog_bytes;
+    case R_MAX_BACKLOG:
+        return s->max_backlog;
     }
     return 0;
 }
@@ -122,6 +140,45 @@ static void per_receiver(struct evbuffer *out, const char *name, const char *typ
         }
         evbuffer_add_printf(out, "\"} %llu\n",
                             (unsigned long long)(rcv[i].stats ? rfield_get(rcv[i].stats, f) : 0));
+    }
+}
+
+/* One series per receiver with an extra label, e.g. reason="backlog_full". */
+static void per_receiver_reason(struct evbuffer *out, const char *name, const char *help,
+                                const struct nd_metrics_receiver *rcv, size_t nrcv,
+                                const char *reason,
+                                uint64_t (*get)(const struct nd_receiver_stats *))
+{
+    header(out, name, "counter", help);
+    for (size_t i = 0; i < nrcv; i++) {
+        evbuffer_add_printf(out, "%s{receiver=\"", name);
+        add_label_value(out, rcv[i].name ? rcv[i].name : "");
+        evbuffer_add_printf(out, "\",reason=\"%s\"} %llu\n", reason,
+                            (unsigned long long)(rcv[i].stats ? get(rcv[i].stats) : 0));
+    }
+}
+
+static uint64_t get_dropped(const struct nd_receiver_stats *s)
+{
+    return s->dropped;
+}
+
+/* Seconds since the oldest notification of the backlog was created; 0
+ * when the backlog is empty (or the clock went back). */
+static void oldest_age(struct evbuffer *out, const struct nd_metrics_receiver *rcv, size_t nrcv)
+{
+    static const char name[] = "notifyd_receiver_backlog_oldest_age_seconds";
+    int64_t now = nd_now_wall_ns();
+    char num[32];
+
+    header(out, name, "gauge", "Age of the oldest notification the receiver has not finished.");
+    for (size_t i = 0; i < nrcv; i++) {
+        int64_t t = rcv[i].stats ? rcv[i].stats->backlog_oldest_ns : 0;
+        double age = t > 0 && now > t ? (double)(now - t) / 1e9 : 0.0;
+        fmt_double(num, age);
+        evbuffer_add_printf(out, "%s{receiver=\"", name);
+        add_label_value(out, rcv[i].name ? rcv[i].name : "");
+        evbuffer_add_printf(out, "\"} %s\n", num);
     }
 }
 
@@ -198,5 +255,22 @@ void nd_metrics_render(const struct nd_metrics *m, const struct nd_queue *q,
                  R_IN_FLIGHT, 0);
     per_receiver(out, "notifyd_delivery_queued", "gauge",
                  "Notifications waiting for a slot or a retry.", rcv, nrcv, R_QUEUED, 0);
+    per_receiver_reason(out, "notifyd_notifications_dropped_total",
+                        "Notifications given up to make room in a full backlog "
+                        "(overflow = drop_oldest).",
+                        rcv, nrcv, "backlog_full", get_dropped);
+    per_receiver(out, "notifyd_receiver_backlog_notifications", "gauge",
+                 "Notifications the receiver has not finished (queued, retrying, in flight).", rcv,
+                 nrcv, R_BACKLOG_NOTIFICATIONS, 0);
+    per_receiver(out, "notifyd_receiver_backlog_alerts", "gauge",
+                 "Alerts in the receiver's unfinished notifications.", rcv, nrcv, R_BACKLOG_ALERTS,
+                 0);
+    per_receiver(out, "notifyd_receiver_backlog_bytes", "gauge",
+                 "Bytes of those alerts, counted as [queue] max_bytes counts them.", rcv, nrcv,
+                 R_BACKLOG_BYTES, 0);
+    per_receiver(out, "notifyd_receiver_backlog_max_alerts", "gauge",
+                 "The receiver's max_backlog (0 = no limit of its own).", rcv, nrcv, R_MAX_BACKLOG,
+                 0);
+    oldest_age(out, rcv, nrcv);
     latency(out, rcv, nrcv);
 }

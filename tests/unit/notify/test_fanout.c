@@ -308,9 +308,10 @@ static void setup(struct ctx *c, const char *extra)
     c->e = nd_engine_new(c->base, T, err);
     if (!c->e)
         abort();
-    ini = nd_xasprintf("[receiver.p]\ntype = parts\nurl = http://127.0.0.1:%d\n"
-                       "retry_initial = 10ms\nretry_jitter = 0\n%s",
-                       S.port, extra);
+    ini =
+        nd_xasprintf("[receiver.p]\ntype = parts\nurl = http://127.0.0.1:%d\n"
+                     "%sretry_jitter = 0\n%s",
+                     S.port, strstr(extra, "retry_initial") ? "" : "retry_initial = 10ms\n", extra);
     nd_config_errors_init(&errs);
     c->r = NULL;
     if (nd_config_load_string(ini, "test.ini", &cfg, &errs) == ND_OK)
@@ -633,7 +634,7 @@ static void test_register(void)
            "a type with parts and no build_part is refused");
     /* A notification without parts keeps the plain job: the fan-out fields
      * live outside it. */
-    ok(nd__job_size() <= 5 * sizeof(void *), "a plain job is still %zu bytes", nd__job_size());
+    ok(nd__job_size() <= 7 * sizeof(void *), "a plain job is still %zu bytes", nd__job_size());
     /* Fan-out costs one struct fanout (the notification, the type's data,
      * the first start, three counts and the failed flag) and one job plus
      * back pointer, lane and chunk per lane. */
@@ -641,6 +642,64 @@ static void test_register(void)
     ok(fo <= 5 * sizeof(void *), "a fanout header is %zu bytes (<= %zu)", fo, 5 * sizeof(void *));
     ok(pj <= nd__job_size() + 2 * sizeof(void *), "a lane is %zu bytes (<= job + %zu)", pj,
        2 * sizeof(void *));
+}
+
+static int cond_three_hits_two_waiting(void *ud)
+{
+    return S.nhits >= 3 && nd__receiver_retry_waiting(ud) >= 2;
+}
+
+/* overflow = drop_oldest on a fanned-out notification: dropped whole
+ * (free_parts called, counted once) when none of its lanes holds a slot,
+ * also when some lanes already ended; kept while one lane is in flight. */
+static void test_drop_oldest(void)
+{
+    struct ctx c;
+    struct nd_notification *a, *b, *x, *y;
+    const struct nd_receiver_stats *st;
+    int one = 1;
+
+    /* One lane delivered (ended), two parked for a retry (503, an hour). */
+    setup(&c, "max_backlog = 1\noverflow = drop_oldest\nretry_initial = 1h\n"
+              "retry_max = 1h\nretry_max_age = 2h\n");
+    want_chunks = 1;
+    add_rule(1, 0, 503, 1000, 0);
+    add_rule(2, 0, 503, 1000, 0);
+    st = nd_receiver_stats(c.r);
+    a = submit(c.r, "A");
+    ok(run_until_ms(c.base, cond_three_hits_two_waiting, c.r, 5000),
+       "drop: lane 0 delivered, lanes 1 and 2 wait for a retry");
+    b = submit(c.r, "B");
+    is_uint(st->dropped, 1, "drop: the older fanout is dropped");
+    is_int(a->refs, 1, "drop: its reference is released");
+    is_int(parts_freed, 1, "drop: free_parts called once");
+    is_uint(nd__receiver_retry_waiting(c.r), 0, "drop: its lanes left the retry heap");
+    is_uint(st->failed, 0, "drop: not counted failed");
+    is_int(b->refs, 2, "drop: the new one is held");
+    is_uint(st->backlog_notifications, 1, "drop: one notification held");
+    is_uint(st->queued, 3, "drop: queued gauge = the new one's 3 lanes");
+    teardown(&c);
+    nd_notification_unref(a);
+    nd_notification_unref(b);
+
+    /* A lane on the wire keeps its notification. */
+    setup(&c, "max_backlog = 1\noverflow = drop_oldest\nmax_in_flight = 1\n");
+    want_chunks = 2;
+    add_rule(0, 0, 0, 0, 1); /* lane 0's first chunk is never answered */
+    st = nd_receiver_stats(c.r);
+    a = submit(c.r, "A");
+    run_until_ms(c.base, cond_hits, &one, 5000);
+    is_uint(st->in_flight, 1, "in flight: one lane of A on the wire");
+    x = submit(c.r, "X");
+    is_uint(st->dropped, 0, "in flight: A kept, X kept (the newest)");
+    y = submit(c.r, "Y");
+    is_uint(st->dropped, 1, "in flight: X dropped (nothing of it on the wire)");
+    ok(a->refs == 2 && x->refs == 1 && y->refs == 2, "in flight: A and Y held, X released");
+    is_int(parts_freed, 1, "in flight: X's parts freed");
+    teardown(&c);
+    nd_notification_unref(a);
+    nd_notification_unref(x);
+    nd_notification_unref(y);
 }
 
 int main(void)
@@ -661,6 +720,7 @@ int main(void)
     test_many_one_slot();
     test_shutdown();
     test_parts_errors();
+    test_drop_oldest();
     nd_template_set_free(T);
     return done_testing();
 }

@@ -172,6 +172,100 @@ static void test_duration_range(const struct nd_template_set *set)
     }
 }
 
+/* One config text: ND_OK or not, and the errors of its receivers too. */
+static int load_check(const char *ini, const struct nd_template_set *set,
+                      struct nd_config_errors *errs)
+{
+    struct nd_config *c = NULL;
+    int rc = nd_config_load_string(ini, "b.ini", &c, errs);
+
+    for (size_t i = 0; c && rc == ND_OK && i < c->nreceivers; i++)
+        if (nd_receiver_check(&c->receivers[i], &c->delivery, set, errs) != ND_OK)
+            rc = ND_EINVAL;
+    nd_config_free(c);
+    return rc;
+}
+
+/* max_backlog and overflow, in [delivery] and in receiver sections. */
+static void test_backlog_keys(const struct nd_template_set *set)
+{
+    static const struct {
+        const char *ini, *err1, *err2, *name;
+    } cases[] = {
+        {"[delivery]\nmax_backlog = 100\noverflow = drop_oldest\n"
+         "[receiver.x]\ntype = console\n",
+         NULL, NULL, "[delivery] drop_oldest with a limit"},
+        {"[receiver.x]\ntype = console\nmax_backlog = 5\noverflow = backpressure\n", NULL, NULL,
+         "receiver: backpressure with a limit"},
+        {"[receiver.x]\ntype = console\nmax_backlog = 0\n", NULL, NULL,
+         "receiver: max_backlog = 0 (no limit)"},
+        {"[delivery]\noverflow = spill\n[receiver.x]\ntype = console\n",
+         "b.ini:2: [delivery] overflow",
+         "overflow = spill needs [queue] wal_dir (not supported yet)", "[delivery] spill refused"},
+        {"[receiver.x]\ntype = console\noverflow = spill\nmax_backlog = 3\n",
+         "b.ini:3: [receiver.x] overflow", "overflow = spill needs [queue] wal_dir",
+         "receiver: spill refused"},
+        {"[receiver.x]\ntype = console\noverflow = newest\n", "b.ini:3: [receiver.x] overflow",
+         "want backpressure or drop_oldest", "receiver: unknown policy"},
+        {"[delivery]\noverflow = drop_oldest\n[receiver.x]\ntype = console\n",
+         "b.ini:2: [delivery] overflow", "drop_oldest needs max_backlog > 0",
+         "[delivery] drop_oldest without a limit"},
+        {"[receiver.x]\ntype = console\noverflow = drop_oldest\n", "b.ini:3: [receiver.x] overflow",
+         "drop_oldest needs max_backlog > 0", "receiver: drop_oldest without a limit"},
+        {"[queue]\nmax_alerts = 1000\n[delivery]\nmax_backlog = 1000\noverflow = drop_oldest\n"
+         "[receiver.x]\ntype = console\n",
+         "b.ini:4: [delivery] max_backlog", "not below [queue] max_alerts 1000",
+         "[delivery] limit not below max_alerts"},
+        {"[receiver.x]\ntype = console\nmax_backlog = 2000\noverflow = drop_oldest\n"
+         "[queue]\nmax_alerts = 1000\n",
+         "b.ini:3: [receiver.x] max_backlog", "not below [queue] max_alerts 1000",
+         "receiver: limit not below max_alerts ([queue] after it)"},
+        {"[delivery]\nmax_backlog = -1\n[receiver.x]\ntype = console\n",
+         "b.ini:2: [delivery] max_backlog", "invalid number", "[delivery] negative limit"},
+        {"[receiver.x]\ntype = console\nmax_backlog = lots\n", "b.ini:3: [receiver.x] max_backlog",
+         "invalid number", "receiver: bad limit"},
+    };
+    struct nd_config_errors errs;
+    struct nd_config *c = NULL;
+
+    for (size_t i = 0; i < ND_ARRAY_LEN(cases); i++) {
+        int rc;
+        nd_config_errors_init(&errs);
+        rc = load_check(cases[i].ini, set, &errs);
+        if (!cases[i].err1)
+            ok(rc == ND_OK && errs.total == 0, "%s: accepted", cases[i].name);
+        else
+            ok(rc != ND_OK && has_error(&errs, cases[i].err1, cases[i].err2), "%s: %s",
+               cases[i].name, errs.n ? errs.msgs[0] : "no error");
+        dump(&errs);
+        nd_config_errors_deinit(&errs);
+    }
+
+    /* The values reach the receiver: [delivery] defaults, overridden per section. */
+    nd_config_errors_init(&errs);
+    if (nd_config_load_string("[delivery]\nmax_backlog = 7\n[receiver.x]\ntype = console\n"
+                              "[receiver.y]\ntype = console\nmax_backlog = 9\n"
+                              "overflow = drop_oldest\n",
+                              "v.ini", &c, &errs) == ND_OK) {
+        struct event_base *base = event_base_new();
+        char err[ND_ERRLEN];
+        struct nd_engine *e = nd_engine_new(base, set, err);
+        struct nd_receiver *x = nd_receiver_new(e, find_rc(c, "x"), &c->delivery, &errs);
+        struct nd_receiver *y = nd_receiver_new(e, find_rc(c, "y"), &c->delivery, &errs);
+        is_uint(c->delivery.max_backlog, 7, "[delivery] max_backlog read");
+        is_uint(c->delivery.queue_max_alerts, 1000000, "[queue] max_alerts passed on");
+        ok(x && nd_receiver_stats(x)->max_backlog == 7, "x: the [delivery] default");
+        ok(y && nd_receiver_stats(y)->max_backlog == 9, "y: its own");
+        nd_engine_free(e);
+        event_base_free(base);
+    } else {
+        ok(0, "the values config loads");
+    }
+    dump(&errs);
+    nd_config_free(c);
+    nd_config_errors_deinit(&errs);
+}
+
 /* The error list stops at 100 messages; a receiver section must still be
  * found invalid once it is full (it is checked by comparing `total`), and
  * not be built from a half-parsed state: a section with only its type lacks
@@ -312,6 +406,7 @@ int main(void)
     nd_config_errors_deinit(&errs);
     nd_config_free(c);
     test_duration_range(set);
+    test_backlog_keys(set);
     test_after_error_cap(set);
     nd_engine_free(e);
     nd_template_set_free(set);

@@ -142,6 +142,12 @@ static void test_render(void)
     a.failed = 1;
     a.in_flight = 3;
     a.queued = 9;
+    a.dropped = 11;
+    a.backlog_notifications = 5;
+    a.backlog_alerts = 50;
+    a.backlog_bytes = 4000;
+    a.max_backlog = 64;
+    a.backlog_oldest_ns = nd_now_wall_ns() - INT64_C(3600000000000); /* an hour ago */
     nd_receiver_stats_observe(&a, 0.02);
     nd_receiver_stats_observe(&a, 0.7);
     b.delivered = 1;
@@ -195,10 +201,34 @@ static void test_render(void)
             "+Inf");
     has_str(t, "\nnotifyd_delivery_latency_seconds_sum{receiver=\"ops\"} 0.72\n", "sum");
     has_str(t, "\nnotifyd_delivery_latency_seconds_count{receiver=\"ops\"} 2\n", "count");
+    has_str(t,
+            "# TYPE notifyd_notifications_dropped_total counter\n"
+            "notifyd_notifications_dropped_total{receiver=\"ops\",reason=\"backlog_full\"} 11\n",
+            "dropped, by receiver and reason");
+    has_str(t,
+            "\nnotifyd_notifications_dropped_total{receiver=\"we\\\"ird\\\\\","
+            "reason=\"backlog_full\"} 0\n",
+            "dropped: zero written, label escaped");
+    has_str(t, "\nnotifyd_receiver_backlog_notifications{receiver=\"ops\"} 5\n",
+            "backlog notifications");
+    has_str(t,
+            "# TYPE notifyd_receiver_backlog_alerts gauge\n"
+            "notifyd_receiver_backlog_alerts{receiver=\"ops\"} 50\n",
+            "backlog alerts");
+    has_str(t, "\nnotifyd_receiver_backlog_bytes{receiver=\"ops\"} 4000\n", "backlog bytes");
+    has_str(t, "\nnotifyd_receiver_backlog_max_alerts{receiver=\"ops\"} 64\n", "max_backlog");
+    has_str(t, "\nnotifyd_receiver_backlog_oldest_age_seconds{receiver=\"we\\\"ird\\\\\"} 0\n",
+            "oldest age 0 with an empty backlog");
+    {
+        const char *p =
+            strstr(t, "\nnotifyd_receiver_backlog_oldest_age_seconds{receiver=\"ops\"} ");
+        double age = p ? strtod(strchr(p, '}') + 2, NULL) : -1;
+        ok(age >= 3600 && age < 3600 + 600, "oldest age about an hour (%g s)", age);
+    }
     int samples = validate(t);
     /* 3 + 6 + 6 + 4 + 2 + 2 scalars/series, 3x2 per-receiver counters, 2x2 gauges,
-     * 2 x (12 buckets + Inf + sum + count) */
-    is_int(samples, 3 + 12 + 4 + 2 + 3 + 6 + 4 + 2 * 15, "every line valid, sample count");
+     * 2 x (12 buckets + Inf + sum + count), 2 x (dropped + 5 backlog gauges) */
+    is_int(samples, 3 + 12 + 4 + 2 + 3 + 6 + 4 + 2 * 15 + 2 * 6, "every line valid, sample count");
     free(t);
 
     /* no metrics struct, no queue, no receiver: still a valid document */
