@@ -9,6 +9,10 @@
 #include "helpers.h"
 #include "notifyd/config.h"
 #include "notifyd/inhibit.h"
+#include "notifyd/metrics.h"
+#include "notifyd/notification.h"
+#include "notifyd/pipeline.h"
+#include "notifyd/silence.h"
 #include "tap.h"
 
 #define S INT64_C(1000000000)
@@ -374,6 +378,89 @@ static void test_errors(void)
     nd_config_errors_deinit(&errs);
 }
 
+struct got {
+    size_t nalerts;
+    char names[8][32];
+};
+
+static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
+{
+    struct got *g = ud;
+    (void)target_ud;
+    for (size_t i = 0; i < n->nalerts && g->nalerts < 8; i++)
+        snprintf(g->names[g->nalerts++], sizeof g->names[0], "%s/%s",
+                 nd_alert_label(n->alerts[i], "alertname"),
+                 nd_alert_label(n->alerts[i], "cluster"));
+    nd_notification_unref(n);
+}
+
+static int got_has(const struct got *g, const char *name)
+{
+    for (size_t i = 0; i < g->nalerts; i++)
+        if (strcmp(g->names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* In the pipeline: sources are learned before the silence stage drops
+ * anything, so a silenced source still inhibits, and a source inhibits its
+ * targets of the same batch. */
+static void test_pipeline(void)
+{
+    const char *ini = "[receiver.c]\ntype = console\n"
+                      "[silence.quiet]\nselector = alertname=Down, cluster=x\n"
+                      "[inhibit.crit]\nsource_selector = severity=critical\n"
+                      "target_selector = severity=warning\nequal = cluster\n";
+    struct nd_config_errors errs;
+    struct nd_config *cfg = NULL;
+    struct nd_silences *sil = NULL;
+    struct nd_inhibit *ih = NULL;
+    struct nd_metrics m = {0};
+    struct got g = {0};
+    int t = 0;
+
+    nd_config_errors_init(&errs);
+    if (nd_config_load_string(ini, "p.ini", &cfg, &errs) != ND_OK ||
+        nd_silences_from_config(cfg, &sil, &errs) != ND_OK ||
+        nd_inhibit_from_config(cfg, &ih, &errs) != ND_OK) {
+        ok(0, "config loads: %s", errs.n ? errs.msgs[0] : "?");
+        return;
+    }
+    struct nd_pipeline_target pt = {"c", &t, NULL};
+    struct nd_pipeline_config pc = {.targets = &pt,
+                                    .ntargets = 1,
+                                    .notify = on_notify,
+                                    .ud = &g,
+                                    .metrics = &m,
+                                    .silences = sil,
+                                    .inhibit = ih};
+    struct nd_pipeline *p = nd_pipeline_new(&pc);
+    struct nd_alert *a[4] = {
+        mk(FIRING, 0, "alertname", "Slow", "cluster", "x", "severity", "warning", NULL),
+        mk(FIRING, 0, "alertname", "Down", "cluster", "x", "severity", "critical", NULL),
+        mk(FIRING, 0, "alertname", "Slow", "cluster", "y", "severity", "warning", NULL),
+        mk(FIRING, 0, "alertname", "Other", "cluster", "x", "severity", "info", NULL),
+    };
+    nd_pipeline_run(p, a, 4);
+    ok(!got_has(&g, "Down/x"), "the source is silenced");
+    ok(!got_has(&g, "Slow/x"), "the silenced source still inhibits its target of the same batch");
+    ok(got_has(&g, "Slow/y"), "the target of another cluster is delivered");
+    ok(got_has(&g, "Other/x"), "an alert no rule targets is delivered");
+    is_uint(g.nalerts, 2, "two alerts delivered");
+    is_uint(m.alerts_silenced, 1, "one silenced");
+    is_uint(m.alerts_inhibited, 1, "one inhibited");
+    is_uint(m.inhibit_sources, 1, "one source remembered (gauge)");
+    is_uint(m.inhibit_sources_dropped, 0, "none dropped");
+
+    for (int i = 0; i < 4; i++)
+        nd_alert_unref(a[i]);
+    nd_pipeline_free(p);
+    nd_inhibit_free(ih);
+    nd_silences_free(sil);
+    nd_config_free(cfg);
+    nd_config_errors_deinit(&errs);
+}
+
 int main(void)
 {
     test_equal();
@@ -383,5 +470,6 @@ int main(void)
     test_ceiling();
     test_many();
     test_errors();
+    test_pipeline();
     return done_testing();
 }
