@@ -47,7 +47,7 @@ struct nd_config_kv {
 };
 
 /* A named section kept raw for the module that owns it: [receiver.NAME],
- * and [silence.NAME] (whose `type` is always NULL). The nd_receiver_config_*
+ * [silence.NAME] and [inhibit.NAME] (whose `type` is always NULL). The nd_receiver_config_*
  * helpers below read any of them. */
 struct nd_receiver_config {
     char *name;       /* after the dot */
@@ -132,7 +132,8 @@ struct nd_config {
     /* [queue] */
     uint64_t max_alerts;
     uint64_t max_bytes;
-    uint32_t max_depth; /* JSON nesting limit of a request, max_depth = 64 */
+    uint32_t max_depth;           /* JSON nesting limit of a request, max_depth = 64 */
+    uint64_t max_inhibit_sources; /* source alerts inhibition remembers, 100000 */
     /* [batch] */
     uint32_t batch_max_size;
     int64_t batch_max_wait_ns;
@@ -148,6 +149,9 @@ struct nd_config {
     /* [silence.*]: raw, like receivers (type NULL); silence.h reads them. */
     size_t nsilences;
     struct nd_receiver_config *silences;
+    /* [inhibit.*]: raw, like silences; inhibit.h reads them. */
+    size_t ninhibits;
+    struct nd_receiver_config *inhibits;
 };
 
 /* The built-in default: 127.0.0.1:19093 and one console receiver. */

@@ -35,6 +35,9 @@ struct nd_metrics {
     uint64_t batches;                           /* batches closed */
     uint64_t notifications;                     /* notifications built (all receivers) */
     uint64_t alerts_silenced;                   /* alerts muted by a global silence */
+    uint64_t alerts_inhibited;                  /* alerts muted by an inhibition rule */
+    uint64_t inhibit_sources;                   /* inhibition's sources remembered (gauge) */
+    uint64_t inhibit_sources_dropped;           /* not remembered: max_inhibit_sources */
     uint64_t connections_evicted;               /* closed to make room at max_connections */
     uint64_t accept_errors;                     /* accept() failures (EMFILE and others) */
 };

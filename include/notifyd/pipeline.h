@@ -2,8 +2,10 @@
  * worker): silence -> inhibit -> route -> filter -> aggregate -> notify.
  *
  * Silence drops the alerts an active global silence matches (silence.h);
- * inhibit and filter are not written yet and pass everything through;
- * route sends every alert to every receiver. The pipeline knows
+ * inhibit drops the alerts a remembered source alert mutes (inhibit.h:
+ * sources are learned from every alert of the batch first); route sends
+ * every alert to every receiver, filter applies each receiver's
+ * alert_selector. The pipeline knows
  * receivers only as opaque targets and hands each notification to the
  * notify callback. It runs synchronously inside nd_pipeline_run(): the batch
  * references are the caller's, each notification holds its own.
@@ -20,6 +22,7 @@ struct nd_metrics;
 struct nd_notification;
 struct nd_pipeline;
 struct nd_config_errors;
+struct nd_inhibit;
 struct nd_receiver_config;
 struct nd_selector;
 
@@ -58,6 +61,7 @@ struct nd_pipeline_config {
     void *ud;                     /* for notify */
     struct nd_metrics *metrics;   /* batches and notifications are counted; may be NULL */
     struct nd_silences *silences; /* borrowed, outlives the pipeline; NULL = none */
+    struct nd_inhibit *inhibit;   /* borrowed, outlives the pipeline; NULL = none */
 };
 
 struct nd_pipeline *nd_pipeline_new(const struct nd_pipeline_config *cfg);

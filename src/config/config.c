@@ -99,7 +99,8 @@ void nd_config_error_add(struct nd_config_errors *e, const char *file, int line,
 /* ---- the raw collection ---------------------------------------------- */
 
 /* The fixed sections come first, in the order of fixed_sections; the named
- * ones ([receiver.NAME], [silence.NAME]) are kept raw for their modules. */
+ * ones ([receiver.NAME], [silence.NAME], [inhibit.NAME]) are kept raw for
+ * their modules. */
 enum sec_kind {
     SEC_SERVER,
     SEC_QUEUE,
@@ -108,6 +109,7 @@ enum sec_kind {
     SEC_TEMPLATE,
     SEC_RECEIVER,
     SEC_SILENCE,
+    SEC_INHIBIT,
 };
 
 static const struct {
@@ -117,6 +119,7 @@ static const struct {
 } named_sections[] = {
     {"receiver.", SEC_RECEIVER, "receiver"},
     {"silence.", SEC_SILENCE, "silence"},
+    {"inhibit.", SEC_INHIBIT, "inhibit"},
 };
 
 static const char *const fixed_sections[] = {"server", "queue", "batch", "delivery", "template"};
@@ -249,7 +252,7 @@ static void open_section(struct loader *ld, const char *s, size_t n)
     } else if (!ok) {
         lerr(ld, ld->lineno, name, NULL,
              "unknown section (known: server, queue, batch, delivery, template, "
-             "receiver.NAME, silence.NAME)");
+             "receiver.NAME, silence.NAME, inhibit.NAME)");
     }
     if (ok) {
         for (size_t i = 0; i < ld->nsecs; i++) {
@@ -501,6 +504,7 @@ static const struct keyspec keyspecs[] = {
     {SEC_QUEUE, "max_alerts", V_U64, CFG(max_alerts), 1, 1e15},
     {SEC_QUEUE, "max_bytes", V_SIZE, CFG(max_bytes), 1, 1e15},
     {SEC_QUEUE, "max_depth", V_U32, CFG(max_depth), 1, 10000},
+    {SEC_QUEUE, "max_inhibit_sources", V_U64, CFG(max_inhibit_sources), 1, 1e9},
     {SEC_BATCH, "max_size", V_U32, CFG(batch_max_size), 1, 1000000},
     {SEC_BATCH, "max_wait", V_DURATION, CFG(batch_max_wait_ns), 0, 9.2e18},
     {SEC_BATCH, "group_labels", V_LABELS, 0, 0, 0},
@@ -821,6 +825,7 @@ static void set_defaults(struct nd_config *c)
     c->max_alerts = 1000000;
     c->max_bytes = UINT64_C(1) << 30;
     c->max_depth = 64;
+    c->max_inhibit_sources = 100000;
     c->batch_max_size = 100;
     c->batch_max_wait_ns = ND_NS_PER_S;
     c->ngroup_labels = 2;
@@ -866,6 +871,13 @@ void nd_config_free(struct nd_config *c)
         kvs_free(rc->kvs, rc->nkvs);
     }
     free(c->silences);
+    for (size_t i = 0; i < c->ninhibits; i++) {
+        struct nd_receiver_config *rc = &c->inhibits[i];
+        free(rc->name);
+        free(rc->section);
+        kvs_free(rc->kvs, rc->nkvs);
+    }
+    free(c->inhibits);
     free(c);
 }
 
@@ -926,6 +938,11 @@ static void build(struct loader *ld, struct nd_config *cfg)
         if (sec->kind == SEC_SILENCE) {
             if (!sec->lost_line)
                 take_named(sec, &cfg->silences, &cfg->nsilences, 8, cfg);
+            continue;
+        }
+        if (sec->kind == SEC_INHIBIT) {
+            if (!sec->lost_line)
+                take_named(sec, &cfg->inhibits, &cfg->ninhibits, 8, cfg);
             continue;
         }
         if (sec->kind != SEC_RECEIVER) {

@@ -30,6 +30,7 @@
 #include "notifyd/pipeline.h"
 #include "notifyd/queue.h"
 #include "notifyd/server.h"
+#include "notifyd/inhibit.h"
 #include "notifyd/silence.h"
 #include "notifyd/template.h"
 #include "notifyd/util.h"
@@ -45,6 +46,7 @@ struct nd_daemon {
     struct nd_receiver **receivers;
     struct nd_metrics_receiver *metrics_rcv; /* parallel to receivers */
     struct nd_silences *silences;            /* [silence.*]; outlives the pipeline */
+    struct nd_inhibit *inhibit;              /* [inhibit.*]; outlives the pipeline */
     struct nd_pipeline *pipeline;
     struct nd_batcher *batcher;
     struct nd_server *server;
@@ -202,6 +204,12 @@ static int start(struct nd_daemon *d)
         nd_config_errors_deinit(&errs);
         return ND_ERR;
     }
+    if (nd_inhibit_from_config(cfg, &d->inhibit, &errs) != ND_OK) {
+        for (size_t i = 0; i < errs.n; i++)
+            fprintf(stderr, "%s\n", errs.msgs[i]);
+        nd_config_errors_deinit(&errs);
+        return ND_ERR;
+    }
     nd_config_errors_deinit(&errs);
     d->engine = nd_engine_new(d->base, d->templates, err);
     if (!d->engine) {
@@ -242,6 +250,7 @@ static int start(struct nd_daemon *d)
         .ud = d,
         .metrics = &d->metrics,
         .silences = d->silences,
+        .inhibit = d->inhibit,
     };
     d->pipeline = nd_pipeline_new(&pc);
     free(targets);
@@ -300,6 +309,7 @@ static void stop(struct nd_daemon *d)
         nd_batcher_free(d->batcher);
     nd_pipeline_free(d->pipeline);
     nd_silences_free(d->silences);
+    nd_inhibit_free(d->inhibit);
     if (d->engine)
         nd_engine_free(d->engine);
     nd_template_set_free(d->templates);
@@ -375,6 +385,9 @@ int nd_daemon_check_config(const char *path, FILE *errout)
         struct nd_silences *sil = NULL;
         nd_silences_from_config(cfg, &sil, &errs);
         nd_silences_free(sil);
+        struct nd_inhibit *ih = NULL;
+        nd_inhibit_from_config(cfg, &ih, &errs);
+        nd_inhibit_free(ih);
     }
     for (size_t i = 0; i < errs.n; i++)
         fprintf(errout, "%s\n", errs.msgs[i]);

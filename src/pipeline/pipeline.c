@@ -19,6 +19,7 @@
 
 #include "notifyd/aggregate.h"
 #include "notifyd/config.h"
+#include "notifyd/inhibit.h"
 #include "notifyd/alert.h"
 #include "notifyd/metrics.h"
 #include "notifyd/notification.h"
@@ -45,6 +46,7 @@ struct nd_pipeline {
     void *ud;
     struct nd_metrics *metrics;
     struct nd_silences *silences;
+    struct nd_inhibit *inhibit;
     int running;
     int64_t created_ns; /* wall clock of the current run: the notifications' creation time */
     struct alert_list work;
@@ -76,6 +78,7 @@ struct nd_pipeline *nd_pipeline_new(const struct nd_pipeline_config *cfg)
     p->ud = cfg->ud;
     p->metrics = cfg->metrics;
     p->silences = cfg->silences;
+    p->inhibit = cfg->inhibit;
     return p;
 }
 
@@ -119,10 +122,38 @@ static void stage_silence(struct nd_pipeline *p)
     p->work.n = k;
 }
 
-/* STAGE inhibit: not written yet (later issue; NM has none either). */
+/* Inhibition learns its sources from every alert of the batch, silenced
+ * or not (as Alertmanager's inhibitor sees every alert), before any stage
+ * drops one. */
+static void stage_learn(struct nd_pipeline *p)
+{
+    if (!p->inhibit || nd_inhibit_rules(p->inhibit) == 0)
+        return;
+    nd_inhibit_begin(p->inhibit, p->created_ns);
+    for (size_t i = 0; i < p->work.n; i++)
+        nd_inhibit_learn(p->inhibit, p->work.v[i], p->created_ns);
+    if (p->metrics) {
+        p->metrics->inhibit_sources = nd_inhibit_sources(p->inhibit);
+        p->metrics->inhibit_sources_dropped = nd_inhibit_dropped(p->inhibit);
+    }
+}
+
+/* STAGE inhibit: drops from p->work the alerts a remembered source mutes
+ * (inhibit.h). Inhibition does not depend on the receiver, so deciding it
+ * once per alert here is the same as deciding it on each receiver's routes
+ * after routing and filtering. */
 static void stage_inhibit(struct nd_pipeline *p)
 {
-    ND_UNUSED(p);
+    size_t i, k = 0;
+
+    if (!p->inhibit || nd_inhibit_sources(p->inhibit) == 0)
+        return;
+    for (i = 0; i < p->work.n; i++)
+        if (!nd_inhibit_muted(p->inhibit, p->work.v[i], p->created_ns))
+            p->work.v[k++] = p->work.v[i];
+    if (p->metrics)
+        p->metrics->alerts_inhibited += p->work.n - k;
+    p->work.n = k;
 }
 
 /* STAGE route: every alert goes to every receiver. A later issue replaces
@@ -207,6 +238,7 @@ void nd_pipeline_run(struct nd_pipeline *p, struct nd_alert *const *alerts, size
     p->created_ns = nd_now_wall_ns();
 
     stage_input(p, alerts, n);
+    stage_learn(p);
     stage_silence(p);
     stage_inhibit(p);
     stage_route(p);

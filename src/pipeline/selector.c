@@ -375,7 +375,9 @@ bool nd_selector_matches_alert(struct nd_selector *s, const struct nd_alert *a)
 static int format_value(struct nd_buf *out, const char *v)
 {
     const char *p;
-    bool quote = *v == '\0';
+    /* Unquoted, a value starting with '=' or '~' would read as part of the
+     * operator before it ("k=" + "=x" is "k==x"). */
+    bool quote = *v == '\0' || *v == '=' || *v == '~';
 
     for (p = v; *p && !quote; p++)
         quote = value_end(*p) || *p == '\\';

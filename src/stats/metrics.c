@@ -245,6 +245,13 @@ void nd_metrics_render(const struct nd_metrics *m, const struct nd_queue *q,
     scalar(out, "notifyd_notifications_total", "counter", "Notifications built.", m->notifications);
     scalar(out, "notifyd_alerts_silenced_total", "counter",
            "Alerts of closed batches muted by a global silence.", m->alerts_silenced);
+    scalar(out, "notifyd_alerts_inhibited_total", "counter",
+           "Alerts of closed batches muted by an inhibition rule.", m->alerts_inhibited);
+    scalar(out, "notifyd_inhibit_sources", "gauge",
+           "Source alerts remembered for inhibition (one per rule and alert).", m->inhibit_sources);
+    scalar(out, "notifyd_inhibit_sources_dropped_total", "counter",
+           "Source alerts not remembered because max_inhibit_sources was reached.",
+           m->inhibit_sources_dropped);
     per_receiver(out, "notifyd_notifications_delivered_total", "counter",
                  "Notifications delivered.", rcv, nrcv, R_DELIVERED, 1);
     per_receiver(out, "notifyd_notifications_retried_total", "counter",

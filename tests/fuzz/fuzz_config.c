@@ -2,7 +2,8 @@
  * reader, every fixed section's keys and value syntaxes) and, when the file
  * loads, every receiver section's validation as --check-config runs it
  * (nd_receiver_check: each type's keys, URLs, lists, durations, secrets,
- * template references) against the built-in templates.
+ * template references) against the built-in templates, and the inhibition
+ * rules (nd_inhibit_from_config).
  *
  * Checks: a refused file has at least one error and no config; an accepted
  * one has none, and every message names the file. The receivers are checked
@@ -17,6 +18,7 @@
 #include "fuzz.h"
 #include "notifyd/config.h"
 #include "notifyd/engine.h"
+#include "notifyd/inhibit.h"
 #include "notifyd/template.h"
 #include "notifyd/util.h"
 
@@ -53,6 +55,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(cfg != NULL && errs.n == 0, "loaded with %zu errors", errs.n);
         for (size_t i = 0; i < cfg->nreceivers; i++)
             nd_receiver_check(&cfg->receivers[i], &cfg->delivery, tmpl, &errs);
+        struct nd_inhibit *ih = NULL;
+        size_t before = errs.total;
+        int irc = nd_inhibit_from_config(cfg, &ih, &errs);
+        FUZZ_CHECK((irc == ND_OK) == (errs.total == before) && (irc == ND_OK) == (ih != NULL),
+                   "inhibit rules: rc %d, %zu new errors", irc, errs.total - before);
+        nd_inhibit_free(ih);
     } else {
         FUZZ_CHECK(cfg == NULL && errs.n > 0, "refused without an error message");
     }

@@ -227,8 +227,10 @@ static void test_render(void)
     }
     int samples = validate(t);
     /* 3 + 6 + 6 + 4 + 2 + 2 scalars/series, 3x2 per-receiver counters, 2x2 gauges,
-     * 2 x (12 buckets + Inf + sum + count), 2 x (dropped + 5 backlog gauges) */
-    is_int(samples, 3 + 12 + 4 + 2 + 3 + 6 + 4 + 2 * 15 + 2 * 6, "every line valid, sample count");
+     * 2 x (12 buckets + Inf + sum + count), 2 x (dropped + 5 backlog gauges),
+     * 3 of inhibition (two counters, a gauge) */
+    is_int(samples, 3 + 12 + 4 + 2 + 3 + 3 + 6 + 4 + 2 * 15 + 2 * 6,
+           "every line valid, sample count");
     free(t);
 
     /* no metrics struct, no queue, no receiver: still a valid document */
@@ -237,7 +239,10 @@ static void test_render(void)
     has_str(t, "\nnotifyd_http_connections_evicted_total 0\n", "evictions counter");
     has_str(t, "\nnotifyd_http_accept_errors_total 0\n", "accept errors counter");
     has_str(t, "\nnotifyd_alerts_silenced_total 0\n", "silenced counter");
-    is_int(validate(t), 3 + 12 + 4 + 2 + 3, "bare document valid");
+    has_str(t, "\nnotifyd_alerts_inhibited_total 0\n", "inhibited counter");
+    has_str(t, "\nnotifyd_inhibit_sources 0\n", "inhibition sources gauge");
+    has_str(t, "\nnotifyd_inhibit_sources_dropped_total 0\n", "inhibition drops counter");
+    is_int(validate(t), 3 + 12 + 4 + 2 + 3 + 3, "bare document valid");
     free(t);
     nd_queue_free(q);
 }

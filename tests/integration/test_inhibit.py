@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""[inhibit.NAME] with the real daemon and a recording webhook: a firing critical alert of
+cluster x mutes the warning alert of cluster x but not the one of cluster y; a source and
+its target in one request mute too (sources are learned before the stage drops anything);
+once the source arrives resolved the cluster x warning is delivered again; a new source past
+[queue] max_inhibit_sources is not remembered (counted, and its target is delivered); the
+metrics count inhibited alerts and remembered sources; --check-config names file, line,
+key and column of a bad rule."""
+
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+RULE = ("[inhibit.crit]\n"
+        "source_selector = severity=critical\n"
+        "target_selector = severity=warning\n"
+        "equal = cluster\n")
+
+
+def alert(name, cluster, severity, resolved=False):
+    a = {"labels": {"alertname": name, "cluster": cluster, "severity": severity}}
+    if resolved:
+        a["endsAt"] = "2020-01-01T00:00:00Z"
+    return a
+
+
+def delivered(target):
+    """(alertname, cluster, status) of every alert delivered so far, in order."""
+    out = []
+    for r in target.snapshot():
+        for a in r.json()["alerts"]:
+            out.append((a["labels"]["alertname"], a["labels"]["cluster"], a["status"]))
+    return out
+
+
+def wait_delivered(target, want, timeout=10):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = delivered(target)
+        if all(w in got for w in want):
+            return got
+        time.sleep(0.05)
+    return delivered(target)
+
+
+def run(tap):
+    with h.Target([200]) as target:
+        cfg = h.config({"hook": h.webhook(target.url + "/hook")},
+                       queue="max_inhibit_sources = 2\n",
+                       batch="max_wait = 50ms\ngroup_labels = alertname, cluster\n") + RULE
+        with h.Daemon(cfg) as d:
+            d.start()
+            tap.eq(d.post_alerts([alert("NodeDown", "x", "critical")]).status, 200,
+                   "critical source of cluster x accepted")
+            wait_delivered(target, [("NodeDown", "x", "firing")])
+            tap.eq(d.post_alerts([alert("DiskSlow", "x", "warning"),
+                                  alert("DiskSlow", "y", "warning")]).status, 200,
+                   "warnings of clusters x and y accepted")
+            got = wait_delivered(target, [("DiskSlow", "y", "firing")])
+            time.sleep(0.3)  # a muted x would have gone out in the same batch
+            got = delivered(target)
+            tap.ok(("NodeDown", "x", "firing") in got, "the source itself is delivered")
+            tap.ok(("DiskSlow", "y", "firing") in got, "cluster y warning delivered")
+            tap.ok(("DiskSlow", "x", "firing") not in got, "cluster x warning muted", got)
+
+            # A source and its target in the same request.
+            tap.eq(d.post_alerts([alert("DiskSlow", "z", "warning"),
+                                  alert("NodeDown", "z", "critical")]).status, 200,
+                   "cluster z warning and its critical source in one request")
+            wait_delivered(target, [("NodeDown", "z", "firing")])
+            time.sleep(0.2)
+            got = delivered(target)
+            tap.ok(("DiskSlow", "z", "firing") not in got,
+                   "the same batch's source mutes the target", got)
+            m = d.metrics()
+            tap.eq(h.metric(m, "notifyd_alerts_inhibited_total"), 2.0, "two alerts inhibited")
+            tap.eq(h.metric(m, "notifyd_inhibit_sources"), 2.0, "two sources remembered")
+
+            # Past the ceiling: not remembered, its target goes out.
+            tap.eq(d.post_alerts([alert("NodeDown", "w", "critical")]).status, 200,
+                   "a third source accepted")
+            wait_delivered(target, [("NodeDown", "w", "firing")])
+            tap.eq(d.post_alerts([alert("DiskSlow", "w", "warning")]).status, 200,
+                   "its target accepted")
+            got = wait_delivered(target, [("DiskSlow", "w", "firing")])
+            tap.ok(("DiskSlow", "w", "firing") in got,
+                   "max_inhibit_sources = 2: the third source mutes nothing")
+            tap.eq(h.metric(d.metrics(), "notifyd_inhibit_sources_dropped_total"), 1.0,
+                   "one source dropped at the ceiling")
+
+            # The source resolves: the cluster x warning goes out again.
+            tap.eq(d.post_alerts([alert("NodeDown", "x", "critical", resolved=True)]).status,
+                   200, "the source resolved")
+            wait_delivered(target, [("NodeDown", "x", "resolved")])
+            tap.eq(h.metric(d.metrics(), "notifyd_inhibit_sources"), 1.0,
+                   "the resolved source is forgotten")
+            tap.eq(d.post_alerts([alert("DiskSlow", "x", "warning")]).status, 200,
+                   "cluster x warning again")
+            got = wait_delivered(target, [("DiskSlow", "x", "firing")])
+            tap.ok(("DiskSlow", "x", "firing") in got,
+                   "after the source resolved, the cluster x warning is delivered", got)
+            tap.eq(h.metric(d.metrics(), "notifyd_alerts_inhibited_total"), 2.0,
+                   "still two alerts inhibited")
+
+
+def check_config(tap):
+    bad = h.config({"r": "type = console\n"}, queue="max_inhibit_sources = 0\n") + (
+        "[inhibit.x]\nsource_selector = severity in (a\ntarget_selector = team=db\n"
+        "equal = cluster, not-a-label\n")
+    with h.Daemon(bad) as d:
+        r = subprocess.run([h.NOTIFYD, "--check-config", d.config_path], capture_output=True,
+                           text=True, timeout=20)
+        tap.eq(r.returncode, 1, "--check-config refuses a bad inhibit rule")
+        for want in ("notifyd.ini:6: [queue] max_inhibit_sources:",
+                     "notifyd.ini:11: [inhibit.x] source_selector: column 15:",
+                     "notifyd.ini:13: [inhibit.x] equal: invalid label name \"not-a-label\""):
+            tap.ok(want in r.stderr, "names it: " + want, r.stderr)
+    good = h.config({"r": "type = console\n"}) + RULE
+    with h.Daemon(good) as d:
+        r = subprocess.run([h.NOTIFYD, "--check-config", d.config_path], capture_output=True,
+                           text=True, timeout=20)
+        tap.eq(r.returncode, 0, "--check-config accepts a good rule", r.stderr)
+
+
+def body(tap):
+    run(tap)
+    check_config(tap)
+
+
+if __name__ == "__main__":
+    h.run_main(body, 80)
