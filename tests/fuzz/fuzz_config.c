@@ -2,7 +2,9 @@
  * reader, every fixed section's keys and value syntaxes) and, when the file
  * loads, every receiver section's validation as --check-config runs it
  * (nd_receiver_check: each type's keys, URLs, lists, durations, secrets,
- * template references) against the built-in templates.
+ * template references) and the routing built over them ([tenant.*],
+ * [router.*], receivers' tenant keys: nd_route_new) against the built-in
+ * templates.
  *
  * Checks: a refused file has at least one error and no config; an accepted
  * one has none, and every message names the file. The receivers are checked
@@ -17,6 +19,8 @@
 #include "fuzz.h"
 #include "notifyd/config.h"
 #include "notifyd/engine.h"
+#include "notifyd/pipeline.h"
+#include "notifyd/route.h"
 #include "notifyd/template.h"
 #include "notifyd/util.h"
 
@@ -51,8 +55,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = nd_config_load_string(text, NAME, &cfg, &errs);
     if (rc == ND_OK) {
         FUZZ_CHECK(cfg != NULL && errs.n == 0, "loaded with %zu errors", errs.n);
-        for (size_t i = 0; i < cfg->nreceivers; i++)
-            nd_receiver_check(&cfg->receivers[i], &cfg->delivery, tmpl, &errs);
+        /* As --check-config: the receivers, then the routing built over them. */
+        size_t nr = cfg->nreceivers, nt = 0;
+        struct nd_target_keys *keys = nd_xcalloc(nr ? nr : 1, sizeof *keys);
+        struct nd_route_receiver *rr = nd_xcalloc(nr ? nr : 1, sizeof *rr);
+        for (size_t i = 0; i < nr; i++) {
+            struct nd_receiver_config *rc_ = &cfg->receivers[i];
+            rr[i] = (struct nd_route_receiver){rc_->name, rc_->type, NULL, ND_ROUTE_NO_TARGET};
+            if (nd_receiver_check_keys(rc_, &cfg->delivery, tmpl, &keys[i], &errs) == ND_OK) {
+                rr[i].keys = &keys[i];
+                if (keys[i].enabled)
+                    rr[i].target = nt++;
+            }
+        }
+        struct nd_route *route = NULL;
+        nd_route_new(cfg, rr, nr, nt, &route, &errs);
+        nd_route_free(route);
+        for (size_t i = 0; i < nr; i++)
+            nd_target_keys_deinit(&keys[i]);
+        free(keys);
+        free(rr);
     } else {
         FUZZ_CHECK(cfg == NULL && errs.n > 0, "refused without an error message");
     }
