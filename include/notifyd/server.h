@@ -4,6 +4,8 @@
  *   GET  /-/healthy      200
  *   GET  /-/ready        200 once nd_server_set_ready(s, true), else 503
  *   GET  /metrics        Prometheus text from `render`
+ *   any path in `routes`: its handler (other modules' endpoints), which may
+ *                        answer at once or later (nd_server_req_reply)
  *
  * Every answer but /metrics is NM's envelope {"Status":N,"Message":"..."},
  * Content-Type application/json: 400 bad body, 404 unknown path, 405 with
@@ -46,6 +48,25 @@ typedef int nd_server_submit_cb(void *ud, struct nd_alert **alerts, size_t n, ch
 /* Appends the Prometheus exposition (e.g. with nd_metrics_render). */
 typedef void nd_server_render_cb(void *ud, struct evbuffer *out);
 
+/* One request to a registered route, whole (headers and body read). The
+ * handler answers it at once or later, from any callback of the loop, with
+ * nd_server_req_reply*(), which releases it. Until then the connection
+ * reads no further request (pipelined requests wait their turn) and is
+ * exempt from the idle timeout: the handler bounds its own wait. If the
+ * client goes away first, the request stays valid and the answer is dropped. */
+struct nd_server_req;
+typedef void nd_server_handler_fn(void *ud, struct nd_server_req *req);
+
+struct nd_server_route {
+    const char *method; /* "GET", "POST", "DELETE"...; GET also serves HEAD */
+    const char *path;   /* exact path, or every path under it when it ends in '/' */
+    nd_server_handler_fn *handler;
+    void *ud;
+};
+
+/* Most routes; a longer table is a wiring bug (nd_server_new fails). */
+#define ND_SERVER_MAX_ROUTES 64
+
 struct nd_server_opts {
     const char *host;             /* address or name to bind; NULL or "" = all interfaces */
     uint16_t port;                /* 0 = pick a free one (see nd_server_port) */
@@ -63,6 +84,13 @@ struct nd_server_opts {
     nd_server_render_cb *render;  /* NULL = nd_metrics_render(metrics, no queue, no receivers) */
     void *ud;                     /* for submit and render */
     struct nd_metrics *metrics;   /* counters updated per request; may be NULL */
+    /* Extra endpoints, looked up after the built-in ones, in order: the
+     * first route whose method and path match serves the request; a path
+     * known only with other methods gets 405 with Allow. The table is
+     * copied (the strings are not: they must outlive the server). The
+     * body of such a request is kept whole, up to max_body_size. */
+    const struct nd_server_route *routes;
+    size_t nroutes;
 };
 
 /* Binds and starts serving on `base`. The options are copied (host and
@@ -77,6 +105,32 @@ void nd_server_free(struct nd_server *s);
  * (tests/fuzz/fuzz_http.c) drives the server through it. After
  * nd_server_stop_accepting the fd is closed and ND_EINVAL returned. */
 int nd_server_adopt(struct nd_server *s, int fd, char *err);
+/* The request's method ("GET"...), path (no query, not decoded) and query
+ * (what follows '?', "" when none). NUL-terminated, valid until answered. */
+const char *nd_server_req_method(const struct nd_server_req *r);
+const char *nd_server_req_path(const struct nd_server_req *r);
+const char *nd_server_req_query(const struct nd_server_req *r);
+/* The body (NUL-terminated; *len its length without the NUL). */
+const char *nd_server_req_body(const struct nd_server_req *r, size_t *len);
+/* The first query parameter `name`, percent- and '+'-decoded, into out.
+ * ND_OK; ND_EINVAL when absent; ND_ETOOBIG when it does
+ * not fit in outsz (out then holds a truncated, terminated prefix). */
+int nd_server_req_param(const struct nd_server_req *r, const char *name, char *out, size_t outsz);
+/* Whether the client has gone: the answer would be dropped. */
+bool nd_server_req_gone(const struct nd_server_req *r);
+/* Answers and releases req. ctype NULL = "application/json". */
+void nd_server_req_reply(struct nd_server_req *r, int code, const char *ctype, const char *body,
+                         size_t len);
+/* Answers NM's envelope {"Status":code,"Message":msg} and releases req. */
+void nd_server_req_reply_msg(struct nd_server_req *r, int code, const char *msg);
+
+/* Called only from inside the submit callback: the 200 of the request
+ * being submitted is deferred. The submit callback still returns ND_OK (the
+ * alerts are taken); the caller answers later with nd_server_req_reply_msg
+ * (200 "Notification request accepted", or an error: the alerts stay
+ * taken). For an answer that waits for something, such as a log's fsync. */
+struct nd_server_req *nd_server_defer(struct nd_server *s);
+
 /* The bound port (useful after port 0). */
 uint16_t nd_server_port(const struct nd_server *s);
 /* The connection limit in force (max_connections after the fd limit). */

@@ -86,7 +86,8 @@
 #define SPAN_KEEP  (4u << 10)
 #define READ_CHUNK (64u << 10)
 
-enum route { R_ALERTS, R_HEALTHY, R_READY, R_METRICS, R_NONE };
+/* R_CUSTOM: one of the routes of nd_server_opts (conn.custom says which). */
+enum route { R_ALERTS, R_HEALTHY, R_READY, R_METRICS, R_CUSTOM, R_NONE };
 
 static const struct {
     const char *path;
@@ -98,6 +99,11 @@ static const struct {
     [R_READY] = {"/-/ready", 1u << HTTP_GET | 1u << HTTP_HEAD, "GET, HEAD"},
     [R_METRICS] = {"/metrics", 1u << HTTP_GET | 1u << HTTP_HEAD, "GET, HEAD"},
 };
+
+/* conn.custom when the path is a registered one but not with this method. */
+#define CUSTOM_NO_METHOD SIZE_MAX
+/* Longest path of a registered route's request kept with it. */
+#define REQ_TARGET_MAX (8u << 10)
 
 /* Bytes the parser hands over in pieces (the URL). While they come in one
  * piece they are used where they lie, in the read buffer: no copy, no malloc
@@ -158,8 +164,13 @@ struct conn {
     struct evbuffer *out;
     http_parser p;
     struct span url;
-    enum route route;               /* of the current request, from its headers */
-    uint64_t body_len;              /* body bytes of the current request so far */
+    enum route route;              /* of the current request, from its headers */
+    size_t custom;                 /* R_CUSTOM: index in s->routes, or CUSTOM_NO_METHOD */
+    struct nd_buf body;            /* R_CUSTOM: the body so far (bounded by max_body_size) */
+    struct nd_server_req *pending; /* a request whose handler has not answered yet */
+    struct nd_buf held;            /* input read past a pending request, parsed after it */
+    bool dispatching;  /* inside a handler: an answer now must not re-enter the parser */
+    uint64_t body_len; /* body bytes of the current request so far */
     struct nd_ingest_stream *parse; /* its alerts being parsed, or NULL */
     size_t hbytes;                  /* header bytes of the current request */
     char hname[8];                  /* the current header's name, if short enough to matter */
@@ -211,6 +222,17 @@ struct nd_server {
     int spare_fd;     /* /dev/null, given up for a moment to accept and close at EMFILE; or -1 */
     struct ratelog log_accept, log_evict;
     struct refused_log refused;
+    struct nd_server_route *routes; /* o.routes copied */
+    struct conn *submitting;        /* the connection inside o.submit, for nd_server_defer */
+};
+
+struct nd_server_req {
+    struct conn *c; /* NULL once the connection is gone */
+    bool head;      /* answer without a body */
+    char method[16];
+    char *target; /* "PATH\0QUERY\0" */
+    const char *query;
+    struct nd_buf body;
 };
 
 static char rbuf[READ_CHUNK];
@@ -220,6 +242,8 @@ static int64_t now_ms;
 
 static void conn_free(struct conn *c);
 static void conn_flush(struct conn *c);
+static void conn_feed(struct conn *c, const char *data, size_t n);
+static void on_custom(struct conn *c);
 
 static void count_reject(struct nd_server *s, enum nd_reject_reason r, size_t nalerts)
 {
@@ -430,12 +454,15 @@ static void on_alerts(struct conn *c)
         s->o.metrics->alerts_received += n;
 
     err[0] = '\0';
+    s->submitting = c;
     rc = n ? s->o.submit(s->o.ud, alerts, n, err) : ND_OK;
+    s->submitting = NULL;
     if (rc == ND_OK) {
         if (s->o.metrics)
             s->o.metrics->alerts_accepted += n;
-        free(alerts); /* the references went to the submit callback */
-        reply(c, 200, "Notification request accepted", NULL, NULL);
+        free(alerts);    /* the references went to the submit callback */
+        if (!c->pending) /* else nd_server_defer: the submitter answers */
+            reply(c, 200, "Notification request accepted", NULL, NULL);
         return;
     }
     nd_ingest_alerts_free(alerts, n);
@@ -486,13 +513,45 @@ static size_t target_path(const char *url, size_t len, const char **path)
     return u.field_data[UF_PATH].len;
 }
 
-static enum route route_of(const struct conn *c)
+static bool custom_path_matches(const struct nd_server_route *r, const char *path, size_t n)
+{
+    size_t rn = strlen(r->path);
+    if (rn && r->path[rn - 1] == '/')
+        return n >= rn && memcmp(path, r->path, rn) == 0;
+    return rn == n && memcmp(path, r->path, n) == 0;
+}
+
+static bool custom_method_matches(const struct nd_server_route *r, enum http_method m)
+{
+    if (m == HTTP_HEAD && strcmp(r->method, "GET") == 0)
+        return true;
+    return strcmp(r->method, http_method_str(m)) == 0;
+}
+
+static enum route route_of(struct conn *c)
 {
     const char *path = NULL;
     size_t n = target_path(span_data(&c->url), span_len(&c->url), &path);
-    for (size_t i = 0; n && i < ND_ARRAY_LEN(routes); i++)
-        if (strlen(routes[i].path) == n && memcmp(path, routes[i].path, n) == 0)
+    if (!n)
+        return R_NONE;
+    for (size_t i = 0; i < ND_ARRAY_LEN(routes); i++)
+        if (routes[i].path && strlen(routes[i].path) == n && memcmp(path, routes[i].path, n) == 0)
             return (enum route)i;
+    bool known = false;
+    for (size_t i = 0; i < c->s->o.nroutes; i++) {
+        const struct nd_server_route *r = &c->s->routes[i];
+        if (!custom_path_matches(r, path, n))
+            continue;
+        known = true;
+        if (custom_method_matches(r, (enum http_method)c->p.method)) {
+            c->custom = i;
+            return R_CUSTOM;
+        }
+    }
+    if (known) {
+        c->custom = CUSTOM_NO_METHOD;
+        return R_CUSTOM;
+    }
     return R_NONE;
 }
 
@@ -528,6 +587,7 @@ static int on_message_begin(http_parser *p)
     c->head = false;
     c->route = R_NONE;
     c->body_len = 0;
+    nd_buf_reset(&c->body);
     drop_parse(c);
     span_reset(&c->url);
     return 0;
@@ -609,10 +669,12 @@ static int on_body(http_parser *p, const char *at, size_t len)
         return 0;
     }
     c->body_len += len;
-    /* Other routes ignore their body. A parse error is kept for the answer,
-     * which waits for the whole body as before. */
+    /* The built-in routes other than alerts ignore their body. A parse
+     * error is kept for the answer, which waits for the whole body. */
     if (c->parse)
         nd_ingest_stream_feed(c->parse, at, len);
+    else if (c->route == R_CUSTOM)
+        nd_buf_add(&c->body, at, len); /* within max_body_size, checked above */
     return 0;
 }
 
@@ -622,6 +684,10 @@ static void dispatch(struct conn *c)
     enum route r = c->route;
     if (r == R_NONE) {
         reply(c, 404, "not found", NULL, NULL);
+        return;
+    }
+    if (r == R_CUSTOM) {
+        on_custom(c);
         return;
     }
     if (c->p.method >= 32 || !((1u << c->p.method) & routes[r].methods)) {
@@ -644,9 +710,229 @@ static void dispatch(struct conn *c)
     case R_METRICS:
         on_metrics(c);
         break;
+    case R_CUSTOM:
     case R_NONE:
         break;
     }
+}
+
+/* ---- registered routes and deferred answers ---------------------------- */
+
+static struct nd_server_req *req_new(struct conn *c)
+{
+    struct nd_server_req *r = nd_xcalloc(1, sizeof *r);
+    const char *url = span_data(&c->url), *path = NULL;
+    size_t ulen = span_len(&c->url);
+    size_t plen = target_path(url, ulen, &path);
+    const char *q = NULL;
+    size_t qlen = 0;
+    if (plen > REQ_TARGET_MAX)
+        plen = REQ_TARGET_MAX;
+    if (path) {
+        const char *end = url + ulen, *p = path + plen;
+        if (p < end && *p == '?') {
+            q = p + 1;
+            while (q + qlen < end && q[qlen] != '#')
+                qlen++;
+            if (qlen > REQ_TARGET_MAX)
+                qlen = REQ_TARGET_MAX;
+        }
+    }
+    r->c = c;
+    r->head = c->head;
+    snprintf(r->method, sizeof r->method, "%s", http_method_str((enum http_method)c->p.method));
+    r->target = nd_xmalloc(plen + qlen + 2);
+    if (plen)
+        memcpy(r->target, path, plen);
+    r->target[plen] = '\0';
+    if (qlen)
+        memcpy(r->target + plen + 1, q, qlen);
+    r->target[plen + 1 + qlen] = '\0';
+    r->query = r->target + plen + 1;
+    /* The body moves to the request: an idle connection keeps no copy. */
+    r->body = c->body;
+    nd_buf_init(&c->body, (size_t)c->s->o.max_body_size);
+    c->pending = r;
+    return r;
+}
+
+static void req_free(struct nd_server_req *r)
+{
+    free(r->target);
+    nd_buf_deinit(&r->body);
+    free(r);
+}
+
+static void on_custom(struct conn *c)
+{
+    struct nd_server *s = c->s;
+    if (c->custom == CUSTOM_NO_METHOD) {
+        const char *path = NULL;
+        size_t n = target_path(span_data(&c->url), span_len(&c->url), &path);
+        char allow[128];
+        size_t len = 0;
+        allow[0] = '\0';
+        for (size_t i = 0; i < s->o.nroutes; i++) {
+            const struct nd_server_route *r = &s->routes[i];
+            if (!custom_path_matches(r, path, n) || strstr(allow, r->method))
+                continue;
+            int k = snprintf(allow + len, sizeof allow - len, "%s%s%s", len ? ", " : "", r->method,
+                             strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
+            if (k < 0 || (size_t)k >= sizeof allow - len)
+                break;
+            len += (size_t)k;
+        }
+        reply(c, 405, "method not allowed", "Allow", allow);
+        return;
+    }
+    const struct nd_server_route *r = &s->routes[c->custom];
+    r->handler(r->ud, req_new(c));
+}
+
+/* After a deferred answer: parse what arrived behind the request. */
+static void conn_resume(struct conn *c)
+{
+    now_ms = nd_now_mono_ms();
+    if (HTTP_PARSER_ERRNO(&c->p) == HPE_PAUSED)
+        http_parser_pause(&c->p, 0);
+    if (!c->closing && c->held.len) {
+        struct nd_buf in = c->held;
+        nd_buf_init(&c->held, READ_CHUNK);
+        conn_feed(c, in.data, in.len);
+        nd_buf_deinit(&in);
+    }
+    conn_flush(c);
+    if (c->dead)
+        conn_free(c);
+}
+
+static void req_answer(struct nd_server_req *r)
+{
+    struct conn *c = r->c;
+    c->pending = NULL;
+    c->last_ms = nd_now_mono_ms();
+    if (c->s->o.metrics)
+        c->s->o.metrics->http_requests++;
+    /* Inside the handler the parser is still running: it goes on by itself. */
+    if (!c->dispatching)
+        conn_resume(c);
+}
+
+void nd_server_req_reply(struct nd_server_req *r, int code, const char *ctype, const char *body,
+                         size_t len)
+{
+    struct conn *c = r->c;
+    if (c) {
+        put_head(c, code, ctype ? ctype : "application/json", len, NULL, NULL);
+        if (!r->head && len)
+            evbuffer_add(c->out, body, len);
+        req_answer(r);
+    }
+    req_free(r);
+}
+
+void nd_server_req_reply_msg(struct nd_server_req *r, int code, const char *msg)
+{
+    struct conn *c = r->c;
+    if (c) {
+        bool head = c->head;
+        c->head = r->head;
+        reply(c, code, msg, NULL, NULL);
+        c->head = head;
+        if (c->s->o.metrics) /* reply() counted it; req_answer counts again */
+            c->s->o.metrics->http_requests--;
+        req_answer(r);
+    }
+    req_free(r);
+}
+
+struct nd_server_req *nd_server_defer(struct nd_server *s)
+{
+    struct conn *c = s->submitting;
+    if (!c || c->pending)
+        abort(); /* only once, from inside the submit callback: a wiring bug */
+    return req_new(c);
+}
+
+const char *nd_server_req_method(const struct nd_server_req *r)
+{
+    return r->method;
+}
+
+const char *nd_server_req_path(const struct nd_server_req *r)
+{
+    return r->target;
+}
+
+const char *nd_server_req_query(const struct nd_server_req *r)
+{
+    return r->query;
+}
+
+const char *nd_server_req_body(const struct nd_server_req *r, size_t *len)
+{
+    if (len)
+        *len = r->body.len;
+    return nd_buf_cstr(&r->body);
+}
+
+bool nd_server_req_gone(const struct nd_server_req *r)
+{
+    return r->c == NULL;
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Decodes [p, end) (percent escapes, '+' = blank) into out. */
+static int param_decode(const char *p, const char *end, char *out, size_t outsz)
+{
+    size_t k = 0;
+    int rc = ND_OK;
+    while (p < end) {
+        char ch = *p++;
+        if (ch == '+') {
+            ch = ' ';
+        } else if (ch == '%' && end - p >= 2 && hexval(p[0]) >= 0 && hexval(p[1]) >= 0) {
+            ch = (char)(hexval(p[0]) * 16 + hexval(p[1]));
+            p += 2;
+        }
+        if (k + 1 >= outsz) {
+            rc = ND_ETOOBIG;
+            break;
+        }
+        out[k++] = ch;
+    }
+    if (outsz)
+        out[k] = '\0';
+    return rc;
+}
+
+int nd_server_req_param(const struct nd_server_req *r, const char *name, char *out, size_t outsz)
+{
+    size_t nlen = strlen(name);
+    const char *p = r->query;
+    while (*p) {
+        const char *amp = strchr(p, '&');
+        const char *end = amp ? amp : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        const char *kend = eq ? eq : end;
+        /* Names are compared decoded only when they hold no escape: ours never do. */
+        if ((size_t)(kend - p) == nlen && memcmp(p, name, nlen) == 0)
+            return param_decode(eq ? eq + 1 : end, end, out, outsz);
+        p = amp ? amp + 1 : end;
+    }
+    if (outsz)
+        out[0] = '\0';
+    return ND_EINVAL;
 }
 
 static int on_message_complete(http_parser *p)
@@ -657,10 +943,14 @@ static int on_message_complete(http_parser *p)
     c->in_request = false;
     if (!http_should_keep_alive(p) || p->upgrade)
         c->closing = true;
+    c->dispatching = true;
     dispatch(c);
+    c->dispatching = false;
     drop_parse(c);
     span_reset(&c->url);
-    if (c->closing)
+    /* A deferred answer holds the parser at this request's end: pipelined
+     * requests are parsed only once it is written, so answers keep their order. */
+    if (c->closing || c->pending)
         http_parser_pause(p, 1);
     return 0;
 }
@@ -714,7 +1004,7 @@ static void conn_flush(struct conn *c)
         left = evbuffer_get_length(c->out);
     }
     set_write(c, left > 0);
-    if (left == 0 && c->closing && !c->shut) {
+    if (left == 0 && c->closing && !c->shut && !c->pending) {
         shutdown(c->fd, SHUT_WR);
         c->shut = true;
         c->start_ms = now_ms;
@@ -722,7 +1012,7 @@ static void conn_flush(struct conn *c)
         return;
     }
     if (!c->shut)
-        set_read(c, !c->closing && left < OUT_HIGH_WATER);
+        set_read(c, !c->closing && !c->pending && left < OUT_HIGH_WATER);
 }
 
 static void bad_request(struct conn *c)
@@ -738,6 +1028,25 @@ static void bad_request(struct conn *c)
     char err[ND_ERRLEN];
     snprintf(err, sizeof err, "bad request: %s", http_errno_description(e));
     reply_close(c, 400, err);
+}
+
+/* Parses input. What follows a request whose answer is deferred is kept
+ * for when it is answered. */
+static void conn_feed(struct conn *c, const char *data, size_t n)
+{
+    size_t used = http_parser_execute(&c->p, &settings, data, n);
+    if (c->in_request) /* data is about to be reused (the body parser copies what it keeps) */
+        span_keep(&c->url);
+    if (c->pending && !c->closing) {
+        /* Bounded: reading is off while a request is pending, so this is at
+         * most the rest of one read. */
+        nd_buf_add(&c->held, data + used, n - used);
+        return;
+    }
+    if (!c->closing && (HTTP_PARSER_ERRNO(&c->p) != HPE_OK || used != n))
+        bad_request(c);
+    if (c->p.upgrade)
+        c->closing = true;
 }
 
 static void on_conn_read(evutil_socket_t fd, short what, void *arg)
@@ -768,14 +1077,7 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
     c->last_ms = now_ms;
     if (c->closing || c->shut)
         return; /* lingering: drop it */
-
-    size_t used = http_parser_execute(&c->p, &settings, rbuf, (size_t)n);
-    if (c->in_request) /* rbuf is about to be reused (the body parser copies what it keeps) */
-        span_keep(&c->url);
-    if (!c->closing && (HTTP_PARSER_ERRNO(&c->p) != HPE_OK || used != (size_t)n))
-        bad_request(c);
-    if (c->p.upgrade)
-        c->closing = true;
+    conn_feed(c, rbuf, (size_t)n);
     conn_flush(c);
     if (c->dead)
         conn_free(c);
@@ -805,6 +1107,10 @@ static void conn_free(struct conn *c)
     event_free(c->wev);
     evbuffer_free(c->out);
     nd_buf_deinit(&c->url.copy);
+    nd_buf_deinit(&c->body);
+    nd_buf_deinit(&c->held);
+    if (c->pending)
+        c->pending->c = NULL; /* its handler still holds it; the answer is dropped */
     nd_ingest_stream_free(c->parse);
     evutil_closesocket(c->fd);
     free(c);
@@ -881,6 +1187,8 @@ static void conn_start(struct nd_server *s, evutil_socket_t fd)
     if (!c->rev || !c->wev || !c->out)
         abort(); /* libevent fails these only when malloc does: OOM aborts */
     nd_buf_init(&c->url.copy, s->o.max_headers_size);
+    nd_buf_init(&c->body, (size_t)s->o.max_body_size);
+    nd_buf_init(&c->held, READ_CHUNK);
     http_parser_init(&c->p, HTTP_REQUEST);
     c->p.data = c;
     c->last_ms = now_ms;
@@ -934,6 +1242,8 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
     struct conn *next;
     for (struct conn *c = s->conns; c; c = next) {
         next = c->next;
+        if (c->pending) /* its handler bounds the wait */
+            continue;
         if (c->shut) {
             if (now - c->start_ms > LINGER_MS)
                 conn_free(c);
@@ -1049,10 +1359,27 @@ struct nd_server *nd_server_new(struct event_base *base, const struct nd_server_
         nd_seterr(err, ND_EINVAL, "server: no submit callback");
         return NULL;
     }
+    if (o->nroutes > ND_SERVER_MAX_ROUTES) {
+        nd_seterr(err, ND_EINVAL, "server: %zu routes (at most %u)", o->nroutes,
+                  ND_SERVER_MAX_ROUTES);
+        return NULL;
+    }
+    for (size_t i = 0; i < o->nroutes; i++) {
+        const struct nd_server_route *r = &o->routes[i];
+        if (!r->method || !r->path || r->path[0] != '/' || !r->handler) {
+            nd_seterr(err, ND_EINVAL, "server: route %zu incomplete", i);
+            return NULL;
+        }
+    }
     struct nd_server *s = nd_xcalloc(1, sizeof *s);
     s->spare_fd = -1;
     s->base = base;
     s->o = *o;
+    if (o->nroutes) {
+        s->routes = nd_xmalloc(o->nroutes * sizeof *s->routes);
+        memcpy(s->routes, o->routes, o->nroutes * sizeof *s->routes);
+    }
+    s->o.routes = s->routes;
     s->o.host = o->host ? nd_xstrdup(o->host) : NULL;
     s->o.ingest.cluster = o->ingest.cluster ? nd_xstrdup(o->ingest.cluster) : NULL;
     if (!s->o.max_body_size)
@@ -1117,6 +1444,7 @@ void nd_server_free(struct nd_server *s)
         close(s->spare_fd);
     free((char *)s->o.host);
     free((char *)s->o.ingest.cluster);
+    free(s->routes);
     free(s);
 }
 

@@ -39,7 +39,9 @@ static struct {
     size_t last_n;
     struct nd_alert *held[64];
     size_t nheld;
+    struct nd_server_req *deferred; /* SUB_DEFER: the 200 the test answers */
 } sub;
+#define SUB_DEFER 77
 
 static int submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
 {
@@ -50,7 +52,9 @@ static int submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
         return ND_EFULL;
     if (sub.mode == ND_EFULL - 100)
         return nd_seterr(err, ND_EFULL, "queue full: 5 alerts held");
-    if (sub.mode != ND_OK)
+    if (sub.mode == SUB_DEFER)
+        sub.deferred = nd_server_defer(srv);
+    if (sub.mode != ND_OK && sub.mode != SUB_DEFER)
         return nd_seterr(err, ND_ERR, "store \"broken\"");
     for (size_t i = 0; i < n; i++) {
         if (sub.nheld < ND_ARRAY_LEN(sub.held))
@@ -1419,6 +1423,175 @@ static void test_bind_errors(void)
     ok(nd_server_new(base, &o, err) == NULL, "no submit callback fails");
 }
 
+/* ---- registered routes (nd_server_opts.routes) ------------------------- */
+
+static struct nd_server_req *later; /* the request GET /later leaves unanswered */
+
+static void h_echo(void *ud, struct nd_server_req *req)
+{
+    ND_UNUSED(ud);
+    char a[16];
+    int prc = nd_server_req_param(req, "a", a, sizeof a);
+    size_t blen;
+    const char *body = nd_server_req_body(req, &blen);
+    char *out =
+        nd_xasprintf("%s|%s|%s|%s|%d|%zu:%s", nd_server_req_method(req), nd_server_req_path(req),
+                     nd_server_req_query(req), prc != ND_EINVAL ? a : "-", prc, blen, body);
+    nd_server_req_reply(req, 200, "text/plain", out, strlen(out));
+    free(out);
+}
+
+static void h_later(void *ud, struct nd_server_req *req)
+{
+    ND_UNUSED(ud);
+    later = req;
+}
+
+static const struct nd_server_route test_routes_tab[] = {
+    {"GET", "/echo", h_echo, NULL},
+    {"POST", "/echo", h_echo, NULL},
+    {"DELETE", "/items/", h_echo, NULL},
+    {"GET", "/later", h_later, NULL},
+};
+
+/* Nothing arrives on fd while the server runs a few turns. */
+static bool raw_silent(int fd)
+{
+    for (int i = 0; i < 20; i++) {
+        pump(2);
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, 5) > 0)
+            return false;
+    }
+    return true;
+}
+
+static void test_custom_routes(void)
+{
+    struct client *c = request("GET", "/echo?b=2&a=x%20y+z", NULL, NULL);
+    is_int(c->status, 200, "registered GET route: 200");
+    is_str(c->body, "GET|/echo|b=2&a=x%20y+z|x y z|0|0:", "method, path, query, decoded param");
+    ok(has_header(c, "Content-Type: text/plain"), "the handler's content type");
+    c = request("POST", "/echo?a=1", "hello", NULL);
+    is_str(c->body, "POST|/echo|a=1|1|0|5:hello", "POST route gets the whole body");
+    c = request("GET", "/echo?a=0123456789abcdefXYZ", NULL, NULL);
+    is_str(c->body, "GET|/echo|a=0123456789abcdefXYZ|0123456789abcde|-4|0:",
+           "a parameter longer than the buffer: ND_ETOOBIG and a truncated prefix");
+    c = request("GET", "/echo", NULL, NULL);
+    is_str(c->body, "GET|/echo||-|-5|0:", "absent parameter: ND_EINVAL, empty query");
+    c = request("HEAD", "/echo", NULL, NULL);
+    ok(c->status == 200 && c->body[0] == '\0', "HEAD on a GET route: 200 without a body");
+    c = request("PUT", "/echo", "x", NULL);
+    is_int(c->status, 405, "known path, other method: 405");
+    ok(has_header(c, "Allow: GET, HEAD, POST"), "Allow lists the route's methods");
+    c = request("DELETE", "/items/42", NULL, NULL);
+    is_str(c->body, "DELETE|/items/42||-|-5|0:", "prefix route matches a path under it");
+    c = request("DELETE", "/items", NULL, NULL);
+    is_int(c->status, 404, "the prefix without its slash is another path: 404");
+    c = request("GET", "/-/healthy", NULL, NULL);
+    is_int(c->status, 200, "built-in routes still answer");
+    request_done();
+
+    /* A deferred answer holds the requests pipelined behind it. */
+    struct client rc;
+    raw_client(&rc);
+    int fd = raw_open();
+    static const char three[] = "GET /later HTTP/1.1\r\nHost: x\r\n\r\n"
+                                "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"
+                                "GET /echo?a=after HTTP/1.1\r\nHost: x\r\n\r\n";
+    later = NULL;
+    raw_send(fd, three, sizeof three - 1);
+    ok(raw_silent(fd), "nothing is answered while the first request is pending");
+    ok(later != NULL && !nd_server_req_gone(later), "the handler holds the request");
+    if (later)
+        nd_server_req_reply_msg(later, 202, "done later");
+    later = NULL;
+    raw_wait(fd, &rc, 3);
+    is_int(rc.nresp, 3, "three answers once the first is given");
+    ok(rc.nresp == 3 && rc.statuses[0] == 202 && rc.statuses[1] == 200 && rc.statuses[2] == 200,
+       "in request order");
+    ok(strstr(rc.all, "{\"Status\":202,\"Message\":\"done later\"}\n") == rc.all,
+       "the deferred envelope first");
+    ok(strstr(rc.all, "GET|/echo|a=after|after|0|0:") != NULL, "the pipelined request parsed");
+    ok(!rc.closed, "connection kept open");
+    close(fd);
+    evbuffer_free(rc.acc);
+
+    /* Deferred answer on a Connection: close request. */
+    raw_client(&rc);
+    fd = raw_open();
+    static const char closing[] = "GET /later HTTP/1.1\r\nConnection: close\r\n\r\n";
+    raw_send(fd, closing, sizeof closing - 1);
+    ok(raw_silent(fd), "Connection: close request pending: no answer, no close");
+    if (later)
+        nd_server_req_reply_msg(later, 200, "late");
+    later = NULL;
+    ok(raw_closed(fd, &rc) && rc.nresp == 1 && rc.statuses[0] == 200, "answered, then closed");
+    close(fd);
+    evbuffer_free(rc.acc);
+
+    /* The deferred 200 of an alerts request (nd_server_defer). */
+    raw_client(&rc);
+    fd = raw_open();
+    char *p = post("");
+    sub.mode = SUB_DEFER;
+    sub.deferred = NULL;
+    raw_send(fd, p, strlen(p));
+    free(p);
+    ok(raw_silent(fd), "deferred alerts request: no answer yet");
+    sub.mode = ND_OK;
+    ok(sub.deferred != NULL, "submit deferred its answer");
+    if (sub.deferred)
+        nd_server_req_reply_msg(sub.deferred, 200, "Notification request accepted");
+    sub.deferred = NULL;
+    raw_wait(fd, &rc, 1);
+    ok(rc.nresp == 1 && strcmp(rc.body, accepted) == 0, "then the 200 envelope");
+    close(fd);
+    evbuffer_free(rc.acc);
+}
+
+/* A server freed with a request pending: the handler's reference stays
+ * valid, reports the client gone, and answering only releases it. */
+static void test_custom_orphan(void)
+{
+    char err[ND_ERRLEN] = "";
+    struct nd_server_opts o;
+    memset(&o, 0, sizeof o);
+    o.host = "127.0.0.1";
+    o.submit = submit;
+    o.routes = test_routes_tab;
+    o.nroutes = ND_ARRAY_LEN(test_routes_tab);
+    struct nd_server *s2 = nd_server_new(base, &o, err);
+    ok(s2 != NULL, "second server (%s)", err);
+    if (!s2)
+        return;
+    raw_port = nd_server_port(s2);
+    int fd = raw_open();
+    raw_port = 0;
+    static const char req[] = "GET /later HTTP/1.1\r\n\r\n";
+    later = NULL;
+    raw_send(fd, req, sizeof req - 1);
+    for (int i = 0; i < 50 && !later; i++) {
+        pump(2);
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        poll(&pfd, 1, 2);
+    }
+    ok(later != NULL, "request pending");
+    nd_server_free(s2);
+    ok(later && nd_server_req_gone(later), "after the server is freed: gone");
+    if (later)
+        nd_server_req_reply_msg(later, 200, "nobody listens");
+    later = NULL;
+    close(fd);
+
+    o.nroutes = ND_SERVER_MAX_ROUTES + 1;
+    ok(nd_server_new(base, &o, err) == NULL && strstr(err, "routes"), "too many routes: %s", err);
+    struct nd_server_route bad = {"GET", "no-slash", h_echo, NULL};
+    o.routes = &bad;
+    o.nroutes = 1;
+    ok(nd_server_new(base, &o, err) == NULL, "a route path must start with '/': %s", err);
+}
+
 int main(void)
 {
     base = event_base_new();
@@ -1433,6 +1606,8 @@ int main(void)
     o.submit = submit;
     o.render = render;
     o.metrics = &metrics;
+    o.routes = test_routes_tab;
+    o.nroutes = ND_ARRAY_LEN(test_routes_tab);
     srv = nd_server_new(base, &o, err);
     ok(srv != NULL, "server starts (%s)", err);
     if (!srv)
@@ -1446,6 +1621,8 @@ int main(void)
     test_routes();
     test_metrics_endpoint();
     test_http();
+    test_custom_routes();
+    test_custom_orphan();
     test_emfile();
     test_adopt();
     test_stop_accepting();
