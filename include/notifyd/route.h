@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "notifyd/alert.h"
+#include "notifyd/buf.h"
 #include "notifyd/config.h"
 #include "notifyd/pipeline.h"
 
@@ -72,5 +73,12 @@ const char *const *nd_route_group_labels(const struct nd_route *r, size_t g, siz
  * reentrant (the scratch space and the selectors' regex scratch). */
 size_t nd_route_eval(struct nd_route *r, const struct nd_alert *a,
                      const struct nd_route_hit **hits);
+
+/* The read-only view (GET /routers) appended to out as JSON: the policy,
+ * the tenants and their namespaces, and each router with its formatted
+ * alert selector, the enabled receivers it resolved to and its group labels
+ * (null: [batch] group_labels). Receiver secrets are never part of it.
+ * ND_OK, or ND_ETOOBIG when out's ceiling is hit (out restored). */
+int nd_route_render(const struct nd_route *r, struct nd_buf *out, char err[ND_ERRLEN]);
 
 #endif

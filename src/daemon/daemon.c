@@ -87,6 +87,21 @@ static void on_render(void *ud, struct evbuffer *out)
     nd_metrics_render(&d->metrics, d->queue, d->metrics_rcv, d->nreceivers, out);
 }
 
+/* GET /routers: the routing as configured (route.h), read-only. */
+static void on_routers(void *ud, struct nd_server_req *req)
+{
+    struct nd_daemon *d = ud;
+    struct nd_buf b;
+    char err[ND_ERRLEN];
+
+    nd_buf_init(&b, 64u << 20);
+    if (nd_route_render(d->route, &b, err) != ND_OK)
+        nd_server_req_reply_msg(req, 500, err);
+    else
+        nd_server_req_reply(req, 200, NULL, b.data, b.len);
+    nd_buf_deinit(&b);
+}
+
 static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
 {
     (void)ud;
@@ -263,7 +278,11 @@ static int start(struct nd_daemon *d)
     d->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
                                 nd_pipeline_batch_cb, d->pipeline);
 
+    static const char routers_path[] = "/routers";
+    const struct nd_server_route routes[] = {{"GET", routers_path, on_routers, d}};
     struct nd_server_opts so = {
+        .routes = routes,
+        .nroutes = ND_ARRAY_LEN(routes),
         .host = cfg->listen_host,
         .port = (uint16_t)cfg->listen_port,
         .max_body_size = cfg->max_body_size,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notifyd/json.h"
 #include "notifyd/regex.h"
 #include "notifyd/selector.h"
 #include "notifyd/util.h"
@@ -13,6 +14,7 @@
 #define MAX_TYPES    64u
 
 struct router {
+    char *name;
     bool enabled;
     struct nd_selector *sel; /* NULL = every alert */
     uint32_t *targets;       /* sorted, unique */
@@ -32,8 +34,17 @@ struct grouping {
     size_t n;
 };
 
+/* For the read-only view. */
+struct tenant_view {
+    char *name;
+    struct nd_strlist namespaces;
+};
+
 struct nd_route {
     int policy;
+    char **tnames; /* target index -> receiver name */
+    struct tenant_view *tenants;
+    size_t ntenants;
     bool by_ns_label;
     struct router *routers;
     size_t nrouters;
@@ -63,7 +74,16 @@ void nd_route_free(struct nd_route *r)
 {
     if (!r)
         return;
+    for (size_t i = 0; r->tnames && i < r->ntargets; i++)
+        free(r->tnames[i]);
+    free(r->tnames);
+    for (size_t i = 0; i < r->ntenants; i++) {
+        free(r->tenants[i].name);
+        nd_strlist_deinit(&r->tenants[i].namespaces);
+    }
+    free(r->tenants);
     for (size_t i = 0; i < r->nrouters; i++) {
+        free(r->routers[i].name);
         nd_selector_free(r->routers[i].sel);
         free(r->routers[i].targets);
     }
@@ -312,6 +332,7 @@ static void parse_router(struct nd_route *r, struct nd_receiver_config *rc,
     size_t col = 0;
 
     memset(out, 0, sizeof *out);
+    out->name = nd_xstrdup(rc->name);
     out->enabled = true;
     nd_receiver_config_bool(rc, "enabled", &out->enabled, errs);
     kv = nd_receiver_config_get(rc, "alert_selector");
@@ -501,8 +522,17 @@ int nd_route_new(struct nd_config *cfg, const struct nd_route_receiver *rcv, siz
     r->stamp = nd_xcalloc(ntargets ? ntargets : 1, sizeof *r->stamp);
     r->hits = nd_xcalloc(ntargets ? ntargets : 1, sizeof *r->hits);
 
-    for (size_t i = 0; i < cfg->ntenants; i++)
-        nd_strlist_deinit(&t[i].namespaces);
+    r->tnames = nd_xcalloc(ntargets ? ntargets : 1, sizeof *r->tnames);
+    for (size_t i = 0; i < nrcv; i++)
+        if (rcv[i].target != ND_ROUTE_NO_TARGET && rcv[i].target < ntargets &&
+            !r->tnames[rcv[i].target])
+            r->tnames[rcv[i].target] = nd_xstrdup(rcv[i].name);
+    r->tenants = nd_xcalloc(cfg->ntenants ? cfg->ntenants : 1, sizeof *r->tenants);
+    r->ntenants = cfg->ntenants;
+    for (size_t i = 0; i < cfg->ntenants; i++) {
+        r->tenants[i].name = nd_xstrdup(t[i].name);
+        r->tenants[i].namespaces = t[i].namespaces; /* taken */
+    }
     free(t);
     if (errs->total != before) {
         nd_route_free(r);
@@ -567,4 +597,72 @@ size_t nd_route_eval(struct nd_route *r, const struct nd_alert *a, const struct 
     if (e)
         n = add(r, n, e->targets, e->ntargets, 0);
     return n;
+}
+
+static const char *policy_name(int p)
+{
+    return p == ND_ROUTE_POLICY_ROUTER_ONLY    ? "RouterOnly"
+           : p == ND_ROUTE_POLICY_ROUTER_FIRST ? "RouterFirst"
+                                               : "All";
+}
+
+int nd_route_render(const struct nd_route *r, struct nd_buf *out, char err[ND_ERRLEN])
+{
+    struct nd_json j;
+    struct nd_buf sel;
+
+    nd_buf_init(&sel, ND_SELECTOR_MAX_LEN * 2);
+    nd_json_init(&j, out, ND_JSON_VALID_UTF8);
+    nd_json_obj_open(&j);
+    nd_json_kstr(&j, "policy", policy_name(r->policy));
+    nd_json_kbool(&j, "tenantByNamespaceLabel", r->by_ns_label);
+    nd_json_key(&j, "tenants");
+    nd_json_arr_open(&j);
+    for (size_t i = 0; i < r->ntenants; i++) {
+        nd_json_obj_open(&j);
+        nd_json_kstr(&j, "name", r->tenants[i].name);
+        nd_json_key(&j, "namespaces");
+        nd_json_arr_open(&j);
+        for (size_t k = 0; k < r->tenants[i].namespaces.n; k++)
+            nd_json_str(&j, r->tenants[i].namespaces.v[k]);
+        nd_json_arr_close(&j);
+        nd_json_obj_close(&j);
+    }
+    nd_json_arr_close(&j);
+    nd_json_key(&j, "routers");
+    nd_json_arr_open(&j);
+    for (size_t i = 0; i < r->nrouters; i++) {
+        const struct router *ro = &r->routers[i];
+        nd_json_obj_open(&j);
+        nd_json_kstr(&j, "name", ro->name);
+        nd_json_kbool(&j, "enabled", ro->enabled);
+        nd_json_key(&j, "alertSelector");
+        if (ro->sel) {
+            nd_buf_reset(&sel);
+            nd_selector_format(ro->sel, &sel);
+            nd_json_strn(&j, sel.data ? sel.data : "", sel.len);
+        } else {
+            nd_json_null(&j);
+        }
+        nd_json_key(&j, "receivers");
+        nd_json_arr_open(&j);
+        for (size_t k = 0; k < ro->ntargets; k++)
+            nd_json_str(&j, r->tnames[ro->targets[k]] ? r->tnames[ro->targets[k]] : "");
+        nd_json_arr_close(&j);
+        nd_json_key(&j, "groupLabels");
+        if (ro->grouping) {
+            const struct grouping *g = &r->groupings[ro->grouping];
+            nd_json_arr_open(&j);
+            for (size_t k = 0; k < g->n; k++)
+                nd_json_str(&j, g->labels[k]);
+            nd_json_arr_close(&j);
+        } else {
+            nd_json_null(&j);
+        }
+        nd_json_obj_close(&j);
+    }
+    nd_json_arr_close(&j);
+    nd_json_obj_close(&j);
+    nd_buf_deinit(&sel);
+    return nd_json_finish(&j, err);
 }

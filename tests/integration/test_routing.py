@@ -4,7 +4,7 @@ critical alerts of namespace payments to tenant alice's receiver only, grouped b
 group_labels; other alerts go to the global receiver and, with rule_level=namespace, to the
 tenant receivers of their namespace; a tenant silence mutes only alice's receiver; a disabled
 receiver gets nothing; --check-config accepts conf/multi-tenant.ini and names file:line:key of
-bad routing keys."""
+bad routing keys; GET /routers shows the routing as configured."""
 
 import os
 import subprocess
@@ -88,6 +88,20 @@ def routing(tap):
             tap.eq(got.get("/carol", []), [], "the disabled receiver got nothing")
             tap.eq(h.metric(d.metrics(), "notifyd_alerts_silenced_total"), 1.0,
                    "one alert muted (Quiet for alice)")
+            r = d.request("GET", "/routers")
+            tap.eq(r.status, 200, "GET /routers")
+            v = r.json()
+            tap.eq(v.get("policy"), "RouterFirst", "the view names the policy")
+            tap.eq([(t["name"], t["namespaces"]) for t in v.get("tenants", [])],
+                   [("alice", ["payments", "shared"]), ("bob", ["web", "shared"])],
+                   "the tenants and their namespaces")
+            tap.eq(v.get("routers"), [{
+                "name": "payments-critical", "enabled": True,
+                "alertSelector": "namespace=payments,severity=critical",
+                "receivers": ["alice"], "groupLabels": ["severity"]}],
+                "the router with its resolved receivers (the disabled carol left out)")
+            tap.ok(target.url not in r.body.decode(), "no receiver URL in the view")
+            tap.eq(d.request("POST", "/routers").status, 405, "POST /routers: 405")
 
 
 def check_config(tap):

@@ -2,7 +2,7 @@
  * regex, receiver selector, types, channels), tenant and global receivers,
  * rule_level against tenant_by_namespace_label, dedup, the groupings of
  * routers' group_labels, config errors (file:line key), and the pipeline
- * with a route: per-router grouping and tenant silences. */
+ * with a route: per-router grouping and tenant silences; the JSON view. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -441,6 +441,35 @@ static void test_pipeline(void)
     fx_deinit(&f);
 }
 
+static void test_render(void)
+{
+    struct fx f;
+    struct nd_buf b;
+    char err[ND_ERRLEN];
+
+    if (fx_init(&f, "[routing]\npolicy = RouterFirst\n"
+                    "[router.crit]\nalert_selector = severity=critical, team=~\"a b\"\n"
+                    "receivers = bob, off\ngroup_labels = severity\n"
+                    "[router.all]\nchannels = alice:email\nenabled = false\n") != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    nd_buf_init(&b, 1 << 20);
+    is_int(nd_route_render(f.route, &b, err), ND_OK, "renders");
+    is_str(b.data,
+           "{\"policy\":\"RouterFirst\",\"tenantByNamespaceLabel\":false,\"tenants\":["
+           "{\"name\":\"alice\",\"namespaces\":[\"payments\",\"shared\"]},"
+           "{\"name\":\"bob\",\"namespaces\":[\"web\",\"shared\"]}],\"routers\":["
+           "{\"name\":\"crit\",\"enabled\":true,"
+           "\"alertSelector\":\"severity=critical,team=~\\\"a b\\\"\",\"receivers\":[\"bob\"],"
+           "\"groupLabels\":[\"severity\"]},"
+           "{\"name\":\"all\",\"enabled\":false,\"alertSelector\":null,"
+           "\"receivers\":[\"alice-mail\"],\"groupLabels\":null}]}",
+           "the view: policy, tenants, routers with resolved receivers (no disabled one)");
+    nd_buf_deinit(&b);
+    fx_deinit(&f);
+}
+
 int main(void)
 {
     test_tenants();
@@ -450,5 +479,6 @@ int main(void)
     test_dedup_and_groupings();
     test_errors();
     test_pipeline();
+    test_render();
     return done_testing();
 }
