@@ -146,23 +146,28 @@ static void stage_route(struct nd_pipeline *p)
 {
     size_t nl = p->ntargets * p->ngroupings;
 
-    for (size_t i = 0; i < nl; i++) {
-        list_reserve(&p->routes[i], p->work.n);
+    for (size_t i = 0; i < nl; i++)
         p->routes[i].n = 0;
-    }
     if (!p->route) {
         for (size_t t = 0; t < p->ntargets; t++) {
             struct alert_list *r = &p->routes[t * p->ngroupings];
+            list_reserve(r, p->work.n);
             memcpy(r->v, p->work.v, p->work.n * sizeof *r->v);
             r->n = p->work.n;
         }
         return;
     }
+    /* A list grows only as alerts reach it (doubling, at most the batch
+     * size): the groupings do not multiply the scratch memory. */
     for (size_t i = 0; i < p->work.n; i++) {
         const struct nd_route_hit *h;
         size_t k = nd_route_eval(p->route, p->work.v[i], &h);
         for (size_t j = 0; j < k; j++) {
             struct alert_list *r = &p->routes[h[j].target * p->ngroupings + h[j].grouping];
+            if (r->n == r->cap) {
+                size_t cap = r->cap ? r->cap * 2 : 16;
+                list_reserve(r, cap < p->work.n ? cap : p->work.n);
+            }
             r->v[r->n++] = p->work.v[i];
         }
     }
@@ -206,6 +211,8 @@ static void stage_aggregate(struct nd_pipeline *p)
     for (size_t l = 0; l < p->ntargets * p->ngroupings; l++) {
         size_t t = l / p->ngroupings, g = l % p->ngroupings;
         struct nd_notification **ns;
+        if (!p->routes[l].n)
+            continue;
         size_t k = nd_aggregator_run(p->aggregators[g], p->targets[t].name, p->routes[l].v,
                                      p->routes[l].n, p->created_ns, &ns);
         if (p->nouts + k > p->outs_cap) {
