@@ -4,8 +4,9 @@
  * Built once at start from [routing], [tenant.NAME], [router.NAME] and the
  * receivers; everything a decision needs is precomputed (each router's
  * receivers, the namespace -> tenant receivers index, the global
- * receivers), so routing one alert evaluates the routers' alert selectors
- * and copies precomputed lists, without allocating:
+ * receivers, the routers indexed by the first k=v of their alert
+ * selector), so routing one alert evaluates only the selectors of the
+ * routers that can match and copies precomputed lists, without allocating:
  *
  *   1. every enabled router whose alert_selector matches the alert adds its
  *      receivers (names, receiver_regex and receiver_selector, those three

@@ -34,6 +34,21 @@ struct grouping {
     size_t n;
 };
 
+/* Routers indexed by the first `k=v` of their alert selector: for label k,
+ * the (value, router) pairs sorted by value. An alert can only match the
+ * routers filed under its own value of k, so routing looks the label up
+ * once per key instead of evaluating every router's selector. */
+struct eq_entry {
+    const char *value; /* borrowed from the router's selector */
+    uint32_t router;
+};
+
+struct eq_index {
+    const char *key; /* borrowed */
+    struct eq_entry *v;
+    size_t n;
+};
+
 /* For the read-only view. */
 struct tenant_view {
     char *name;
@@ -55,6 +70,11 @@ struct nd_route {
     struct grouping *groupings; /* [0] unused: [batch] group_labels */
     size_t ngroupings;
     size_t ntargets;
+    struct eq_index *eqs;
+    size_t neqs;
+    uint32_t *always; /* enabled routers outside the index, in order */
+    size_t nalways;
+    uint32_t *cand;  /* per-alert scratch: candidate routers (nrouters) */
     uint32_t *stamp; /* per target: the generation that last got a hit */
     uint32_t gen;
     struct nd_route_hit *hits; /* ntargets */
@@ -88,6 +108,11 @@ void nd_route_free(struct nd_route *r)
         free(r->routers[i].targets);
     }
     free(r->routers);
+    for (size_t i = 0; i < r->neqs; i++)
+        free(r->eqs[i].v);
+    free(r->eqs);
+    free(r->always);
+    free(r->cand);
     free(r->globals);
     for (size_t i = 0; i < r->nns; i++) {
         free(r->ns[i].ns);
@@ -438,6 +463,43 @@ static void parse_router(struct nd_route *r, struct nd_receiver_config *rc,
     nd_re_free(re);
 }
 
+static int cmp_eq(const void *a, const void *b)
+{
+    const struct eq_entry *x = a, *y = b;
+    int c = strcmp(x->value, y->value);
+    return c ? c : (x->router < y->router ? -1 : x->router > y->router);
+}
+
+static void build_router_index(struct nd_route *r)
+{
+    r->always = nd_xcalloc(r->nrouters ? r->nrouters : 1, sizeof *r->always);
+    r->cand = nd_xcalloc(r->nrouters ? r->nrouters : 1, sizeof *r->cand);
+    for (size_t i = 0; i < r->nrouters; i++) {
+        const struct router *ro = &r->routers[i];
+        const char *key, *value;
+        struct eq_index *x = NULL;
+
+        if (!ro->enabled || !ro->ntargets)
+            continue;
+        if (!nd_selector_first_eq(ro->sel, &key, &value)) {
+            r->always[r->nalways++] = (uint32_t)i;
+            continue;
+        }
+        for (size_t k = 0; k < r->neqs && !x; k++)
+            if (strcmp(r->eqs[k].key, key) == 0)
+                x = &r->eqs[k];
+        if (!x) {
+            r->eqs = nd_xrealloc(r->eqs, (r->neqs + 1) * sizeof *r->eqs);
+            x = &r->eqs[r->neqs++];
+            *x = (struct eq_index){.key = key, .v = NULL, .n = 0};
+        }
+        x->v = nd_xrealloc(x->v, (x->n + 1) * sizeof *x->v);
+        x->v[x->n++] = (struct eq_entry){value, (uint32_t)i};
+    }
+    for (size_t k = 0; k < r->neqs; k++)
+        qsort(r->eqs[k].v, r->eqs[k].n, sizeof *r->eqs[k].v, cmp_eq);
+}
+
 struct ns_pair {
     const char *ns;
     uint32_t target;
@@ -514,6 +576,7 @@ int nd_route_new(struct nd_config *cfg, const struct nd_route_receiver *rcv, siz
         parse_router(r, &cfg->routers[i], rcv, nrcv, t, cfg->ntenants, &r->routers[r->nrouters++],
                      errs);
     build_ns_index(r, rcv, nrcv, t, cfg->ntenants);
+    build_router_index(r);
 
     r->globals = nd_xmalloc((nrcv ? nrcv : 1) * sizeof *r->globals);
     for (size_t i = 0; i < nrcv; i++)
@@ -571,10 +634,37 @@ size_t nd_route_eval(struct nd_route *r, const struct nd_alert *a, const struct 
         memset(r->stamp, 0, r->ntargets * sizeof *r->stamp);
         r->gen = 1;
     }
-    for (size_t i = 0; i < r->nrouters; i++) {
-        struct router *ro = &r->routers[i];
-        if (!ro->enabled || !ro->ntargets)
+    /* The candidate routers: those outside the index, and those filed
+     * under the alert's values of the indexed labels. */
+    size_t nc = 0;
+    memcpy(r->cand, r->always, r->nalways * sizeof *r->cand);
+    nc = r->nalways;
+    for (size_t k = 0; k < r->neqs; k++) {
+        const struct eq_index *x = &r->eqs[k];
+        const char *v = nd_alert_label(a, x->key);
+        size_t lo = 0, hi = x->n;
+
+        if (!v)
             continue;
+        while (lo < hi) { /* the first entry with value >= v */
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(x->v[mid].value, v) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < x->n && strcmp(x->v[lo].value, v) == 0; lo++) {
+            /* insertion keeps file order: the first router wins the grouping */
+            size_t j = nc++;
+            while (j > 0 && r->cand[j - 1] > x->v[lo].router) {
+                r->cand[j] = r->cand[j - 1];
+                j--;
+            }
+            r->cand[j] = x->v[lo].router;
+        }
+    }
+    for (size_t c = 0; c < nc; c++) {
+        struct router *ro = &r->routers[r->cand[c]];
         if (ro->sel && !nd_selector_matches_alert(ro->sel, a))
             continue;
         n = add(r, n, ro->targets, ro->ntargets, ro->grouping);

@@ -283,6 +283,34 @@ static void test_dedup_and_groupings(void)
     fx_deinit(&f);
 }
 
+/* Routers are indexed by their first k=v: the index must give the same
+ * answers and keep file order for the grouping. */
+static void test_router_index(void)
+{
+    struct fx f;
+    if (fx_init(&f, "[router.any]\nalert_selector = b\nreceivers = bob\ngroup_labels = g1\n"
+                    "[router.eq]\nalert_selector = a=1\nreceivers = bob, ops\n"
+                    "group_labels = g2\n"
+                    "[router.eq2]\nalert_selector = x!=y, a=1, c=3\nreceivers = alice-mail\n"
+                    "group_labels = g3\n"
+                    "[router.other]\nalert_selector = c=3\nreceivers = alice-pager, ops\n"
+                    "group_labels = g4\n"
+                    "[router.late]\nalert_selector = a=2\nreceivers = alice-pager\n") != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    is_str(who(&f, A("a", "1", "b", "x")), "bob@1 ops@2",
+           "an unindexed router before an indexed one wins the grouping");
+    is_str(who(&f, A("a", "1")), "bob@2 ops@2", "the indexed router alone");
+    is_str(who(&f, A("a", "1", "c", "3")), "alice-mail@3 alice-pager@4 bob@2 ops@2",
+           "two keys, the later requirements still checked, file order kept");
+    is_str(who(&f, A("a", "1", "c", "4")), "bob@2 ops@2", "c=3 fails: eq2 and other not taken");
+    is_str(who(&f, A("a", "2", "c", "3")), "alice-pager@4 ops@4",
+           "other (c=3) before late (a=2): other's grouping");
+    is_str(who(&f, A("a", "3")), "ops", "no router");
+    fx_deinit(&f);
+}
+
 static void test_errors(void)
 {
     static const char bad[] = "[receiver.a]\ntype = webhook\ntenant = carol\n"
@@ -477,6 +505,7 @@ int main(void)
     test_routers();
     test_policies();
     test_dedup_and_groupings();
+    test_router_index();
     test_errors();
     test_pipeline();
     test_render();
