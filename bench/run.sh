@@ -38,6 +38,7 @@ SHAPE=am
 CPU_SERVER=0
 CPU_CLIENT=1
 KEEP=0
+ROUTING=0
 STRICT=0
 MODES="ingest,memory,e2e,overload"
 MEM_CASES="grouped,single,batcher,queued"
@@ -72,6 +73,9 @@ usage: bench/run.sh [options]
   --cpus S,C           CPU for the server under test, CPU for the load (default 0,1)
   --out FILE           also write the report (markdown) to FILE
   --keep               keep the temporary directory (configs, logs, wrk output)
+  --ks LIST            alerts per request of the ingest loads (default 1,10,100)
+  --routing            ingest at 100 alerts/request also with 20 routers, 50 receivers, 10
+                       tenants and 20 silences configured (target notifyd+routing)
   --strict             exit 1 when an e2e or overload check fails (lost or duplicated
                        alerts, overload not reached)
 EOF
@@ -99,6 +103,8 @@ while [ $# -gt 0 ]; do
     --cpus) CPU_SERVER=${2%%,*}; CPU_CLIENT=${2##*,}; shift ;;
     --out) OUT=${2:?}; shift ;;
     --keep) KEEP=1 ;;
+    --routing) ROUTING=1 ;;
+    --ks) IFS=, read -r -a KS <<<"${2:?}"; shift ;;
     --strict) STRICT=1 ;;
     -h | --help) usage ;;
     *) echo "run.sh: unknown option $1" >&2; usage ;;
@@ -317,6 +323,42 @@ $6
 type = webhook
 url = $3
 EOC
+}
+
+# routing_config FILE URL: appends the routing set of --routing to a config: 10
+# tenants owning the 20 bench namespaces, 49 tenant receivers to URL besides the
+# global sink, 20 routers (each: the severity=page alerts of one namespace to two
+# tenant receivers, regex and selector kinds mixed in), 10 global and 10 tenant
+# silences. The bench alerts have no rule_level, no severity=page and match no
+# silence: every router and silence is evaluated on every alert, but the
+# deliveries are those of the plain config, so the figure is the cost of
+# routing, not of sending to more receivers.
+routing_config() {
+    local i
+    {
+        echo "[routing]"
+        echo "policy = All"
+        for i in $(seq 0 9); do
+            printf '[tenant.t%d]\nnamespaces = team-%02d, team-%02d\n' "$i" $((2 * i)) $((2 * i + 1))
+        done
+        for i in $(seq 1 49); do
+            printf '[receiver.r%02d]\ntype = webhook\nurl = %s\ntenant = t%d\nlabels = n=%d\n' \
+                "$i" "$2" $((i % 10)) "$i"
+        done
+        for i in $(seq 0 19); do
+            printf '[router.ro%02d]\nalert_selector = namespace=team-%02d, severity=page\n' "$i" "$i"
+            case $((i % 3)) in
+            0) printf 'receivers = r%02d, r%02d\n' $((i + 1)) $((i + 21)) ;;
+            1) printf 'receiver_regex = ^r%02d$\n' $((i + 1)) ;;
+            2) printf 'receiver_selector = n in (%d, %d)\n' $((i + 1)) $((i + 21)) ;;
+            esac
+        done
+        for i in $(seq 0 19); do
+            printf '[silence.s%02d]\nselector = alertname=Maintenance%d, namespace=team-%02d\n' \
+                "$i" "$i" "$i"
+            [ $((i % 2)) = 0 ] || printf 'tenant = t%d\n' $((i % 10))
+        done
+    } >>"$1"
 }
 
 # start_daemon CONFIG PORT NAME: PID into DAEMON_PID
@@ -543,12 +585,17 @@ if want ingest; then
         done
         stop_forget "$AM_PID"
     fi
+    VARIANTS=(notifyd)
+    [ "$ROUTING" = 0 ] || VARIANTS+=(notifyd+routing)
     for shape in "${SHAPES[@]}"; do
         for k in "${KS[@]}"; do
             for c in "${CONNS[@]}"; do
-                name="notifyd-$shape-k$k-c$c"
+              for variant in "${VARIANTS[@]}"; do
+                [ "$variant" = notifyd ] || [ "$k" = 100 ] || continue
+                name="$variant-$shape-k$k-c$c"
                 port=$(free_port)
                 write_config "$TMP/$name.ini" "$port" "$SINK_URL" 1s 10000000 ""
+                [ "$variant" = notifyd ] || routing_config "$TMP/$name.ini" "$SINK_URL"
                 start_daemon "$TMP/$name.ini" "$port" "$name"
                 t0=$(cpu_ticks "$DAEMON_PID")
                 measure_load "$name" "$DAEMON_PID" "http://127.0.0.1:$port/api/v2/alerts" \
@@ -559,7 +606,7 @@ if want ingest; then
                 accepted=$(metric "$port" notifyd_alerts_accepted_total)
                 delivered=$(metric "$port" notifyd_notifications_delivered_total)
                 stop_forget "$DAEMON_PID"
-                kk=$(key notifyd "$shape" "$k" "$c")
+                kk=$(key "$variant" "$shape" "$k" "$c")
                 remember "$kk"
                 us=$(calc 'if (a > 0) printf "%.2f", t / hz * 1e6 / a; else print "?"' \
                     t=$((t1 - t0)) hz="$CLK_TCK" a="$accepted")
@@ -570,6 +617,7 @@ if want ingest; then
                 if [ "$accepted" = 0 ] || [ "$accepted" = "?" ]; then
                     log "warning: $name accepted no alerts (see $TMP/wrk-$name.txt, $TMP/$name.err)"
                 fi
+              done
             done
         done
     done
@@ -828,7 +876,7 @@ fmt_ingest_row() { # KEY TARGET SHAPE K CONNS
         echo
         echo "| target       | shape | a/rq | conns |     req/s |   alerts/s |  p50 ms |  p99 ms | non200 | CPU% | peak MiB | a/s ÷nginx | a/s ÷AM | p99 ÷nginx | p99 ÷AM |"
         echo "|--------------|-------|-----:|------:|----------:|-----------:|--------:|--------:|-------:|-----:|---------:|-------:|-------:|-------:|-------:|"
-        for t in notifyd nginx alertmanager; do
+        for t in notifyd notifyd+routing nginx alertmanager; do
             for shape in "${SHAPES[@]}"; do
                 [ "$t" != alertmanager ] || shape=array
                 for k in "${KS[@]}"; do
@@ -845,13 +893,27 @@ fmt_ingest_row() { # KEY TARGET SHAPE K CONNS
         echo "Alertmanager: array shape, the only one its /api/v2/alerts takes). CPU% is the server process's"
         echo "utime+stime over the load; how busy its CPU was in total (all processes) and notifyd's details:"
         echo
-        for t in notifyd nginx alertmanager; do
+        for t in notifyd notifyd+routing nginx alertmanager; do
             for kk in "${!RES_OF[@]}"; do
                 [[ "$kk" == "$t|"* ]] || continue
                 echo "- $kk: cpu$CPU_SERVER busy=${BUSY_OF[$kk]}% ${NOTE_OF[$kk]:-}"
             done | sort -t'|' -k3,3n -k4,4n
         done
         echo "- delivery sink during the notifyd loads: ${INGEST_SINK:-}"
+        if [ "$ROUTING" = 1 ]; then
+            echo
+            echo "Routing set (--routing: 20 routers, 50 receivers, 10 tenants, 20 silences) against the"
+            echo "plain config in the same run, alerts/s at 100 alerts per request:"
+            echo
+            for shape in "${SHAPES[@]}"; do
+                for c in "${CONNS[@]}"; do
+                    a=$(key notifyd "$shape" 100 "$c")
+                    b=$(key notifyd+routing "$shape" 100 "$c")
+                    [ -n "${RES_OF[$a]:-}" ] && [ -n "${RES_OF[$b]:-}" ] || continue
+                    echo "- $shape c$c: plain $(kv "${RES_OF[$a]}" alerts_per_s), routing $(kv "${RES_OF[$b]}" alerts_per_s), ratio $(ratio "$(kv "${RES_OF[$b]}" alerts_per_s)" "$(kv "${RES_OF[$a]}" alerts_per_s)")"
+                done
+            done
+        fi
     fi
     if want memory; then
         echo

@@ -47,7 +47,8 @@ struct nd_config_kv {
 };
 
 /* A named section kept raw for the module that owns it: [receiver.NAME],
- * [silence.NAME] and [inhibit.NAME] (whose `type` is always NULL). The nd_receiver_config_*
+ * and [silence.NAME], [inhibit.NAME], [tenant.NAME], [router.NAME] (whose
+ * `type` is always NULL). The nd_receiver_config_*
  * helpers below read any of them. */
 struct nd_receiver_config {
     char *name;       /* after the dot */
@@ -114,6 +115,14 @@ struct nd_template_config {
     int language_files_line;
 };
 
+/* [routing] policy: who gets an alert besides the routers' receivers
+ * (docs/routing.md). */
+enum nd_route_policy {
+    ND_ROUTE_POLICY_ALL = 0,      /* router receivers + tenant and global receivers */
+    ND_ROUTE_POLICY_ROUTER_FIRST, /* router receivers if any matched, else the default */
+    ND_ROUTE_POLICY_ROUTER_ONLY,  /* router receivers only */
+};
+
 struct nd_config {
     char *path; /* file name, or "<default>" for the built-in config */
     /* [server] */
@@ -152,6 +161,14 @@ struct nd_config {
     /* [inhibit.*]: raw, like silences; inhibit.h reads them. */
     size_t ninhibits;
     struct nd_receiver_config *inhibits;
+    /* [routing] */
+    int route_policy;               /* enum nd_route_policy, policy = All */
+    bool tenant_by_namespace_label; /* tenant_by_namespace_label = false */
+    /* [tenant.*] and [router.*]: raw (type NULL); route.h reads them. */
+    size_t ntenants;
+    struct nd_receiver_config *tenants;
+    size_t nrouters;
+    struct nd_receiver_config *routers;
 };
 
 /* The built-in default: 127.0.0.1:19093 and one console receiver. */

@@ -51,6 +51,11 @@ struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_conf
  * appended. It marks the kvs used. */
 int nd_receiver_check(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
                       const struct nd_template_set *templates, struct nd_config_errors *errs);
+/* nd_receiver_check() that also hands back the routing keys (*keys is the
+ * caller's to deinit; zeroed on error). */
+int nd_receiver_check_keys(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
+                           const struct nd_template_set *templates, struct nd_target_keys *keys,
+                           struct nd_config_errors *errs);
 
 const char *nd_receiver_name(const struct nd_receiver *r);
 /* The section's routing keys (pipeline.h), owned by the receiver. */

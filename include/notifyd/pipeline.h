@@ -3,9 +3,11 @@
  *
  * Silence drops the alerts an active global silence matches (silence.h);
  * inhibit drops the alerts a remembered source alert mutes (inhibit.h:
- * sources are learned from every alert of the batch first); route sends
- * every alert to every receiver, filter applies each receiver's
- * alert_selector. The pipeline knows
+ * sources are learned from every alert of the batch first);
+ * route decides who gets what (route.h; without one, every receiver gets
+ * every alert); filter applies each receiver's tenant silences and alert
+ * selector; aggregate groups by [batch] group_labels or by the group_labels
+ * of the router that selected the receiver. The pipeline knows
  * receivers only as opaque targets and hands each notification to the
  * notify callback. It runs synchronously inside nd_pipeline_run(): the batch
  * references are the caller's, each notification holds its own.
@@ -25,6 +27,7 @@ struct nd_config_errors;
 struct nd_inhibit;
 struct nd_receiver_config;
 struct nd_selector;
+struct nd_route;
 
 /* A receiver as the pipeline sees it. `name` is borrowed and must outlive
  * the pipeline and every notification (it is the notification's receiver). */
@@ -32,17 +35,26 @@ struct nd_pipeline_target {
     const char *name;
     void *ud;                           /* handed back to the notify callback */
     struct nd_selector *alert_selector; /* borrowed; NULL = every alert */
+    const char *tenant;                 /* borrowed; NULL = a global receiver */
 };
 
 /* The routing keys of a receiver section: `enabled` (default true; a
- * disabled receiver is no target) and `alert_selector` (selector.h: the
- * filter stage gives the receiver only the alerts it selects). Read by the
- * notify layer's configure so that every receiver type knows them. */
+ * disabled receiver is no target), `alert_selector` (selector.h: the
+ * filter stage gives the receiver only the alerts it selects), `tenant`
+ * (absent = a global receiver; route.h checks that the tenant exists) and
+ * `labels = k=v, ...` (what a router's receiver_selector matches). Read by
+ * the notify layer's configure so that every receiver type knows them. */
+#define ND_TARGET_LABELS_MAX 64u
 struct nd_target_keys {
     bool enabled;
     struct nd_selector *alert_selector; /* owned; NULL = none */
+    char *tenant;                       /* owned; NULL = global */
+    int tenant_line;                    /* of the `tenant` key */
+    size_t nlabels;
+    char **label_names; /* owned, parallel to label_values */
+    char **label_values;
 };
-/* Reads (and marks used) both keys. ND_OK, or ND_EINVAL with errors naming
+/* Reads (and marks used) the keys. ND_OK, or ND_EINVAL with errors naming
  * file, line, key (and column for a selector). *out is always initialised. */
 int nd_target_keys_parse(struct nd_receiver_config *rc, struct nd_target_keys *out,
                          struct nd_config_errors *errs);
@@ -62,6 +74,9 @@ struct nd_pipeline_config {
     struct nd_metrics *metrics;   /* batches and notifications are counted; may be NULL */
     struct nd_silences *silences; /* borrowed, outlives the pipeline; NULL = none */
     struct nd_inhibit *inhibit;   /* borrowed, outlives the pipeline; NULL = none */
+    /* borrowed, outlives the pipeline, built over these targets; NULL =
+     * every alert to every target */
+    struct nd_route *route;
 };
 
 struct nd_pipeline *nd_pipeline_new(const struct nd_pipeline_config *cfg);

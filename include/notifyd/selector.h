@@ -60,6 +60,11 @@ bool nd_selector_matches(struct nd_selector *s, nd_selector_lookup_fn *lookup, c
 /* The same on an alert's labels. */
 bool nd_selector_matches_alert(struct nd_selector *s, const struct nd_alert *a);
 
+/* The first `k=v` requirement (borrowed strings; valid while s is): every
+ * label set s matches has label k with value v, so callers holding many
+ * selectors can index them by it. false when s has none. */
+bool nd_selector_first_eq(const struct nd_selector *s, const char **key, const char **value);
+
 /* Canonical text of the selector (values quoted where needed), appended to
  * out: parsing it gives an equal selector. For the read-only views. */
 int nd_selector_format(const struct nd_selector *s, struct nd_buf *out);

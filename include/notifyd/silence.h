@@ -12,8 +12,10 @@
  *   starts_at + duration             active in [starts_at, starts_at + duration)
  *   neither schedule nor starts_at   always active (with or without duration)
  *
- * `schedule` wins over `starts_at` when both are set. Only global silences
- * exist so far: the `tenant` key is refused until tenants do.
+ * `schedule` wins over `starts_at` when both are set. A silence without
+ * `tenant` is global: the silence stage drops what it matches for everybody.
+ * One with `tenant = T` (a [tenant.T] section) mutes only the receivers of
+ * tenant T, in the filter stage.
  */
 #ifndef NOTIFYD_SILENCE_H
 #define NOTIFYD_SILENCE_H
@@ -50,11 +52,15 @@ int nd_silences_from_config(struct nd_config *cfg, struct nd_silences **out,
 void nd_silences_free(struct nd_silences *s);
 size_t nd_silences_count(const struct nd_silences *s);
 
-/* Computes which silences are active at now_ns; returns how many. Call once
- * per batch, before nd_silences_mute. */
+/* Computes which silences are active at now_ns; returns how many global
+ * ones. Call once per batch, before nd_silences_mute(_tenant). */
 size_t nd_silences_begin(struct nd_silences *s, int64_t now_ns);
-/* Whether an active silence (as of the last nd_silences_begin) matches the
- * alert's labels. */
+/* Whether an active global silence (as of the last nd_silences_begin)
+ * matches the alert's labels. */
 bool nd_silences_mute(struct nd_silences *s, const struct nd_alert *a);
+/* Whether a tenant silence was active at the last nd_silences_begin. */
+bool nd_silences_tenant_active(const struct nd_silences *s);
+/* Whether an active silence of `tenant` matches the alert's labels. */
+bool nd_silences_mute_tenant(struct nd_silences *s, const char *tenant, const struct nd_alert *a);
 
 #endif

@@ -107,9 +107,12 @@ enum sec_kind {
     SEC_BATCH,
     SEC_DELIVERY,
     SEC_TEMPLATE,
+    SEC_ROUTING,
     SEC_RECEIVER,
     SEC_SILENCE,
     SEC_INHIBIT,
+    SEC_TENANT,
+    SEC_ROUTER,
 };
 
 static const struct {
@@ -120,9 +123,12 @@ static const struct {
     {"receiver.", SEC_RECEIVER, "receiver"},
     {"silence.", SEC_SILENCE, "silence"},
     {"inhibit.", SEC_INHIBIT, "inhibit"},
+    {"tenant.", SEC_TENANT, "tenant"},
+    {"router.", SEC_ROUTER, "router"},
 };
 
-static const char *const fixed_sections[] = {"server", "queue", "batch", "delivery", "template"};
+static const char *const fixed_sections[] = {"server",   "queue",    "batch",
+                                             "delivery", "template", "routing"};
 
 struct raw_section {
     char *name;
@@ -252,7 +258,7 @@ static void open_section(struct loader *ld, const char *s, size_t n)
     } else if (!ok) {
         lerr(ld, ld->lineno, name, NULL,
              "unknown section (known: server, queue, batch, delivery, template, "
-             "receiver.NAME, silence.NAME, inhibit.NAME)");
+             "routing, receiver.NAME, silence.NAME, inhibit.NAME, tenant.NAME, router.NAME)");
     }
     if (ok) {
         for (size_t i = 0; i < ld->nsecs; i++) {
@@ -474,7 +480,9 @@ enum vtype {
     V_LABELS,
     V_DOUBLE,
     V_PATHS,
-    V_OVERFLOW
+    V_OVERFLOW,
+    V_BOOL,
+    V_POLICY
 };
 
 struct keyspec {
@@ -525,6 +533,8 @@ static const struct keyspec keyspecs[] = {
     {SEC_TEMPLATE, "files", V_PATHS, 0, 0, 0},
     {SEC_TEMPLATE, "language", V_STRING, CFG(tmpl.language), 0, 0},
     {SEC_TEMPLATE, "language_files", V_PATHS, 0, 0, 0},
+    {SEC_ROUTING, "policy", V_POLICY, CFG(route_policy), 0, 0},
+    {SEC_ROUTING, "tenant_by_namespace_label", V_BOOL, CFG(tenant_by_namespace_label), 0, 0},
 };
 
 struct ctx {
@@ -777,6 +787,28 @@ static int apply_key(const struct ctx *c, const struct keyspec *ks, const struct
         memcpy(field, &o, sizeof o);
         return ND_OK;
     }
+    case V_BOOL: {
+        bool b;
+        if (nd_parse_bool(kv->value, &b) != ND_OK) {
+            CERR(c, kv, "invalid boolean \"%s\": want true or false", kv->value);
+            return ND_EINVAL;
+        }
+        memcpy(field, &b, sizeof b);
+        return ND_OK;
+    }
+    case V_POLICY:
+        if (strcmp(kv->value, "All") == 0) {
+            v = ND_ROUTE_POLICY_ALL;
+        } else if (strcmp(kv->value, "RouterFirst") == 0) {
+            v = ND_ROUTE_POLICY_ROUTER_FIRST;
+        } else if (strcmp(kv->value, "RouterOnly") == 0) {
+            v = ND_ROUTE_POLICY_ROUTER_ONLY;
+        } else {
+            CERR(c, kv, "invalid policy \"%s\": want All, RouterFirst or RouterOnly", kv->value);
+            return ND_EINVAL;
+        }
+        memcpy(field, &v, sizeof v);
+        return ND_OK;
     case V_LOGFMT:
         v = nd_log_format_parse(kv->value);
         if (v < 0) {
@@ -845,6 +877,16 @@ static void set_defaults(struct nd_config *c)
     c->tmpl.language = nd_xstrdup("English");
 }
 
+static void free_named(struct nd_receiver_config *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].section);
+        kvs_free(v[i].kvs, v[i].nkvs);
+    }
+    free(v);
+}
+
 void nd_config_free(struct nd_config *c)
 {
     if (!c)
@@ -878,6 +920,8 @@ void nd_config_free(struct nd_config *c)
         kvs_free(rc->kvs, rc->nkvs);
     }
     free(c->inhibits);
+    free_named(c->tenants, c->ntenants);
+    free_named(c->routers, c->nrouters);
     free(c);
 }
 
@@ -943,6 +987,15 @@ static void build(struct loader *ld, struct nd_config *cfg)
         if (sec->kind == SEC_INHIBIT) {
             if (!sec->lost_line)
                 take_named(sec, &cfg->inhibits, &cfg->ninhibits, 8, cfg);
+            continue;
+        }
+        if (sec->kind == SEC_TENANT || sec->kind == SEC_ROUTER) {
+            if (!sec->lost_line) {
+                if (sec->kind == SEC_TENANT)
+                    take_named(sec, &cfg->tenants, &cfg->ntenants, 7, cfg);
+                else
+                    take_named(sec, &cfg->routers, &cfg->nrouters, 7, cfg);
+            }
             continue;
         }
         if (sec->kind != SEC_RECEIVER) {

@@ -31,6 +31,7 @@
 #include "notifyd/queue.h"
 #include "notifyd/server.h"
 #include "notifyd/inhibit.h"
+#include "notifyd/route.h"
 #include "notifyd/silence.h"
 #include "notifyd/template.h"
 #include "notifyd/util.h"
@@ -47,6 +48,7 @@ struct nd_daemon {
     struct nd_metrics_receiver *metrics_rcv; /* parallel to receivers */
     struct nd_silences *silences;            /* [silence.*]; outlives the pipeline */
     struct nd_inhibit *inhibit;              /* [inhibit.*]; outlives the pipeline */
+    struct nd_route *route;                  /* outlives the pipeline */
     struct nd_pipeline *pipeline;
     struct nd_batcher *batcher;
     struct nd_server *server;
@@ -89,6 +91,21 @@ static void on_render(void *ud, struct evbuffer *out)
 {
     struct nd_daemon *d = ud;
     nd_metrics_render(&d->metrics, d->queue, d->metrics_rcv, d->nreceivers, out);
+}
+
+/* GET /routers: the routing as configured (route.h), read-only. */
+static void on_routers(void *ud, struct nd_server_req *req)
+{
+    struct nd_daemon *d = ud;
+    struct nd_buf b;
+    char err[ND_ERRLEN];
+
+    nd_buf_init(&b, 64u << 20);
+    if (nd_route_render(d->route, &b, err) != ND_OK)
+        nd_server_req_reply_msg(req, 500, err);
+    else
+        nd_server_req_reply(req, 200, NULL, b.data, b.len);
+    nd_buf_deinit(&b);
 }
 
 static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
@@ -228,18 +245,34 @@ static int start(struct nd_daemon *d)
     d->queue = nd_queue_new(cfg->max_alerts, cfg->max_bytes);
 
     struct nd_pipeline_target *targets = nd_xcalloc(d->nreceivers, sizeof *targets);
+    struct nd_route_receiver *rr = nd_xcalloc(d->nreceivers, sizeof *rr);
     size_t ntargets = 0;
     for (size_t i = 0; i < d->nreceivers; i++) {
         const struct nd_target_keys *k = nd_receiver_target_keys(d->receivers[i]);
+        rr[i] =
+            (struct nd_route_receiver){nd_receiver_name(d->receivers[i]),
+                                       nd_receiver_type(d->receivers[i]), k, ND_ROUTE_NO_TARGET};
         if (!k->enabled) {
             nd_log(ND_LOG_INFO, "receiver disabled (enabled = false)", "receiver",
                    nd_receiver_name(d->receivers[i]), NULL);
             continue;
         }
+        rr[i].target = ntargets;
         targets[ntargets].name = nd_receiver_name(d->receivers[i]);
         targets[ntargets].ud = d->receivers[i];
         targets[ntargets].alert_selector = k->alert_selector;
+        targets[ntargets].tenant = k->tenant;
         ntargets++;
+    }
+    nd_config_errors_init(&errs);
+    nd_route_new(cfg, rr, d->nreceivers, ntargets, &d->route, &errs);
+    free(rr);
+    for (size_t i = 0; i < errs.n; i++)
+        fprintf(stderr, "%s\n", errs.msgs[i]);
+    nd_config_errors_deinit(&errs);
+    if (!d->route) {
+        free(targets);
+        return ND_ERR;
     }
     struct nd_pipeline_config pc = {
         .targets = targets,
@@ -251,13 +284,18 @@ static int start(struct nd_daemon *d)
         .metrics = &d->metrics,
         .silences = d->silences,
         .inhibit = d->inhibit,
+        .route = d->route,
     };
     d->pipeline = nd_pipeline_new(&pc);
     free(targets);
     d->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
                                 nd_pipeline_batch_cb, d->pipeline);
 
+    static const char routers_path[] = "/routers";
+    const struct nd_server_route routes[] = {{"GET", routers_path, on_routers, d}};
     struct nd_server_opts so = {
+        .routes = routes,
+        .nroutes = ND_ARRAY_LEN(routes),
         .host = cfg->listen_host,
         .port = (uint16_t)cfg->listen_port,
         .max_body_size = cfg->max_body_size,
@@ -308,6 +346,7 @@ static void stop(struct nd_daemon *d)
     if (d->batcher)
         nd_batcher_free(d->batcher);
     nd_pipeline_free(d->pipeline);
+    nd_route_free(d->route);
     nd_silences_free(d->silences);
     nd_inhibit_free(d->inhibit);
     if (d->engine)
@@ -376,9 +415,19 @@ int nd_daemon_check_config(const char *path, FILE *errout)
         for (size_t i = 0; i < cfg->tmpl.nfiles; i++)
             nd_template_set_parse_file(tmpl, cfg->tmpl.files[i], err);
     }
-    for (size_t i = 0; cfg && i < cfg->nreceivers; i++) {
-        if (cfg->receivers[i].type) /* a missing type is already reported */
-            nd_receiver_check(&cfg->receivers[i], &cfg->delivery, tmpl, &errs);
+    size_t nr = cfg ? cfg->nreceivers : 0, ntargets = 0;
+    struct nd_target_keys *keys = nd_xcalloc(nr ? nr : 1, sizeof *keys);
+    struct nd_route_receiver *rr = nd_xcalloc(nr ? nr : 1, sizeof *rr);
+    for (size_t i = 0; i < nr; i++) {
+        struct nd_receiver_config *rc = &cfg->receivers[i];
+        rr[i] = (struct nd_route_receiver){rc->name, rc->type, NULL, ND_ROUTE_NO_TARGET};
+        /* a missing type is already reported */
+        if (rc->type &&
+            nd_receiver_check_keys(rc, &cfg->delivery, tmpl, &keys[i], &errs) == ND_OK) {
+            rr[i].keys = &keys[i];
+            if (keys[i].enabled)
+                rr[i].target = ntargets++;
+        }
     }
     nd_template_set_free(tmpl);
     if (cfg) {
@@ -388,7 +437,14 @@ int nd_daemon_check_config(const char *path, FILE *errout)
         struct nd_inhibit *ih = NULL;
         nd_inhibit_from_config(cfg, &ih, &errs);
         nd_inhibit_free(ih);
+        struct nd_route *route = NULL;
+        nd_route_new(cfg, rr, nr, ntargets, &route, &errs);
+        nd_route_free(route);
     }
+    for (size_t i = 0; i < nr; i++)
+        nd_target_keys_deinit(&keys[i]);
+    free(keys);
+    free(rr);
     for (size_t i = 0; i < errs.n; i++)
         fprintf(errout, "%s\n", errs.msgs[i]);
     int rc = errs.n ? 1 : 0;

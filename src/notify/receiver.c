@@ -283,17 +283,26 @@ int nd__receiver_configure(struct nd_receiver_config *rc, const struct nd_delive
     return ND_OK;
 }
 
-int nd_receiver_check(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
-                      const struct nd_template_set *templates, struct nd_config_errors *errs)
+int nd_receiver_check_keys(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
+                           const struct nd_template_set *templates, struct nd_target_keys *keys,
+                           struct nd_config_errors *errs)
 {
     const struct nd_receiver_type *t;
     struct nd_delivery_config cfg;
-    struct nd_target_keys keys = {0};
     void *state;
 
-    int rc_ = nd__receiver_configure(rc, defaults, templates, &t, &cfg, &state, &keys, errs);
+    memset(keys, 0, sizeof *keys);
+    int rc_ = nd__receiver_configure(rc, defaults, templates, &t, &cfg, &state, keys, errs);
     if (rc_ == ND_OK && state && t->free_state)
         t->free_state(state);
+    return rc_;
+}
+
+int nd_receiver_check(struct nd_receiver_config *rc, const struct nd_delivery_config *defaults,
+                      const struct nd_template_set *templates, struct nd_config_errors *errs)
+{
+    struct nd_target_keys keys;
+    int rc_ = nd_receiver_check_keys(rc, defaults, templates, &keys, errs);
     nd_target_keys_deinit(&keys);
     return rc_;
 }

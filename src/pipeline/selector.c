@@ -362,6 +362,18 @@ bool nd_selector_matches(struct nd_selector *s, nd_selector_lookup_fn *lookup, c
     return true;
 }
 
+bool nd_selector_first_eq(const struct nd_selector *s, const char **key, const char **value)
+{
+    for (size_t i = 0; s && i < s->n; i++) {
+        if (s->reqs[i].op == OP_EQ) {
+            *key = s->reqs[i].key;
+            *value = s->reqs[i].vals[0];
+            return true;
+        }
+    }
+    return false;
+}
+
 static const char *alert_lookup(const void *labels, const char *name)
 {
     return nd_alert_label(labels, name);

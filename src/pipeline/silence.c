@@ -10,6 +10,7 @@
 
 struct silence {
     char *name;
+    char *tenant; /* NULL = global */
     struct nd_selector *sel;
     struct nd_silence_when when;
     bool active; /* as of the last nd_silences_begin */
@@ -18,6 +19,7 @@ struct silence {
 struct nd_silences {
     struct silence *v;
     size_t n;
+    size_t tenant_active; /* active tenant silences, as of the last begin */
 };
 
 static int64_t floor_s(int64_t ns)
@@ -49,6 +51,7 @@ bool nd_silence_when_active(const struct nd_silence_when *w, int64_t now_ns)
 static void silence_deinit(struct silence *s)
 {
     free(s->name);
+    free(s->tenant);
     nd_selector_free(s->sel);
     nd_cron_free(s->when.schedule);
 }
@@ -70,8 +73,8 @@ size_t nd_silences_count(const struct nd_silences *s)
     return s->n;
 }
 
-static int configure_one(struct nd_receiver_config *rc, struct silence *out,
-                         struct nd_config_errors *errs)
+static int configure_one(const struct nd_config *cfg, struct nd_receiver_config *rc,
+                         struct silence *out, struct nd_config_errors *errs)
 {
     size_t before = errs->total;
     struct nd_config_kv *kv;
@@ -116,9 +119,17 @@ static int configure_one(struct nd_receiver_config *rc, struct silence *out,
         nd_config_error_add(errs, rc->file, kv->line, rc->section, kv->key, "%s", err);
 
     kv = nd_receiver_config_get(rc, "tenant");
-    if (kv)
-        nd_config_error_add(errs, rc->file, kv->line, rc->section, kv->key,
-                            "tenant silences are not supported yet: only global silences");
+    if (kv) {
+        bool known = false;
+        for (size_t i = 0; i < cfg->ntenants && !known; i++)
+            known = strcmp(cfg->tenants[i].name, kv->value) == 0;
+        if (!known)
+            nd_config_error_add(errs, rc->file, kv->line, rc->section, kv->key,
+                                "unknown tenant \"%s\": add a [tenant.%s] section", kv->value,
+                                kv->value);
+        else
+            out->tenant = nd_xstrdup(kv->value);
+    }
     nd_receiver_config_check_unused(rc, errs);
     return errs->total == before ? ND_OK : ND_EINVAL;
 }
@@ -133,7 +144,7 @@ int nd_silences_from_config(struct nd_config *cfg, struct nd_silences **out,
     *out = NULL;
     s->v = nd_xcalloc(cfg->nsilences ? cfg->nsilences : 1, sizeof(*s->v));
     for (i = 0; i < cfg->nsilences; i++) {
-        if (configure_one(&cfg->silences[i], &s->v[s->n], errs) != ND_OK) {
+        if (configure_one(cfg, &cfg->silences[i], &s->v[s->n], errs) != ND_OK) {
             silence_deinit(&s->v[s->n]);
             rc = ND_EINVAL;
             continue;
@@ -152,11 +163,29 @@ size_t nd_silences_begin(struct nd_silences *s, int64_t now_ns)
 {
     size_t i, n = 0;
 
+    s->tenant_active = 0;
     for (i = 0; i < s->n; i++) {
         s->v[i].active = nd_silence_when_active(&s->v[i].when, now_ns);
-        n += s->v[i].active;
+        if (s->v[i].tenant)
+            s->tenant_active += s->v[i].active;
+        else
+            n += s->v[i].active;
     }
     return n;
+}
+
+bool nd_silences_tenant_active(const struct nd_silences *s)
+{
+    return s->tenant_active > 0;
+}
+
+bool nd_silences_mute_tenant(struct nd_silences *s, const char *tenant, const struct nd_alert *a)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].active && s->v[i].tenant && strcmp(s->v[i].tenant, tenant) == 0 &&
+            nd_selector_matches_alert(s->v[i].sel, a))
+            return true;
+    return false;
 }
 
 bool nd_silences_mute(struct nd_silences *s, const struct nd_alert *a)
@@ -164,7 +193,7 @@ bool nd_silences_mute(struct nd_silences *s, const struct nd_alert *a)
     size_t i;
 
     for (i = 0; i < s->n; i++)
-        if (s->v[i].active && nd_selector_matches_alert(s->v[i].sel, a))
+        if (s->v[i].active && !s->v[i].tenant && nd_selector_matches_alert(s->v[i].sel, a))
             return true;
     return false;
 }

@@ -2,8 +2,9 @@
  * reader, every fixed section's keys and value syntaxes) and, when the file
  * loads, every receiver section's validation as --check-config runs it
  * (nd_receiver_check: each type's keys, URLs, lists, durations, secrets,
- * template references) against the built-in templates, and the inhibition
- * rules (nd_inhibit_from_config).
+ * template references) and the routing built over them ([tenant.*],
+ * [router.*], receivers' tenant keys: nd_route_new) against the built-in
+ * templates.
  *
  * Checks: a refused file has at least one error and no config; an accepted
  * one has none, and every message names the file. The receivers are checked
@@ -19,6 +20,8 @@
 #include "notifyd/config.h"
 #include "notifyd/engine.h"
 #include "notifyd/inhibit.h"
+#include "notifyd/pipeline.h"
+#include "notifyd/route.h"
 #include "notifyd/template.h"
 #include "notifyd/util.h"
 
@@ -61,6 +64,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK((irc == ND_OK) == (errs.total == before) && (irc == ND_OK) == (ih != NULL),
                    "inhibit rules: rc %d, %zu new errors", irc, errs.total - before);
         nd_inhibit_free(ih);
+        /* As --check-config: the receivers, then the routing built over them. */
+        size_t nr = cfg->nreceivers, nt = 0;
+        struct nd_target_keys *keys = nd_xcalloc(nr ? nr : 1, sizeof *keys);
+        struct nd_route_receiver *rr = nd_xcalloc(nr ? nr : 1, sizeof *rr);
+        for (size_t i = 0; i < nr; i++) {
+            struct nd_receiver_config *rc_ = &cfg->receivers[i];
+            rr[i] = (struct nd_route_receiver){rc_->name, rc_->type, NULL, ND_ROUTE_NO_TARGET};
+            if (nd_receiver_check_keys(rc_, &cfg->delivery, tmpl, &keys[i], &errs) == ND_OK) {
+                rr[i].keys = &keys[i];
+                if (keys[i].enabled)
+                    rr[i].target = nt++;
+            }
+        }
+        struct nd_route *route = NULL;
+        nd_route_new(cfg, rr, nr, nt, &route, &errs);
+        nd_route_free(route);
+        for (size_t i = 0; i < nr; i++)
+            nd_target_keys_deinit(&keys[i]);
+        free(keys);
+        free(rr);
     } else {
         FUZZ_CHECK(cfg == NULL && errs.n > 0, "refused without an error message");
     }

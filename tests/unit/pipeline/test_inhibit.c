@@ -426,7 +426,7 @@ static void test_pipeline(void)
         ok(0, "config loads: %s", errs.n ? errs.msgs[0] : "?");
         return;
     }
-    struct nd_pipeline_target pt = {"c", &t, NULL};
+    struct nd_pipeline_target pt = {"c", &t, NULL, NULL};
     struct nd_pipeline_config pc = {.targets = &pt,
                                     .ntargets = 1,
                                     .notify = on_notify,

@@ -57,7 +57,7 @@ static void test_every_receiver_gets_every_alert(void)
     struct sink s = {0};
     struct target t[3] = {{.name = "ops"}, {.name = "dev"}, {.name = "audit"}};
     struct nd_pipeline_target pt[3] = {
-        {"ops", &t[0], NULL}, {"dev", &t[1], NULL}, {"audit", &t[2], NULL}};
+        {"ops", &t[0], NULL, NULL}, {"dev", &t[1], NULL, NULL}, {"audit", &t[2], NULL, NULL}};
     const char *gl[] = {"alertname"};
     struct nd_pipeline_config cfg = {.targets = pt,
                                      .ntargets = 3,
@@ -135,7 +135,7 @@ static void test_no_receivers_and_sync_delivery(void)
     is_int(calls, 0, "no receivers: no notification");
     nd_pipeline_free(p);
 
-    struct nd_pipeline_target pt[2] = {{"one", NULL, NULL}, {"two", NULL, NULL}};
+    struct nd_pipeline_target pt[2] = {{"one", NULL, NULL, NULL}, {"two", NULL, NULL, NULL}};
     cfg.targets = pt;
     cfg.ntargets = 2;
     p = nd_pipeline_new(&cfg);
@@ -169,7 +169,7 @@ static void test_alert_selector(void)
         return;
     }
     struct nd_pipeline_target pt[3] = {
-        {"crit", &t[0], crit}, {"all", &t[1], NULL}, {"none", &t[2], none}};
+        {"crit", &t[0], crit, NULL}, {"all", &t[1], NULL, NULL}, {"none", &t[2], none, NULL}};
     struct nd_pipeline_config cfg = {
         .targets = pt, .ntargets = 3, .notify = on_notify, .ud = &s, .metrics = &m};
     struct nd_pipeline *p = nd_pipeline_new(&cfg);

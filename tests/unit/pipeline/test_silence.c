@@ -141,7 +141,7 @@ static void test_errors(void)
         "s.ini:6: [silence.b] selector: column 7: empty value set",
         "s.ini:7: [silence.b] schedule: minute",
         "s.ini:8: [silence.b] duration:",
-        "s.ini:11: [silence.c] tenant: tenant silences are not supported yet",
+        "s.ini:11: [silence.c] tenant: unknown tenant \"alice\"",
         "s.ini:12: [silence.c] colour: unknown key",
         "s.ini:13: [silence.c] enabled: invalid boolean",
     };

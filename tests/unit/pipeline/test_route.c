@@ -1,0 +1,513 @@
+/* Tests of route.c: each policy with each kind of router selection (names,
+ * regex, receiver selector, types, channels), tenant and global receivers,
+ * rule_level against tenant_by_namespace_label, dedup, the groupings of
+ * routers' group_labels, config errors (file:line key), and the pipeline
+ * with a route: per-router grouping and tenant silences; the JSON view. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "notifyd/config.h"
+#include "notifyd/notification.h"
+#include "notifyd/pipeline.h"
+#include "notifyd/route.h"
+#include "notifyd/silence.h"
+#include "tap.h"
+
+#define MAXR 16
+
+struct fx {
+    struct nd_config *cfg;
+    struct nd_target_keys keys[MAXR];
+    struct nd_route_receiver rr[MAXR];
+    const char *tname[MAXR]; /* target index -> receiver name */
+    size_t n, ntargets;
+    struct nd_route *route;
+};
+
+/* Five receivers common to most tests, then `extra` (routing, tenants,
+ * routers). ops is global; alice-mail and alice-pager belong to alice
+ * (payments, shared); bob to bob (web, shared); off is alice's, disabled. */
+static const char base_rcv[] = "[receiver.ops]\ntype = webhook\nurl = http://x/\n"
+                               "labels = team=ops\n"
+                               "[receiver.alice-mail]\ntype = email\nurl = x\ntenant = alice\n"
+                               "labels = team=payments\n"
+                               "[receiver.alice-pager]\ntype = webhook\nurl = x\ntenant = alice\n"
+                               "labels = team=payments, pager=yes\n"
+                               "[receiver.bob]\ntype = webhook\nurl = x\ntenant = bob\n"
+                               "[receiver.off]\ntype = webhook\nurl = x\ntenant = alice\n"
+                               "enabled = false\n"
+                               "[tenant.alice]\nnamespaces = payments, shared\n"
+                               "[tenant.bob]\nnamespaces = web, shared\n";
+
+static int fx_init(struct fx *f, const char *extra)
+{
+    struct nd_config_errors errs;
+    char *text = nd_xasprintf("%s%s", base_rcv, extra);
+    int rc;
+
+    memset(f, 0, sizeof *f);
+    nd_config_errors_init(&errs);
+    rc = nd_config_load_string(text, "r.ini", &f->cfg, &errs);
+    free(text);
+    if (rc != ND_OK) {
+        for (size_t i = 0; i < errs.n; i++)
+            printf("# %s\n", errs.msgs[i]);
+        nd_config_errors_deinit(&errs);
+        return rc;
+    }
+    for (size_t i = 0; i < f->cfg->nreceivers && i < MAXR; i++) {
+        struct nd_receiver_config *rc_ = &f->cfg->receivers[i];
+        /* Only the routing keys are read here: mark url as used. */
+        nd_receiver_config_get(rc_, "url");
+        nd_target_keys_parse(rc_, &f->keys[i], &errs);
+        f->rr[i] =
+            (struct nd_route_receiver){rc_->name, rc_->type, &f->keys[i], ND_ROUTE_NO_TARGET};
+        if (f->keys[i].enabled) {
+            f->tname[f->ntargets] = rc_->name;
+            f->rr[i].target = f->ntargets++;
+        }
+        f->n++;
+    }
+    rc = nd_route_new(f->cfg, f->rr, f->n, f->ntargets, &f->route, &errs);
+    for (size_t i = 0; i < errs.n; i++)
+        printf("# %s\n", errs.msgs[i]);
+    nd_config_errors_deinit(&errs);
+    return rc;
+}
+
+static void fx_deinit(struct fx *f)
+{
+    nd_route_free(f->route);
+    for (size_t i = 0; i < f->n; i++)
+        nd_target_keys_deinit(&f->keys[i]);
+    nd_config_free(f->cfg);
+}
+
+static int cmp_s(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "name name@G ..." sorted: who gets the alert (and its grouping when > 0). */
+static const char *who(struct fx *f, struct nd_alert *a)
+{
+    static char out[512];
+    char items[MAXR][64];
+    char *p[MAXR];
+    const struct nd_route_hit *h;
+    size_t n = nd_route_eval(f->route, a, &h), len = 0;
+
+    for (size_t i = 0; i < n && i < MAXR; i++) {
+        if (h[i].grouping)
+            snprintf(items[i], sizeof items[i], "%s@%u", f->tname[h[i].target], h[i].grouping);
+        else
+            snprintf(items[i], sizeof items[i], "%s", f->tname[h[i].target]);
+        p[i] = items[i];
+    }
+    qsort(p, n, sizeof *p, cmp_s);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", i ? " " : "", p[i]);
+    nd_alert_unref(a);
+    return out;
+}
+
+#define A(...) mk_alert(NULL, ND_ALERT_FIRING, __VA_ARGS__, NULL, NULL)
+
+static void test_tenants(void)
+{
+    struct fx f;
+
+    if (fx_init(&f, "") != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    is_str(who(&f, A("alertname", "x")), "ops", "no namespace: global only");
+    is_str(who(&f, A("namespace", "payments")), "ops",
+           "a namespace without rule_level=namespace: global only (NM's rule_level)");
+    is_str(who(&f, A("namespace", "payments", "rule_level", "cluster")), "ops",
+           "rule_level=cluster: global only");
+    is_str(who(&f, A("namespace", "payments", "rule_level", "namespace")),
+           "alice-mail alice-pager ops", "rule_level=namespace: the tenant's receivers + global");
+    is_str(who(&f, A("namespace", "shared", "rule_level", "namespace")),
+           "alice-mail alice-pager bob ops", "a shared namespace: both tenants");
+    is_str(who(&f, A("namespace", "other", "rule_level", "namespace")), "ops",
+           "a namespace nobody owns: global only");
+    is_str(who(&f, A("namespace", "", "rule_level", "namespace")), "ops", "empty namespace");
+    fx_deinit(&f);
+
+    if (fx_init(&f, "[routing]\ntenant_by_namespace_label = true\n") != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    is_str(who(&f, A("namespace", "web")), "bob ops",
+           "tenant_by_namespace_label: any alert with a namespace label");
+    is_str(who(&f, A("alertname", "x")), "ops", "... but not without one");
+    fx_deinit(&f);
+}
+
+static void test_tenant_default_namespace(void)
+{
+    struct fx f;
+    if (fx_init(&f, "[receiver.kube]\ntype = webhook\nurl = x\ntenant = kube-system\n"
+                    "[tenant.kube-system]\n") != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    is_str(who(&f, A("namespace", "kube-system", "rule_level", "namespace")), "kube ops",
+           "a tenant without namespaces owns the namespace of its name");
+    fx_deinit(&f);
+}
+
+static void test_routers(void)
+{
+    struct fx f;
+    if (fx_init(&f, "[router.byname]\nalert_selector = r=name\nreceivers = bob, off\n"
+                    "[router.byregex]\nalert_selector = r=regex\nreceiver_regex = ^alice\n"
+                    "[router.regextype]\nalert_selector = r=regextype\n"
+                    "receiver_regex = alice\nreceiver_types = webhook\n"
+                    "[router.bysel]\nalert_selector = r=sel\nreceiver_selector = team=payments\n"
+                    "[router.seltype]\nalert_selector = r=seltype\n"
+                    "receiver_selector = team\nreceiver_types = email\n"
+                    "[router.chan]\nalert_selector = r=chan\nchannels = bob\n"
+                    "[router.chantype]\nalert_selector = r=chantype\n"
+                    "channels = alice:email, bob:email\n"
+                    "[router.chan2]\nalert_selector = r=chan2\n"
+                    "channels = alice:webhook+email\n"
+                    "[router.nametype]\nalert_selector = r=nametype\n"
+                    "receivers = ops, alice-mail\nreceiver_types = email\n"
+                    "[router.disabled]\nalert_selector = r=disabled\nreceivers = bob\n"
+                    "enabled = false\n"
+                    "[router.every]\nreceivers = bob\nalert_selector = r=every\n") != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    is_str(who(&f, A("r", "name")), "bob ops", "names (a disabled receiver is skipped) + global");
+    is_str(who(&f, A("r", "regex")), "alice-mail alice-pager ops", "regex, unanchored RE2");
+    is_str(who(&f, A("r", "regextype")), "alice-pager ops", "regex filtered by type");
+    is_str(who(&f, A("r", "sel")), "alice-mail alice-pager ops", "receiver_selector on labels");
+    is_str(who(&f, A("r", "seltype")), "alice-mail ops", "selector filtered by type");
+    is_str(who(&f, A("r", "chan")), "bob ops", "channels: every type of a tenant");
+    is_str(who(&f, A("r", "chantype")), "alice-mail ops", "channels with a type");
+    is_str(who(&f, A("r", "chan2")), "alice-mail alice-pager ops", "channels with two types");
+    is_str(who(&f, A("r", "nametype")), "alice-mail ops", "names filtered by type");
+    is_str(who(&f, A("r", "disabled")), "ops", "a disabled router selects nothing");
+    is_str(who(&f, A("r", "none")), "ops", "no router matches");
+    is_uint(nd_route_nrouters(f.route), 11, "11 routers");
+    fx_deinit(&f);
+}
+
+static void test_policies(void)
+{
+    static const char routers[] =
+        "[router.crit]\nalert_selector = severity=critical, namespace=payments\n"
+        "receivers = alice-pager\n";
+    struct fx f;
+    char *cfg;
+
+    /* All */
+    if (fx_init(&f, routers) != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    is_str(who(&f, A("severity", "critical", "namespace", "payments", "rule_level", "namespace")),
+           "alice-mail alice-pager ops", "All: router + tenant + global, alice-pager once");
+    is_str(who(&f, A("severity", "warning")), "ops", "All: no router: global");
+    fx_deinit(&f);
+
+    /* RouterFirst */
+    cfg = nd_xasprintf("[routing]\npolicy = RouterFirst\n%s", routers);
+    if (fx_init(&f, cfg) != ND_OK) {
+        ok(0, "config");
+        free(cfg);
+        return;
+    }
+    free(cfg);
+    is_str(who(&f, A("severity", "critical", "namespace", "payments", "rule_level", "namespace")),
+           "alice-pager", "RouterFirst: the router's receivers only when it found one");
+    is_str(who(&f, A("severity", "warning", "namespace", "payments", "rule_level", "namespace")),
+           "alice-mail alice-pager ops", "RouterFirst: else tenant + global");
+    fx_deinit(&f);
+
+    /* RouterOnly */
+    cfg = nd_xasprintf("[routing]\npolicy = RouterOnly\n%s", routers);
+    if (fx_init(&f, cfg) != ND_OK) {
+        ok(0, "config");
+        free(cfg);
+        return;
+    }
+    free(cfg);
+    is_str(who(&f, A("severity", "critical", "namespace", "payments", "rule_level", "namespace")),
+           "alice-pager", "RouterOnly: the router's receivers");
+    is_str(who(&f, A("severity", "warning", "namespace", "payments", "rule_level", "namespace")),
+           "", "RouterOnly: nobody without a router (not even global receivers)");
+    fx_deinit(&f);
+
+    /* RouterFirst with a router that matched but found no enabled receiver */
+    if (fx_init(&f, "[routing]\npolicy = RouterFirst\n"
+                    "[router.offonly]\nreceivers = off\nalert_selector = a=b\n") != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    is_str(who(&f, A("a", "b")), "ops", "RouterFirst: a router with no receiver counts as none");
+    fx_deinit(&f);
+}
+
+static void test_dedup_and_groupings(void)
+{
+    struct fx f;
+    size_t n;
+    const char *const *gl;
+
+    if (fx_init(&f, "[router.one]\nalert_selector = a=b\nreceivers = ops, bob\n"
+                    "group_labels = alertname\n"
+                    "[router.two]\nalert_selector = a\nreceivers = bob, alice-mail\n"
+                    "group_labels = cluster, alertname\n"
+                    "[router.three]\nalert_selector = a\nreceivers = alice-pager\n"
+                    "group_labels = alertname, cluster\n"
+                    "[router.four]\nreceivers = alice-pager\n") != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    is_uint(nd_route_ngroupings(f.route), 3, "batch + {alertname} + {alertname,cluster}");
+    gl = nd_route_group_labels(f.route, 2, &n);
+    ok(n == 2 && strcmp(gl[0], "alertname") == 0 && strcmp(gl[1], "cluster") == 0,
+       "a grouping's labels, sorted");
+    is_str(who(&f, A("a", "b")), "alice-mail@2 alice-pager@2 bob@1 ops@1",
+           "each receiver once, grouped by the first router that found it");
+    is_str(who(&f, A("a", "c")), "alice-mail@2 alice-pager@2 bob@2 ops",
+           "a global receiver found by no router: [batch] grouping");
+    is_str(who(&f, A("x", "y")), "alice-pager ops",
+           "a router without alert_selector matches every alert; no group_labels = batch's");
+    fx_deinit(&f);
+}
+
+/* Routers are indexed by their first k=v: the index must give the same
+ * answers and keep file order for the grouping. */
+static void test_router_index(void)
+{
+    struct fx f;
+    if (fx_init(&f, "[router.any]\nalert_selector = b\nreceivers = bob\ngroup_labels = g1\n"
+                    "[router.eq]\nalert_selector = a=1\nreceivers = bob, ops\n"
+                    "group_labels = g2\n"
+                    "[router.eq2]\nalert_selector = x!=y, a=1, c=3\nreceivers = alice-mail\n"
+                    "group_labels = g3\n"
+                    "[router.other]\nalert_selector = c=3\nreceivers = alice-pager, ops\n"
+                    "group_labels = g4\n"
+                    "[router.late]\nalert_selector = a=2\nreceivers = alice-pager\n") != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    is_str(who(&f, A("a", "1", "b", "x")), "bob@1 ops@2",
+           "an unindexed router before an indexed one wins the grouping");
+    is_str(who(&f, A("a", "1")), "bob@2 ops@2", "the indexed router alone");
+    is_str(who(&f, A("a", "1", "c", "3")), "alice-mail@3 alice-pager@4 bob@2 ops@2",
+           "two keys, the later requirements still checked, file order kept");
+    is_str(who(&f, A("a", "1", "c", "4")), "bob@2 ops@2", "c=3 fails: eq2 and other not taken");
+    is_str(who(&f, A("a", "2", "c", "3")), "alice-pager@4 ops@4",
+           "other (c=3) before late (a=2): other's grouping");
+    is_str(who(&f, A("a", "3")), "ops", "no router");
+    fx_deinit(&f);
+}
+
+static void test_errors(void)
+{
+    static const char bad[] = "[receiver.a]\ntype = webhook\ntenant = carol\n"
+                              "[tenant.t]\nnamespaces = ,\ncolour = red\n"
+                              "[router.r]\nalert_selector = a=(\nreceivers = a, zed\n"
+                              "receiver_regex = (x\nreceiver_selector = k in (\n"
+                              "receiver_types = nosuch\nchannels = nobody, t:\n"
+                              "group_labels = 1x\n"
+                              "[router.empty]\nenabled = false\n";
+    static const char *const want[] = {
+        "r.ini:3: [receiver.a] tenant: unknown tenant \"carol\"",
+        "r.ini:5: [tenant.t] namespaces: empty list",
+        "r.ini:6: [tenant.t] colour: unknown key",
+        "r.ini:8: [router.r] alert_selector: column 3:",
+        "r.ini:9: [router.r] receivers: unknown receiver \"zed\"",
+        "r.ini:10: [router.r] receiver_regex: error parsing regexp",
+        "r.ini:11: [router.r] receiver_selector: column",
+        "r.ini:12: [router.r] receiver_types: no receiver has type \"nosuch\"",
+        "r.ini:13: [router.r] channels: unknown tenant \"nobody\"",
+        "r.ini:13: [router.r] channels: no type after \"t:\"",
+        "r.ini:14: [router.r] group_labels: invalid label name \"1x\"",
+        "r.ini:15: [router.empty] receivers: the router selects no receiver",
+    };
+    struct nd_config *cfg = NULL;
+    struct nd_config_errors errs;
+    struct nd_target_keys keys;
+    struct nd_route *r = (struct nd_route *)1;
+
+    nd_config_errors_init(&errs);
+    is_int(nd_config_load_string(bad, "r.ini", &cfg, &errs), ND_OK, "config loads (raw)");
+    if (!cfg)
+        return;
+    nd_target_keys_parse(&cfg->receivers[0], &keys, &errs);
+    struct nd_route_receiver rr = {"a", "webhook", &keys, 0};
+    is_int(nd_route_new(cfg, &rr, 1, 1, &r, &errs), ND_EINVAL, "refused");
+    ok(r == NULL, "nothing returned");
+    for (size_t i = 0; i < ND_ARRAY_LEN(want); i++) {
+        bool found = false;
+        for (size_t k = 0; k < errs.n && !found; k++)
+            found = strncmp(errs.msgs[k], want[i], strlen(want[i])) == 0;
+        ok(found, "error: %s", want[i]);
+    }
+    is_uint(errs.total, ND_ARRAY_LEN(want), "no other error");
+    for (size_t k = 0; k < errs.n; k++)
+        printf("# %s\n", errs.msgs[k]);
+    nd_target_keys_deinit(&keys);
+    nd_config_errors_deinit(&errs);
+    nd_config_free(cfg);
+
+    /* The loader's part: [routing] values, receiver labels. */
+    nd_config_errors_init(&errs);
+    cfg = NULL;
+    is_int(nd_config_load_string("[routing]\npolicy = Sometimes\n"
+                                 "tenant_by_namespace_label = maybe\nfoo = 1\n"
+                                 "[receiver.a]\ntype = console\n",
+                                 "l.ini", &cfg, &errs),
+           ND_ERR, "bad [routing] refused");
+    ok(errs.n == 3 && strstr(errs.msgs[0], "l.ini:2: [routing] policy: invalid policy") &&
+           strstr(errs.msgs[1], "l.ini:3: [routing] tenant_by_namespace_label: invalid") &&
+           strstr(errs.msgs[2], "l.ini:4: [routing] foo: unknown key"),
+       "[routing] errors name file:line key");
+    nd_config_errors_deinit(&errs);
+    nd_config_free(cfg);
+
+    nd_config_errors_init(&errs);
+    is_int(nd_config_load_string("[receiver.a]\ntype = console\nlabels = a=1, b, k8s.io/x=y, a=2\n",
+                                 "k.ini", &cfg, &errs),
+           ND_OK, "loads");
+    nd_target_keys_parse(&cfg->receivers[0], &keys, &errs);
+    ok(errs.n == 2 && strstr(errs.msgs[0], "k.ini:3: [receiver.a] labels: \"b\": want") &&
+           strstr(errs.msgs[1], "label \"a\" given twice"),
+       "receiver labels errors");
+    is_uint(keys.nlabels, 2, "the good labels are kept");
+    nd_target_keys_deinit(&keys);
+    nd_config_errors_deinit(&errs);
+    nd_config_free(cfg);
+}
+
+/* ---- the pipeline with a route ----------------------------------------- */
+
+struct got {
+    size_t n;
+    size_t nalerts[16];
+    char labels[16][128];
+};
+
+static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
+{
+    struct got *g = target_ud;
+    (void)ud;
+    if (g->n < 16) {
+        struct nd_kv tmp[8];
+        g->nalerts[g->n] = n->nalerts;
+        snprintf(g->labels[g->n], sizeof g->labels[g->n], "%s",
+                 n->ngroup_labels <= 8 ? kvs(nd_notification_group_labels(n, tmp), n->ngroup_labels)
+                                       : "");
+        g->n++;
+    }
+    nd_notification_unref(n);
+}
+
+static void test_pipeline(void)
+{
+    struct fx f;
+    struct nd_silences *sil = NULL;
+    struct nd_config_errors errs;
+    struct got got[MAXR];
+    struct nd_pipeline_target pt[MAXR];
+    const char *batch_labels[] = {"alertname", "namespace"};
+
+    memset(got, 0, sizeof got);
+    if (fx_init(&f, "[router.crit]\nalert_selector = severity=critical\n"
+                    "receivers = alice-pager\ngroup_labels = severity\n"
+                    "[silence.alice]\ntenant = alice\nselector = mute=yes\n"
+                    "[silence.global]\nselector = mute=all\n") != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    nd_config_errors_init(&errs);
+    is_int(nd_silences_from_config(f.cfg, &sil, &errs), ND_OK, "silences with a tenant load");
+    nd_config_errors_deinit(&errs);
+    for (size_t t = 0; t < f.ntargets; t++) {
+        size_t i = 0;
+        while (strcmp(f.rr[i].name, f.tname[t]) != 0)
+            i++;
+        pt[t] = (struct nd_pipeline_target){f.tname[t], &got[t], NULL, f.keys[i].tenant};
+    }
+    struct nd_pipeline_config pc = {.targets = pt,
+                                    .ntargets = f.ntargets,
+                                    .group_labels = batch_labels,
+                                    .ngroup_labels = 2,
+                                    .notify = on_notify,
+                                    .silences = sil,
+                                    .route = f.route};
+    struct nd_pipeline *p = nd_pipeline_new(&pc);
+    struct nd_alert *a[5] = {
+        A("alertname", "A", "severity", "critical", "namespace", "payments", "rule_level",
+          "namespace"),
+        A("alertname", "B", "severity", "critical", "namespace", "web"),
+        A("alertname", "C", "namespace", "payments", "rule_level", "namespace", "mute", "yes"),
+        A("alertname", "D", "severity", "critical", "mute", "yes"),
+        A("alertname", "E", "severity", "critical", "mute", "all"),
+    };
+    nd_pipeline_run(p, a, 5);
+    /* targets: 0 ops, 1 alice-mail, 2 alice-pager, 3 bob */
+    is_uint(got[0].n, 4, "ops: A B C D, one notification per alertname/namespace group");
+    is_uint(got[2].n, 1, "alice-pager: one notification grouped by severity (the router's)");
+    is_str(got[2].labels[0], "severity=critical", "... with the router's group labels");
+    is_uint(got[2].nalerts[0], 2, "... A (router and tenant: once), B; D muted for alice");
+    is_uint(got[1].n, 1, "alice-mail: A only (C muted by alice's silence)");
+    is_uint(got[3].n, 0, "bob: nothing (no rule_level=namespace alert of web)");
+    nd_pipeline_free(p);
+    for (size_t i = 0; i < 5; i++)
+        nd_alert_unref(a[i]);
+    nd_silences_free(sil);
+    fx_deinit(&f);
+}
+
+static void test_render(void)
+{
+    struct fx f;
+    struct nd_buf b;
+    char err[ND_ERRLEN];
+
+    if (fx_init(&f, "[routing]\npolicy = RouterFirst\n"
+                    "[router.crit]\nalert_selector = severity=critical, team=~\"a b\"\n"
+                    "receivers = bob, off\ngroup_labels = severity\n"
+                    "[router.all]\nchannels = alice:email\nenabled = false\n") != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    nd_buf_init(&b, 1 << 20);
+    is_int(nd_route_render(f.route, &b, err), ND_OK, "renders");
+    is_str(b.data,
+           "{\"policy\":\"RouterFirst\",\"tenantByNamespaceLabel\":false,\"tenants\":["
+           "{\"name\":\"alice\",\"namespaces\":[\"payments\",\"shared\"]},"
+           "{\"name\":\"bob\",\"namespaces\":[\"web\",\"shared\"]}],\"routers\":["
+           "{\"name\":\"crit\",\"enabled\":true,"
+           "\"alertSelector\":\"severity=critical,team=~\\\"a b\\\"\",\"receivers\":[\"bob\"],"
+           "\"groupLabels\":[\"severity\"]},"
+           "{\"name\":\"all\",\"enabled\":false,\"alertSelector\":null,"
+           "\"receivers\":[\"alice-mail\"],\"groupLabels\":null}]}",
+           "the view: policy, tenants, routers with resolved receivers (no disabled one)");
+    nd_buf_deinit(&b);
+    fx_deinit(&f);
+}
+
+int main(void)
+{
+    test_tenants();
+    test_tenant_default_namespace();
+    test_routers();
+    test_policies();
+    test_dedup_and_groupings();
+    test_router_index();
+    test_errors();
+    test_pipeline();
+    test_render();
+    return done_testing();
+}
