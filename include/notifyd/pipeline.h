@@ -22,6 +22,7 @@ struct nd_pipeline;
 struct nd_config_errors;
 struct nd_receiver_config;
 struct nd_selector;
+struct nd_silstore;
 
 /* A receiver as the pipeline sees it. `name` is borrowed and must outlive
  * the pipeline and every notification (it is the notification's receiver). */
@@ -58,6 +59,7 @@ struct nd_pipeline_config {
     void *ud;                     /* for notify */
     struct nd_metrics *metrics;   /* batches and notifications are counted; may be NULL */
     struct nd_silences *silences; /* borrowed, outlives the pipeline; NULL = none */
+    struct nd_silstore *silstore; /* API silences (silstore.h); borrowed; NULL = none */
 };
 
 struct nd_pipeline *nd_pipeline_new(const struct nd_pipeline_config *cfg);

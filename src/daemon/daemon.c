@@ -30,7 +30,9 @@
 #include "notifyd/pipeline.h"
 #include "notifyd/queue.h"
 #include "notifyd/server.h"
+#include "notifyd/silapi.h"
 #include "notifyd/silence.h"
+#include "notifyd/silstore.h"
 #include "notifyd/template.h"
 #include "notifyd/util.h"
 
@@ -45,6 +47,7 @@ struct nd_daemon {
     struct nd_receiver **receivers;
     struct nd_metrics_receiver *metrics_rcv; /* parallel to receivers */
     struct nd_silences *silences;            /* [silence.*]; outlives the pipeline */
+    struct nd_silstore *silstore;            /* API silences; outlives pipeline and server */
     struct nd_pipeline *pipeline;
     struct nd_batcher *batcher;
     struct nd_server *server;
@@ -83,6 +86,7 @@ static void on_render(void *ud, struct evbuffer *out)
 {
     struct nd_daemon *d = ud;
     nd_metrics_render(&d->metrics, d->queue, d->metrics_rcv, d->nreceivers, out);
+    nd_silapi_render_metrics(d->silstore, out);
 }
 
 static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
@@ -199,6 +203,17 @@ static int start(struct nd_daemon *d)
         return ND_ERR;
     }
     nd_config_errors_deinit(&errs);
+    struct nd_silstore_opts sopts = {
+        .path = cfg->routing.silence_file,
+        .retention_ns = cfg->routing.silence_retention_ns,
+        .max_silences = cfg->routing.max_silences,
+        .max_matchers = cfg->routing.max_silence_matchers,
+        .max_size = (size_t)cfg->routing.max_silence_size,
+    };
+    if (nd_silstore_new(&sopts, nd_now_wall_ns(), &d->silstore, err) != ND_OK) {
+        nd_log(ND_LOG_ERROR, "cannot read the silences", "err", err, NULL);
+        return ND_ERR;
+    }
     d->engine = nd_engine_new(d->base, d->templates, err);
     if (!d->engine) {
         nd_log(ND_LOG_ERROR, "cannot start the delivery engine", "err", err, NULL);
@@ -238,12 +253,14 @@ static int start(struct nd_daemon *d)
         .ud = d,
         .metrics = &d->metrics,
         .silences = d->silences,
+        .silstore = d->silstore,
     };
     d->pipeline = nd_pipeline_new(&pc);
     free(targets);
     d->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
                                 nd_pipeline_batch_cb, d->pipeline);
 
+    struct nd_server_route routes[ND_SILAPI_NROUTES];
     struct nd_server_opts so = {
         .host = cfg->listen_host,
         .port = (uint16_t)cfg->listen_port,
@@ -258,6 +275,8 @@ static int start(struct nd_daemon *d)
         .render = on_render,
         .ud = d,
         .metrics = &d->metrics,
+        .routes = routes,
+        .nroutes = nd_silapi_routes(d->silstore, routes, ND_ARRAY_LEN(routes)),
     };
     d->server = nd_server_new(d->base, &so, err);
     if (!d->server) {
@@ -296,6 +315,7 @@ static void stop(struct nd_daemon *d)
         nd_batcher_free(d->batcher);
     nd_pipeline_free(d->pipeline);
     nd_silences_free(d->silences);
+    nd_silstore_free(d->silstore);
     if (d->engine)
         nd_engine_free(d->engine);
     nd_template_set_free(d->templates);
