@@ -391,6 +391,19 @@ int nd_daemon_check_config(const char *path, FILE *errout)
         struct nd_silences *sil = NULL;
         nd_silences_from_config(cfg, &sil, &errs);
         nd_silences_free(sil);
+        /* The silence file must read back as the daemon would read it. */
+        struct nd_silstore_opts so = {
+            .path = cfg->routing.silence_file,
+            .retention_ns = cfg->routing.silence_retention_ns,
+            .max_silences = cfg->routing.max_silences,
+            .max_matchers = cfg->routing.max_silence_matchers,
+            .max_size = (size_t)cfg->routing.max_silence_size,
+        };
+        struct nd_silstore *ss = NULL;
+        char serr[ND_ERRLEN];
+        if (nd_silstore_new(&so, nd_now_wall_ns(), &ss, serr) != ND_OK)
+            nd_config_error_add(&errs, cfg->path, 0, "routing", "silence_file", "%s", serr);
+        nd_silstore_free(ss);
     }
     for (size_t i = 0; i < errs.n; i++)
         fprintf(errout, "%s\n", errs.msgs[i]);
