@@ -1,7 +1,8 @@
 /* pipeline.h - the stages one closed batch goes through (NM's dispatcher
  * worker): silence -> inhibit -> route -> filter -> aggregate -> notify.
  *
- * Silence drops the alerts an active global silence matches (silence.h);
+ * Silence drops the alerts an active global silence matches (silence.h) or
+ * an active API silence (silstore.h);
  * inhibit and filter are not written yet and pass everything through;
  * route sends every alert to every receiver. The pipeline knows
  * receivers only as opaque targets and hands each notification to the

@@ -175,9 +175,16 @@ static int parse_doc(const char *body, size_t len, yajl_val *out, char err[ND_ER
     *out = yajl_tree_parse(text, yerr, sizeof yerr);
     free(text);
     if (!*out) {
-        for (char *p = yerr; *p; p++)
-            if (*p == '\n')
-                *p = ' ';
+        /* yajl's message spans lines and pads its excerpt: one line, single blanks. */
+        char *w = yerr;
+        for (char *p = yerr; *p; p++) {
+            char c = *p == '\n' || *p == '\t' ? ' ' : *p;
+            if (c != ' ' || (w > yerr && w[-1] != ' '))
+                *w++ = c;
+        }
+        while (w > yerr && w[-1] == ' ')
+            w--;
+        *w = 0;
         return nd_seterr(err, ND_EINVAL, "invalid JSON: %s", yerr[0] ? yerr : "parse error");
     }
     return ND_OK;
