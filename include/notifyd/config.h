@@ -152,6 +152,14 @@ struct nd_config {
     struct nd_delivery_config delivery;
     /* [template] */
     struct nd_template_config tmpl;
+    /* [routing]: API silences (silstore.h) */
+    struct {
+        char *silence_file;            /* NULL or "" = memory only */
+        int64_t silence_retention_ns;  /* keep expired silences, 120h */
+        uint32_t max_silences;         /* 1000, expired ones included */
+        uint32_t max_silence_matchers; /* 32 */
+        uint64_t max_silence_size;     /* bytes of one silence's strings, 16KiB */
+    } routing;
     /* [receiver.*] */
     size_t nreceivers;
     struct nd_receiver_config *receivers;

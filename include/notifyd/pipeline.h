@@ -1,7 +1,8 @@
 /* pipeline.h - the stages one closed batch goes through (NM's dispatcher
  * worker): silence -> inhibit -> route -> filter -> aggregate -> notify.
  *
- * Silence drops the alerts an active global silence matches (silence.h);
+ * Silence drops the alerts an active global silence matches (silence.h) or
+ * an active API silence (silstore.h);
  * inhibit drops the alerts a remembered source alert mutes (inhibit.h:
  * sources are learned from every alert of the batch first);
  * route decides who gets what (route.h; without one, every receiver gets
@@ -28,6 +29,7 @@ struct nd_inhibit;
 struct nd_receiver_config;
 struct nd_selector;
 struct nd_route;
+struct nd_silstore;
 
 /* A receiver as the pipeline sees it. `name` is borrowed and must outlive
  * the pipeline and every notification (it is the notification's receiver). */
@@ -77,6 +79,7 @@ struct nd_pipeline_config {
     /* borrowed, outlives the pipeline, built over these targets; NULL =
      * every alert to every target */
     struct nd_route *route;
+    struct nd_silstore *silstore; /* API silences (silstore.h); borrowed; NULL = none */
 };
 
 struct nd_pipeline *nd_pipeline_new(const struct nd_pipeline_config *cfg);

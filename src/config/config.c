@@ -535,6 +535,11 @@ static const struct keyspec keyspecs[] = {
     {SEC_TEMPLATE, "language_files", V_PATHS, 0, 0, 0},
     {SEC_ROUTING, "policy", V_POLICY, CFG(route_policy), 0, 0},
     {SEC_ROUTING, "tenant_by_namespace_label", V_BOOL, CFG(tenant_by_namespace_label), 0, 0},
+    {SEC_ROUTING, "silence_file", V_STRING, CFG(routing.silence_file), 0, 0},
+    {SEC_ROUTING, "silence_retention", V_DURATION, CFG(routing.silence_retention_ns), 0, 9.2e18},
+    {SEC_ROUTING, "max_silences", V_U32, CFG(routing.max_silences), 1, 1000000},
+    {SEC_ROUTING, "max_silence_matchers", V_U32, CFG(routing.max_silence_matchers), 1, 1000},
+    {SEC_ROUTING, "max_silence_size", V_SIZE, CFG(routing.max_silence_size), 64, 1 << 24},
 };
 
 struct ctx {
@@ -875,6 +880,10 @@ static void set_defaults(struct nd_config *c)
         .retry_jitter = 0.2,
     };
     c->tmpl.language = nd_xstrdup("English");
+    c->routing.silence_retention_ns = 120 * 3600 * ND_NS_PER_S;
+    c->routing.max_silences = 1000;
+    c->routing.max_silence_matchers = 32;
+    c->routing.max_silence_size = 16384;
 }
 
 static void free_named(struct nd_receiver_config *v, size_t n)
@@ -898,6 +907,7 @@ void nd_config_free(struct nd_config *c)
     nd__config_free_paths(c->tmpl.files, c->tmpl.nfiles);
     nd__config_free_paths(c->tmpl.language_files, c->tmpl.nlanguage_files);
     free(c->tmpl.language);
+    free(c->routing.silence_file);
     for (size_t i = 0; i < c->nreceivers; i++) {
         struct nd_receiver_config *rc = &c->receivers[i];
         free(rc->name);

@@ -32,7 +32,9 @@
 #include "notifyd/server.h"
 #include "notifyd/inhibit.h"
 #include "notifyd/route.h"
+#include "notifyd/silapi.h"
 #include "notifyd/silence.h"
+#include "notifyd/silstore.h"
 #include "notifyd/template.h"
 #include "notifyd/util.h"
 
@@ -49,6 +51,7 @@ struct nd_daemon {
     struct nd_silences *silences;            /* [silence.*]; outlives the pipeline */
     struct nd_inhibit *inhibit;              /* [inhibit.*]; outlives the pipeline */
     struct nd_route *route;                  /* outlives the pipeline */
+    struct nd_silstore *silstore;            /* API silences; outlives pipeline and server */
     struct nd_pipeline *pipeline;
     struct nd_batcher *batcher;
     struct nd_server *server;
@@ -91,6 +94,7 @@ static void on_render(void *ud, struct evbuffer *out)
 {
     struct nd_daemon *d = ud;
     nd_metrics_render(&d->metrics, d->queue, d->metrics_rcv, d->nreceivers, out);
+    nd_silapi_render_metrics(d->silstore, out);
 }
 
 /* GET /routers: the routing as configured (route.h), read-only. */
@@ -228,6 +232,17 @@ static int start(struct nd_daemon *d)
         return ND_ERR;
     }
     nd_config_errors_deinit(&errs);
+    struct nd_silstore_opts sopts = {
+        .path = cfg->routing.silence_file,
+        .retention_ns = cfg->routing.silence_retention_ns,
+        .max_silences = cfg->routing.max_silences,
+        .max_matchers = cfg->routing.max_silence_matchers,
+        .max_size = (size_t)cfg->routing.max_silence_size,
+    };
+    if (nd_silstore_new(&sopts, nd_now_wall_ns(), &d->silstore, err) != ND_OK) {
+        nd_log(ND_LOG_ERROR, "cannot read the silences", "err", err, NULL);
+        return ND_ERR;
+    }
     d->engine = nd_engine_new(d->base, d->templates, err);
     if (!d->engine) {
         nd_log(ND_LOG_ERROR, "cannot start the delivery engine", "err", err, NULL);
@@ -285,17 +300,19 @@ static int start(struct nd_daemon *d)
         .silences = d->silences,
         .inhibit = d->inhibit,
         .route = d->route,
+        .silstore = d->silstore,
     };
     d->pipeline = nd_pipeline_new(&pc);
     free(targets);
     d->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
                                 nd_pipeline_batch_cb, d->pipeline);
 
-    static const char routers_path[] = "/routers";
-    const struct nd_server_route routes[] = {{"GET", routers_path, on_routers, d}};
+    /* The daemon's own endpoints, then each module's. */
+    struct nd_server_route routes[1 + ND_SILAPI_NROUTES];
+    size_t nroutes = 0;
+    routes[nroutes++] = (struct nd_server_route){"GET", "/routers", on_routers, d};
+    nroutes += nd_silapi_routes(d->silstore, routes + nroutes, ND_ARRAY_LEN(routes) - nroutes);
     struct nd_server_opts so = {
-        .routes = routes,
-        .nroutes = ND_ARRAY_LEN(routes),
         .host = cfg->listen_host,
         .port = (uint16_t)cfg->listen_port,
         .max_body_size = cfg->max_body_size,
@@ -309,6 +326,8 @@ static int start(struct nd_daemon *d)
         .render = on_render,
         .ud = d,
         .metrics = &d->metrics,
+        .routes = routes,
+        .nroutes = nroutes,
     };
     d->server = nd_server_new(d->base, &so, err);
     if (!d->server) {
@@ -349,6 +368,7 @@ static void stop(struct nd_daemon *d)
     nd_route_free(d->route);
     nd_silences_free(d->silences);
     nd_inhibit_free(d->inhibit);
+    nd_silstore_free(d->silstore);
     if (d->engine)
         nd_engine_free(d->engine);
     nd_template_set_free(d->templates);
@@ -440,6 +460,19 @@ int nd_daemon_check_config(const char *path, FILE *errout)
         struct nd_route *route = NULL;
         nd_route_new(cfg, rr, nr, ntargets, &route, &errs);
         nd_route_free(route);
+        /* The silence file must read back as the daemon would read it. */
+        struct nd_silstore_opts so = {
+            .path = cfg->routing.silence_file,
+            .retention_ns = cfg->routing.silence_retention_ns,
+            .max_silences = cfg->routing.max_silences,
+            .max_matchers = cfg->routing.max_silence_matchers,
+            .max_size = (size_t)cfg->routing.max_silence_size,
+        };
+        struct nd_silstore *ss = NULL;
+        char serr[ND_ERRLEN];
+        if (nd_silstore_new(&so, nd_now_wall_ns(), &ss, serr) != ND_OK)
+            nd_config_error_add(&errs, cfg->path, 0, "routing", "silence_file", "%s", serr);
+        nd_silstore_free(ss);
     }
     for (size_t i = 0; i < nr; i++)
         nd_target_keys_deinit(&keys[i]);

@@ -27,6 +27,7 @@
 #include "notifyd/route.h"
 #include "notifyd/selector.h"
 #include "notifyd/silence.h"
+#include "notifyd/silstore.h"
 #include "notifyd/util.h"
 
 struct alert_list {
@@ -51,6 +52,7 @@ struct nd_pipeline {
     struct nd_metrics *metrics;
     struct nd_silences *silences;
     struct nd_inhibit *inhibit;
+    struct nd_silstore *silstore;
     int running;
     int64_t created_ns; /* wall clock of the current run: the notifications' creation time */
     struct alert_list work;
@@ -91,6 +93,7 @@ struct nd_pipeline *nd_pipeline_new(const struct nd_pipeline_config *cfg)
     p->metrics = cfg->metrics;
     p->silences = cfg->silences;
     p->inhibit = cfg->inhibit;
+    p->silstore = cfg->silstore;
     return p;
 }
 
@@ -120,16 +123,19 @@ static void stage_input(struct nd_pipeline *p, struct nd_alert *const *alerts, s
 }
 
 /* STAGE silence: drops from p->work the alerts an active global silence
- * matches (NM's pkg/silence). Which silences are active is decided once per
- * batch, at the batch's time. */
+ * ([silence.NAME]) or an active API silence (silstore.h) matches. Which
+ * silences are active is decided once per batch, at the batch's time. */
 static void stage_silence(struct nd_pipeline *p)
 {
     size_t i, k = 0;
+    bool cfg = p->silences && nd_silences_begin(p->silences, p->created_ns) > 0;
+    bool api = p->silstore && nd_silstore_begin(p->silstore, p->created_ns) > 0;
 
-    if (!p->silences || nd_silences_begin(p->silences, p->created_ns) == 0)
+    if (!cfg && !api)
         return;
     for (i = 0; i < p->work.n; i++)
-        if (!nd_silences_mute(p->silences, p->work.v[i]))
+        if (!(cfg && nd_silences_mute(p->silences, p->work.v[i])) &&
+            !(api && nd_silstore_mute(p->silstore, p->work.v[i])))
             p->work.v[k++] = p->work.v[i];
     if (p->metrics)
         p->metrics->alerts_silenced += p->work.n - k;

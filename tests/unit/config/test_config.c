@@ -653,6 +653,40 @@ static void test_partial(void)
     unlink(path);
 }
 
+/* [routing]: the keys of the API silences, their defaults and ranges. */
+static void test_routing_silences(void)
+{
+    struct nd_config *c = NULL;
+    struct nd_config_errors e;
+
+    nd_config_errors_init(&e);
+    is_int(nd_config_load_string(RECV, "t.ini", &c, &e), ND_OK, "routing: no section");
+    ok(c->routing.silence_file == NULL, "routing: memory only by default");
+    is_int(c->routing.silence_retention_ns, INT64_C(120) * 3600 * 1000000000, "retention 120h");
+    is_int(c->routing.max_silences, 1000, "max_silences 1000");
+    is_int(c->routing.max_silence_matchers, 32, "max_silence_matchers 32");
+    is_int(c->routing.max_silence_size, 16384, "max_silence_size 16KiB");
+    nd_config_free(c);
+    is_int(nd_config_load_string("[routing]\nsilence_file = /var/lib/s.json\nsilence_retention = "
+                                 "1h\nmax_silences = 5\nmax_silence_matchers = 3\n"
+                                 "max_silence_size = 1KiB\n" RECV,
+                                 "t.ini", &c, &e),
+           ND_OK, "routing: every key");
+    is_str(c->routing.silence_file, "/var/lib/s.json", "silence_file");
+    is_int(c->routing.silence_retention_ns, INT64_C(3600) * 1000000000, "silence_retention");
+    is_int(c->routing.max_silences, 5, "max_silences");
+    is_int(c->routing.max_silence_matchers, 3, "max_silence_matchers");
+    is_int(c->routing.max_silence_size, 1024, "max_silence_size");
+    nd_config_free(c);
+    nd_config_errors_deinit(&e);
+    expect_error("routing: max_silences 0", "[routing]\nmax_silences = 0\n" RECV,
+                 "t.ini:2: [routing] max_silences:", 1);
+    expect_error("routing: bad retention", "[routing]\nsilence_retention = soon\n" RECV,
+                 "t.ini:2: [routing] silence_retention:", 1);
+    expect_error("routing: unknown key", "[routing]\nsilence_files = x\n" RECV,
+                 "t.ini:2: [routing] silence_files: unknown key", 1);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -670,5 +704,6 @@ int main(int argc, char **argv)
     test_partial();
     test_long_lines();
     test_partial_lost_line();
+    test_routing_silences();
     return done_testing();
 }
