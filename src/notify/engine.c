@@ -163,6 +163,11 @@ static void job_end(struct nd_receiver *r, struct job *j)
         free(j);
     }
     e->pending--;
+    r->pending--;
+    /* A retired receiver is freed from its pump, never from here: the
+     * callers of job_end still use r. */
+    if (r->retired && r->pending == 0)
+        nd__schedule_pump(r, 0);
     check_idle(e);
 }
 
@@ -170,6 +175,8 @@ static void job_end(struct nd_receiver *r, struct job *j)
  * delivered or failed. */
 static void report_outcome(struct nd_receiver *r, const struct job *j, const char *failure)
 {
+    if (r->outcome)
+        r->outcome(r->outcome_ud, r, j->n, failure);
     if (r->e->outcome)
         r->e->outcome(r->e->outcome_ud, r, j->n, failure);
 }
@@ -475,11 +482,23 @@ static void pump(struct nd_receiver *r)
     }
 }
 
+static void receiver_free(struct nd_receiver *r);
+
 static void on_pump(evutil_socket_t fd, short what, void *arg)
 {
+    struct nd_receiver *r = arg;
+
     ND_UNUSED(fd);
     ND_UNUSED(what);
-    pump(arg);
+    if (r->retired && r->pending == 0) {
+        struct nd_engine *e = r->e;
+        TAILQ_REMOVE(&e->receivers, r, link);
+        receiver_free(r);
+        /* Fewer slots: the idle pool shrinks with them. */
+        nd_curlev_set_maxconnects(e->cv, e->slots + 8);
+        return;
+    }
+    pump(r);
 }
 
 void nd__schedule_pump(struct nd_receiver *r, int64_t delay_ns)
@@ -536,6 +555,7 @@ void nd_receiver_submit_take(struct nd_receiver *r, struct nd_notification *n)
     struct job *j;
 
     r->e->pending++;
+    r->pending++;
     if (r->t->parts && !r->e->deadline_passed) {
         if (submit_parts(r, n, err)) {
             nd__schedule_pump(r, 0);
@@ -674,6 +694,20 @@ struct nd_engine *nd_engine_new(struct event_base *base, const struct nd_templat
     return e;
 }
 
+/* Frees a receiver that has no job left and is off the engine's list. */
+static void receiver_free(struct nd_receiver *r)
+{
+    r->e->slots -= (long)r->cfg.max_in_flight;
+    if (r->state && r->t->free_state)
+        r->t->free_state(r->state);
+    event_free(r->pump_ev);
+    event_free(r->retry_ev);
+    nd__retry_deinit(&r->retry);
+    free(r->name);
+    nd_target_keys_deinit(&r->keys);
+    free(r);
+}
+
 void nd_engine_free(struct nd_engine *e)
 {
     struct nd_receiver *r;
@@ -690,14 +724,7 @@ void nd_engine_free(struct nd_engine *e)
             job_detach(r, j);
             job_discard(r, j);
         }
-        if (r->state && r->t->free_state)
-            r->t->free_state(r->state);
-        event_free(r->pump_ev);
-        event_free(r->retry_ev);
-        nd__retry_deinit(&r->retry);
-        free(r->name);
-        nd_target_keys_deinit(&r->keys);
-        free(r);
+        receiver_free(r);
     }
     while ((a = TAILQ_FIRST(&e->spares))) {
         TAILQ_REMOVE(&e->spares, a, link);
@@ -747,6 +774,20 @@ struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_conf
     /* + a few for one-off fetches (tokens) */
     nd_curlev_set_maxconnects(e->cv, e->slots + 8);
     return r;
+}
+
+void nd_receiver_set_outcome(struct nd_receiver *r, nd_engine_outcome_cb *cb, void *ud)
+{
+    r->outcome = cb;
+    r->outcome_ud = ud;
+}
+
+void nd_receiver_retire(struct nd_receiver *r)
+{
+    if (r->retired)
+        return;
+    r->retired = true;
+    nd__schedule_pump(r, 0);
 }
 
 const struct nd_target_keys *nd_receiver_target_keys(const struct nd_receiver *r)
