@@ -44,6 +44,7 @@ struct nd_config_kv {
     char *value; /* continuation lines joined with '\n' */
     int line;    /* line of the key */
     bool used;   /* set by whoever consumed it */
+    bool secret; /* read as a secret (nd_receiver_config_secret): never shown */
 };
 
 /* A named section kept raw for the module that owns it: [receiver.NAME],
@@ -58,6 +59,10 @@ struct nd_receiver_config {
     const char *file; /* borrowed from nd_config.path */
     size_t nkvs;
     struct nd_config_kv *kvs; /* every key but `type`, in file order */
+    /* Secrets are taken as written, never as env:VAR or file:PATH: set for
+     * receivers built from an API request, whose sender must not read the
+     * daemon's environment or files. */
+    bool literal_secrets;
 };
 
 /* The range of the delivery durations (timeout, retry_max_age,
@@ -109,6 +114,8 @@ struct nd_config {
     uint32_t listen_backlog;   /* listen() backlog, 1024 */
     uint32_t max_connections;  /* open HTTP connections, 1024 (lowered to the fd limit) */
     int64_t retry_after_ns;    /* Retry-After of a queue-full 503, 1s */
+    int64_t api_timeout_ns;    /* longest wait of /api/v2/notifications and /verify, 30s */
+    uint32_t api_max_requests; /* of those answered later, at most this many at once, 64 */
     int log_level;             /* enum nd_log_level */
     int log_format;            /* enum nd_log_format */
     /* [queue] */

@@ -495,6 +495,8 @@ static const struct keyspec keyspecs[] = {
     {SEC_SERVER, "listen_backlog", V_U32, CFG(listen_backlog), 1, 65535},
     {SEC_SERVER, "max_connections", V_U32, CFG(max_connections), 1, 1048576},
     {SEC_SERVER, "retry_after", V_DURATION, CFG(retry_after_ns), NS(1), NS(3600)},
+    {SEC_SERVER, "api_timeout", V_DURATION, CFG(api_timeout_ns), NS(1), NS(3600)},
+    {SEC_SERVER, "api_max_requests", V_U32, CFG(api_max_requests), 1, 65536},
     {SEC_SERVER, "log_level", V_LOGLEVEL, CFG(log_level), 0, 0},
     {SEC_SERVER, "log_format", V_LOGFMT, CFG(log_format), 0, 0},
     {SEC_QUEUE, "max_alerts", V_U64, CFG(max_alerts), 1, 1e15},
@@ -803,6 +805,8 @@ static void set_defaults(struct nd_config *c)
     c->listen_backlog = 1024;
     c->max_connections = 1024;
     c->retry_after_ns = ND_NS_PER_S;
+    c->api_timeout_ns = 30 * ND_NS_PER_S;
+    c->api_max_requests = 64;
     c->log_level = ND_LOG_INFO;
     c->log_format = ND_LOG_LOGFMT;
     c->max_alerts = 1000000;
@@ -1142,11 +1146,16 @@ char *nd_receiver_config_secret(struct nd_receiver_config *rc, const char *key, 
     const char *s = NULL;
     char *out = NULL;
     char err[ND_ERRLEN];
+    struct nd_config_kv *kv = nd_receiver_config_get(rc, key);
 
+    if (kv)
+        kv->secret = true;
     nd_receiver_config_string(rc, key, &s);
     if (!s || !s[0])
         return NULL;
-    if (nd_config_secret(s, &out, err) != ND_OK) {
+    if (rc->literal_secrets)
+        out = nd_xstrdup(s);
+    else if (nd_config_secret(s, &out, err) != ND_OK) {
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, key), rc->section, key,
                             "%s", err);
         return NULL;
