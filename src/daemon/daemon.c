@@ -26,6 +26,7 @@
 #include "notifyd/engine.h"
 #include "notifyd/log.h"
 #include "notifyd/metrics.h"
+#include "notifyd/notifyapi.h"
 #include "notifyd/parse.h"
 #include "notifyd/pipeline.h"
 #include "notifyd/queue.h"
@@ -48,6 +49,7 @@ struct nd_daemon {
     struct nd_pipeline *pipeline;
     struct nd_batcher *batcher;
     struct nd_server *server;
+    struct nd_napi *api; /* /api/v2/notifications, /api/v2/verify, /receivers */
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *stop_guard; /* leaves the loop if the drain overruns */
     int stopping;
@@ -244,6 +246,17 @@ static int start(struct nd_daemon *d)
     d->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
                                 nd_pipeline_batch_cb, d->pipeline);
 
+    struct nd_napi_opts ao = {
+        .base = d->base,
+        .engine = d->engine,
+        .cfg = cfg,
+        .receivers = d->receivers,
+        .nreceivers = d->nreceivers,
+    };
+    d->api = nd_napi_new(&ao);
+    struct nd_server_route routes[8];
+    size_t nroutes = nd_napi_routes(d->api, routes, ND_ARRAY_LEN(routes));
+
     struct nd_server_opts so = {
         .host = cfg->listen_host,
         .port = (uint16_t)cfg->listen_port,
@@ -258,6 +271,8 @@ static int start(struct nd_daemon *d)
         .render = on_render,
         .ud = d,
         .metrics = &d->metrics,
+        .routes = routes,
+        .nroutes = nroutes,
     };
     d->server = nd_server_new(d->base, &so, err);
     if (!d->server) {
@@ -298,6 +313,8 @@ static void stop(struct nd_daemon *d)
     nd_silences_free(d->silences);
     if (d->engine)
         nd_engine_free(d->engine);
+    /* After the engine: no delivery reports to it any more. */
+    nd_napi_free(d->api);
     nd_template_set_free(d->templates);
     if (d->queue) {
         if (nd_queue_count(d->queue)) {
