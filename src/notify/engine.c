@@ -838,6 +838,16 @@ size_t nd__receiver_retry_capacity(const struct nd_receiver *r)
     return r->retry.cap;
 }
 
+size_t nd__engine_receivers(const struct nd_engine *e)
+{
+    const struct nd_receiver *r;
+    size_t n = 0;
+
+    TAILQ_FOREACH(r, &e->receivers, link)
+    n++;
+    return n;
+}
+
 void nd__engine_attempts(const struct nd_engine *e, size_t *live, size_t *spare)
 {
     *live = e->nattempts;
