@@ -131,6 +131,11 @@ struct nd_config {
     struct nd_delivery_config delivery;
     /* [template] */
     struct nd_template_config tmpl;
+    /* [history] */
+    char *history_receiver;       /* receiver = NAME (a webhook receiver); NULL = none */
+    int history_receiver_line;    /* of that key, for errors */
+    uint32_t history_max_pending; /* max_pending = 10000: outcomes waiting to be reported */
+    int64_t history_max_wait_ns;  /* max_wait = 1s: outcomes gathered into one payload */
     /* [receiver.*] */
     size_t nreceivers;
     struct nd_receiver_config *receivers;

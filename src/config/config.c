@@ -106,6 +106,7 @@ enum sec_kind {
     SEC_BATCH,
     SEC_DELIVERY,
     SEC_TEMPLATE,
+    SEC_HISTORY,
     SEC_RECEIVER,
     SEC_SILENCE,
 };
@@ -119,7 +120,8 @@ static const struct {
     {"silence.", SEC_SILENCE, "silence"},
 };
 
-static const char *const fixed_sections[] = {"server", "queue", "batch", "delivery", "template"};
+static const char *const fixed_sections[] = {"server",   "queue",    "batch",
+                                             "delivery", "template", "history"};
 
 struct raw_section {
     char *name;
@@ -517,6 +519,9 @@ static const struct keyspec keyspecs[] = {
     {SEC_DELIVERY, "retry_max", V_DURATION, DLV(retry_max_ns), ND_DELIVERY_DURATION_MIN_NS,
      ND_DELIVERY_DURATION_MAX_NS},
     {SEC_DELIVERY, "retry_jitter", V_DOUBLE, DLV(retry_jitter), 0, 1},
+    {SEC_HISTORY, "receiver", V_STRING, CFG(history_receiver), 0, 0},
+    {SEC_HISTORY, "max_pending", V_U32, CFG(history_max_pending), 1, 10000000},
+    {SEC_HISTORY, "max_wait", V_DURATION, CFG(history_max_wait_ns), 0, NS(3600)},
     {SEC_TEMPLATE, "files", V_PATHS, 0, 0, 0},
     {SEC_TEMPLATE, "language", V_STRING, CFG(tmpl.language), 0, 0},
     {SEC_TEMPLATE, "language_files", V_PATHS, 0, 0, 0},
@@ -710,6 +715,8 @@ static int apply_key(const struct ctx *c, const struct keyspec *ks, const struct
         *sp = nd_xstrdup(kv->value);
         if (sp == &cfg->tmpl.language)
             cfg->tmpl.language_line = kv->line;
+        if (sp == &cfg->history_receiver)
+            cfg->history_receiver_line = kv->line;
         return ND_OK;
     }
     case V_SIZE:
@@ -807,6 +814,8 @@ static void set_defaults(struct nd_config *c)
     c->retry_after_ns = ND_NS_PER_S;
     c->api_timeout_ns = 30 * ND_NS_PER_S;
     c->api_max_requests = 64;
+    c->history_max_pending = 10000;
+    c->history_max_wait_ns = ND_NS_PER_S;
     c->log_level = ND_LOG_INFO;
     c->log_format = ND_LOG_LOGFMT;
     c->max_alerts = 1000000;
@@ -838,6 +847,7 @@ void nd_config_free(struct nd_config *c)
     free(c->path);
     free(c->listen_host);
     free(c->cluster);
+    free(c->history_receiver);
     free_labels(c);
     nd__config_free_paths(c->tmpl.files, c->tmpl.nfiles);
     nd__config_free_paths(c->tmpl.language_files, c->tmpl.nlanguage_files);

@@ -24,6 +24,7 @@
 #include "notifyd/batch.h"
 #include "notifyd/config.h"
 #include "notifyd/engine.h"
+#include "notifyd/history.h"
 #include "notifyd/log.h"
 #include "notifyd/metrics.h"
 #include "notifyd/notifyapi.h"
@@ -49,7 +50,8 @@ struct nd_daemon {
     struct nd_pipeline *pipeline;
     struct nd_batcher *batcher;
     struct nd_server *server;
-    struct nd_napi *api; /* /api/v2/notifications, /api/v2/verify, /receivers */
+    struct nd_napi *api;        /* /api/v2/notifications, /api/v2/verify, /receivers */
+    struct nd_history *history; /* [history] receiver; NULL when unset */
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *stop_guard; /* leaves the loop if the drain overruns */
     int stopping;
@@ -162,6 +164,9 @@ static int build_receivers(struct nd_daemon *d, struct nd_config_errors *errs)
     d->receivers = nd_xcalloc(cfg->nreceivers, sizeof *d->receivers);
     d->metrics_rcv = nd_xcalloc(cfg->nreceivers, sizeof *d->metrics_rcv);
     for (size_t i = 0; i < cfg->nreceivers; i++) {
+        /* The history receiver is built by the history module, not routed to. */
+        if (cfg->history_receiver && strcmp(cfg->receivers[i].name, cfg->history_receiver) == 0)
+            continue;
         struct nd_receiver *r =
             nd_receiver_new(d->engine, &cfg->receivers[i], &cfg->delivery, errs);
         if (!r)
@@ -207,6 +212,9 @@ static int start(struct nd_daemon *d)
         return ND_ERR;
     }
     nd_config_errors_init(&errs);
+    /* NULL with an error appended, which fails the start below. */
+    if (cfg->history_receiver)
+        d->history = nd_history_new(d->base, d->engine, cfg, &errs);
     if (build_receivers(d, &errs) != ND_OK) {
         for (size_t i = 0; i < errs.n; i++)
             fprintf(stderr, "%s\n", errs.msgs[i]);
@@ -214,6 +222,8 @@ static int start(struct nd_daemon *d)
         return ND_ERR;
     }
     nd_config_errors_deinit(&errs);
+    for (size_t i = 0; i < d->nreceivers; i++)
+        nd_history_watch(d->history, d->receivers[i]);
 
     d->queue = nd_queue_new(cfg->max_alerts, cfg->max_bytes);
 
@@ -315,6 +325,7 @@ static void stop(struct nd_daemon *d)
         nd_engine_free(d->engine);
     /* After the engine: no delivery reports to it any more. */
     nd_napi_free(d->api);
+    nd_history_free(d->history);
     nd_template_set_free(d->templates);
     if (d->queue) {
         if (nd_queue_count(d->queue)) {
@@ -384,6 +395,8 @@ int nd_daemon_check_config(const char *path, FILE *errout)
             nd_receiver_check(&cfg->receivers[i], &cfg->delivery, tmpl, &errs);
     }
     nd_template_set_free(tmpl);
+    if (cfg)
+        nd_history_check(cfg, &errs);
     if (cfg) {
         struct nd_silences *sil = NULL;
         nd_silences_from_config(cfg, &sil, &errs);

@@ -357,6 +357,9 @@ void nd_napi_free(struct nd_napi *a)
     if (!a)
         return;
     while ((c = TAILQ_FIRST(&a->calls))) {
+        /* Finished while the loop was stopping: the answer is known. */
+        if (c->req && c->outstanding == 0)
+            answer(c);
         if (c->req)
             nd_server_req_reply_msg(c->req, 503, "shutting down");
         call_free(c);
