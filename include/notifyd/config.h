@@ -1,5 +1,5 @@
 /* config.h - the INI configuration: [server], [queue], [batch], [delivery],
- * [template] and one [receiver.NAME] section per receiver.
+ * [template], [history] and one [receiver.NAME] section per receiver.
  *
  * The loader checks the syntax and the keys of the fixed sections. Receiver
  * sections are kept as raw key/values with their line numbers: each receiver
