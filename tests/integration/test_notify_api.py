@@ -47,6 +47,9 @@ def body(tap):
                                    "basic_auth_password = " + SECRET + "\n"
                                    "headers =\n  X-Api-Key: " + SECRET + "\n  X-Plain: yes\n"),
             "off": "type = console\nenabled = false\n",
+            # corp_id is read as a secret without a secret-sounding name: the mark shows.
+            "wc": "type = wechat\ncorp_id = CORP-" + SECRET + "\nagent_id = 1\n"
+                  "api_secret = x\nto_user = u\napi_url = http://127.0.0.1:9\n",
         }, server="api_timeout = 3s\n", delivery="retry_initial = 100ms\nretry_max = 200ms\n")
         with h.Daemon(config, env={"NOTIFYD_IT_SECRET": SECRET}) as d:
             d.start()
@@ -94,6 +97,16 @@ def body(tap):
             tap.eq(r.json().get("Status"), 400, "failing target: Status 400 in the envelope")
             tap.ok("webhook: status 404" in msg and "no such hook" in msg,
                    "failing target: the reason names the type and the answer", r)
+
+            # Two types in one receiver: both sent, the failing one's reason answered.
+            n_ok = len(ok_t.snapshot())
+            r = d.request("POST", "/api/v2/verify", {"receiver": receiver({
+                "webhook": {"url": ok_t.url + "/two"},
+                "discord": {"webhook": {"value": bad_t.url + "/api/webhooks/1/tok"}}})})
+            msg = r.json().get("Message", "")
+            tap.ok(r.status == 400 and msg.startswith("discord: status 404")
+                   and "webhook" not in msg, "two types: 400 with the failing type's reason only", r)
+            tap.eq(len(ok_t.snapshot()) - n_ok, 1, "two types: the webhook got its notification")
 
             # Errors naming the field.
             cases = [
@@ -175,7 +188,9 @@ def body(tap):
             text = r.body.decode()
             tap.ok(SECRET not in text, "receivers: no secret in the view", text)
             view = {x["name"]: x for x in json.loads(text)}
-            tap.eq(sorted(view), ["conf-hook", "off"], "receivers: every configured receiver")
+            tap.eq(sorted(view), ["conf-hook", "off", "wc"], "receivers: every configured receiver")
+            tap.eq(view.get("wc", {}).get("settings", {}).get("corp_id"), "<secret>",
+                   "receivers: a key read as a secret is redacted whatever its name")
             ch = view.get("conf-hook", {})
             tap.eq((ch.get("type"), ch.get("enabled")), ("webhook", True),
                    "receivers: type and enabled")
