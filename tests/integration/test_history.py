@@ -5,6 +5,7 @@ webhook receiver, which gets nothing else; --check-config refuses a history rece
 missing, not a webhook, or has a template."""
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,12 @@ def body(tap):
                        a3.get("receiver", {}).get("bad", {}).get("webhook", {})
                        .get("delivered") is False and "good" not in a3.get("receiver", {}),
                        "an alert delivered nowhere: its failure, no notificationTime", a3)
+            # Outcomes still pending at a stop are dropped cleanly (ASan: no leak).
+            d.post_alerts({"alerts": [{"labels": {"alertname": "H4"}}]})
+            ok_t.wait_for(2, 10)
+            d.signal(signal.SIGTERM)
+            tap.eq(d.wait_exit(15), 0, "stop: exit 0", d.stderr_text())
+            tap.ok("Sanitizer" not in d.stderr_text(), "stop: no sanitizer report", d.stderr_text())
 
     rc, err = check_config(h.config({"a": "type = console\n"}) + "[history]\nreceiver = nope\n")
     tap.ok(rc == 1 and "[history] receiver: no receiver named \"nope\"" in err,
