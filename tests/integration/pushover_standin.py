@@ -1,5 +1,4 @@
-"""A local stand-in for Pushover's message API (Python standard library only), for
-test_pushover.py. It records every request and checks it the way Pushover documents
+"""A local stand-in for Pushover's message API (on standin.py), for test_pushover.py. It records every request and checks it the way Pushover documents
 (https://pushover.net/api) and the way notifyd sends it (a JSON body, as Notification
 Manager does):
 
@@ -27,10 +26,10 @@ the user key refused as Pushover refuses an unknown one).
 
 import json
 import re
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standin import StandIn, json_answer, text_answer
 
 KEY = re.compile(r"^[A-Za-z0-9]{30}$")
 DEVICE = re.compile(r"^[A-Za-z0-9_-]{1,25}$")
@@ -40,24 +39,6 @@ SOUNDS = {"pushover", "bike", "bugle", "cashregister", "classical", "cosmic", "f
           "vibrate", "none"}
 FIELDS = {"token", "user", "message", "title", "device", "sound", "priority", "retry",
           "expire"}
-
-
-class Rec:
-    def __init__(self, method, path, headers, body, t):
-        self.method = method
-        self.path = path
-        self.headers = headers
-        self.body = body
-        self.t = t
-        self.wall = time.time()
-        self.problems = []  # what broke Pushover's rules, empty for a valid request
-        self.answer = None
-
-    def json(self):
-        return json.loads(self.body)
-
-    def __repr__(self):
-        return "Rec(%s %s %r %s)" % (self.method, self.path, self.body[:200], self.problems)
 
 
 def check(body, token, users):
@@ -101,63 +82,18 @@ def check(body, token, users):
     return bad
 
 
-class Pushover:
+class Pushover(StandIn):
+    # problems: what broke Pushover's rules (empty for a valid request); answer: the
+    # answer chosen; wall: time.time() at arrival, to compare with X-Limit-App-Reset
+    fields = ("problems", "answer", "wall")
+
     def __init__(self, token, users):
+        super().__init__()
         self.token = token
         self.users = set(users)
-        self.script = {}
-        self.requests = []
         self.remaining = 10000
         self.reset_at = int(time.time()) + 30 * 86400
-        self.cond = threading.Condition()
-        po = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt, *args):
-                pass
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                rec = Rec(self.command, self.path,
-                          {k.lower(): v for k, v in self.headers.items()}, body,
-                          time.monotonic())
-                status, ctype, data, extra = po._handle(rec)
-                with po.cond:
-                    po.requests.append(rec)
-                    po.cond.notify_all()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in extra.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST
-            do_PUT = do_POST
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.api_url = self.url + "/1"
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def _scripted(self, key):
-        with self.cond:
-            s = self.script.get(key)
-            if not s:
-                return "ok"
-            return s.pop(0) if len(s) > 1 else s[0]
 
     def _limits(self):
         with self.cond:
@@ -165,7 +101,9 @@ class Pushover:
                     "X-Limit-App-Remaining": str(self.remaining),
                     "X-Limit-App-Reset": str(self.reset_at)}
 
-    def _handle(self, rec):
+    def handle(self, rec):
+        rec.wall = time.time()
+        rec.problems = []
         req_id = str(uuid.uuid4())
         bad = []
         if rec.method != "POST":
@@ -173,8 +111,7 @@ class Pushover:
         if rec.path != "/1/messages.json":
             rec.problems.append("path %s" % rec.path)
             rec.answer = "404"
-            return 404, "application/json", json.dumps(
-                {"errors": ["not found"], "status": 0, "request": req_id}).encode(), {}
+            return json_answer(404, {"errors": ["not found"], "status": 0, "request": req_id})
         if rec.headers.get("content-type") != "application/json":
             bad.append(("content-type", "content type %s" % rec.headers.get("content-type")))
         try:
@@ -188,46 +125,31 @@ class Pushover:
         rec.problems = ["%s: %s" % b for b in bad]
         # The user's script only runs for an otherwise valid request.
         user = body.get("user") if isinstance(body.get("user"), str) else ""
-        a = self._scripted(user) if not bad else "invalid"
+        a = self.scripted(user) if not bad else "invalid"
         rec.answer = a
         limits = self._limits()
         if a == "ok":
             with self.cond:
                 self.remaining -= 1
-            return 200, "application/json", json.dumps(
-                {"status": 1, "request": req_id}).encode(), limits
+            return json_answer(200, {"status": 1, "request": req_id}, limits)
         if a == "500":
-            return 500, "text/html", b"<html>Internal Server Error</html>", {}
+            return text_answer(500, "<html>Internal Server Error</html>", "text/html")
         if a == "429":
-            return 429, "application/json", json.dumps(
-                {"errors": ["application is over its monthly message limit"], "status": 0,
-                 "request": req_id}).encode(), dict(limits, **{"X-Limit-App-Remaining": "0"})
+            return json_answer(429, {"errors": ["application is over its monthly message "
+                                                "limit"], "status": 0, "request": req_id},
+                               dict(limits, **{"X-Limit-App-Remaining": "0"}))
         if a == "invalid_user":
             bad = [("user", "user identifier is not a valid user, group, or subscribed "
                             "user key")]
         out = {f: "invalid" for f, _ in bad}
         out.update({"errors": [e for _, e in bad], "status": 0, "request": req_id})
-        return 400, "application/json", json.dumps(out).encode(), limits
+        return json_answer(400, out, limits)
 
     def matching(self, user=None):
-        with self.cond:
-            out = []
-            for r in self.requests:
-                try:
-                    u = r.json().get("user")
-                except (ValueError, AttributeError):
-                    u = None
-                if user is None or u == user:
-                    out.append(r)
-            return out
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+        """The requests to `user` (every request when None), in arrival order."""
+        def to_user(r):
+            try:
+                return user is None or r.json().get("user") == user
+            except (ValueError, AttributeError):
+                return user is None
+        return self.records(to_user)
