@@ -293,25 +293,31 @@ static void on_receivers(void *ud, struct nd_server_req *req)
     nd_buf_init(&v, 1u << 20);
     nd_json_init(&j, &out, 0);
     nd_json_arr_open(&j);
-    for (size_t i = 0; i < a->nreceivers; i++) {
-        const char *name = nd_receiver_name(a->receivers[i]);
-        const struct nd_receiver_config *rc = NULL;
-        for (size_t k = 0; k < a->cfg->nreceivers; k++)
-            if (strcmp(a->cfg->receivers[k].name, name) == 0)
-                rc = &a->cfg->receivers[k];
-        if (!rc)
+    for (size_t ri = 0; ri < a->cfg->nreceivers; ri++) {
+        const struct nd_receiver_config *rc = &a->cfg->receivers[ri];
+        const struct nd_receiver *r = NULL;
+        for (size_t i = 0; i < a->nreceivers && !r; i++)
+            if (strcmp(nd_receiver_name(a->receivers[i]), rc->name) == 0)
+                r = a->receivers[i];
+        /* The history receiver is the history module's, not a routed one. */
+        bool history =
+            !r && a->cfg->history_receiver && strcmp(a->cfg->history_receiver, rc->name) == 0;
+        if (!r && !history)
             continue;
+        const char *rtype = r ? nd_receiver_type(r) : rc->type;
         const char *t = kv_value(rc, "tenant");
-        if (by_type && strcmp(type, nd_receiver_type(a->receivers[i])) != 0)
+        if (by_type && strcmp(type, rtype) != 0)
             continue;
         if (by_tenant && strcmp(tenant, t ? t : "") != 0)
             continue;
         nd_json_obj_open(&j);
-        nd_json_kstr(&j, "name", name);
-        nd_json_kstr(&j, "type", nd_receiver_type(a->receivers[i]));
+        nd_json_kstr(&j, "name", rc->name);
+        nd_json_kstr(&j, "type", rtype);
         if (t)
             nd_json_kstr(&j, "tenant", t);
-        nd_json_kbool(&j, "enabled", nd_receiver_target_keys(a->receivers[i])->enabled);
+        nd_json_kbool(&j, "enabled", r ? nd_receiver_target_keys(r)->enabled : true);
+        if (history)
+            nd_json_kbool(&j, "history", true);
         nd_json_key(&j, "settings");
         nd_json_obj_open(&j);
         for (size_t k = 0; k < rc->nkvs; k++) {

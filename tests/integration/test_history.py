@@ -68,6 +68,10 @@ def body(tap):
                        a3.get("receiver", {}).get("bad", {}).get("webhook", {})
                        .get("delivered") is False and "good" not in a3.get("receiver", {}),
                        "an alert delivered nowhere: its failure, no notificationTime", a3)
+            r = d.request("GET", "/receivers")
+            hv = [x for x in r.json() if x["name"] == "hist"]
+            tap.ok(len(hv) == 1 and hv[0].get("history") is True and hv[0]["type"] == "webhook",
+                   "GET /receivers marks the history receiver", r)
             # Outcomes still pending at a stop are dropped cleanly (ASan: no leak).
             d.post_alerts({"alerts": [{"labels": {"alertname": "H4"}}]})
             ok_t.wait_for(2, 10)
