@@ -234,6 +234,28 @@ def body(tap):
             tap.ok(r is not None and r.status in (400, 503), "the waiting request is answered", res)
             tap.ok("Sanitizer" not in d.stderr_text(), "no sanitizer report", d.stderr_text())
 
+        # api_max_requests: one request waiting, the next is refused with 503.
+        release4 = threading.Event()
+        slow_t.script = [{"release": release4, "hang": 20}]
+        with h.Daemon(h.config({"c": "type = console\n"},
+                               server="api_max_requests = 1\n")) as d2:
+            d2.start()
+            res = {}
+            n_slow = len(slow_t.snapshot())
+            th = threading.Thread(target=lambda: res.update(r=d2.request(
+                "POST", "/api/v2/verify",
+                {"receiver": receiver(webhook_spec(slow_t.url + "/max"))}, timeout=20)))
+            th.start()
+            slow_t.wait_for(n_slow + 1, 10)
+            r = d2.request("POST", "/api/v2/verify",
+                           {"receiver": receiver(webhook_spec(ok_t.url + "/max2"))})
+            tap.eq((r.status, r.json().get("Message")),
+                   (503, "too many requests waiting for deliveries (api_max_requests 1)"),
+                   "api_max_requests: the next request gets 503", r)
+            release4.set()
+            th.join(20)
+            tap.eq(res.get("r") and res["r"].status, 200, "api_max_requests: the first is answered")
+
 
 if __name__ == "__main__":
     h.run_main(body, 80)
