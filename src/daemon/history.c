@@ -108,6 +108,13 @@ static int h_configure(struct nd_receiver_config *rc, const struct nd_template_s
                        void **state, struct nd_config_errors *errs)
 {
     void *w = NULL;
+    /* Registered for nd_history_new only: `type = history` in a section is
+     * as unknown as it is to --check-config. */
+    if (!configuring) {
+        nd_config_error_add(errs, rc->file, rc->type_line ? rc->type_line : rc->line, rc->section,
+                            "type", "unknown receiver type \"history\"");
+        return ND_EINVAL;
+    }
     /* A template is refused by nd_history_check: the body is fixed. */
     if (nd_receiver_type_webhook.configure(rc, templates, &w, errs) != ND_OK)
         return ND_EINVAL;

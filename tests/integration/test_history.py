@@ -79,6 +79,16 @@ def body(tap):
             tap.eq(d.wait_exit(15), 0, "stop: exit 0", d.stderr_text())
             tap.ok("Sanitizer" not in d.stderr_text(), "stop: no sanitizer report", d.stderr_text())
 
+    # The history module's internal type is no type of a section, at start as at check.
+    with h.Target([200]) as t:
+        cfg = h.config({"w": h.webhook(t.url + "/w"), "x": h.webhook(t.url + "/x")})
+        cfg = cfg.replace("[receiver.x]\ntype = webhook", "[receiver.x]\ntype = history")
+        with h.Daemon(cfg + "[history]\nreceiver = w\n") as d:
+            d.start(wait_listening=False)
+            code = d.wait_exit(15)
+            tap.ok(code not in (None, 0) and 'unknown receiver type "history"' in d.stderr_text(),
+                   "type = history in a section is refused at start", d.stderr_text())
+
     rc, err = check_config(h.config({"a": "type = console\n"}) + "[history]\nreceiver = nope\n")
     tap.ok(rc == 1 and "[history] receiver: no receiver named \"nope\"" in err,
            "check-config: unknown history receiver", err)
