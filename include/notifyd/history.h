@@ -39,6 +39,8 @@ struct nd_history *nd_history_new(struct event_base *base, struct nd_engine *e,
                                   struct nd_config *cfg, struct nd_config_errors *errs);
 /* Reports r's outcomes to the history (sets r's outcome hook). */
 void nd_history_watch(struct nd_history *h, struct nd_receiver *r);
+/* The history receiver (for its metrics). */
+const struct nd_receiver *nd_history_receiver(const struct nd_history *h);
 /* After nd_engine_free: drops what is pending. NULL is fine. */
 void nd_history_free(struct nd_history *h);
 

@@ -86,7 +86,9 @@ static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
 static void on_render(void *ud, struct evbuffer *out)
 {
     struct nd_daemon *d = ud;
-    nd_metrics_render(&d->metrics, d->queue, d->metrics_rcv, d->nreceivers, out);
+    /* The history receiver, when there is one, follows the routed ones. */
+    nd_metrics_render(&d->metrics, d->queue, d->metrics_rcv, d->nreceivers + (d->history != NULL),
+                      out);
 }
 
 static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
@@ -224,6 +226,12 @@ static int start(struct nd_daemon *d)
     nd_config_errors_deinit(&errs);
     for (size_t i = 0; i < d->nreceivers; i++)
         nd_history_watch(d->history, d->receivers[i]);
+    if (d->history) { /* its section was skipped: its slot is free */
+        const struct nd_receiver *hr = nd_history_receiver(d->history);
+        d->metrics_rcv[d->nreceivers].name = nd_receiver_name(hr);
+        d->metrics_rcv[d->nreceivers].type = nd_receiver_type(hr);
+        d->metrics_rcv[d->nreceivers].stats = nd_receiver_stats(hr);
+    }
 
     d->queue = nd_queue_new(cfg->max_alerts, cfg->max_bytes);
 

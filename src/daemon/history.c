@@ -443,6 +443,11 @@ void nd_history_free(struct nd_history *h)
     free(h);
 }
 
+const struct nd_receiver *nd_history_receiver(const struct nd_history *h)
+{
+    return h->target;
+}
+
 uint64_t nd_history_sent(const struct nd_history *h)
 {
     return h->sent;

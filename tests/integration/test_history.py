@@ -68,6 +68,9 @@ def body(tap):
                        a3.get("receiver", {}).get("bad", {}).get("webhook", {})
                        .get("delivered") is False and "good" not in a3.get("receiver", {}),
                        "an alert delivered nowhere: its failure, no notificationTime", a3)
+            got = d.wait_metric("notifyd_notifications_delivered_total", 1.0,
+                                receiver="hist", type="history")
+            tap.eq(got, 1.0, "the history receiver's deliveries are in /metrics")
             r = d.request("GET", "/receivers")
             hv = [x for x in r.json() if x["name"] == "hist"]
             tap.ok(len(hv) == 1 and hv[0].get("history") is True and hv[0]["type"] == "webhook",
