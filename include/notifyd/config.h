@@ -1,5 +1,5 @@
 /* config.h - the INI configuration: [server], [queue], [batch], [delivery],
- * [template] and one [receiver.NAME] section per receiver.
+ * [template], [history] and one [receiver.NAME] section per receiver.
  *
  * The loader checks the syntax and the keys of the fixed sections. Receiver
  * sections are kept as raw key/values with their line numbers: each receiver
@@ -44,6 +44,7 @@ struct nd_config_kv {
     char *value; /* continuation lines joined with '\n' */
     int line;    /* line of the key */
     bool used;   /* set by whoever consumed it */
+    bool secret; /* read as a secret (nd_receiver_config_secret): never shown */
 };
 
 /* A named section kept raw for the module that owns it: [receiver.NAME],
@@ -59,6 +60,10 @@ struct nd_receiver_config {
     const char *file; /* borrowed from nd_config.path */
     size_t nkvs;
     struct nd_config_kv *kvs; /* every key but `type`, in file order */
+    /* Secrets are taken as written, never as env:VAR or file:PATH: set for
+     * receivers built from an API request, whose sender must not read the
+     * daemon's environment or files. */
+    bool literal_secrets;
 };
 
 /* The range of the delivery durations (timeout, retry_max_age,
@@ -136,6 +141,8 @@ struct nd_config {
     uint32_t listen_backlog;   /* listen() backlog, 1024 */
     uint32_t max_connections;  /* open HTTP connections, 1024 (lowered to the fd limit) */
     int64_t retry_after_ns;    /* Retry-After of a queue-full 503, 1s */
+    int64_t api_timeout_ns;    /* longest wait of /api/v2/notifications and /verify, 30s */
+    uint32_t api_max_requests; /* of those answered later, at most this many at once, 64 */
     int log_level;             /* enum nd_log_level */
     int log_format;            /* enum nd_log_format */
     /* [queue] */
@@ -160,6 +167,11 @@ struct nd_config {
         uint32_t max_silence_matchers; /* 32 */
         uint64_t max_silence_size;     /* bytes of one silence's strings, 16KiB */
     } routing;
+    /* [history] */
+    char *history_receiver;       /* receiver = NAME (a webhook receiver); NULL = none */
+    int history_receiver_line;    /* of that key, for errors */
+    uint32_t history_max_pending; /* max_pending = 10000: outcomes waiting to be reported */
+    int64_t history_max_wait_ns;  /* max_wait = 1s: outcomes gathered into one payload */
     /* [receiver.*] */
     size_t nreceivers;
     struct nd_receiver_config *receivers;

@@ -96,6 +96,16 @@ void nd_engine_set_outcome(struct nd_engine *e, nd_engine_outcome_cb *cb, void *
  * Receivers with overflow = drop_oldest never refuse: they drop their
  * oldest waiting notifications when a new one overfills them. */
 int nd_engine_admit(const struct nd_engine *e, char *err);
+/* The same hook for one receiver's notifications only, called before the
+ * engine's (same rules). NULL removes it. */
+void nd_receiver_set_outcome(struct nd_receiver *r, nd_engine_outcome_cb *cb, void *ud);
+
+/* Frees the receiver once its notifications are finished (at once, from
+ * the loop, when it has none): for receivers made for one request (the
+ * notifications API). Submitting to it after this call is a bug. The
+ * receiver stays valid until then, so the outcome hooks may still use it;
+ * its notifications are finished before it is freed. */
+void nd_receiver_retire(struct nd_receiver *r);
 
 /* Notifications not finished yet (queued, preparing, in flight, waiting
  * for a retry), all receivers. */

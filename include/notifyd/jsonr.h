@@ -53,6 +53,11 @@ struct nd_jsonr;
  * size or depth limit. The caller frees *doc with nd_jsonr_free. */
 int nd_jsonr_parse(const char *body, size_t len, struct nd_jsonr **doc, char *err);
 void nd_jsonr_free(struct nd_jsonr *doc);
+/* The check nd_jsonr_parse makes before yajl's tree parser sees a text, for
+ * other users of that parser: ND_OK, or ND_ETOOBIG (nesting deeper than
+ * max_depth) or ND_EINVAL (a NUL byte, or '/' outside a string, which yajl
+ * would take for a comment), with err set. */
+int nd_jsonr_prescan(const char *s, size_t n, size_t max_depth, char *err);
 
 enum nd_jsonr_type nd_jsonr_type(const struct nd_jsonr *doc, const char *path);
 /* A number written as an integer (no fraction or exponent) that fits. */

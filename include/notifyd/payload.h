@@ -15,6 +15,13 @@
  * {"alerts":[{"id","status","labels","annotations","startsAt","endsAt",
  * "generatorURL","fingerprint"}],"groupLabels","commonLabels","commonAnnotations"} */
 int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out);
+/* The same, with members of the caller's after each alert's own: extra(ud,
+ * i, j) writes keys and values into alert i's object (NM's history adds
+ * notificationTime and receiver). */
+struct nd_json;
+typedef void nd_payload_alert_fn(void *ud, size_t i, struct nd_json *j);
+int nd_payload_webhook_json_x(const struct nd_notification *n, nd_payload_alert_fn *extra, void *ud,
+                              struct nd_buf *out);
 
 /* A readable multi-line text form (for logs and tests; the console receiver
  * renders nm.default.text instead), e.g.

@@ -108,6 +108,7 @@ enum sec_kind {
     SEC_DELIVERY,
     SEC_TEMPLATE,
     SEC_ROUTING,
+    SEC_HISTORY,
     SEC_RECEIVER,
     SEC_SILENCE,
     SEC_INHIBIT,
@@ -120,15 +121,13 @@ static const struct {
     enum sec_kind kind;
     const char *what;
 } named_sections[] = {
-    {"receiver.", SEC_RECEIVER, "receiver"},
-    {"silence.", SEC_SILENCE, "silence"},
-    {"inhibit.", SEC_INHIBIT, "inhibit"},
-    {"tenant.", SEC_TENANT, "tenant"},
+    {"receiver.", SEC_RECEIVER, "receiver"}, {"silence.", SEC_SILENCE, "silence"},
+    {"inhibit.", SEC_INHIBIT, "inhibit"},    {"tenant.", SEC_TENANT, "tenant"},
     {"router.", SEC_ROUTER, "router"},
 };
 
-static const char *const fixed_sections[] = {"server",   "queue",    "batch",
-                                             "delivery", "template", "routing"};
+static const char *const fixed_sections[] = {"server",   "queue",   "batch",  "delivery",
+                                             "template", "routing", "history"};
 
 struct raw_section {
     char *name;
@@ -258,7 +257,8 @@ static void open_section(struct loader *ld, const char *s, size_t n)
     } else if (!ok) {
         lerr(ld, ld->lineno, name, NULL,
              "unknown section (known: server, queue, batch, delivery, template, "
-             "routing, receiver.NAME, silence.NAME, inhibit.NAME, tenant.NAME, router.NAME)");
+             "routing, history, receiver.NAME, silence.NAME, inhibit.NAME, tenant.NAME, "
+             "router.NAME)");
     }
     if (ok) {
         for (size_t i = 0; i < ld->nsecs; i++) {
@@ -507,6 +507,8 @@ static const struct keyspec keyspecs[] = {
     {SEC_SERVER, "listen_backlog", V_U32, CFG(listen_backlog), 1, 65535},
     {SEC_SERVER, "max_connections", V_U32, CFG(max_connections), 1, 1048576},
     {SEC_SERVER, "retry_after", V_DURATION, CFG(retry_after_ns), NS(1), NS(3600)},
+    {SEC_SERVER, "api_timeout", V_DURATION, CFG(api_timeout_ns), NS(1), NS(3600)},
+    {SEC_SERVER, "api_max_requests", V_U32, CFG(api_max_requests), 1, 65536},
     {SEC_SERVER, "log_level", V_LOGLEVEL, CFG(log_level), 0, 0},
     {SEC_SERVER, "log_format", V_LOGFMT, CFG(log_format), 0, 0},
     {SEC_QUEUE, "max_alerts", V_U64, CFG(max_alerts), 1, 1e15},
@@ -530,6 +532,9 @@ static const struct keyspec keyspecs[] = {
     {SEC_DELIVERY, "retry_jitter", V_DOUBLE, DLV(retry_jitter), 0, 1},
     {SEC_DELIVERY, "max_backlog", V_U64, DLV(max_backlog), 0, 1e15},
     {SEC_DELIVERY, "overflow", V_OVERFLOW, DLV(overflow), 0, 0},
+    {SEC_HISTORY, "receiver", V_STRING, CFG(history_receiver), 0, 0},
+    {SEC_HISTORY, "max_pending", V_U32, CFG(history_max_pending), 1, 10000000},
+    {SEC_HISTORY, "max_wait", V_DURATION, CFG(history_max_wait_ns), 0, NS(3600)},
     {SEC_TEMPLATE, "files", V_PATHS, 0, 0, 0},
     {SEC_TEMPLATE, "language", V_STRING, CFG(tmpl.language), 0, 0},
     {SEC_TEMPLATE, "language_files", V_PATHS, 0, 0, 0},
@@ -730,6 +735,8 @@ static int apply_key(const struct ctx *c, const struct keyspec *ks, const struct
         *sp = nd_xstrdup(kv->value);
         if (sp == &cfg->tmpl.language)
             cfg->tmpl.language_line = kv->line;
+        if (sp == &cfg->history_receiver)
+            cfg->history_receiver_line = kv->line;
         return ND_OK;
     }
     case V_SIZE:
@@ -857,6 +864,10 @@ static void set_defaults(struct nd_config *c)
     c->listen_backlog = 1024;
     c->max_connections = 1024;
     c->retry_after_ns = ND_NS_PER_S;
+    c->api_timeout_ns = 30 * ND_NS_PER_S;
+    c->api_max_requests = 64;
+    c->history_max_pending = 10000;
+    c->history_max_wait_ns = ND_NS_PER_S;
     c->log_level = ND_LOG_INFO;
     c->log_format = ND_LOG_LOGFMT;
     c->max_alerts = 1000000;
@@ -903,6 +914,7 @@ void nd_config_free(struct nd_config *c)
     free(c->path);
     free(c->listen_host);
     free(c->cluster);
+    free(c->history_receiver);
     free_labels(c);
     nd__config_free_paths(c->tmpl.files, c->tmpl.nfiles);
     nd__config_free_paths(c->tmpl.language_files, c->tmpl.nlanguage_files);
@@ -1290,11 +1302,16 @@ char *nd_receiver_config_secret(struct nd_receiver_config *rc, const char *key, 
     const char *s = NULL;
     char *out = NULL;
     char err[ND_ERRLEN];
+    struct nd_config_kv *kv = nd_receiver_config_get(rc, key);
 
+    if (kv)
+        kv->secret = true;
     nd_receiver_config_string(rc, key, &s);
     if (!s || !s[0])
         return NULL;
-    if (nd_config_secret(s, &out, err) != ND_OK) {
+    if (rc->literal_secrets)
+        out = nd_xstrdup(s);
+    else if (nd_config_secret(s, &out, err) != ND_OK) {
         nd_config_error_add(errs, rc->file, nd_receiver_config_line(rc, key), rc->section, key,
                             "%s", err);
         return NULL;

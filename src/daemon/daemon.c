@@ -24,8 +24,10 @@
 #include "notifyd/batch.h"
 #include "notifyd/config.h"
 #include "notifyd/engine.h"
+#include "notifyd/history.h"
 #include "notifyd/log.h"
 #include "notifyd/metrics.h"
+#include "notifyd/notifyapi.h"
 #include "notifyd/parse.h"
 #include "notifyd/pipeline.h"
 #include "notifyd/queue.h"
@@ -55,6 +57,8 @@ struct nd_daemon {
     struct nd_pipeline *pipeline;
     struct nd_batcher *batcher;
     struct nd_server *server;
+    struct nd_napi *api;        /* /api/v2/notifications, /api/v2/verify, /receivers */
+    struct nd_history *history; /* [history] receiver; NULL when unset */
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *stop_guard; /* leaves the loop if the drain overruns */
     int stopping;
@@ -93,7 +97,9 @@ static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
 static void on_render(void *ud, struct evbuffer *out)
 {
     struct nd_daemon *d = ud;
-    nd_metrics_render(&d->metrics, d->queue, d->metrics_rcv, d->nreceivers, out);
+    /* The history receiver, when there is one, follows the routed ones. */
+    nd_metrics_render(&d->metrics, d->queue, d->metrics_rcv, d->nreceivers + (d->history != NULL),
+                      out);
     nd_silapi_render_metrics(d->silstore, out);
 }
 
@@ -187,6 +193,9 @@ static int build_receivers(struct nd_daemon *d, struct nd_config_errors *errs)
     d->receivers = nd_xcalloc(cfg->nreceivers, sizeof *d->receivers);
     d->metrics_rcv = nd_xcalloc(cfg->nreceivers, sizeof *d->metrics_rcv);
     for (size_t i = 0; i < cfg->nreceivers; i++) {
+        /* The history receiver is built by the history module, not routed to. */
+        if (cfg->history_receiver && strcmp(cfg->receivers[i].name, cfg->history_receiver) == 0)
+            continue;
         struct nd_receiver *r =
             nd_receiver_new(d->engine, &cfg->receivers[i], &cfg->delivery, errs);
         if (!r)
@@ -249,6 +258,9 @@ static int start(struct nd_daemon *d)
         return ND_ERR;
     }
     nd_config_errors_init(&errs);
+    /* NULL with an error appended, which fails the start below. */
+    if (cfg->history_receiver)
+        d->history = nd_history_new(d->base, d->engine, cfg, &errs);
     if (build_receivers(d, &errs) != ND_OK) {
         for (size_t i = 0; i < errs.n; i++)
             fprintf(stderr, "%s\n", errs.msgs[i]);
@@ -256,6 +268,14 @@ static int start(struct nd_daemon *d)
         return ND_ERR;
     }
     nd_config_errors_deinit(&errs);
+    for (size_t i = 0; i < d->nreceivers; i++)
+        nd_history_watch(d->history, d->receivers[i]);
+    if (d->history) { /* its section was skipped: its slot is free */
+        const struct nd_receiver *hr = nd_history_receiver(d->history);
+        d->metrics_rcv[d->nreceivers].name = nd_receiver_name(hr);
+        d->metrics_rcv[d->nreceivers].type = nd_receiver_type(hr);
+        d->metrics_rcv[d->nreceivers].stats = nd_receiver_stats(hr);
+    }
 
     d->queue = nd_queue_new(cfg->max_alerts, cfg->max_bytes);
 
@@ -307,11 +327,21 @@ static int start(struct nd_daemon *d)
     d->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
                                 nd_pipeline_batch_cb, d->pipeline);
 
+    struct nd_napi_opts ao = {
+        .base = d->base,
+        .engine = d->engine,
+        .cfg = cfg,
+        .receivers = d->receivers,
+        .nreceivers = d->nreceivers,
+    };
+    d->api = nd_napi_new(&ao);
     /* The daemon's own endpoints, then each module's. */
-    struct nd_server_route routes[1 + ND_SILAPI_NROUTES];
+    struct nd_server_route routes[1 + ND_SILAPI_NROUTES + 8];
     size_t nroutes = 0;
     routes[nroutes++] = (struct nd_server_route){"GET", "/routers", on_routers, d};
     nroutes += nd_silapi_routes(d->silstore, routes + nroutes, ND_ARRAY_LEN(routes) - nroutes);
+    nroutes += nd_napi_routes(d->api, routes + nroutes, ND_ARRAY_LEN(routes) - nroutes);
+
     struct nd_server_opts so = {
         .host = cfg->listen_host,
         .port = (uint16_t)cfg->listen_port,
@@ -371,6 +401,9 @@ static void stop(struct nd_daemon *d)
     nd_silstore_free(d->silstore);
     if (d->engine)
         nd_engine_free(d->engine);
+    /* After the engine: no delivery reports to it any more. */
+    nd_napi_free(d->api);
+    nd_history_free(d->history);
     nd_template_set_free(d->templates);
     if (d->queue) {
         if (nd_queue_count(d->queue)) {
@@ -450,6 +483,8 @@ int nd_daemon_check_config(const char *path, FILE *errout)
         }
     }
     nd_template_set_free(tmpl);
+    if (cfg)
+        nd_history_check(cfg, &errs);
     if (cfg) {
         struct nd_silences *sil = NULL;
         nd_silences_from_config(cfg, &sil, &errs);

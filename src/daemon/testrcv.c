@@ -23,6 +23,7 @@
 #include "notifyd/parse.h"
 #include "notifyd/template.h"
 #include "notifyd/util.h"
+#include "daemon_int.h"
 
 /* Notification Manager's verify annotation, word for word. */
 #define VERIFY_MESSAGE "Congratulations, your notification configuration is correct!"
@@ -75,7 +76,7 @@ static void go_local_time(int64_t ns, char *out, size_t cap)
  * notification for `receiver`. NM leaves its status empty, which notifyd's
  * alerts cannot be: it is firing here, so that a receiver does not take it
  * for a resolved one. */
-static struct nd_notification *verify_notification(const char *receiver)
+struct nd_notification *nd__verify_notification(const char *receiver)
 {
     struct nd_alert_builder b;
     char when[128], err[ND_ERRLEN];
@@ -188,7 +189,7 @@ int nd_daemon_test_receiver(const char *path, const char *name, unsigned retries
         goto out;
 
     nd_engine_set_outcome(e, on_outcome, &t);
-    nd_receiver_submit_take(r, verify_notification(nd_receiver_name(r)));
+    nd_receiver_submit_take(r, nd__verify_notification(nd_receiver_name(r)));
     /* Bounded by the receiver: each attempt by its timeout, the attempts
      * by --retries and its retry_max_age. */
     event_base_dispatch(t.base);

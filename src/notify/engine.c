@@ -217,6 +217,11 @@ static void job_end(struct nd_receiver *r, struct job *j)
         free(j);
     }
     e->pending--;
+    r->pending--;
+    /* A retired receiver is freed from its pump, never from here: the
+     * callers of job_end still use r. */
+    if (r->retired && r->pending == 0)
+        nd__schedule_pump(r, 0);
     check_idle(e);
 }
 
@@ -224,6 +229,8 @@ static void job_end(struct nd_receiver *r, struct job *j)
  * delivered or failed. */
 static void report_outcome(struct nd_receiver *r, const struct job *j, const char *failure)
 {
+    if (r->outcome)
+        r->outcome(r->outcome_ud, r, j->n, failure);
     if (r->e->outcome)
         r->e->outcome(r->e->outcome_ud, r, j->n, failure);
 }
@@ -529,11 +536,23 @@ static void pump(struct nd_receiver *r)
     }
 }
 
+static void receiver_free(struct nd_receiver *r);
+
 static void on_pump(evutil_socket_t fd, short what, void *arg)
 {
+    struct nd_receiver *r = arg;
+
     ND_UNUSED(fd);
     ND_UNUSED(what);
-    pump(arg);
+    if (r->retired && r->pending == 0) {
+        struct nd_engine *e = r->e;
+        TAILQ_REMOVE(&e->receivers, r, link);
+        receiver_free(r);
+        /* Fewer slots: the idle pool shrinks with them. */
+        nd_curlev_set_maxconnects(e->cv, e->slots + 8);
+        return;
+    }
+    pump(r);
 }
 
 void nd__schedule_pump(struct nd_receiver *r, int64_t delay_ns)
@@ -593,6 +612,7 @@ void nd_receiver_submit_take(struct nd_receiver *r, struct nd_notification *n)
     struct job *j;
 
     r->e->pending++;
+    r->pending++;
     if (r->t->parts && !r->e->deadline_passed) {
         if (submit_parts(r, n, err)) {
             backlog_shed(r, TAILQ_LAST(&r->backlog, job_list));
@@ -865,6 +885,22 @@ struct nd_engine *nd_engine_new(struct event_base *base, const struct nd_templat
     return e;
 }
 
+/* Frees a receiver that has no job left and is off the engine's list. */
+static void receiver_free(struct nd_receiver *r)
+{
+    r->e->slots -= (long)r->cfg.max_in_flight;
+    drop_log_flush(r);
+    if (r->state && r->t->free_state)
+        r->t->free_state(r->state);
+    event_free(r->drop_log_ev);
+    event_free(r->pump_ev);
+    event_free(r->retry_ev);
+    nd__retry_deinit(&r->retry);
+    free(r->name);
+    nd_target_keys_deinit(&r->keys);
+    free(r);
+}
+
 void nd_engine_free(struct nd_engine *e)
 {
     struct nd_receiver *r;
@@ -881,16 +917,7 @@ void nd_engine_free(struct nd_engine *e)
             job_detach(r, j);
             job_discard(r, j);
         }
-        drop_log_flush(r);
-        if (r->state && r->t->free_state)
-            r->t->free_state(r->state);
-        event_free(r->drop_log_ev);
-        event_free(r->pump_ev);
-        event_free(r->retry_ev);
-        nd__retry_deinit(&r->retry);
-        free(r->name);
-        nd_target_keys_deinit(&r->keys);
-        free(r);
+        receiver_free(r);
     }
     while ((a = TAILQ_FIRST(&e->spares))) {
         TAILQ_REMOVE(&e->spares, a, link);
@@ -945,6 +972,20 @@ struct nd_receiver *nd_receiver_new(struct nd_engine *e, struct nd_receiver_conf
     return r;
 }
 
+void nd_receiver_set_outcome(struct nd_receiver *r, nd_engine_outcome_cb *cb, void *ud)
+{
+    r->outcome = cb;
+    r->outcome_ud = ud;
+}
+
+void nd_receiver_retire(struct nd_receiver *r)
+{
+    if (r->retired)
+        return;
+    r->retired = true;
+    nd__schedule_pump(r, 0);
+}
+
 const struct nd_target_keys *nd_receiver_target_keys(const struct nd_receiver *r)
 {
     return &r->keys;
@@ -991,6 +1032,16 @@ size_t nd__receiver_retry_waiting(const struct nd_receiver *r)
 size_t nd__receiver_retry_capacity(const struct nd_receiver *r)
 {
     return r->retry.cap;
+}
+
+size_t nd__engine_receivers(const struct nd_engine *e)
+{
+    const struct nd_receiver *r;
+    size_t n = 0;
+
+    TAILQ_FOREACH(r, &e->receivers, link)
+    n++;
+    return n;
 }
 
 void nd__engine_attempts(const struct nd_engine *e, size_t *live, size_t *spare)

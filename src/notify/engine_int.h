@@ -113,13 +113,17 @@ struct nd_receiver {
     struct nd_target_keys keys; /* routing keys of the section, for the pipeline */
     struct nd_backoff backoff;
     struct nd_receiver_stats stats;
-    struct job_list ready;        /* FIFO waiting for a slot */
-    struct attempt_list attempts; /* jobs holding a slot: PREPARING + IN_FLIGHT */
-    struct retry_heap retry;      /* RETRY_WAIT jobs */
-    uint32_t active;              /* slots used: PREPARING + IN_FLIGHT */
-    struct event *pump_ev;        /* deferred pump, also the throttle's wait */
-    struct event *retry_ev;       /* armed for the earliest due retry */
-    struct job_list backlog;      /* every notification held, oldest first (struct job) */
+    struct job_list ready;         /* FIFO waiting for a slot */
+    struct attempt_list attempts;  /* jobs holding a slot: PREPARING + IN_FLIGHT */
+    struct retry_heap retry;       /* RETRY_WAIT jobs */
+    uint32_t active;               /* slots used: PREPARING + IN_FLIGHT */
+    struct event *pump_ev;         /* deferred pump, also the throttle's wait */
+    struct event *retry_ev;        /* armed for the earliest due retry */
+    size_t pending;                /* notifications submitted and not finished */
+    nd_engine_outcome_cb *outcome; /* nd_receiver_set_outcome, or NULL */
+    void *outcome_ud;
+    bool retired;            /* nd_receiver_retire: freed by the pump once pending is 0 */
+    struct job_list backlog; /* every notification held, oldest first (struct job) */
     /* Drops (overflow = drop_oldest) not logged yet: one summary line per
      * second at most, from drop_log_ev. */
     uint64_t drop_log_n, drop_log_alerts;

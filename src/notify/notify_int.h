@@ -94,6 +94,8 @@ void nd__fanout_sizes(size_t *fanout, size_t *part_job);
 /* Jobs in the receiver's retry heap, and the heap array's capacity. */
 size_t nd__receiver_retry_waiting(const struct nd_receiver *r);
 size_t nd__receiver_retry_capacity(const struct nd_receiver *r);
+/* Receivers the engine holds (retired ones until they are freed). */
+size_t nd__engine_receivers(const struct nd_engine *e);
 /* Attempts holding a slot (every receiver) and spare ones kept for reuse. */
 void nd__engine_attempts(const struct nd_engine *e, size_t *live, size_t *spare);
 

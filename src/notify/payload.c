@@ -89,6 +89,12 @@ static void add_id(struct nd_json *j, uint64_t v)
 
 int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out)
 {
+    return nd_payload_webhook_json_x(n, NULL, NULL, out);
+}
+
+int nd_payload_webhook_json_x(const struct nd_notification *n, nd_payload_alert_fn *extra, void *ud,
+                              struct nd_buf *out)
+{
     struct nd_json j;
     struct time_cache starts = {0}, ends = {0};
     struct nd_kv *labels = NULL;
@@ -149,6 +155,8 @@ int nd_payload_webhook_json(const struct nd_notification *n, struct nd_buf *out)
         nd_json_str(&j, nd_alert_generator_url(a));
         ND_JSON_KEY_LIT(&j, "fingerprint");
         nd_json_raw(&j, fp, 18);
+        if (extra)
+            extra(ud, i, &j);
         nd_json_obj_close(&j);
     }
     free(values);

@@ -17,7 +17,7 @@ struct nd_jsonr {
  * NUL (yajl_tree_parse reads a C string) and '/' outside strings, which
  * yajl_tree_parse would take as a comment, so that this scan and yajl's
  * lexer agree on what is inside a string up to yajl's first error. */
-static int prescan(const char *s, size_t n, char *err)
+int nd_jsonr_prescan(const char *s, size_t n, size_t max_depth, char *err)
 {
     size_t depth = 0, i;
     bool in_str = false;
@@ -39,9 +39,9 @@ static int prescan(const char *s, size_t n, char *err)
             break;
         case '{':
         case '[':
-            if (++depth > ND_JSONR_MAX_DEPTH)
-                return nd_seterr(err, ND_ETOOBIG, "nesting deeper than %d at offset %zu",
-                                 ND_JSONR_MAX_DEPTH, i);
+            if (++depth > max_depth)
+                return nd_seterr(err, ND_ETOOBIG, "nesting deeper than %zu at offset %zu",
+                                 max_depth, i);
             break;
         case '}':
         case ']':
@@ -67,7 +67,7 @@ int nd_jsonr_parse(const char *body, size_t len, struct nd_jsonr **doc, char *er
     if (len > ND_JSONR_MAX_BODY)
         return nd_seterr(err, ND_ETOOBIG, "body of %zu bytes over the limit of %u", len,
                          ND_JSONR_MAX_BODY);
-    rc = prescan(body, len, err);
+    rc = nd_jsonr_prescan(body, len, ND_JSONR_MAX_DEPTH, err);
     if (rc)
         return rc;
     text = nd_xstrndup(body, len);

@@ -142,7 +142,7 @@ static void test_keys(void)
     c = load("sec.ini", "[templates]\nfiles = a.tmpl\n" RECV, &all, &n);
     has_str(all,
             "sec.ini:1: [templates]: unknown section (known: server, queue, batch, delivery, "
-            "template, routing, receiver.NAME, silence.NAME, inhibit.NAME, tenant.NAME,"
+            "template, routing, history, receiver.NAME, silence.NAME, inhibit.NAME, tenant.NAME,"
             " router.NAME)",
             "the section list names template");
     nd_config_free(c);

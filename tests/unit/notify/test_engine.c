@@ -569,6 +569,67 @@ static void test_outcome_hook(void)
     teardown(&c);
 }
 
+static int cond_receivers_1(void *ud)
+{
+    return nd__engine_receivers(ud) == 1;
+}
+
+struct order_rec {
+    char seq[8];
+    int n;
+};
+
+static void on_rcv_first(void *ud, const struct nd_receiver *r, const struct nd_notification *n,
+                         const char *failure)
+{
+    struct order_rec *o = ud;
+    (void)r;
+    (void)n;
+    (void)failure;
+    if (o->n < 7)
+        o->seq[o->n++] = 'r';
+}
+
+static void on_eng_second(void *ud, const struct nd_receiver *r, const struct nd_notification *n,
+                          const char *failure)
+{
+    struct order_rec *o = ud;
+    (void)r;
+    (void)n;
+    (void)failure;
+    if (o->n < 7)
+        o->seq[o->n++] = 'e';
+}
+
+/* A receiver's own outcome hook runs before the engine's; a retired
+ * receiver lives until its notifications are finished, then is freed from
+ * the loop (the ASan build checks that nothing touches it after). */
+static void test_retire(void)
+{
+    struct ctx c;
+    struct order_rec o;
+
+    memset(&o, 0, sizeof o);
+    setup(&c);
+    nd_engine_set_outcome(c.e, on_eng_second, &o);
+    mk_rcv(&c, "stays", "webhook", "/ok", "");
+    struct nd_receiver *r = mk_rcv(&c, "temp", "webhook", "/slow", "");
+    nd_receiver_set_outcome(r, on_rcv_first, &o);
+    struct nd_notification *n = submit(r, "A");
+    nd_receiver_retire(r);
+    is_uint(nd__engine_receivers(c.e), 2, "retired with a notification: still there");
+    ok(run_until_ms(c.base, cond_settled, c.e, 10000), "retired receiver delivers");
+    is_str(o.seq, "re", "the receiver's hook, then the engine's");
+    ok(run_until_ms(c.base, cond_receivers_1, c.e, 5000), "then it is freed");
+    nd_notification_unref(n);
+
+    r = mk_rcv(&c, "idle", "webhook", "/ok", "");
+    nd_receiver_retire(r);
+    nd_receiver_retire(r); /* twice is once */
+    ok(run_until_ms(c.base, cond_receivers_1, c.e, 5000), "retired without work: freed");
+    teardown(&c);
+}
+
 static void test_404(void)
 {
     struct ctx c;
@@ -1315,6 +1376,7 @@ int main(void)
     test_classify_retry_uses_backoff();
     test_404();
     test_outcome_hook();
+    test_retire();
     test_hang_timeout();
     test_max_in_flight();
     test_shutdown();

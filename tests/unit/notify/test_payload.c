@@ -7,6 +7,7 @@
 
 #include "helpers.h"
 #include "notifyd/aggregate.h"
+#include "notifyd/json.h"
 #include "notifyd/payload.h"
 #include "notifyd/config.h"
 #include "notifyd/receiver.h"
@@ -92,6 +93,36 @@ static void test_json(void)
     }
     nd_buf_deinit(&b);
     free(want);
+    nd_notification_unref(n);
+}
+
+static void extra_members(void *ud, size_t i, struct nd_json *j)
+{
+    int *calls = ud;
+    (*calls)++;
+    nd_json_kint(j, "index", (int64_t)i);
+}
+
+/* Members added after each alert's own (history): the same body otherwise. */
+static void test_json_extra(void)
+{
+    struct nd_alert *a1, *a2;
+    struct nd_notification *n = sample(&a1, &a2);
+    struct nd_buf plain, x;
+    int calls = 0;
+
+    nd_buf_init(&plain, 1 << 20);
+    nd_buf_init(&x, 1 << 20);
+    nd_payload_webhook_json(n, &plain);
+    is_int(nd_payload_webhook_json_x(n, extra_members, &calls, &x), ND_OK, "json with extras");
+    is_int(calls, 2, "called once per alert");
+    const char *p = strstr(nd_buf_cstr(&x), "\",\"index\":0},{");
+    ok(p != NULL, "alert 0's extra member closes its object");
+    ok(strstr(nd_buf_cstr(&x), "\",\"index\":1}],\"groupLabels\"") != NULL,
+       "alert 1's extra member closes its object");
+    is_uint(x.len, plain.len + 2 * strlen(",\"index\":0"), "nothing else differs in length");
+    nd_buf_deinit(&plain);
+    nd_buf_deinit(&x);
     nd_notification_unref(n);
 }
 
@@ -437,6 +468,7 @@ static void test_one_alert(void)
 int main(void)
 {
     test_json();
+    test_json_extra();
     test_common_annotations_by_name();
     test_escape_all_bytes();
     test_text();
