@@ -8,7 +8,7 @@
 #                   with the corpus each target grew (FUZZ_BUILD_DIR/fuzz-corpus/TARGET) and
 #                   what it found (FUZZ_BUILD_DIR/fuzz-artifacts/TARGET/crash-..., leak-...,
 #                   timeout-...)
-#   FUZZ_TARGETS    the targets to run, blank-separated (default: all four)
+#   FUZZ_TARGETS    the targets to run, blank-separated (default: all five)
 #   FUZZ_JOBS       ninja -j (default 2)
 #   CC              the compiler (default clang; libFuzzer needs clang)
 set -uo pipefail
@@ -17,7 +17,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-30}
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
-targets=${FUZZ_TARGETS:-"ingest_json http config template"}
+targets=${FUZZ_TARGETS:-"ingest_json http config template wal"}
 jobs=${FUZZ_JOBS:-2}
 export CC=${CC:-clang}
 
