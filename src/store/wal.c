@@ -523,7 +523,11 @@ static int write_out(struct nd_wal *w)
          * before it exists (replay at open) this is done here. */
         if (w->sock >= 0)
             send_sync(w);
-        else if (w->policy != ND_FSYNC_NONE)
+        /* Before the helper exists (replay at open), or when it could not
+         * take the request (its socket full: it is far behind), the old
+         * segment is synced here, blocking: later requests name the new
+         * segment only. */
+        if (w->policy != ND_FSYNC_NONE && !w->helper_dead && w->requested < w->written)
             fdatasync(w->fd);
         close(w->fd);
         w->fd = -1;
