@@ -307,7 +307,7 @@ sink_get() { # PORT KEY
     sink_ctl "$1" count | awk -v k="$2" '$1 == k { print $2 }'
 }
 
-# write_config FILE PORT URL MAX_WAIT MAX_ALERTS EXTRA_DELIVERY_LINES [MAX_SIZE [TIMEOUT]]
+# write_config FILE PORT URL MAX_WAIT MAX_ALERTS EXTRA_DELIVERY_LINES [MAX_SIZE [TIMEOUT [EXTRA_QUEUE_LINES]]]
 write_config() {
     cat >"$1" <<EOC
 [server]
@@ -318,13 +318,12 @@ shutdown_timeout = 1s
 [queue]
 max_alerts = $5
 max_bytes = 8GiB
+${9:-}
 
 [batch]
 max_size = ${7:-100}
 max_wait = $4
 group_labels = alertname, namespace
-
-${9:-}
 
 [delivery]
 timeout = ${8:-5s}

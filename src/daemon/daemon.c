@@ -3,7 +3,9 @@
  * Lifecycle:
  *   start    config -> templates (compiled once) -> receivers (validated,
  *            their template names checked) -> queue -> pipeline -> batcher
- *            -> HTTP server; "ready" once the listener is up.
+ *            -> write-ahead log, if any (its fsync helper forked, what it
+ *            still owes replayed: docs/wal.md) -> HTTP server; "ready" once
+ *            the listener is up.
  *   running  POST /api/v2/alerts -> submit(): admit the whole request or
  *            answer 503 -> hold each alert in the queue -> batcher ->
  *            pipeline -> one notification per receiver and group -> engine.
