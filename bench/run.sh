@@ -18,7 +18,12 @@
 #             and the sink's distinct / duplicate counts against what was accepted;
 #   overload  a small [queue] max_alerts, the sink paused (503), 64 connections
 #             of never-seen alerts: 503 latency, RSS sampled every second, then
-#             the sink resumed and every accepted alert checked at the sink.
+#             the sink resumed and every accepted alert checked at the sink;
+#   wal       ingest at 100 alerts per request x --wal-conns connections with no
+#             write-ahead log (memory), fsync = batch and fsync = always, one
+#             fresh daemon per load, the three in turn --wal-rounds times (a
+#             shared machine drifts: alternating spreads that over all three);
+#             mean alerts/s of each and its ratio to memory.
 # Installs nothing. Every process it starts is bounded in time and stopped by PID.
 set -euo pipefail
 
@@ -40,7 +45,10 @@ CPU_CLIENT=1
 KEEP=0
 ROUTING=0
 STRICT=0
-MODES="ingest,memory,e2e,overload"
+MODES="ingest,memory,e2e,overload,wal"
+WAL_ROUNDS=3
+WAL_CONNS=16
+WAL_DIR_BASE=""
 MEM_CASES="grouped,single,batcher,queued"
 E2E_ALERTS=100000
 E2E_GROUPS=10000
@@ -53,7 +61,7 @@ usage() {
     cat <<EOF
 usage: bench/run.sh [options]
   --smoke              every mode with tiny counts, 1 s per load (for CI)
-  --modes LIST         comma-separated subset of ingest,memory,e2e,overload (default all)
+  --modes LIST         comma-separated subset of ingest,memory,e2e,overload,wal (default all)
   --duration S         seconds per ingest load (default $DURATION)
   --shape am|array|both  notifyd payload shape (default $SHAPE; Alertmanager always
                        gets the array shape, its API has no other)
@@ -64,6 +72,10 @@ usage: bench/run.sh [options]
   --e2e-groups G       distinct (alertname, namespace) groups among them (default $E2E_GROUPS)
   --overload-queue N   [queue] max_alerts in the overload run (default $OVL_QUEUE)
   --overload-duration S  seconds of overload (default $OVL_DURATION)
+  --wal-rounds N       rounds of memory / batch / always in the wal mode (default $WAL_ROUNDS)
+  --wal-conns N        connections of the wal mode's loads (default $WAL_CONNS)
+  --wal-dir DIR        where the wal mode's logs go (default the temporary directory;
+                       give a directory on the disk to measure, not a tmpfs)
   --daemon PATH        benchmark this binary instead of building BUILD_DIR/notifyd
   --standin            benchmark bench/standin (a fake daemon: tests this script only)
   --build-dir DIR      meson build dir for the daemon and the bench tools
@@ -94,6 +106,9 @@ while [ $# -gt 0 ]; do
     --e2e-groups) E2E_GROUPS=${2:?}; shift ;;
     --overload-queue) OVL_QUEUE=${2:?}; shift ;;
     --overload-duration) OVL_DURATION=${2:?}; shift ;;
+    --wal-rounds) WAL_ROUNDS=${2:?}; shift ;;
+    --wal-conns) WAL_CONNS=${2:?}; shift ;;
+    --wal-dir) WAL_DIR_BASE=${2:?}; shift ;;
     --daemon) DAEMON=${2:?}; shift ;;
     --standin) STANDIN=1 ;;
     --build-dir) BUILD_DIR=${2:?}; shift ;;
@@ -118,12 +133,13 @@ if [ "$SMOKE" = 1 ]; then
     E2E_GROUPS=200
     OVL_QUEUE=500
     OVL_DURATION=2
+    WAL_ROUNDS=1
 fi
 case "$SHAPE" in am | array) SHAPES=("$SHAPE") ;; both) SHAPES=(am array) ;;
 *) echo "run.sh: --shape am|array|both" >&2; exit 2 ;; esac
 want() { [[ ",$MODES," == *",$1,"* ]]; }
 for m in ${MODES//,/ }; do
-    case "$m" in ingest | memory | e2e | overload) ;; *) echo "run.sh: unknown mode $m" >&2; exit 2 ;; esac
+    case "$m" in ingest | memory | e2e | overload | wal) ;; *) echo "run.sh: unknown mode $m" >&2; exit 2 ;; esac
 done
 for m in ${MEM_CASES//,/ }; do
     case "$m" in grouped | single | batcher | queued) ;; *) echo "run.sh: unknown memory case $m" >&2; exit 2 ;; esac
@@ -297,7 +313,7 @@ sink_get() { # PORT KEY
     sink_ctl "$1" count | awk -v k="$2" '$1 == k { print $2 }'
 }
 
-# write_config FILE PORT URL MAX_WAIT MAX_ALERTS EXTRA_DELIVERY_LINES [MAX_SIZE [TIMEOUT]]
+# write_config FILE PORT URL MAX_WAIT MAX_ALERTS EXTRA_DELIVERY_LINES [MAX_SIZE [TIMEOUT [EXTRA_QUEUE_LINES]]]
 write_config() {
     cat >"$1" <<EOC
 [server]
@@ -308,6 +324,7 @@ shutdown_timeout = 1s
 [queue]
 max_alerts = $5
 max_bytes = 8GiB
+${9:-}
 
 [batch]
 max_size = ${7:-100}
@@ -842,6 +859,41 @@ if want overload; then
     log "overload: $OVL_ROW"
 fi
 
+# ------------------------------------------------------------ 5. wal
+
+WAL_ROWS=()
+declare -A WAL_SUM WAL_CNT
+if want wal; then
+    isnum "$WAL_ROUNDS" && isnum "$WAL_CONNS" || die "--wal-rounds and --wal-conns take numbers"
+    wal_base=${WAL_DIR_BASE:-$TMP}
+    for round in $(seq 1 "$WAL_ROUNDS"); do
+        for pol in memory batch always; do
+            name="wal-$pol-r$round"
+            port=$(free_port)
+            walq=""
+            if [ "$pol" != memory ]; then
+                rm -rf "$wal_base/wal-$name"
+                walq=$(printf 'wal_dir = %s\nfsync = %s\n' "$wal_base/wal-$name" "$pol")
+            fi
+            write_config "$TMP/$name.ini" "$port" "$SINK_URL" 1s 10000000 "" 100 5s "$walq"
+            start_daemon "$TMP/$name.ini" "$port" "$name"
+            measure_load "$name" "$DAEMON_PID" "http://127.0.0.1:$port/api/v2/alerts" am 100 \
+                "$WAL_CONNS"
+            fsyncs=$(metric "$port" notifyd_wal_fsyncs_total)
+            wbytes=$(metric "$port" notifyd_wal_bytes_written_total)
+            stop_forget "$DAEMON_PID"
+            [ "$pol" = memory ] || rm -rf "$wal_base/wal-$name"
+            aps=$(kv "$RES" alerts_per_s)
+            WAL_SUM[$pol]=$(calc 'printf "%.1f", s + a' s="${WAL_SUM[$pol]:-0}" a="$aps")
+            WAL_CNT[$pol]=$((${WAL_CNT[$pol]:-0} + 1))
+            WAL_ROWS+=("$(printf '| %-6s | %5s | %9s | %10s | %7s | %7s | %6s | %4s | %8s | %12s |' \
+                "$pol" "$round" "$(kv "$RES" req_per_s)" "$aps" "$(kv "$RES" p50_ms)" \
+                "$(kv "$RES" p99_ms)" "$(kv "$RES" non200)" "$CPU_PCT" "$fsyncs" "$wbytes")")
+            log "$name: $RES fsyncs=$fsyncs"
+        done
+    done
+fi
+
 # ---------------------------------------------------------------- report
 
 fmt_ingest_row() { # KEY TARGET SHAPE K CONNS
@@ -953,6 +1005,21 @@ fmt_ingest_row() { # KEY TARGET SHAPE K CONNS
         echo "offered = alerts in all requests sent; p50/p99 over all answers (nearly all are 503 once the queue"
         echo "is full); RSS growth = last sample - the one after the first second; check: PASS when the sink"
         echo "got every accepted alert exactly once, 503s happened and offered >= 10 x accepted. $OVL_NOTE"
+    fi
+    if want wal; then
+        echo
+        echo "## Write-ahead log (100 alerts per request, $WAL_CONNS connections, ${DURATION} s per load, $WAL_ROUNDS rounds)"
+        echo
+        echo "| fsync  | round |     req/s |   alerts/s |  p50 ms |  p99 ms | non200 | CPU% |   fsyncs | WAL bytes    |"
+        echo "|--------|------:|----------:|-----------:|--------:|--------:|-------:|-----:|---------:|-------------:|"
+        printf '%s\n' "${WAL_ROWS[@]}"
+        echo
+        mm=$(calc 'printf "%.0f", s / n' s="${WAL_SUM[memory]:-0}" n="${WAL_CNT[memory]:-0}")
+        mb=$(calc 'printf "%.0f", s / n' s="${WAL_SUM[batch]:-0}" n="${WAL_CNT[batch]:-0}")
+        ma=$(calc 'printf "%.0f", s / n' s="${WAL_SUM[always]:-0}" n="${WAL_CNT[always]:-0}")
+        echo "mean alerts/s: memory $mm, batch $mb ($(ratio "$mb" "$mm") x memory), always $ma ($(ratio "$ma" "$mm") x memory)."
+        echo "memory = no wal_dir; the logs in ${WAL_DIR_BASE:-the temporary directory} (the kind of file system"
+        echo "decides what fsync costs). fsyncs = notifyd_wal_fsyncs_total at the end of the load."
     fi
     for n in "${BASE_NOTES[@]+"${BASE_NOTES[@]}"}"; do echo; echo "$n"; done
 } >"$TMP/report.md"

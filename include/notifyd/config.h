@@ -24,6 +24,9 @@
  * compiled length: the loader reports longer lines with the real limit. */
 #define ND_CONFIG_LINE_MAX 65536
 
+/* [queue] fsync: when the write-ahead log is flushed to disk (docs/wal.md). */
+enum nd_fsync_policy { ND_FSYNC_ALWAYS = 0, ND_FSYNC_BATCH = 1, ND_FSYNC_NONE = 2 };
+
 /* The messages are capped (100, then one "too many errors" line), so n stops
  * growing: to know whether a call reported a problem, compare `total`
  * before and after it, never n. */
@@ -150,6 +153,10 @@ struct nd_config {
     uint64_t max_bytes;
     uint32_t max_depth;           /* JSON nesting limit of a request, max_depth = 64 */
     uint64_t max_inhibit_sources; /* source alerts inhibition remembers, 100000 */
+    char *wal_dir;                /* "" = no write-ahead log (memory only) */
+    int wal_fsync;                /* enum nd_fsync_policy */
+    int64_t wal_fsync_interval_ns;
+    uint64_t wal_segment_size;
     /* [batch] */
     uint32_t batch_max_size;
     int64_t batch_max_wait_ns;

@@ -112,6 +112,12 @@ static inline void nd_notification_ref(struct nd_notification *n)
 /* The last reference drops the alert references and frees the block (and
  * the arrays of one built by hand). */
 void nd_notification_unref(struct nd_notification *n);
+/* Called with each notification as its last reference goes, before its
+ * alerts are released: delivered, given up or dropped, its receiver is done
+ * with it (the write-ahead log records that). One hook per process (one
+ * daemon); fn NULL removes it. */
+typedef void nd_notification_done_hook(void *ud, const struct nd_notification *n);
+void nd_notification_set_done_hook(nd_notification_done_hook *fn, void *ud);
 /* The labels of alert `a` as this notification's receiver sees them: the
  * alert's own labels plus receiver=<name> when the alert has no `receiver`
  * label. `out` needs a->nlabels + 1 entries; returns how many were written,

@@ -31,8 +31,12 @@ void nd_queue_free(struct nd_queue *q);
 int nd_queue_admit(const struct nd_queue *q, size_t n, uint64_t bytes);
 /* Counts the alert as held and remembers the queue in it. */
 void nd_queue_hold(struct nd_queue *q, struct nd_alert *a);
-/* Called by nd_alert_unref() when a held block is freed. */
-void nd_queue_release(struct nd_queue *q, uint32_t size);
+/* Called by nd_alert_unref() when a held block is about to be freed. */
+void nd_queue_release(struct nd_queue *q, const struct nd_alert *a);
+/* Called with each held alert as its last reference goes (the write-ahead
+ * log records it as complete); fn NULL removes the hook. */
+typedef void nd_queue_release_hook(void *ud, const struct nd_alert *a);
+void nd_queue_set_release_hook(struct nd_queue *q, nd_queue_release_hook *fn, void *ud);
 uint64_t nd_queue_count(const struct nd_queue *q);
 uint64_t nd_queue_bytes(const struct nd_queue *q);
 uint64_t nd_queue_max_alerts(const struct nd_queue *q);

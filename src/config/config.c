@@ -475,6 +475,7 @@ enum vtype {
     V_DURATION,
     V_LOGLEVEL,
     V_LOGFMT,
+    V_FSYNC,
     V_U32,
     V_U64,
     V_LABELS,
@@ -515,6 +516,10 @@ static const struct keyspec keyspecs[] = {
     {SEC_QUEUE, "max_bytes", V_SIZE, CFG(max_bytes), 1, 1e15},
     {SEC_QUEUE, "max_depth", V_U32, CFG(max_depth), 1, 10000},
     {SEC_QUEUE, "max_inhibit_sources", V_U64, CFG(max_inhibit_sources), 1, 1e9},
+    {SEC_QUEUE, "wal_dir", V_STRING, CFG(wal_dir), 0, 0},
+    {SEC_QUEUE, "fsync", V_FSYNC, CFG(wal_fsync), 0, 0},
+    {SEC_QUEUE, "fsync_interval", V_DURATION, CFG(wal_fsync_interval_ns), NS(0.001), NS(10)},
+    {SEC_QUEUE, "wal_segment_size", V_SIZE, CFG(wal_segment_size), 65536, 1e12},
     {SEC_BATCH, "max_size", V_U32, CFG(batch_max_size), 1, 1000000},
     {SEC_BATCH, "max_wait", V_DURATION, CFG(batch_max_wait_ns), 0, 9.2e18},
     {SEC_BATCH, "group_labels", V_LABELS, 0, 0, 0},
@@ -829,6 +834,19 @@ static int apply_key(const struct ctx *c, const struct keyspec *ks, const struct
         }
         memcpy(field, &v, sizeof v);
         return ND_OK;
+    case V_FSYNC:
+        if (!strcmp(kv->value, "always"))
+            v = ND_FSYNC_ALWAYS;
+        else if (!strcmp(kv->value, "batch"))
+            v = ND_FSYNC_BATCH;
+        else if (!strcmp(kv->value, "none"))
+            v = ND_FSYNC_NONE;
+        else {
+            CERR(c, kv, "invalid fsync policy \"%s\": want always, batch or none", kv->value);
+            return ND_EINVAL;
+        }
+        memcpy(field, &v, sizeof v);
+        return ND_OK;
     }
     return ND_EINVAL;
 }
@@ -858,6 +876,10 @@ static void set_defaults(struct nd_config *c)
     c->listen_port = 19093;
     c->max_body_size = UINT64_C(8) << 20;
     c->cluster = nd_xstrdup("default");
+    c->wal_dir = nd_xstrdup("");
+    c->wal_fsync = ND_FSYNC_BATCH;
+    c->wal_fsync_interval_ns = 10 * ND_NS_PER_MS;
+    c->wal_segment_size = UINT64_C(64) << 20;
     c->shutdown_timeout_ns = 30 * ND_NS_PER_S;
     c->max_headers_size = 16 * 1024;
     c->read_timeout_ns = 30 * ND_NS_PER_S;
@@ -915,6 +937,7 @@ void nd_config_free(struct nd_config *c)
     free(c->listen_host);
     free(c->cluster);
     free(c->history_receiver);
+    free(c->wal_dir);
     free_labels(c);
     nd__config_free_paths(c->tmpl.files, c->tmpl.nfiles);
     nd__config_free_paths(c->tmpl.language_files, c->tmpl.nlanguage_files);

@@ -3,7 +3,9 @@
  * Lifecycle:
  *   start    config -> templates (compiled once) -> receivers (validated,
  *            their template names checked) -> queue -> pipeline -> batcher
- *            -> HTTP server; "ready" once the listener is up.
+ *            -> write-ahead log, if any (its fsync helper forked, what it
+ *            still owes replayed: docs/wal.md) -> HTTP server; "ready" once
+ *            the listener is up.
  *   running  POST /api/v2/alerts -> submit(): admit the whole request or
  *            answer 503 -> hold each alert in the queue -> batcher ->
  *            pipeline -> one notification per receiver and group -> engine.
@@ -39,6 +41,7 @@
 #include "notifyd/silstore.h"
 #include "notifyd/template.h"
 #include "notifyd/util.h"
+#include "notifyd/wal.h"
 
 struct nd_daemon {
     struct nd_config *cfg;
@@ -59,10 +62,21 @@ struct nd_daemon {
     struct nd_server *server;
     struct nd_napi *api;        /* /api/v2/notifications, /api/v2/verify, /receivers */
     struct nd_history *history; /* [history] receiver; NULL when unset */
+    struct nd_wal *wal;         /* NULL without wal_dir */
+    int replaying;              /* the pipeline runs the alerts read back from the log */
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *stop_guard; /* leaves the loop if the drain overruns */
     int stopping;
 };
+
+static void on_durable(void *ud, int rc)
+{
+    struct nd_server_req *req = ud;
+    if (rc == ND_OK)
+        nd_server_req_reply_msg(req, 200, "Notification request accepted");
+    else
+        nd_server_req_reply_msg(req, 503, "write-ahead log: the alerts may not be on disk");
+}
 
 /* Ingest hands over a parsed request. All or nothing: either every alert
  * is held and batched, or none is and the client gets 503. Never called
@@ -87,10 +101,18 @@ static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
                          (unsigned long long)nd_queue_max_alerts(d->queue),
                          (unsigned long long)nd_queue_max_bytes(d->queue));
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         nd_queue_hold(d->queue, alerts[i]);
-        nd_batcher_push_take(d->batcher, alerts[i]);
+    uint64_t lsn = 0;
+    if (d->wal && nd_wal_append_alerts(d->wal, alerts, n, &lsn, err) != ND_OK) {
+        /* Not logged, so not accepted: the server unrefs them (503). */
+        return ND_EFULL;
     }
+    for (size_t i = 0; i < n; i++)
+        nd_batcher_push_take(d->batcher, alerts[i]);
+    /* fsync = always: the 200 waits for the helper's fdatasync. */
+    if (d->wal && d->cfg->wal_fsync == ND_FSYNC_ALWAYS)
+        nd_wal_wait(d->wal, lsn, on_durable, nd_server_defer(d->server));
     return ND_OK;
 }
 
@@ -101,6 +123,8 @@ static void on_render(void *ud, struct evbuffer *out)
     nd_metrics_render(&d->metrics, d->queue, d->metrics_rcv, d->nreceivers + (d->history != NULL),
                       out);
     nd_silapi_render_metrics(d->silstore, out);
+    if (d->wal)
+        nd_wal_render(d->wal, out);
 }
 
 /* GET /routers: the routing as configured (route.h), read-only. */
@@ -120,7 +144,19 @@ static void on_routers(void *ud, struct nd_server_req *req)
 
 static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
 {
-    (void)ud;
+    struct nd_daemon *d = ud;
+    if (d->replaying) {
+        /* A receiver done with every alert of this notification before the
+         * restart does not get it again; one with any left gets it whole
+         * (at least once). */
+        size_t i = 0;
+        while (i < n->nalerts && nd_wal_replay_done(d->wal, n->alerts[i], n->receiver))
+            i++;
+        if (i == n->nalerts) {
+            nd_notification_unref(n);
+            return;
+        }
+    }
     nd_receiver_submit_take(target_ud, n);
 }
 
@@ -207,6 +243,94 @@ static int build_receivers(struct nd_daemon *d, struct nd_config_errors *errs)
         d->nreceivers++;
     }
     return errs->n ? ND_ERR : ND_OK;
+}
+
+static const char *const *replay_keys;
+
+static int cmp_replay(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(replay_keys[x], replay_keys[y]);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* Runs the alerts read back from the log through the pipeline, taking
+ * their references. Alerts that the same receivers are done with run
+ * together (in chunks of batch max_size), so that on_notify can leave out
+ * exactly those receivers. */
+static void replay(struct nd_daemon *d, struct nd_alert **alerts, size_t n)
+{
+    char **keys = nd_xcalloc(n ? n : 1, sizeof *keys);
+    size_t *order = nd_xcalloc(n ? n : 1, sizeof *order);
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = nd_xmalloc(d->nreceivers + 1);
+        for (size_t r = 0; r < d->nreceivers; r++)
+            keys[i][r] = nd_wal_replay_done(d->wal, alerts[i], nd_receiver_name(d->receivers[r]))
+                             ? '1'
+                             : '0';
+        keys[i][d->nreceivers] = '\0';
+        order[i] = i;
+        nd_queue_hold(d->queue, alerts[i]);
+    }
+    replay_keys = (const char *const *)keys;
+    qsort(order, n, sizeof *order, cmp_replay);
+    replay_keys = NULL;
+    struct nd_alert **chunk = nd_xcalloc(n ? n : 1, sizeof *chunk);
+    size_t max = d->cfg->batch_max_size ? d->cfg->batch_max_size : 1;
+    d->replaying = 1;
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        const char *key = keys[order[i]];
+        while (i < n && k < max && !strcmp(keys[order[i]], key))
+            chunk[k++] = alerts[order[i++]];
+        nd_pipeline_run(d->pipeline, chunk, k);
+    }
+    d->replaying = 0;
+    for (size_t i = 0; i < n; i++) {
+        nd_alert_unref(alerts[i]);
+        free(keys[i]);
+    }
+    free(chunk);
+    free(keys);
+    free(order);
+}
+
+/* Opens the log (forking its fsync helper before any socket exists) and
+ * runs what it still owes through the pipeline, before the listener opens. */
+static int open_wal(struct nd_daemon *d)
+{
+    struct nd_config *cfg = d->cfg;
+    char err[ND_ERRLEN];
+    struct nd_wal_opts wo = {
+        .dir = cfg->wal_dir,
+        .fsync = cfg->wal_fsync,
+        .fsync_interval_ns = cfg->wal_fsync_interval_ns,
+        .segment_size = cfg->wal_segment_size,
+        .cluster = cfg->cluster,
+        .max_alert_bytes = cfg->max_body_size,
+    };
+    d->wal = nd_wal_open(d->base, &wo, err);
+    if (!d->wal) {
+        nd_log(ND_LOG_ERROR, "cannot open the write-ahead log", "err", err, NULL);
+        return ND_ERR;
+    }
+    nd_queue_set_release_hook(d->queue, nd_wal_on_release, d->wal);
+    nd_notification_set_done_hook(nd_wal_on_done, d->wal);
+    struct nd_alert **alerts;
+    size_t n;
+    nd_wal_replay_take(d->wal, &alerts, &n);
+    replay(d, alerts, n);
+    free(alerts);
+    nd_wal_replay_end(d->wal);
+    struct nd_wal_stats st;
+    nd_wal_get_stats(d->wal, &st);
+    char cnt[32], bad[32];
+    snprintf(cnt, sizeof cnt, "%zu", n);
+    snprintf(bad, sizeof bad, "%llu", (unsigned long long)st.corrupt);
+    static const char *const pol[] = {"always", "batch", "none"};
+    nd_log(ND_LOG_INFO, "write-ahead log open", "dir", cfg->wal_dir, "fsync", pol[cfg->wal_fsync],
+           "replayed_alerts", cnt, "corrupt", bad, NULL);
+    return ND_OK;
 }
 
 static int start(struct nd_daemon *d)
@@ -326,6 +450,8 @@ static int start(struct nd_daemon *d)
     free(targets);
     d->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
                                 nd_pipeline_batch_cb, d->pipeline);
+    if (cfg->wal_dir && *cfg->wal_dir && open_wal(d) != ND_OK)
+        return ND_ERR;
 
     struct nd_napi_opts ao = {
         .base = d->base,
@@ -389,7 +515,12 @@ static void stop(struct nd_daemon *d)
     /* Order matters: the server first (no new alerts), then the batcher and
      * pipeline (no new notifications), then the engine, whose receivers
      * drop the last alert references, and the queue those references
-     * report to last of all. */
+     * report to last of all. The log stops listening first: what the
+     * engine drops at exit was not delivered and stays owed. */
+    if (d->wal) {
+        nd_notification_set_done_hook(NULL, NULL);
+        nd_queue_set_release_hook(d->queue, NULL, NULL);
+    }
     if (d->server)
         nd_server_free(d->server);
     if (d->batcher)
@@ -405,6 +536,7 @@ static void stop(struct nd_daemon *d)
     nd_napi_free(d->api);
     nd_history_free(d->history);
     nd_template_set_free(d->templates);
+    nd_wal_free(d->wal);
     if (d->queue) {
         if (nd_queue_count(d->queue)) {
             char cnt[32];

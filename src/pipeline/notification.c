@@ -75,10 +75,21 @@ struct nd_notification *nd_notification_new_derived(size_t ngroup_labels)
     return n;
 }
 
+static nd_notification_done_hook *done_hook;
+static void *done_hook_ud;
+
+void nd_notification_set_done_hook(nd_notification_done_hook *fn, void *ud)
+{
+    done_hook = fn;
+    done_hook_ud = ud;
+}
+
 void nd_notification_unref(struct nd_notification *n)
 {
     if (!n || --n->refs > 0)
         return;
+    if (done_hook)
+        done_hook(done_hook_ud, n);
     for (size_t i = 0; i < n->nalerts; i++)
         nd_alert_unref(n->alerts[i]);
     if (!n->packed) {

@@ -553,7 +553,7 @@ void nd_alert_unref(struct nd_alert *a)
     if (!a || --a->refs > 0)
         return;
     if (a->queue)
-        nd_queue_release(a->queue, a->size);
+        nd_queue_release(a->queue, a);
     const uint32_t *r = nd__alert_refs(a);
     size_t n = 2 * ((size_t)a->nlabels + a->nannotations);
     for (size_t i = 0; i < n; i++)

@@ -21,6 +21,8 @@ struct nd_queue {
     uint64_t bytes; /* their sizes */
     uint64_t peak;  /* most bytes held since the last trim */
     uint64_t trims;
+    nd_queue_release_hook *hook;
+    void *hook_ud;
 };
 
 #define TRIM_MIN_PEAK (UINT64_C(64) << 20)
@@ -56,10 +58,18 @@ void nd_queue_hold(struct nd_queue *q, struct nd_alert *a)
         q->peak = q->bytes;
 }
 
-void nd_queue_release(struct nd_queue *q, uint32_t size)
+void nd_queue_set_release_hook(struct nd_queue *q, nd_queue_release_hook *fn, void *ud)
 {
+    q->hook = fn;
+    q->hook_ud = ud;
+}
+
+void nd_queue_release(struct nd_queue *q, const struct nd_alert *a)
+{
+    if (q->hook)
+        q->hook(q->hook_ud, a);
     q->count--;
-    q->bytes -= size;
+    q->bytes -= a->size;
     if (q->peak >= TRIM_MIN_PEAK && q->bytes <= q->peak / 4) {
         malloc_trim(0);
         q->trims++;

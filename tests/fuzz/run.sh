@@ -17,7 +17,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-30}
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
-targets=${FUZZ_TARGETS:-"ingest_json http config nmspec template selector"}
+targets=${FUZZ_TARGETS:-"ingest_json http config nmspec template selector wal"}
 jobs=${FUZZ_JOBS:-2}
 export CC=${CC:-clang}
 

@@ -97,6 +97,12 @@ static void test_errors(void)
                  "t.ini:2: [server] log_format: invalid format", 1);
     expect_error("uint range", "[queue]\nmax_depth = 0\n" RECV,
                  "t.ini:2: [queue] max_depth: invalid number \"0\"", 1);
+    expect_error("bad fsync", "[queue]\nfsync = sometimes\n" RECV,
+                 "t.ini:2: [queue] fsync: invalid fsync policy \"sometimes\"", 1);
+    expect_error("fsync_interval range", "[queue]\nfsync_interval = 0s\n" RECV,
+                 "t.ini:2: [queue] fsync_interval: 0s is out of range", 1);
+    expect_error("wal_segment_size range", "[queue]\nwal_segment_size = 1KiB\n" RECV,
+                 "t.ini:2: [queue] wal_segment_size: size 1KiB is out of range", 1);
     expect_error("jitter range", "[delivery]\nretry_jitter = 1.5\n" RECV,
                  "t.ini:2: [delivery] retry_jitter: invalid number \"1.5\"", 1);
     expect_error("retry_max below initial", "[delivery]\nretry_initial = 2m\nretry_max = 1m\n" RECV,
@@ -277,6 +283,10 @@ static void test_defaults(void)
     is_uint(c->max_alerts, 1000000, "default max_alerts");
     is_uint(c->max_bytes, 1u << 30, "default max_bytes");
     is_uint(c->max_depth, 64, "default max_depth");
+    is_str(c->wal_dir, "", "default wal_dir: none");
+    is_int(c->wal_fsync, ND_FSYNC_BATCH, "default fsync");
+    is_int(c->wal_fsync_interval_ns, 10 * ND_NS_PER_MS, "default fsync_interval");
+    is_uint(c->wal_segment_size, 64u << 20, "default wal_segment_size");
     is_uint(c->batch_max_size, 100, "default batch max_size");
     is_int(c->batch_max_wait_ns, ND_NS_PER_S, "default batch max_wait");
     is_int(c->ngroup_labels, 2, "default group_labels count");

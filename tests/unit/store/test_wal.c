@@ -1,0 +1,355 @@
+/* Tests of wal.c: the record codec (round trip, torn and corrupt records),
+ * the alert, DONE and FREED payloads, and the log on disk: replay after a
+ * reopen, per-receiver DONE state, a truncated last record and a flipped
+ * byte cut and counted, rotation and deletion of complete segments, the
+ * fsync helper answering nd_wal_wait with fsync = always. */
+#include <dirent.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "notifyd/alert.h"
+#include "notifyd/buf.h"
+#include "notifyd/config.h"
+#include "notifyd/notification.h"
+#include "notifyd/queue.h"
+#include "notifyd/util.h"
+#include "notifyd/wal.h"
+#include "tap.h"
+
+static struct nd_alert *make(struct nd_alert_builder *b, int i)
+{
+    char err[ND_ERRLEN], v[32];
+    snprintf(v, sizeof v, "a%d", i);
+    nd_alert_builder_add_label(b, "alertname", 9, v, strlen(v));
+    nd_alert_builder_add_label(b, "instance", 8, "host:9100", 9);
+    /* An annotation made of a label value: stored encoded, logged expanded. */
+    char ann[64];
+    snprintf(ann, sizeof ann, "%s is down on host:9100", v);
+    nd_alert_builder_add_annotation(b, "summary", 7, ann, strlen(ann));
+    nd_alert_builder_set_generator_url(b, "http://prom/graph", 17);
+    struct nd_time t = {1700000000 + i, 123456789, 3600};
+    nd_alert_builder_set_times(b, &t, NULL);
+    return nd_alert_builder_finish(b, "c1", 0, err);
+}
+
+static void test_records(void)
+{
+    struct nd_buf out;
+    nd_buf_init(&out, 1 << 20);
+    nd_wal_record_encode(&out, ND_WAL_FREED, "\x01\x00\x00\x00\x07\0\0\0\0\0\0\0", 12);
+    nd_wal_record_encode(&out, ND_WAL_DONE, "xy", 2);
+    struct nd_wal_record rec;
+    size_t used;
+    is_int(nd_wal_record_decode(out.data, out.len, &rec, &used), ND_OK, "first record");
+    is_int(rec.type, ND_WAL_FREED, "type");
+    is_uint(rec.len, 12, "length");
+    is_uint(used, ND_WAL_HEADER + 12, "size used");
+    const unsigned char *seqs;
+    uint32_t n;
+    is_int(nd_wal_freed_decode(rec.payload, rec.len, &seqs, &n), ND_OK, "FREED payload");
+    ok(n == 1 && nd_wal_seq_at(seqs, 0) == 7, "FREED: one seq, 7");
+    is_int(nd_wal_record_decode(out.data + used, out.len - used, &rec, &used), ND_OK, "second");
+    ok(rec.len == 2 && !memcmp(rec.payload, "xy", 2), "second payload");
+    for (size_t cut = 0; cut < ND_WAL_HEADER + 12; cut++)
+        if (nd_wal_record_decode(out.data, cut, &rec, &used) != ND_EAGAIN) {
+            ok(0, "truncated at %zu: EAGAIN", cut);
+            break;
+        }
+    ok(1, "every truncation of a record is ND_EAGAIN");
+    int all = 1;
+    for (size_t i = 0; i < ND_WAL_HEADER + 12; i++) {
+        if (i < 4)
+            continue; /* a flipped length byte may read as torn (EAGAIN) */
+        for (int bit = 0; bit < 8; bit++) {
+            out.data[i] ^= (char)(1 << bit);
+            if (nd_wal_record_decode(out.data, ND_WAL_HEADER + 12, &rec, &used) != ND_EINVAL)
+                all = 0;
+            out.data[i] ^= (char)(1 << bit);
+        }
+    }
+    ok(all, "every flipped bit of checksum, type or payload is ND_EINVAL");
+    out.data[0] = (char)0xff, out.data[1] = (char)0xff, out.data[2] = (char)0xff;
+    out.data[3] = (char)0x7f;
+    is_int(nd_wal_record_decode(out.data, out.len, &rec, &used), ND_EINVAL,
+           "a length over the maximum is corrupt, not torn");
+    nd_buf_deinit(&out);
+}
+
+static void test_payloads(void)
+{
+    struct nd_alert_builder b;
+    nd_alert_builder_init(&b, 1 << 16);
+    struct nd_alert *a = make(&b, 5);
+    struct nd_buf p;
+    nd_buf_init(&p, 1 << 20);
+    nd_wal_alert_encode(&p, 42, a);
+    uint64_t seq = 0;
+    char err[ND_ERRLEN];
+    struct nd_alert *c =
+        nd_wal_alert_decode((const unsigned char *)p.data, p.len, &b, "c1", &seq, err);
+    ok(c != NULL, "alert decodes");
+    is_uint(seq, 42, "seq");
+    is_uint(nd_alert_id(c), nd_alert_id(a), "same NM ID (labels, annotations, status, times)");
+    is_uint(nd_alert_fingerprint(c), nd_alert_fingerprint(a), "same fingerprint");
+    is_str(nd_alert_generator_url(c), "http://prom/graph", "generatorURL");
+    is_int(nd_alert_starts_at(c).offset, 3600, "time offset kept");
+    for (size_t cut = 0; cut < p.len; cut++) {
+        struct nd_alert *x =
+            nd_wal_alert_decode((const unsigned char *)p.data, cut, &b, "c1", &seq, err);
+        if (x) {
+            ok(0, "a payload cut at %zu decodes", cut);
+            nd_alert_unref(x);
+            break;
+        }
+    }
+    ok(1, "every cut alert payload is refused");
+    nd_alert_unref(c);
+    nd_alert_unref(a);
+
+    nd_buf_reset(&p);
+    uint64_t seqs[3] = {1, 2, 300};
+    nd_wal_done_encode(&p, "webhook", seqs, 3);
+    const char *name;
+    size_t nl;
+    const unsigned char *s;
+    uint32_t n;
+    is_int(nd_wal_done_decode((const unsigned char *)p.data, p.len, &name, &nl, &s, &n), ND_OK,
+           "DONE decodes");
+    ok(nl == 7 && !memcmp(name, "webhook", 7) && n == 3 && nd_wal_seq_at(s, 2) == 300,
+       "DONE: receiver and seqs");
+    is_int(nd_wal_done_decode((const unsigned char *)p.data, p.len - 1, &name, &nl, &s, &n),
+           ND_EINVAL, "DONE with a count that does not match the length");
+    nd_buf_deinit(&p);
+    nd_alert_builder_deinit(&b);
+}
+
+static char dir[] = "/tmp/notifyd-test-wal-XXXXXX";
+
+static size_t nsegments(void)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        n += strstr(de->d_name, ".wal") != NULL;
+    closedir(d);
+    return n;
+}
+
+static char *last_segment(void)
+{
+    static char path[600];
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char best[256] = "";
+    while ((de = readdir(d)))
+        if (strstr(de->d_name, ".wal") && strcmp(de->d_name, best) > 0)
+            snprintf(best, sizeof best, "%s", de->d_name);
+    closedir(d);
+    snprintf(path, sizeof path, "%s/%s", dir, best);
+    return path;
+}
+
+static struct nd_wal *open_log(struct event_base *base, int policy, uint64_t segsz)
+{
+    struct nd_wal_opts o = {.dir = dir, .fsync = policy, .segment_size = segsz, .cluster = "c1"};
+    char err[ND_ERRLEN];
+    struct nd_wal *w = nd_wal_open(base, &o, err);
+    if (!w)
+        fprintf(stderr, "open: %s", err), fputc(10, stderr);
+    return w;
+}
+
+/* Appends n alerts (ids from..from+n-1) held by q; returns them (refs held). */
+static void append(struct nd_wal *w, struct nd_queue *q, struct nd_alert_builder *b,
+                   struct nd_alert **out, int from, int n)
+{
+    uint64_t lsn;
+    char err[ND_ERRLEN];
+    for (int i = 0; i < n; i++) {
+        out[i] = make(b, from + i);
+        nd_queue_hold(q, out[i]);
+    }
+    if (nd_wal_append_alerts(w, out, (size_t)n, &lsn, err) != ND_OK)
+        fprintf(stderr, "append: %s", err), fputc(10, stderr);
+}
+
+static size_t replay_count(struct nd_wal *w, const char *done_by, size_t *ndone)
+{
+    struct nd_alert **al;
+    size_t n;
+    nd_wal_replay_take(w, &al, &n);
+    *ndone = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (done_by && nd_wal_replay_done(w, al[i], done_by))
+            (*ndone)++;
+        nd_alert_unref(al[i]);
+    }
+    free(al);
+    nd_wal_replay_end(w);
+    return n;
+}
+
+static void cb(void *ud, int rc)
+{
+    *(int *)ud = rc == ND_OK ? 1 : -1;
+}
+
+static void test_log(void)
+{
+    if (!mkdtemp(dir)) {
+        ok(0, "mkdtemp");
+        return;
+    }
+    struct event_base *base = event_base_new();
+    struct nd_alert_builder b;
+    nd_alert_builder_init(&b, 1 << 16);
+    struct nd_queue *q = nd_queue_new(1000000, UINT64_C(1) << 30);
+    struct nd_alert *al[200];
+    size_t ndone;
+
+    /* 10 alerts; a notification of the first 4 done by "rcv"; 2 freed. */
+    struct nd_wal *w = open_log(base, ND_FSYNC_NONE, 1 << 20);
+    ok(w != NULL, "open an empty directory");
+    nd_queue_set_release_hook(q, nd_wal_on_release, w);
+    is_uint(replay_count(w, NULL, &ndone), 0, "nothing to replay");
+    append(w, q, &b, al, 0, 10);
+    struct nd_notification n = {.refs = 1, .receiver = "rcv", .nalerts = 4, .alerts = al};
+    nd_wal_on_done(w, &n);
+    nd_alert_unref(al[8]);
+    nd_alert_unref(al[9]);
+    nd_queue_set_release_hook(q, NULL, NULL);
+    nd_wal_free(w);
+    for (int i = 0; i < 8; i++)
+        nd_alert_unref(al[i]);
+
+    w = open_log(base, ND_FSYNC_NONE, 1 << 20);
+    is_uint(replay_count(w, "rcv", &ndone), 8, "reopen: the 8 alerts not freed are replayed");
+    is_uint(ndone, 4, "reopen: 4 of them done by rcv");
+    struct nd_wal_stats st;
+    nd_wal_get_stats(w, &st);
+    is_uint(st.corrupt, 0, "reopen: nothing corrupt");
+    nd_wal_free(w);
+    is_uint(nsegments(), 1, "the replayed alerts are logged again in one fresh segment");
+
+    /* The replay state survives a second restart (DONE logged again). */
+    w = open_log(base, ND_FSYNC_NONE, 1 << 20);
+    is_uint(replay_count(w, "rcv", &ndone), 8, "second reopen: 8 alerts");
+    is_uint(ndone, 4, "second reopen: still 4 done by rcv");
+    nd_wal_free(w);
+
+    /* A truncated last record: the alerts before it replay. */
+    char *seg = last_segment();
+    struct stat sb;
+    stat(seg, &sb);
+    /* The reopen logged each alert followed by its DONE records; the 4
+     * done alerts came first, so the last record is the last alert's. */
+    if (truncate(seg, sb.st_size - 3) != 0)
+        fprintf(stderr, "truncate failed"), fputc(10, stderr);
+    w = open_log(base, ND_FSYNC_NONE, 1 << 20);
+    is_uint(replay_count(w, "rcv", &ndone), 7, "truncated last record: the other 7 alerts");
+    is_uint(ndone, 4, "truncated last record: DONE state before it kept");
+    nd_wal_get_stats(w, &st);
+    is_uint(st.corrupt, 1, "truncated: counted");
+    nd_wal_free(w);
+
+    /* A flipped byte in the first record cuts everything after it. */
+    seg = last_segment();
+    FILE *f = fopen(seg, "r+b");
+    fseek(f, ND_WAL_MAGIC_LEN + ND_WAL_HEADER + 20, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, ND_WAL_MAGIC_LEN + ND_WAL_HEADER + 20, SEEK_SET);
+    fputc(c ^ 0x10, f);
+    fclose(f);
+    w = open_log(base, ND_FSYNC_NONE, 1 << 20);
+    is_uint(replay_count(w, "rcv", &ndone), 0, "flipped byte in the first record: nothing left");
+    nd_wal_get_stats(w, &st);
+    is_uint(st.corrupt, 1, "flipped: counted");
+    nd_wal_free(w);
+
+    /* Garbage where a segment should be: ignored and counted, not fatal. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/00000000000000ff.wal", dir);
+    f = fopen(path, "wb");
+    fputs("not a log", f);
+    fclose(f);
+    w = open_log(base, ND_FSYNC_NONE, 1 << 20);
+    ok(w != NULL, "a foreign file named like a segment does not stop the open");
+    nd_wal_get_stats(w, &st);
+    is_uint(st.corrupt, 1, "foreign file: counted");
+
+    /* Rotation at 4 KiB, deletion once every alert of a segment is freed. */
+    nd_queue_set_release_hook(q, nd_wal_on_release, w);
+    replay_count(w, NULL, &ndone);
+    nd_wal_free(w);
+    nd_queue_set_release_hook(q, NULL, NULL);
+    w = open_log(base, ND_FSYNC_NONE, 4096);
+    nd_queue_set_release_hook(q, nd_wal_on_release, w);
+    replay_count(w, NULL, &ndone);
+    for (int i = 0; i < 200; i += 10)
+        append(w, q, &b, al + i, i, 10);
+    nd_wal_get_stats(w, &st);
+    ok(st.segments > 3, "rotation: %llu segments for 200 alerts of 4 KiB segments",
+       (unsigned long long)st.segments);
+    is_uint(nsegments(), st.segments, "rotation: as many files");
+    for (int i = 0; i < 100; i++)
+        nd_alert_unref(al[i]);
+    nd_wal_get_stats(w, &st);
+    ok(st.segments_deleted > 0 && nsegments() == st.segments,
+       "the first half freed: %llu segments deleted", (unsigned long long)st.segments_deleted);
+    for (int i = 100; i < 200; i++)
+        nd_alert_unref(al[i]);
+    nd_wal_get_stats(w, &st);
+    is_uint(st.segments, 1, "all freed: only the current segment is left");
+    nd_queue_set_release_hook(q, NULL, NULL);
+    nd_wal_free(w);
+    w = open_log(base, ND_FSYNC_NONE, 4096);
+    is_uint(replay_count(w, NULL, &ndone), 0, "all freed: nothing to replay");
+    nd_wal_free(w);
+
+    /* fsync = always: nd_wal_wait answers once the helper synced. */
+    w = open_log(base, ND_FSYNC_ALWAYS, 1 << 20);
+    nd_queue_set_release_hook(q, nd_wal_on_release, w);
+    replay_count(w, NULL, &ndone);
+    int answered = 0;
+    uint64_t lsn;
+    char err[ND_ERRLEN];
+    struct nd_alert *x = make(&b, 1000);
+    nd_queue_hold(q, x);
+    is_int(nd_wal_append_alerts(w, &x, 1, &lsn, err), ND_OK, "always: append");
+    nd_wal_wait(w, lsn, cb, &answered);
+    is_int(answered, 0, "always: not answered before the fsync");
+    for (int i = 0; i < 200 && !answered; i++)
+        event_base_loop(base, EVLOOP_ONCE);
+    is_int(answered, 1, "always: answered ND_OK after the helper's fdatasync");
+    nd_wal_get_stats(w, &st);
+    ok(st.fsyncs >= 1, "always: fsyncs counted");
+    nd_alert_unref(x);
+    nd_queue_set_release_hook(q, NULL, NULL);
+    nd_wal_free(w);
+
+    nd_queue_free(q);
+    nd_alert_builder_deinit(&b);
+    event_base_free(base);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.') {
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            unlink(path);
+        }
+    closedir(d);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    test_records();
+    test_payloads();
+    test_log();
+    return done_testing();
+}
