@@ -1,12 +1,23 @@
-/* daemon.c - one event loop, the layers wired in order, a graceful stop.
+/* daemon.c - one event loop, the layers wired in order, a graceful stop,
+ * and reloads.
  *
  * Lifecycle:
- *   start    config -> templates (compiled once) -> receivers (validated,
- *            their template names checked) -> queue -> pipeline -> batcher
- *            -> HTTP server; "ready" once the listener is up.
+ *   start    config -> validated as --check-config does -> the engine and
+ *            the queue (they live as long as the process) -> the first
+ *            generation (gen_build: templates, silences, receivers,
+ *            pipeline, batcher) -> HTTP server; "ready" once the listener
+ *            is up.
  *   running  POST /api/v2/alerts -> submit(): admit the whole request or
- *            answer 503 -> hold each alert in the queue -> batcher ->
- *            pipeline -> one notification per receiver and group -> engine.
+ *            answer 503 -> hold each alert in the queue -> the current
+ *            generation's batcher -> pipeline -> one notification per
+ *            receiver and group -> engine.
+ *   reload   SIGHUP or POST /-/reload: the file is read and validated; a
+ *            bad one changes nothing. A good one becomes a new generation
+ *            (gen_build), then gen_swap: the old batcher is flushed through
+ *            the old pipeline, the new generation is current, receivers
+ *            the new one no longer uses are retired (they finish what they
+ *            hold within shutdown_timeout) and reaped by a timer once idle.
+ *            See docs/reload.md.
  *   stopping SIGTERM/SIGINT: stop accepting, close the open batch, let the
  *            engine deliver what is queued or in flight for at most
  *            shutdown_timeout, then leave the loop and free everything.
@@ -18,10 +29,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 
 #include "notifyd/alert.h"
 #include "notifyd/batch.h"
+#include "notifyd/buf.h"
 #include "notifyd/config.h"
 #include "notifyd/engine.h"
 #include "notifyd/log.h"
@@ -29,28 +42,65 @@
 #include "notifyd/parse.h"
 #include "notifyd/pipeline.h"
 #include "notifyd/queue.h"
+#include "notifyd/reload.h"
 #include "notifyd/server.h"
 #include "notifyd/silence.h"
 #include "notifyd/template.h"
 #include "notifyd/util.h"
 
-struct nd_daemon {
+/* How often retired receivers are checked for being idle. */
+#define REAP_INTERVAL_NS (100 * ND_NS_PER_MS)
+
+/* A compiled template set, shared by the generation that compiled it and
+ * by every receiver built against it (their states borrow it), so it lives
+ * until the last of them is gone. */
+struct tset {
+    struct nd_template_set *set;
+    char *fp; /* nd_reload_template_fp of the inputs */
+    unsigned refs;
+};
+
+/* One receiver object, tracked across generations. */
+struct rslot {
+    TAILQ_ENTRY(rslot) link; /* d->retiring, once retired */
+    struct nd_receiver *r;   /* owned by the engine */
+    char *fp;                /* nd_reload_receiver_fp of its settings */
+    struct tset *ts;         /* the templates it renders with */
+    uint64_t gen_id;         /* the newest generation using it */
+    bool fresh;              /* built by a generation not yet current */
+};
+TAILQ_HEAD(rslot_list, rslot);
+
+/* Everything built from one config file: what a reload replaces whole. */
+struct gen {
+    uint64_t id;
     struct nd_config *cfg;
-    struct nd_template_set *templates; /* compiled once; outlives the engine */
+    struct tset *ts;
+    struct nd_silences *silences; /* [silence.*]; outlives the pipeline */
+    size_t nrcv;
+    struct rslot **rcv;                      /* in config order */
+    struct nd_metrics_receiver *metrics_rcv; /* parallel to rcv */
+    struct nd_pipeline *pipeline;
+    struct nd_batcher *batcher;
+};
+
+struct nd_daemon {
+    struct nd_config *boot_cfg; /* what the server was started with: the keys that need a
+                                   restart are compared with it */
     struct event_base *base;
     struct nd_metrics metrics;
     struct nd_queue *queue;
     struct nd_engine *engine;
-    size_t nreceivers;
-    struct nd_receiver **receivers;
-    struct nd_metrics_receiver *metrics_rcv; /* parallel to receivers */
-    struct nd_silences *silences;            /* [silence.*]; outlives the pipeline */
-    struct nd_pipeline *pipeline;
-    struct nd_batcher *batcher;
+    struct gen *gen; /* current */
+    uint64_t next_gen_id;
+    struct rslot_list retiring; /* removed or replaced receivers finishing their work */
+    struct event *reap_ev;
     struct nd_server *server;
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *stop_guard; /* leaves the loop if the drain overruns */
     int stopping;
+    int reload_ok;       /* notifyd_config_last_reload_successful */
+    double reload_ok_ts; /* ..._success_timestamp_seconds */
 };
 
 /* Ingest hands over a parsed request. All or nothing: either every alert
@@ -74,7 +124,7 @@ static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
     }
     for (size_t i = 0; i < n; i++) {
         nd_queue_hold(d->queue, alerts[i]);
-        nd_batcher_push_take(d->batcher, alerts[i]);
+        nd_batcher_push_take(d->gen->batcher, alerts[i]);
     }
     return ND_OK;
 }
@@ -82,7 +132,17 @@ static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
 static void on_render(void *ud, struct evbuffer *out)
 {
     struct nd_daemon *d = ud;
-    nd_metrics_render(&d->metrics, d->queue, d->metrics_rcv, d->nreceivers, out);
+    nd_metrics_render(&d->metrics, d->queue, d->gen->metrics_rcv, d->gen->nrcv, out);
+    evbuffer_add_printf(out,
+                        "# HELP notifyd_config_last_reload_successful Whether the last "
+                        "configuration reload attempt was successful.\n"
+                        "# TYPE notifyd_config_last_reload_successful gauge\n"
+                        "notifyd_config_last_reload_successful %d\n"
+                        "# HELP notifyd_config_last_reload_success_timestamp_seconds Timestamp "
+                        "of the last successful configuration reload (or of the start).\n"
+                        "# TYPE notifyd_config_last_reload_success_timestamp_seconds gauge\n"
+                        "notifyd_config_last_reload_success_timestamp_seconds %.3f\n",
+                        d->reload_ok, d->reload_ok_ts);
 }
 
 static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
@@ -90,6 +150,374 @@ static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
     (void)ud;
     nd_receiver_submit_take(target_ud, n);
 }
+
+/* ---- generations ------------------------------------------------------- */
+
+static void tset_unref(struct tset *ts)
+{
+    if (!ts || --ts->refs > 0)
+        return;
+    nd_template_set_free(ts->set);
+    free(ts->fp);
+    free(ts);
+}
+
+/* A slot whose receiver is gone (freed by the engine or by the reaper). */
+static void rslot_free(struct rslot *s)
+{
+    tset_unref(s->ts);
+    free(s->fp);
+    free(s);
+}
+
+/* The old generation's slot that can serve `rc` unchanged, if any. */
+static struct rslot *find_kept(const struct gen *old, const struct nd_receiver_config *rc,
+                               const char *fp, const struct tset *ts, uint64_t id)
+{
+    for (size_t i = 0; old && i < old->nrcv; i++) {
+        struct rslot *s = old->rcv[i];
+        if (s->gen_id != id && s->ts == ts && strcmp(nd_receiver_name(s->r), rc->name) == 0 &&
+            strcmp(s->fp, fp) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* Frees what a generation owns itself: not its receivers (a kept slot
+ * lives on in the next generation, a dropped one is retired by gen_swap,
+ * a fresh one of a generation that failed is freed by gen_build). */
+static void gen_free(struct nd_daemon *d, struct gen *g)
+{
+    if (!g)
+        return;
+    if (g->batcher)
+        nd_batcher_free(g->batcher);
+    nd_pipeline_free(g->pipeline);
+    nd_silences_free(g->silences);
+    tset_unref(g->ts);
+    free(g->rcv);
+    free(g->metrics_rcv);
+    if (g->cfg != d->boot_cfg)
+        nd_config_free(g->cfg);
+    free(g);
+}
+
+/* The templates of cfg: the old generation's set when its inputs (keys and
+ * file contents) are unchanged, else a newly compiled one. */
+static struct tset *gen_templates(const struct nd_config *cfg, const struct gen *old,
+                                  struct nd_config_errors *errs)
+{
+    char *fp = nd_reload_template_fp(&cfg->tmpl);
+    if (old && strcmp(old->ts->fp, fp) == 0) {
+        free(fp);
+        old->ts->refs++;
+        return old->ts;
+    }
+    struct nd_template_set *set = nd_template_set_from_config(cfg, errs);
+    if (!set) {
+        free(fp);
+        return NULL;
+    }
+    struct tset *ts = nd_xcalloc(1, sizeof *ts);
+    ts->set = set;
+    ts->fp = fp;
+    ts->refs = 1;
+    return ts;
+}
+
+/* Receivers of cfg: the old generation's object when the settings and the
+ * templates are unchanged (it keeps its queue, tokens, retries, transfers),
+ * else a new one. Every error is collected. */
+static int gen_receivers(struct nd_daemon *d, struct gen *g, const struct gen *old,
+                         struct nd_config_errors *errs)
+{
+    struct nd_config *cfg = g->cfg;
+    size_t before = errs->total;
+
+    g->rcv = nd_xcalloc(cfg->nreceivers ? cfg->nreceivers : 1, sizeof *g->rcv);
+    nd_engine_set_templates(d->engine, g->ts->set);
+    for (size_t i = 0; i < cfg->nreceivers; i++) {
+        struct nd_receiver_config *rc = &cfg->receivers[i];
+        char *fp = nd_reload_receiver_fp(rc, &cfg->delivery);
+        struct rslot *s = find_kept(old, rc, fp, g->ts, g->id);
+        if (s) {
+            free(fp);
+            s->gen_id = g->id;
+            g->rcv[g->nrcv++] = s;
+            continue;
+        }
+        struct nd_receiver *r = nd_receiver_new(d->engine, rc, &cfg->delivery, errs);
+        if (!r) {
+            free(fp);
+            continue;
+        }
+        s = nd_xcalloc(1, sizeof *s);
+        s->r = r;
+        s->fp = fp;
+        s->ts = g->ts;
+        s->ts->refs++;
+        s->gen_id = g->id;
+        s->fresh = true;
+        g->rcv[g->nrcv++] = s;
+    }
+    return errs->total == before ? ND_OK : ND_ERR;
+}
+
+static void gen_pipeline(struct nd_daemon *d, struct gen *g)
+{
+    struct nd_config *cfg = g->cfg;
+    struct nd_pipeline_target *targets = nd_xcalloc(g->nrcv ? g->nrcv : 1, sizeof *targets);
+    size_t ntargets = 0;
+
+    g->metrics_rcv = nd_xcalloc(g->nrcv ? g->nrcv : 1, sizeof *g->metrics_rcv);
+    for (size_t i = 0; i < g->nrcv; i++) {
+        struct nd_receiver *r = g->rcv[i]->r;
+        g->metrics_rcv[i].name = nd_receiver_name(r);
+        g->metrics_rcv[i].type = nd_receiver_type(r);
+        g->metrics_rcv[i].stats = nd_receiver_stats(r);
+        const struct nd_target_keys *k = nd_receiver_target_keys(r);
+        if (!k->enabled) {
+            nd_log(ND_LOG_INFO, "receiver disabled (enabled = false)", "receiver",
+                   nd_receiver_name(r), NULL);
+            continue;
+        }
+        targets[ntargets].name = nd_receiver_name(r);
+        targets[ntargets].ud = r;
+        targets[ntargets].alert_selector = k->alert_selector;
+        ntargets++;
+    }
+    struct nd_pipeline_config pc = {
+        .targets = targets,
+        .ntargets = ntargets,
+        .group_labels = (const char *const *)cfg->group_labels,
+        .ngroup_labels = cfg->ngroup_labels,
+        .notify = on_notify,
+        .ud = d,
+        .metrics = &d->metrics,
+        .silences = g->silences,
+    };
+    g->pipeline = nd_pipeline_new(&pc);
+    free(targets);
+}
+
+/* The builder: everything made from one config file, in order. Takes cfg.
+ * NULL with errors appended when a step fails; then nothing of the running
+ * generation has changed. */
+static struct gen *gen_build(struct nd_daemon *d, struct nd_config *cfg, const struct gen *old,
+                             struct nd_config_errors *errs)
+{
+    struct gen *g = nd_xcalloc(1, sizeof *g);
+    g->id = ++d->next_gen_id;
+    g->cfg = cfg;
+
+    /* 1. templates (compiled once per change; receivers borrow them) */
+    g->ts = gen_templates(cfg, old, errs);
+    if (!g->ts)
+        goto fail;
+    /* 2. global silences */
+    if (nd_silences_from_config(cfg, &g->silences, errs) != ND_OK)
+        goto fail;
+    /* 3. receivers: kept or new */
+    if (gen_receivers(d, g, old, errs) != ND_OK)
+        goto fail;
+    /* 4. the pipeline over the enabled receivers */
+    gen_pipeline(d, g);
+    /* 5. the batcher feeding it */
+    g->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
+                                nd_pipeline_batch_cb, g->pipeline);
+    return g;
+
+fail:
+    for (size_t i = 0; i < g->nrcv; i++) {
+        struct rslot *s = g->rcv[i];
+        if (s->fresh) {
+            /* never given a notification: nothing to finish */
+            nd_receiver_free(s->r);
+            rslot_free(s);
+        } else {
+            s->gen_id = old->id;
+        }
+    }
+    g->nrcv = 0;
+    gen_free(d, g);
+    return NULL;
+}
+
+static void on_reap(evutil_socket_t fd, short what, void *ud)
+{
+    struct nd_daemon *d = ud;
+    struct rslot *s, *next;
+    (void)fd;
+    (void)what;
+    for (s = TAILQ_FIRST(&d->retiring); s; s = next) {
+        next = TAILQ_NEXT(s, link);
+        if (nd_receiver_busy(s->r))
+            continue;
+        nd_log(ND_LOG_INFO, "removed receiver finished, freed", "receiver", nd_receiver_name(s->r),
+               "type", nd_receiver_type(s->r), NULL);
+        TAILQ_REMOVE(&d->retiring, s, link);
+        nd_receiver_free(s->r);
+        rslot_free(s);
+    }
+    if (!TAILQ_EMPTY(&d->retiring)) {
+        struct timeval tv = nd_ns_to_timeval(REAP_INTERVAL_NS);
+        evtimer_add(d->reap_ev, &tv);
+    }
+}
+
+/* Makes g current. Alerts in the open batch were accepted under the old
+ * config: they go through the old pipeline first, so nothing accepted is
+ * lost or routed twice. */
+static void gen_swap(struct nd_daemon *d, struct gen *g, size_t *kept, size_t *retired)
+{
+    struct gen *old = d->gen;
+    struct nd_config *cfg = g->cfg;
+
+    nd_batcher_flush(old->batcher);
+    d->gen = g;
+    nd_queue_set_limits(d->queue, cfg->max_alerts, cfg->max_bytes);
+    nd_log_set_level((enum nd_log_level)cfg->log_level);
+    nd_log_set_format((enum nd_log_format)cfg->log_format);
+    *kept = *retired = 0;
+    for (size_t i = 0; i < old->nrcv; i++) {
+        struct rslot *s = old->rcv[i];
+        if (s->gen_id == g->id) {
+            (*kept)++;
+            continue;
+        }
+        nd_log(ND_LOG_INFO, "receiver removed or changed: finishing what it holds", "receiver",
+               nd_receiver_name(s->r), "type", nd_receiver_type(s->r), NULL);
+        nd_receiver_retire(s->r, cfg->shutdown_timeout_ns);
+        TAILQ_INSERT_TAIL(&d->retiring, s, link);
+        (*retired)++;
+    }
+    for (size_t i = 0; i < g->nrcv; i++)
+        g->rcv[i]->fresh = false;
+    if (*retired) {
+        struct timeval tv = nd_ns_to_timeval(REAP_INTERVAL_NS);
+        evtimer_add(d->reap_ev, &tv);
+    }
+    gen_free(d, old);
+}
+
+/* ---- validation and reload ----------------------------------------------- */
+
+/* Every check --check-config makes. *out is the config when it is valid,
+ * else NULL; every problem is in errs. */
+static void validate_config(const char *path, struct nd_config **out, struct nd_config_errors *errs)
+{
+    struct nd_config *cfg = NULL;
+    size_t before = errs->total;
+
+    *out = NULL;
+    if (strcmp(path, "<default>") == 0)
+        nd_config_load_string(nd_config_default_text, "<default>", &cfg, errs);
+    else
+        /* Receiver sections are checked even when the fixed sections have
+         * errors: one run shows every problem of the file. */
+        nd_config_load_file_partial(path, &cfg, errs);
+    /* Without a compiled set (template errors, already reported) the
+     * receivers are checked against the defaults and the template files
+     * that did compile, so that their other keys are still validated. */
+    struct nd_template_set *tmpl = cfg ? nd_template_set_from_config(cfg, errs) : NULL;
+    if (cfg && !tmpl) {
+        char err[ND_ERRLEN];
+        tmpl = nd_template_set_new();
+        nd_template_set_add_defaults(tmpl, err);
+        for (size_t i = 0; i < cfg->tmpl.nfiles; i++)
+            nd_template_set_parse_file(tmpl, cfg->tmpl.files[i], err);
+    }
+    for (size_t i = 0; cfg && i < cfg->nreceivers; i++) {
+        if (cfg->receivers[i].type) /* a missing type is already reported */
+            nd_receiver_check(&cfg->receivers[i], &cfg->delivery, tmpl, errs);
+    }
+    nd_template_set_free(tmpl);
+    if (cfg) {
+        struct nd_silences *sil = NULL;
+        nd_silences_from_config(cfg, &sil, errs);
+        nd_silences_free(sil);
+    }
+    if (errs->total != before) {
+        nd_config_free(cfg);
+        return;
+    }
+    *out = cfg;
+}
+
+/* Reads, validates and swaps in the config file. On failure the running
+ * generation is untouched and `msg` gets the errors, one a line. */
+static int reload(struct nd_daemon *d, const char *via, struct nd_buf *msg)
+{
+    struct nd_config_errors errs;
+    struct nd_config *cfg;
+    struct gen *g = NULL;
+    int rc = ND_ERR;
+
+    nd_config_errors_init(&errs);
+    nd_log(ND_LOG_INFO, "reloading configuration", "via", via, "config", d->boot_cfg->path, NULL);
+    validate_config(d->boot_cfg->path, &cfg, &errs);
+    if (cfg)
+        g = gen_build(d, cfg, d->gen, &errs);
+    if (!g) {
+        for (size_t i = 0; i < errs.n; i++) {
+            nd_log(ND_LOG_ERROR, "configuration reload failed", "error", errs.msgs[i], NULL);
+            if (i)
+                nd_buf_addc(msg, '\n');
+            nd_buf_adds(msg, errs.msgs[i]);
+        }
+        if (errs.n == 0)
+            nd_buf_adds(msg, "configuration reload failed");
+        nd_log(ND_LOG_ERROR, "configuration reload failed: the running configuration is kept",
+               NULL);
+        d->reload_ok = 0;
+        goto out;
+    }
+    const char *keys[16];
+    size_t nk = nd_reload_restart_keys(d->boot_cfg, cfg, keys, 16);
+    for (size_t i = 0; i < nk; i++)
+        nd_log(ND_LOG_WARN,
+               "configuration key changed but needs a restart: keeping the running value", "key",
+               keys[i], NULL);
+    size_t kept, retired, total = g->nrcv;
+    gen_swap(d, g, &kept, &retired);
+    char nt[24], nk_[24], nn[24], nr[24];
+    snprintf(nt, sizeof nt, "%zu", total);
+    snprintf(nk_, sizeof nk_, "%zu", kept);
+    snprintf(nn, sizeof nn, "%zu", total - kept);
+    snprintf(nr, sizeof nr, "%zu", retired);
+    nd_log(ND_LOG_INFO, "configuration reloaded", "via", via, "receivers", nt, "kept", nk_, "new",
+           nn, "retiring", nr, NULL);
+    d->reload_ok = 1;
+    d->reload_ok_ts = (double)nd_now_wall_ns() / 1e9;
+    rc = ND_OK;
+out:
+    nd_config_errors_deinit(&errs);
+    return rc;
+}
+
+static void on_reload_req(void *ud, struct nd_server_req *req)
+{
+    struct nd_daemon *d = ud;
+    struct nd_buf msg;
+
+    if (d->stopping) {
+        nd_server_req_reply_msg(req, 503, "shutting down");
+        return;
+    }
+    /* The config error list is capped (config.h), so is this. */
+    nd_buf_init(&msg, 1 << 20);
+    if (reload(d, "POST /-/reload", &msg) == ND_OK)
+        nd_server_req_reply_msg(req, 200, "configuration reloaded");
+    else
+        nd_server_req_reply_msg(req, 500, nd_buf_cstr(&msg));
+    nd_buf_deinit(&msg);
+}
+
+static const struct nd_server_route routes[] = {
+    {"POST", "/-/reload", on_reload_req, NULL},
+};
+
+/* ---- start, stop ----------------------------------------------------------- */
 
 static void on_drained(void *ud)
 {
@@ -116,20 +544,21 @@ static void begin_stop(struct nd_daemon *d, const char *why)
         return;
     }
     d->stopping = 1;
+    int64_t timeout_ns = d->gen->cfg->shutdown_timeout_ns;
     char tmo[32];
-    nd_format_duration(d->cfg->shutdown_timeout_ns, tmo);
+    nd_format_duration(timeout_ns, tmo);
     nd_log(ND_LOG_INFO, "shutting down", "signal", why, "shutdown_timeout", tmo, NULL);
     nd_server_set_ready(d->server, false);
     nd_server_stop_accepting(d->server);
     /* Alerts still waiting in an open batch were accepted: send them now. */
-    nd_batcher_flush(d->batcher);
+    nd_batcher_flush(d->gen->batcher);
     /* The engine's own deadline decides what is given up; the guard only
      * protects against a drain that never reports back. */
-    int64_t guard_ns = d->cfg->shutdown_timeout_ns + 5 * ND_NS_PER_S;
+    int64_t guard_ns = timeout_ns + 5 * ND_NS_PER_S;
     struct timeval tv = nd_ns_to_timeval(guard_ns);
     d->stop_guard = evtimer_new(d->base, on_stop_guard, d);
     evtimer_add(d->stop_guard, &tv);
-    nd_engine_shutdown(d->engine, d->cfg->shutdown_timeout_ns, on_drained, d);
+    nd_engine_shutdown(d->engine, timeout_ns, on_drained, d);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *ud)
@@ -137,7 +566,14 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
     struct nd_daemon *d = ud;
     (void)what;
     if (sig == SIGHUP) {
-        nd_log(ND_LOG_WARN, "SIGHUP ignored: configuration reload is not supported yet", NULL);
+        if (d->stopping) {
+            nd_log(ND_LOG_WARN, "SIGHUP ignored: shutting down", NULL);
+            return;
+        }
+        struct nd_buf msg;
+        nd_buf_init(&msg, 1 << 20);
+        reload(d, "SIGHUP", &msg); /* the outcome is logged */
+        nd_buf_deinit(&msg);
         return;
     }
     begin_stop(d, sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -154,28 +590,8 @@ static void raise_nofile(void)
     }
 }
 
-static int build_receivers(struct nd_daemon *d, struct nd_config_errors *errs)
+static int start(struct nd_daemon *d, struct nd_config *cfg)
 {
-    struct nd_config *cfg = d->cfg;
-    d->receivers = nd_xcalloc(cfg->nreceivers, sizeof *d->receivers);
-    d->metrics_rcv = nd_xcalloc(cfg->nreceivers, sizeof *d->metrics_rcv);
-    for (size_t i = 0; i < cfg->nreceivers; i++) {
-        struct nd_receiver *r =
-            nd_receiver_new(d->engine, &cfg->receivers[i], &cfg->delivery, errs);
-        if (!r)
-            continue;
-        d->receivers[d->nreceivers] = r;
-        d->metrics_rcv[d->nreceivers].name = nd_receiver_name(r);
-        d->metrics_rcv[d->nreceivers].type = nd_receiver_type(r);
-        d->metrics_rcv[d->nreceivers].stats = nd_receiver_stats(r);
-        d->nreceivers++;
-    }
-    return errs->n ? ND_ERR : ND_OK;
-}
-
-static int start(struct nd_daemon *d)
-{
-    struct nd_config *cfg = d->cfg;
     char err[ND_ERRLEN];
     struct nd_config_errors errs;
 
@@ -184,66 +600,34 @@ static int start(struct nd_daemon *d)
         nd_log(ND_LOG_ERROR, "cannot create the event loop", NULL);
         return ND_ERR;
     }
-    nd_config_errors_init(&errs);
-    d->templates = nd_template_set_from_config(cfg, &errs);
-    if (!d->templates) {
-        for (size_t i = 0; i < errs.n; i++)
-            fprintf(stderr, "%s\n", errs.msgs[i]);
-        nd_config_errors_deinit(&errs);
-        return ND_ERR;
-    }
-    if (nd_silences_from_config(cfg, &d->silences, &errs) != ND_OK) {
-        for (size_t i = 0; i < errs.n; i++)
-            fprintf(stderr, "%s\n", errs.msgs[i]);
-        nd_config_errors_deinit(&errs);
-        return ND_ERR;
-    }
-    nd_config_errors_deinit(&errs);
-    d->engine = nd_engine_new(d->base, d->templates, err);
+    d->reap_ev = evtimer_new(d->base, on_reap, d);
+    /* The engine and the queue live as long as the process; every
+     * generation's receivers are built in the engine. The template set is
+     * the generation's (gen_build sets it). */
+    d->engine = nd_engine_new(d->base, NULL, err);
     if (!d->engine) {
         nd_log(ND_LOG_ERROR, "cannot start the delivery engine", "err", err, NULL);
         return ND_ERR;
     }
+    d->queue = nd_queue_new(cfg->max_alerts, cfg->max_bytes);
+
     nd_config_errors_init(&errs);
-    if (build_receivers(d, &errs) != ND_OK) {
+    d->gen = gen_build(d, cfg, NULL, &errs);
+    if (!d->gen) {
         for (size_t i = 0; i < errs.n; i++)
             fprintf(stderr, "%s\n", errs.msgs[i]);
         nd_config_errors_deinit(&errs);
         return ND_ERR;
     }
     nd_config_errors_deinit(&errs);
+    d->reload_ok = 1;
+    d->reload_ok_ts = (double)nd_now_wall_ns() / 1e9;
 
-    d->queue = nd_queue_new(cfg->max_alerts, cfg->max_bytes);
-
-    struct nd_pipeline_target *targets = nd_xcalloc(d->nreceivers, sizeof *targets);
-    size_t ntargets = 0;
-    for (size_t i = 0; i < d->nreceivers; i++) {
-        const struct nd_target_keys *k = nd_receiver_target_keys(d->receivers[i]);
-        if (!k->enabled) {
-            nd_log(ND_LOG_INFO, "receiver disabled (enabled = false)", "receiver",
-                   nd_receiver_name(d->receivers[i]), NULL);
-            continue;
-        }
-        targets[ntargets].name = nd_receiver_name(d->receivers[i]);
-        targets[ntargets].ud = d->receivers[i];
-        targets[ntargets].alert_selector = k->alert_selector;
-        ntargets++;
+    struct nd_server_route rt[sizeof routes / sizeof routes[0]];
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        rt[i] = routes[i];
+        rt[i].ud = d;
     }
-    struct nd_pipeline_config pc = {
-        .targets = targets,
-        .ntargets = ntargets,
-        .group_labels = (const char *const *)cfg->group_labels,
-        .ngroup_labels = cfg->ngroup_labels,
-        .notify = on_notify,
-        .ud = d,
-        .metrics = &d->metrics,
-        .silences = d->silences,
-    };
-    d->pipeline = nd_pipeline_new(&pc);
-    free(targets);
-    d->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
-                                nd_pipeline_batch_cb, d->pipeline);
-
     struct nd_server_opts so = {
         .host = cfg->listen_host,
         .port = (uint16_t)cfg->listen_port,
@@ -258,6 +642,8 @@ static int start(struct nd_daemon *d)
         .render = on_render,
         .ud = d,
         .metrics = &d->metrics,
+        .routes = rt,
+        .nroutes = sizeof rt / sizeof rt[0],
     };
     d->server = nd_server_new(d->base, &so, err);
     if (!d->server) {
@@ -278,7 +664,7 @@ static int start(struct nd_daemon *d)
              cfg->listen_host && *cfg->listen_host ? cfg->listen_host : "0.0.0.0",
              (unsigned)nd_server_port(d->server));
     char nrcv[32];
-    snprintf(nrcv, sizeof nrcv, "%zu", d->nreceivers);
+    snprintf(nrcv, sizeof nrcv, "%zu", d->gen->nrcv);
     nd_log(ND_LOG_INFO, "listening", "addr", addr, "config", cfg->path, "receivers", nrcv, NULL);
     nd_server_set_ready(d->server, true);
     return ND_OK;
@@ -288,17 +674,30 @@ static void stop(struct nd_daemon *d)
 {
     /* Order matters: the server first (no new alerts), then the batcher and
      * pipeline (no new notifications), then the engine, whose receivers
-     * drop the last alert references, and the queue those references
+     * drop the last alert references, then the slots and the template
+     * sets the receivers rendered with, and the queue those references
      * report to last of all. */
     if (d->server)
         nd_server_free(d->server);
-    if (d->batcher)
-        nd_batcher_free(d->batcher);
-    nd_pipeline_free(d->pipeline);
-    nd_silences_free(d->silences);
+    struct gen *g = d->gen;
+    if (g) {
+        nd_batcher_free(g->batcher);
+        g->batcher = NULL;
+        nd_pipeline_free(g->pipeline);
+        g->pipeline = NULL;
+    }
+    if (d->reap_ev)
+        event_free(d->reap_ev);
     if (d->engine)
         nd_engine_free(d->engine);
-    nd_template_set_free(d->templates);
+    struct rslot *s;
+    while ((s = TAILQ_FIRST(&d->retiring))) {
+        TAILQ_REMOVE(&d->retiring, s, link);
+        rslot_free(s);
+    }
+    for (size_t i = 0; g && i < g->nrcv; i++)
+        rslot_free(g->rcv[i]);
+    gen_free(d, g);
     if (d->queue) {
         if (nd_queue_count(d->queue)) {
             char cnt[32];
@@ -317,15 +716,14 @@ static void stop(struct nd_daemon *d)
         event_free(d->stop_guard);
     if (d->base)
         event_base_free(d->base);
-    free(d->receivers);
-    free(d->metrics_rcv);
 }
 
 int nd_daemon_run_take(struct nd_config *cfg)
 {
     struct nd_daemon d;
     memset(&d, 0, sizeof d);
-    d.cfg = cfg;
+    d.boot_cfg = cfg;
+    TAILQ_INIT(&d.retiring);
 
     nd_log_set_level((enum nd_log_level)cfg->log_level);
     nd_log_set_format((enum nd_log_format)cfg->log_format);
@@ -334,7 +732,7 @@ int nd_daemon_run_take(struct nd_config *cfg)
     raise_nofile();
 
     int rc = 1;
-    if (start(&d) == ND_OK) {
+    if (start(&d, cfg) == ND_OK) {
         event_base_dispatch(d.base);
         rc = 0;
     }
@@ -348,33 +746,10 @@ int nd_daemon_check_config(const char *path, FILE *errout)
     struct nd_config *cfg = NULL;
     struct nd_config_errors errs;
     nd_config_errors_init(&errs);
-    /* Receiver sections are checked even when the fixed sections have
-     * errors: one run shows every problem of the file. */
-    nd_config_load_file_partial(path, &cfg, &errs);
-    /* Without a compiled set (template errors, already reported) the
-     * receivers are checked against the defaults and the template files
-     * that did compile, so that their other keys are still validated. */
-    struct nd_template_set *tmpl = cfg ? nd_template_set_from_config(cfg, &errs) : NULL;
-    if (cfg && !tmpl) {
-        char err[ND_ERRLEN];
-        tmpl = nd_template_set_new();
-        nd_template_set_add_defaults(tmpl, err);
-        for (size_t i = 0; i < cfg->tmpl.nfiles; i++)
-            nd_template_set_parse_file(tmpl, cfg->tmpl.files[i], err);
-    }
-    for (size_t i = 0; cfg && i < cfg->nreceivers; i++) {
-        if (cfg->receivers[i].type) /* a missing type is already reported */
-            nd_receiver_check(&cfg->receivers[i], &cfg->delivery, tmpl, &errs);
-    }
-    nd_template_set_free(tmpl);
-    if (cfg) {
-        struct nd_silences *sil = NULL;
-        nd_silences_from_config(cfg, &sil, &errs);
-        nd_silences_free(sil);
-    }
+    validate_config(path, &cfg, &errs);
     for (size_t i = 0; i < errs.n; i++)
         fprintf(errout, "%s\n", errs.msgs[i]);
-    int rc = errs.n ? 1 : 0;
+    int rc = errs.total ? 1 : 0;
     nd_config_errors_deinit(&errs);
     nd_config_free(cfg);
     return rc;

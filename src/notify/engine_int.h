@@ -111,6 +111,7 @@ struct nd_receiver {
     uint32_t active;              /* slots used: PREPARING + IN_FLIGHT */
     struct event *pump_ev;        /* deferred pump, also the throttle's wait */
     struct event *retry_ev;       /* armed for the earliest due retry */
+    struct event *retire_ev;      /* nd_receiver_retire's deadline, NULL until retired */
 };
 
 struct nd_prep {
