@@ -328,6 +328,9 @@ static struct gen *gen_build(struct nd_daemon *d, struct nd_config *cfg, const s
     return g;
 
 fail:
+    /* The engine must not keep a pointer to a set freed below. */
+    if (old)
+        nd_engine_set_templates(d->engine, old->ts->set);
     for (size_t i = 0; i < g->nrcv; i++) {
         struct rslot *s = g->rcv[i];
         if (s->fresh) {

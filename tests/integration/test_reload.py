@@ -163,6 +163,8 @@ def under_load(tap):
                    "the replaced second receiver object was freed once idle")
             held = d.wait_metric("notifyd_queue_alerts", 0.0, 20)
             tap.eq(held, 0.0, "every alert released (nothing left held)")
+            d.signal(signal.SIGTERM)
+            tap.eq(d.wait_exit(20), 0, "clean exit after the reloads (no leak under ASan)")
 
 
 def bad_configs(tap):
@@ -255,6 +257,50 @@ def removed_receiver(tap):
             tap.eq(count_lines(d, lambda ln: "not delivered" in ln), 0, "nothing given up")
             got1 = wait_ids(first, set(ids), 5)
             tap.eq(sorted(set(ids) - got1), [], "first receiver: everything arrived")
+            d.signal(signal.SIGTERM)
+            tap.eq(d.wait_exit(20), 0, "clean exit")
+
+
+def stop_while_retiring(tap):
+    """A template change rebuilds every receiver; SIGTERM while a replaced receiver still
+    holds a blocked notification: the shutdown deadline gives it up, the exit is clean."""
+    release = threading.Event()
+    with h.Target([{"release": release, "hang": 30}]) as slow:
+        with h.Daemon(None) as d:
+            tmpl = os.path.join(d.dir, "a.tmpl")
+            with open(tmpl, "w") as f:
+                f.write('{{ define "mine" }}one{{ end }}')
+            d.config_path = os.path.join(d.dir, "notifyd.ini")
+
+            def cfg():
+                return h.config({"slow": h.webhook(slow.url + "/s", "timeout = 20s\n"),
+                                 "cons": "type = console\ntemplate = mine\n"},
+                                server="shutdown_timeout = 1s\n",
+                                batch="max_wait = 5ms\n") + "[template]\nfiles = %s\n" % tmpl
+            write_config(d, cfg())
+            d.start()
+            tap.eq(d.post_alerts([{"labels": {"alertname": "T", "id": "t1"}}]).status, 200,
+                   "alert accepted")
+            slow.wait_for(1, 5)
+            tap.eq(d.request("POST", "/-/reload").status, 200, "reload, nothing changed: 200")
+            tap.ok(wait_lines(d, lambda ln: "configuration reloaded" in ln
+                              and re.search(r"\bkept=2\b", ln), 1, 5),
+                   "unchanged templates: both receivers kept")
+            with open(tmpl, "w") as f:
+                f.write('{{ define "mine" }}two{{ end }}')
+            tap.eq(d.request("POST", "/-/reload").status, 200, "reload, template changed: 200")
+            tap.ok(wait_lines(d, lambda ln: "configuration reloaded" in ln
+                              and re.search(r"\bkept=0\b", ln), 1, 5),
+                   "a changed template file rebuilds every receiver")
+            tap.eq(d.post_alerts([{"labels": {"alertname": "T", "id": "t2"}}]).status, 200,
+                   "alert accepted after the reload")
+            tap.ok(d.wait_stdout(lambda ln: "two" in ln, 5) is not None,
+                   "the console receiver renders with the new template")
+            d.signal(signal.SIGTERM)
+            tap.eq(d.wait_exit(20), 0, "SIGTERM with a retiring receiver: clean exit")
+            tap.ok(count_lines(d, lambda ln: "not delivered" in ln and "slow" in ln) >= 1,
+                   "what the retiring receiver still held is logged as given up")
+            release.set()
 
 
 def listen_change(tap):
@@ -278,6 +324,7 @@ def body(tap):
     under_load(tap)
     bad_configs(tap)
     removed_receiver(tap)
+    stop_while_retiring(tap)
     listen_change(tap)
 
 
