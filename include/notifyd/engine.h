@@ -11,6 +11,7 @@
 #ifndef NOTIFYD_ENGINE_H
 #define NOTIFYD_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -105,7 +106,27 @@ void nd_receiver_set_outcome(struct nd_receiver *r, nd_engine_outcome_cb *cb, vo
  * notifications API). Submitting to it after this call is a bug. The
  * receiver stays valid until then, so the outcome hooks may still use it;
  * its notifications are finished before it is freed. */
-void nd_receiver_retire(struct nd_receiver *r);
+void nd_receiver_release(struct nd_receiver *r);
+/* Receivers built from now on render with `templates` (never NULL),
+ * borrowed: it must outlive them. Receivers already built keep the set
+ * they were built with (a reload builds its new receivers against the new
+ * set while the kept ones go on with theirs). */
+void nd_engine_set_templates(struct nd_engine *e, const struct nd_template_set *templates);
+
+/* Removal of a receiver while the engine runs (a reload dropped or
+ * replaced it). The caller submits nothing more to it. What it holds
+ * (queued, in flight, waiting for a retry) is still delivered until
+ * `timeout_ns` has passed; then the rest is given up, logged and counted
+ * failed with the reason "receiver removed: ...". The engine's shutdown
+ * deadline applies to it as to every receiver. A second call is ignored. */
+void nd_receiver_retire(struct nd_receiver *r, int64_t timeout_ns);
+/* Whether r still holds a job, or a prepare fetch (token) it may have
+ * started is still running: it cannot be freed yet. */
+bool nd_receiver_busy(const struct nd_receiver *r);
+/* Frees a retired receiver that is not busy and takes it out of the
+ * engine. Never from one of the engine's own callbacks: the daemon polls
+ * nd_receiver_busy from its own timer (mark and reap). */
+void nd_receiver_free(struct nd_receiver *r);
 
 /* Notifications not finished yet (queued, preparing, in flight, waiting
  * for a retry), all receivers. */

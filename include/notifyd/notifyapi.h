@@ -49,6 +49,10 @@ void nd_napi_free(struct nd_napi *a);
 /* The module's routes, for nd_server_opts.routes: fills at most cap of
  * `out` and returns how many (3). */
 size_t nd_napi_routes(struct nd_napi *a, struct nd_server_route *out, size_t cap);
+/* After a reload: the new configuration and receivers (borrowed as in
+ * the options). Requests already waiting keep the receivers built for them. */
+void nd_napi_set_config(struct nd_napi *a, const struct nd_config *cfg,
+                        struct nd_receiver *const *receivers, size_t nreceivers);
 /* Requests answered later still waiting for their deliveries. */
 size_t nd_napi_pending(const struct nd_napi *a);
 

@@ -41,6 +41,9 @@ uint64_t nd_queue_count(const struct nd_queue *q);
 uint64_t nd_queue_bytes(const struct nd_queue *q);
 uint64_t nd_queue_max_alerts(const struct nd_queue *q);
 uint64_t nd_queue_max_bytes(const struct nd_queue *q);
+/* New limits (a reload): only admissions from now on are checked against
+ * them; alerts already held stay, even above a lowered limit. */
+void nd_queue_set_limits(struct nd_queue *q, uint64_t max_alerts, uint64_t max_bytes);
 /* How many times a drain gave free heap pages back (malloc_trim, see queue.c). */
 uint64_t nd_queue_trims(const struct nd_queue *q);
 

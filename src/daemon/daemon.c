@@ -1,14 +1,25 @@
-/* daemon.c - one event loop, the layers wired in order, a graceful stop.
+/* daemon.c - one event loop, the layers wired in order, a graceful stop,
+ * and reloads.
  *
  * Lifecycle:
- *   start    config -> templates (compiled once) -> receivers (validated,
- *            their template names checked) -> queue -> pipeline -> batcher
- *            -> write-ahead log, if any (its fsync helper forked, what it
- *            still owes replayed: docs/wal.md) -> HTTP server; "ready" once
- *            the listener is up.
+ *   start    config -> validated as --check-config does -> the engine and
+ *            the queue and the API silence store (they live as long as the
+ *            process) -> the first generation (gen_build: templates,
+ *            silences, inhibition rules, receivers, routing, pipeline,
+ *            batcher) -> the history module, the write-ahead log (whose
+ *            replay runs through that pipeline), the notifications API ->
+ *            HTTP server; "ready" once the listener is up.
  *   running  POST /api/v2/alerts -> submit(): admit the whole request or
- *            answer 503 -> hold each alert in the queue -> batcher ->
- *            pipeline -> one notification per receiver and group -> engine.
+ *            answer 503 -> hold each alert in the queue -> the current
+ *            generation's batcher -> pipeline -> one notification per
+ *            receiver and group -> engine.
+ *   reload   SIGHUP or POST /-/reload: the file is read and validated; a
+ *            bad one changes nothing. A good one becomes a new generation
+ *            (gen_build), then gen_swap: the old batcher is flushed through
+ *            the old pipeline, the new generation is current, receivers
+ *            the new one no longer uses are retired (they finish what they
+ *            hold within shutdown_timeout) and reaped by a timer once idle.
+ *            See docs/reload.md.
  *   stopping SIGTERM/SIGINT: stop accepting, close the open batch, let the
  *            engine deliver what is queued or in flight for at most
  *            shutdown_timeout, then leave the loop and free everything.
@@ -20,22 +31,26 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 
 #include "notifyd/alert.h"
 #include "notifyd/batch.h"
+#include "notifyd/buf.h"
 #include "notifyd/config.h"
 #include "notifyd/engine.h"
 #include "notifyd/history.h"
+#include "notifyd/inhibit.h"
 #include "notifyd/log.h"
 #include "notifyd/metrics.h"
+#include "notifyd/notification.h"
 #include "notifyd/notifyapi.h"
 #include "notifyd/parse.h"
 #include "notifyd/pipeline.h"
 #include "notifyd/queue.h"
-#include "notifyd/server.h"
-#include "notifyd/inhibit.h"
+#include "notifyd/reload.h"
 #include "notifyd/route.h"
+#include "notifyd/server.h"
 #include "notifyd/silapi.h"
 #include "notifyd/silence.h"
 #include "notifyd/silstore.h"
@@ -43,32 +58,76 @@
 #include "notifyd/util.h"
 #include "notifyd/wal.h"
 
-struct nd_daemon {
+/* How often retired receivers are checked for being idle. */
+#define REAP_INTERVAL_NS (100 * ND_NS_PER_MS)
+
+/* A compiled template set, shared by the generation that compiled it and
+ * by every receiver built against it (their states borrow it), so it lives
+ * until the last of them is gone. */
+struct tset {
+    struct nd_template_set *set;
+    char *fp; /* nd_reload_template_fp of the inputs */
+    unsigned refs;
+};
+
+/* One receiver object, tracked across generations. */
+struct rslot {
+    TAILQ_ENTRY(rslot) link; /* d->retiring, once retired */
+    struct nd_receiver *r;   /* owned by the engine */
+    char *fp;                /* nd_reload_receiver_fp of its settings */
+    struct tset *ts;         /* the templates it renders with */
+    uint64_t gen_id;         /* the newest generation using it */
+    bool fresh;              /* built by a generation not yet current */
+};
+TAILQ_HEAD(rslot_list, rslot);
+
+/* Everything built from one config file: what a reload replaces whole. */
+struct gen {
+    uint64_t id;
     struct nd_config *cfg;
-    struct nd_template_set *templates; /* compiled once; outlives the engine */
+    struct tset *ts;
+    struct nd_silences *silences; /* [silence.*]; outlives the pipeline */
+    struct nd_inhibit *inhibit;   /* [inhibit.*]; outlives the pipeline */
+    struct nd_route *route;       /* [routing], [tenant.*], [router.*]; outlives the pipeline */
+    size_t nrcv;
+    struct rslot **rcv;                      /* in config order */
+    struct nd_receiver **receivers;          /* parallel to rcv (for the notifications API) */
+    struct nd_metrics_receiver *metrics_rcv; /* parallel to rcv, plus the history receiver */
+    struct nd_pipeline *pipeline;
+    struct nd_batcher *batcher;
+};
+
+struct nd_daemon {
+    struct nd_config *boot_cfg; /* what the server was started with: the keys that need a
+                                   restart are compared with it */
     struct event_base *base;
     struct nd_metrics metrics;
     struct nd_queue *queue;
     struct nd_engine *engine;
-    size_t nreceivers;
-    struct nd_receiver **receivers;
-    struct nd_metrics_receiver *metrics_rcv; /* parallel to receivers */
-    struct nd_silences *silences;            /* [silence.*]; outlives the pipeline */
-    struct nd_inhibit *inhibit;              /* [inhibit.*]; outlives the pipeline */
-    struct nd_route *route;                  /* outlives the pipeline */
-    struct nd_silstore *silstore;            /* API silences; outlives pipeline and server */
-    struct nd_pipeline *pipeline;
-    struct nd_batcher *batcher;
+    struct gen *gen; /* current */
+    uint64_t next_gen_id;
+    struct rslot_list retiring; /* removed or replaced receivers finishing their work */
+    struct event *reap_ev;
     struct nd_server *server;
-    struct nd_napi *api;        /* /api/v2/notifications, /api/v2/verify, /receivers */
-    struct nd_history *history; /* [history] receiver; NULL when unset */
-    struct nd_wal *wal;         /* NULL without wal_dir */
-    int replaying;              /* the pipeline runs the alerts read back from the log */
+    /* Process-lifetime modules, built from the startup config ([history]
+     * and [routing] silence_file need a restart, docs/reload.md). */
+    struct nd_silstore *silstore; /* API silences; outlives pipelines and server */
+    struct nd_napi *api;          /* /api/v2/notifications, /api/v2/verify, /receivers */
+    struct nd_history *history;   /* [history] receiver; NULL when unset */
+    struct tset *history_ts;      /* the templates the history receiver renders with */
+    struct nd_wal *wal;           /* NULL without wal_dir */
+    int replaying;                /* the pipeline runs the alerts read back from the log */
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *stop_guard; /* leaves the loop if the drain overruns */
     int stopping;
+    int reload_ok;       /* notifyd_config_last_reload_successful */
+    double reload_ok_ts; /* ..._success_timestamp_seconds */
 };
 
+/* Ingest hands over a parsed request. All or nothing: either every alert
+ * is held and batched, or none is and the client gets 503. Never called
+ * once stopping: begin_stop stops the server first, which then answers
+ * 503 "shutting down" itself (server.h). */
 static void on_durable(void *ud, int rc)
 {
     struct nd_server_req *req = ud;
@@ -78,10 +137,6 @@ static void on_durable(void *ud, int rc)
         nd_server_req_reply_msg(req, 503, "write-ahead log: the alerts may not be on disk");
 }
 
-/* Ingest hands over a parsed request. All or nothing: either every alert
- * is held and batched, or none is and the client gets 503. Never called
- * once stopping: begin_stop stops the server first, which then answers
- * 503 "shutting down" itself (server.h). */
 static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
 {
     struct nd_daemon *d = ud;
@@ -109,9 +164,9 @@ static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
         return ND_EFULL;
     }
     for (size_t i = 0; i < n; i++)
-        nd_batcher_push_take(d->batcher, alerts[i]);
+        nd_batcher_push_take(d->gen->batcher, alerts[i]);
     /* fsync = always: the 200 waits for the helper's fdatasync. */
-    if (d->wal && d->cfg->wal_fsync == ND_FSYNC_ALWAYS)
+    if (d->wal && d->boot_cfg->wal_fsync == ND_FSYNC_ALWAYS)
         nd_wal_wait(d->wal, lsn, on_durable, nd_server_defer(d->server));
     return ND_OK;
 }
@@ -119,12 +174,28 @@ static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
 static void on_render(void *ud, struct evbuffer *out)
 {
     struct nd_daemon *d = ud;
+    struct gen *g = d->gen;
     /* The history receiver, when there is one, follows the routed ones. */
-    nd_metrics_render(&d->metrics, d->queue, d->metrics_rcv, d->nreceivers + (d->history != NULL),
-                      out);
+    if (d->history) {
+        const struct nd_receiver *hr = nd_history_receiver(d->history);
+        g->metrics_rcv[g->nrcv].name = nd_receiver_name(hr);
+        g->metrics_rcv[g->nrcv].type = nd_receiver_type(hr);
+        g->metrics_rcv[g->nrcv].stats = nd_receiver_stats(hr);
+    }
+    nd_metrics_render(&d->metrics, d->queue, g->metrics_rcv, g->nrcv + (d->history != NULL), out);
     nd_silapi_render_metrics(d->silstore, out);
     if (d->wal)
         nd_wal_render(d->wal, out);
+    evbuffer_add_printf(out,
+                        "# HELP notifyd_config_last_reload_successful Whether the last "
+                        "configuration reload attempt was successful.\n"
+                        "# TYPE notifyd_config_last_reload_successful gauge\n"
+                        "notifyd_config_last_reload_successful %d\n"
+                        "# HELP notifyd_config_last_reload_success_timestamp_seconds Timestamp "
+                        "of the last successful configuration reload (or of the start).\n"
+                        "# TYPE notifyd_config_last_reload_success_timestamp_seconds gauge\n"
+                        "notifyd_config_last_reload_success_timestamp_seconds %.3f\n",
+                        d->reload_ok, d->reload_ok_ts);
 }
 
 /* GET /routers: the routing as configured (route.h), read-only. */
@@ -135,7 +206,7 @@ static void on_routers(void *ud, struct nd_server_req *req)
     char err[ND_ERRLEN];
 
     nd_buf_init(&b, 64u << 20);
-    if (nd_route_render(d->route, &b, err) != ND_OK)
+    if (nd_route_render(d->gen->route, &b, err) != ND_OK)
         nd_server_req_reply_msg(req, 500, err);
     else
         nd_server_req_reply(req, 200, NULL, b.data, b.len);
@@ -159,6 +230,442 @@ static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
     }
     nd_receiver_submit_take(target_ud, n);
 }
+
+/* ---- generations ------------------------------------------------------- */
+
+static void tset_unref(struct tset *ts)
+{
+    if (!ts || --ts->refs > 0)
+        return;
+    nd_template_set_free(ts->set);
+    free(ts->fp);
+    free(ts);
+}
+
+/* A slot whose receiver is gone (freed by the engine or by the reaper). */
+static void rslot_free(struct rslot *s)
+{
+    tset_unref(s->ts);
+    free(s->fp);
+    free(s);
+}
+
+/* The old generation's slot that can serve `rc` unchanged, if any. */
+static struct rslot *find_kept(const struct gen *old, const struct nd_receiver_config *rc,
+                               const char *fp, const struct tset *ts, uint64_t id)
+{
+    for (size_t i = 0; old && i < old->nrcv; i++) {
+        struct rslot *s = old->rcv[i];
+        if (s->gen_id != id && s->ts == ts && strcmp(nd_receiver_name(s->r), rc->name) == 0 &&
+            strcmp(s->fp, fp) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* Frees what a generation owns itself: not its receivers (a kept slot
+ * lives on in the next generation, a dropped one is retired by gen_swap,
+ * a fresh one of a generation that failed is freed by gen_build). */
+static void gen_free(struct nd_daemon *d, struct gen *g)
+{
+    if (!g)
+        return;
+    if (g->batcher)
+        nd_batcher_free(g->batcher);
+    nd_pipeline_free(g->pipeline);
+    nd_route_free(g->route);
+    nd_silences_free(g->silences);
+    nd_inhibit_free(g->inhibit);
+    tset_unref(g->ts);
+    free(g->rcv);
+    free(g->receivers);
+    free(g->metrics_rcv);
+    if (g->cfg != d->boot_cfg)
+        nd_config_free(g->cfg);
+    free(g);
+}
+
+/* The templates of cfg: the old generation's set when its inputs (keys and
+ * file contents) are unchanged, else a newly compiled one. */
+static struct tset *gen_templates(const struct nd_config *cfg, const struct gen *old,
+                                  struct nd_config_errors *errs)
+{
+    char *fp = nd_reload_template_fp(&cfg->tmpl);
+    if (old && strcmp(old->ts->fp, fp) == 0) {
+        free(fp);
+        old->ts->refs++;
+        return old->ts;
+    }
+    struct nd_template_set *set = nd_template_set_from_config(cfg, errs);
+    if (!set) {
+        free(fp);
+        return NULL;
+    }
+    struct tset *ts = nd_xcalloc(1, sizeof *ts);
+    ts->set = set;
+    ts->fp = fp;
+    ts->refs = 1;
+    return ts;
+}
+
+/* Receivers of cfg: the old generation's object when the settings and the
+ * templates are unchanged (it keeps its queue, tokens, retries, transfers),
+ * else a new one. Every error is collected. */
+static int gen_receivers(struct nd_daemon *d, struct gen *g, const struct gen *old,
+                         struct nd_config_errors *errs)
+{
+    struct nd_config *cfg = g->cfg;
+    size_t before = errs->total;
+
+    g->rcv = nd_xcalloc(cfg->nreceivers ? cfg->nreceivers : 1, sizeof *g->rcv);
+    nd_engine_set_templates(d->engine, g->ts->set);
+    const char *hname = d->boot_cfg->history_receiver;
+    for (size_t i = 0; i < cfg->nreceivers; i++) {
+        struct nd_receiver_config *rc = &cfg->receivers[i];
+        /* The history receiver is the history module's, not routed to. */
+        if (hname && strcmp(rc->name, hname) == 0)
+            continue;
+        char *fp = nd_reload_receiver_fp(rc, &cfg->delivery);
+        struct rslot *s = find_kept(old, rc, fp, g->ts, g->id);
+        if (s) {
+            free(fp);
+            s->gen_id = g->id;
+            g->rcv[g->nrcv++] = s;
+            continue;
+        }
+        struct nd_receiver *r = nd_receiver_new(d->engine, rc, &cfg->delivery, errs);
+        if (!r) {
+            free(fp);
+            continue;
+        }
+        s = nd_xcalloc(1, sizeof *s);
+        s->r = r;
+        s->fp = fp;
+        s->ts = g->ts;
+        s->ts->refs++;
+        s->gen_id = g->id;
+        s->fresh = true;
+        g->rcv[g->nrcv++] = s;
+    }
+    return errs->total == before ? ND_OK : ND_ERR;
+}
+
+/* The routing over the enabled receivers, then the pipeline. ND_ERR with
+ * errors appended when the routing refers to what does not exist. */
+static int gen_pipeline(struct nd_daemon *d, struct gen *g, struct nd_config_errors *errs)
+{
+    struct nd_config *cfg = g->cfg;
+    size_t n = g->nrcv ? g->nrcv : 1;
+    struct nd_pipeline_target *targets = nd_xcalloc(n, sizeof *targets);
+    struct nd_route_receiver *rr = nd_xcalloc(n, sizeof *rr);
+    size_t ntargets = 0;
+
+    g->receivers = nd_xcalloc(n, sizeof *g->receivers);
+    g->metrics_rcv = nd_xcalloc(g->nrcv + 1, sizeof *g->metrics_rcv);
+    for (size_t i = 0; i < g->nrcv; i++) {
+        struct nd_receiver *r = g->rcv[i]->r;
+        g->receivers[i] = r;
+        g->metrics_rcv[i].name = nd_receiver_name(r);
+        g->metrics_rcv[i].type = nd_receiver_type(r);
+        g->metrics_rcv[i].stats = nd_receiver_stats(r);
+        const struct nd_target_keys *k = nd_receiver_target_keys(r);
+        rr[i] = (struct nd_route_receiver){nd_receiver_name(r), nd_receiver_type(r), k,
+                                           ND_ROUTE_NO_TARGET};
+        if (!k->enabled) {
+            nd_log(ND_LOG_INFO, "receiver disabled (enabled = false)", "receiver",
+                   nd_receiver_name(r), NULL);
+            continue;
+        }
+        rr[i].target = ntargets;
+        targets[ntargets].name = nd_receiver_name(r);
+        targets[ntargets].ud = r;
+        targets[ntargets].alert_selector = k->alert_selector;
+        targets[ntargets].tenant = k->tenant;
+        ntargets++;
+    }
+    nd_route_new(cfg, rr, g->nrcv, ntargets, &g->route, errs);
+    free(rr);
+    if (!g->route) {
+        free(targets);
+        return ND_ERR;
+    }
+    struct nd_pipeline_config pc = {
+        .targets = targets,
+        .ntargets = ntargets,
+        .group_labels = (const char *const *)cfg->group_labels,
+        .ngroup_labels = cfg->ngroup_labels,
+        .notify = on_notify,
+        .ud = d,
+        .metrics = &d->metrics,
+        .silences = g->silences,
+        .inhibit = g->inhibit,
+        .route = g->route,
+        .silstore = d->silstore,
+    };
+    g->pipeline = nd_pipeline_new(&pc);
+    free(targets);
+    return ND_OK;
+}
+
+/* The builder: everything made from one config file, in order. Takes cfg.
+ * NULL with errors appended when a step fails; then nothing of the running
+ * generation has changed. */
+static struct gen *gen_build(struct nd_daemon *d, struct nd_config *cfg, const struct gen *old,
+                             struct nd_config_errors *errs)
+{
+    struct gen *g = nd_xcalloc(1, sizeof *g);
+    g->id = ++d->next_gen_id;
+    g->cfg = cfg;
+
+    /* 1. templates (compiled once per change; receivers borrow them) */
+    g->ts = gen_templates(cfg, old, errs);
+    if (!g->ts)
+        goto fail;
+    /* 2. configured silences (global and tenant) */
+    if (nd_silences_from_config(cfg, &g->silences, errs) != ND_OK)
+        goto fail;
+    /* 3. inhibition rules (their remembered sources start empty) */
+    if (nd_inhibit_from_config(cfg, &g->inhibit, errs) != ND_OK)
+        goto fail;
+    /* 4. receivers: kept or new */
+    if (gen_receivers(d, g, old, errs) != ND_OK)
+        goto fail;
+    /* 5. the routing and the pipeline over the enabled receivers */
+    if (gen_pipeline(d, g, errs) != ND_OK)
+        goto fail;
+    /* 6. the batcher feeding it */
+    g->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
+                                nd_pipeline_batch_cb, g->pipeline);
+    return g;
+
+fail:
+    /* The engine must not keep a pointer to a set freed below. */
+    if (old)
+        nd_engine_set_templates(d->engine, old->ts->set);
+    for (size_t i = 0; i < g->nrcv; i++) {
+        struct rslot *s = g->rcv[i];
+        if (s->fresh) {
+            /* never given a notification: nothing to finish */
+            nd_receiver_free(s->r);
+            rslot_free(s);
+        } else {
+            s->gen_id = old->id;
+        }
+    }
+    g->nrcv = 0;
+    gen_free(d, g);
+    return NULL;
+}
+
+static void on_reap(evutil_socket_t fd, short what, void *ud)
+{
+    struct nd_daemon *d = ud;
+    struct rslot *s, *next;
+    (void)fd;
+    (void)what;
+    for (s = TAILQ_FIRST(&d->retiring); s; s = next) {
+        next = TAILQ_NEXT(s, link);
+        if (nd_receiver_busy(s->r))
+            continue;
+        nd_log(ND_LOG_INFO, "removed receiver finished, freed", "receiver", nd_receiver_name(s->r),
+               "type", nd_receiver_type(s->r), NULL);
+        TAILQ_REMOVE(&d->retiring, s, link);
+        nd_receiver_free(s->r);
+        rslot_free(s);
+    }
+    if (!TAILQ_EMPTY(&d->retiring)) {
+        struct timeval tv = nd_ns_to_timeval(REAP_INTERVAL_NS);
+        evtimer_add(d->reap_ev, &tv);
+    }
+}
+
+/* Makes g current. Alerts in the open batch were accepted under the old
+ * config: they go through the old pipeline first, so nothing accepted is
+ * lost or routed twice. */
+static void gen_swap(struct nd_daemon *d, struct gen *g, size_t *kept, size_t *retired)
+{
+    struct gen *old = d->gen;
+    struct nd_config *cfg = g->cfg;
+
+    nd_batcher_flush(old->batcher);
+    d->gen = g;
+    nd_queue_set_limits(d->queue, cfg->max_alerts, cfg->max_bytes);
+    nd_log_set_level((enum nd_log_level)cfg->log_level);
+    nd_log_set_format((enum nd_log_format)cfg->log_format);
+    *kept = *retired = 0;
+    for (size_t i = 0; i < old->nrcv; i++) {
+        struct rslot *s = old->rcv[i];
+        if (s->gen_id == g->id) {
+            (*kept)++;
+            continue;
+        }
+        nd_log(ND_LOG_INFO, "receiver removed or changed: finishing what it holds", "receiver",
+               nd_receiver_name(s->r), "type", nd_receiver_type(s->r), NULL);
+        nd_receiver_retire(s->r, cfg->shutdown_timeout_ns);
+        TAILQ_INSERT_TAIL(&d->retiring, s, link);
+        (*retired)++;
+    }
+    for (size_t i = 0; i < g->nrcv; i++) {
+        if (g->rcv[i]->fresh && d->history)
+            nd_history_watch(d->history, g->rcv[i]->r);
+        g->rcv[i]->fresh = false;
+    }
+    if (d->api)
+        nd_napi_set_config(d->api, cfg, g->receivers, g->nrcv);
+    if (*retired) {
+        struct timeval tv = nd_ns_to_timeval(REAP_INTERVAL_NS);
+        evtimer_add(d->reap_ev, &tv);
+    }
+    gen_free(d, old);
+}
+
+/* ---- validation and reload ----------------------------------------------- */
+
+/* Every check --check-config makes. *out is the config when it is valid,
+ * else NULL; every problem is in errs. */
+static void validate_config(const char *path, struct nd_config **out, struct nd_config_errors *errs)
+{
+    struct nd_config *cfg = NULL;
+    size_t before = errs->total;
+
+    *out = NULL;
+    if (strcmp(path, "<default>") == 0)
+        nd_config_load_string(nd_config_default_text, "<default>", &cfg, errs);
+    else
+        /* Receiver sections are checked even when the fixed sections have
+         * errors: one run shows every problem of the file. */
+        nd_config_load_file_partial(path, &cfg, errs);
+    /* Without a compiled set (template errors, already reported) the
+     * receivers are checked against the defaults and the template files
+     * that did compile, so that their other keys are still validated. */
+    struct nd_template_set *tmpl = cfg ? nd_template_set_from_config(cfg, errs) : NULL;
+    if (cfg && !tmpl) {
+        char err[ND_ERRLEN];
+        tmpl = nd_template_set_new();
+        nd_template_set_add_defaults(tmpl, err);
+        for (size_t i = 0; i < cfg->tmpl.nfiles; i++)
+            nd_template_set_parse_file(tmpl, cfg->tmpl.files[i], err);
+    }
+    size_t nr = cfg ? cfg->nreceivers : 0, ntargets = 0;
+    struct nd_target_keys *keys = nd_xcalloc(nr ? nr : 1, sizeof *keys);
+    struct nd_route_receiver *rr = nd_xcalloc(nr ? nr : 1, sizeof *rr);
+    for (size_t i = 0; i < nr; i++) {
+        struct nd_receiver_config *rc = &cfg->receivers[i];
+        rr[i] = (struct nd_route_receiver){rc->name, rc->type, NULL, ND_ROUTE_NO_TARGET};
+        /* a missing type is already reported */
+        if (rc->type && nd_receiver_check_keys(rc, &cfg->delivery, tmpl, &keys[i], errs) == ND_OK) {
+            rr[i].keys = &keys[i];
+            if (keys[i].enabled)
+                rr[i].target = ntargets++;
+        }
+    }
+    nd_template_set_free(tmpl);
+    if (cfg) {
+        nd_history_check(cfg, errs);
+        struct nd_silences *sil = NULL;
+        nd_silences_from_config(cfg, &sil, errs);
+        nd_silences_free(sil);
+        struct nd_inhibit *ih = NULL;
+        nd_inhibit_from_config(cfg, &ih, errs);
+        nd_inhibit_free(ih);
+        struct nd_route *route = NULL;
+        nd_route_new(cfg, rr, nr, ntargets, &route, errs);
+        nd_route_free(route);
+        /* The silence file must read back as the daemon would read it. */
+        struct nd_silstore_opts so = {
+            .path = cfg->routing.silence_file,
+            .retention_ns = cfg->routing.silence_retention_ns,
+            .max_silences = cfg->routing.max_silences,
+            .max_matchers = cfg->routing.max_silence_matchers,
+            .max_size = (size_t)cfg->routing.max_silence_size,
+        };
+        struct nd_silstore *ss = NULL;
+        char serr[ND_ERRLEN];
+        if (nd_silstore_new(&so, nd_now_wall_ns(), &ss, serr) != ND_OK)
+            nd_config_error_add(errs, cfg->path, 0, "routing", "silence_file", "%s", serr);
+        nd_silstore_free(ss);
+    }
+    for (size_t i = 0; i < nr; i++)
+        nd_target_keys_deinit(&keys[i]);
+    free(keys);
+    free(rr);
+    if (errs->total != before) {
+        nd_config_free(cfg);
+        return;
+    }
+    *out = cfg;
+}
+
+/* Reads, validates and swaps in the config file. On failure the running
+ * generation is untouched and `msg` gets the errors, one a line. */
+static int reload(struct nd_daemon *d, const char *via, struct nd_buf *msg)
+{
+    struct nd_config_errors errs;
+    struct nd_config *cfg;
+    struct gen *g = NULL;
+    int rc = ND_ERR;
+
+    nd_config_errors_init(&errs);
+    nd_log(ND_LOG_INFO, "reloading configuration", "via", via, "config", d->boot_cfg->path, NULL);
+    validate_config(d->boot_cfg->path, &cfg, &errs);
+    if (cfg)
+        g = gen_build(d, cfg, d->gen, &errs);
+    if (!g) {
+        for (size_t i = 0; i < errs.n; i++) {
+            nd_log(ND_LOG_ERROR, "configuration reload failed", "error", errs.msgs[i], NULL);
+            if (i)
+                nd_buf_addc(msg, '\n');
+            nd_buf_adds(msg, errs.msgs[i]);
+        }
+        if (errs.n == 0)
+            nd_buf_adds(msg, "configuration reload failed");
+        nd_log(ND_LOG_ERROR, "configuration reload failed: the running configuration is kept",
+               NULL);
+        d->reload_ok = 0;
+        goto out;
+    }
+    const char *keys[32];
+    size_t nk = nd_reload_restart_keys(d->boot_cfg, cfg, keys, 32);
+    for (size_t i = 0; i < nk; i++)
+        nd_log(ND_LOG_WARN,
+               "configuration key changed but needs a restart: keeping the running value", "key",
+               keys[i], NULL);
+    size_t kept, retired, total = g->nrcv;
+    gen_swap(d, g, &kept, &retired);
+    char nt[24], nk_[24], nn[24], nr[24];
+    snprintf(nt, sizeof nt, "%zu", total);
+    snprintf(nk_, sizeof nk_, "%zu", kept);
+    snprintf(nn, sizeof nn, "%zu", total - kept);
+    snprintf(nr, sizeof nr, "%zu", retired);
+    nd_log(ND_LOG_INFO, "configuration reloaded", "via", via, "receivers", nt, "kept", nk_, "new",
+           nn, "retiring", nr, NULL);
+    d->reload_ok = 1;
+    d->reload_ok_ts = (double)nd_now_wall_ns() / 1e9;
+    rc = ND_OK;
+out:
+    nd_config_errors_deinit(&errs);
+    return rc;
+}
+
+static void on_reload_req(void *ud, struct nd_server_req *req)
+{
+    struct nd_daemon *d = ud;
+    struct nd_buf msg;
+
+    if (d->stopping) {
+        nd_server_req_reply_msg(req, 503, "shutting down");
+        return;
+    }
+    /* The config error list is capped (config.h), so is this. */
+    nd_buf_init(&msg, 1 << 20);
+    if (reload(d, "POST /-/reload", &msg) == ND_OK)
+        nd_server_req_reply_msg(req, 200, "configuration reloaded");
+    else
+        nd_server_req_reply_msg(req, 500, nd_buf_cstr(&msg));
+    nd_buf_deinit(&msg);
+}
+
+/* ---- start, stop ----------------------------------------------------------- */
 
 static void on_drained(void *ud)
 {
@@ -185,20 +692,21 @@ static void begin_stop(struct nd_daemon *d, const char *why)
         return;
     }
     d->stopping = 1;
+    int64_t timeout_ns = d->gen->cfg->shutdown_timeout_ns;
     char tmo[32];
-    nd_format_duration(d->cfg->shutdown_timeout_ns, tmo);
+    nd_format_duration(timeout_ns, tmo);
     nd_log(ND_LOG_INFO, "shutting down", "signal", why, "shutdown_timeout", tmo, NULL);
     nd_server_set_ready(d->server, false);
     nd_server_stop_accepting(d->server);
     /* Alerts still waiting in an open batch were accepted: send them now. */
-    nd_batcher_flush(d->batcher);
+    nd_batcher_flush(d->gen->batcher);
     /* The engine's own deadline decides what is given up; the guard only
      * protects against a drain that never reports back. */
-    int64_t guard_ns = d->cfg->shutdown_timeout_ns + 5 * ND_NS_PER_S;
+    int64_t guard_ns = timeout_ns + 5 * ND_NS_PER_S;
     struct timeval tv = nd_ns_to_timeval(guard_ns);
     d->stop_guard = evtimer_new(d->base, on_stop_guard, d);
     evtimer_add(d->stop_guard, &tv);
-    nd_engine_shutdown(d->engine, d->cfg->shutdown_timeout_ns, on_drained, d);
+    nd_engine_shutdown(d->engine, timeout_ns, on_drained, d);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *ud)
@@ -206,7 +714,14 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
     struct nd_daemon *d = ud;
     (void)what;
     if (sig == SIGHUP) {
-        nd_log(ND_LOG_WARN, "SIGHUP ignored: configuration reload is not supported yet", NULL);
+        if (d->stopping) {
+            nd_log(ND_LOG_WARN, "SIGHUP ignored: shutting down", NULL);
+            return;
+        }
+        struct nd_buf msg;
+        nd_buf_init(&msg, 1 << 20);
+        reload(d, "SIGHUP", &msg); /* the outcome is logged */
+        nd_buf_deinit(&msg);
         return;
     }
     begin_stop(d, sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -221,28 +736,6 @@ static void raise_nofile(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-}
-
-static int build_receivers(struct nd_daemon *d, struct nd_config_errors *errs)
-{
-    struct nd_config *cfg = d->cfg;
-    d->receivers = nd_xcalloc(cfg->nreceivers, sizeof *d->receivers);
-    d->metrics_rcv = nd_xcalloc(cfg->nreceivers, sizeof *d->metrics_rcv);
-    for (size_t i = 0; i < cfg->nreceivers; i++) {
-        /* The history receiver is built by the history module, not routed to. */
-        if (cfg->history_receiver && strcmp(cfg->receivers[i].name, cfg->history_receiver) == 0)
-            continue;
-        struct nd_receiver *r =
-            nd_receiver_new(d->engine, &cfg->receivers[i], &cfg->delivery, errs);
-        if (!r)
-            continue;
-        d->receivers[d->nreceivers] = r;
-        d->metrics_rcv[d->nreceivers].name = nd_receiver_name(r);
-        d->metrics_rcv[d->nreceivers].type = nd_receiver_type(r);
-        d->metrics_rcv[d->nreceivers].stats = nd_receiver_stats(r);
-        d->nreceivers++;
-    }
-    return errs->n ? ND_ERR : ND_OK;
 }
 
 static const char *const *replay_keys;
@@ -260,15 +753,15 @@ static int cmp_replay(const void *a, const void *b)
  * exactly those receivers. */
 static void replay(struct nd_daemon *d, struct nd_alert **alerts, size_t n)
 {
+    struct gen *g = d->gen;
     char **keys = nd_xcalloc(n ? n : 1, sizeof *keys);
     size_t *order = nd_xcalloc(n ? n : 1, sizeof *order);
     for (size_t i = 0; i < n; i++) {
-        keys[i] = nd_xmalloc(d->nreceivers + 1);
-        for (size_t r = 0; r < d->nreceivers; r++)
-            keys[i][r] = nd_wal_replay_done(d->wal, alerts[i], nd_receiver_name(d->receivers[r]))
-                             ? '1'
-                             : '0';
-        keys[i][d->nreceivers] = '\0';
+        keys[i] = nd_xmalloc(g->nrcv + 1);
+        for (size_t r = 0; r < g->nrcv; r++)
+            keys[i][r] =
+                nd_wal_replay_done(d->wal, alerts[i], nd_receiver_name(g->rcv[r]->r)) ? '1' : '0';
+        keys[i][g->nrcv] = '\0';
         order[i] = i;
         nd_queue_hold(d->queue, alerts[i]);
     }
@@ -276,14 +769,14 @@ static void replay(struct nd_daemon *d, struct nd_alert **alerts, size_t n)
     qsort(order, n, sizeof *order, cmp_replay);
     replay_keys = NULL;
     struct nd_alert **chunk = nd_xcalloc(n ? n : 1, sizeof *chunk);
-    size_t max = d->cfg->batch_max_size ? d->cfg->batch_max_size : 1;
+    size_t max = g->cfg->batch_max_size ? g->cfg->batch_max_size : 1;
     d->replaying = 1;
     for (size_t i = 0; i < n;) {
         size_t k = 0;
         const char *key = keys[order[i]];
         while (i < n && k < max && !strcmp(keys[order[i]], key))
             chunk[k++] = alerts[order[i++]];
-        nd_pipeline_run(d->pipeline, chunk, k);
+        nd_pipeline_run(g->pipeline, chunk, k);
     }
     d->replaying = 0;
     for (size_t i = 0; i < n; i++) {
@@ -299,7 +792,7 @@ static void replay(struct nd_daemon *d, struct nd_alert **alerts, size_t n)
  * runs what it still owes through the pipeline, before the listener opens. */
 static int open_wal(struct nd_daemon *d)
 {
-    struct nd_config *cfg = d->cfg;
+    struct nd_config *cfg = d->boot_cfg;
     char err[ND_ERRLEN];
     struct nd_wal_opts wo = {
         .dir = cfg->wal_dir,
@@ -333,9 +826,8 @@ static int open_wal(struct nd_daemon *d)
     return ND_OK;
 }
 
-static int start(struct nd_daemon *d)
+static int start(struct nd_daemon *d, struct nd_config *cfg)
 {
-    struct nd_config *cfg = d->cfg;
     char err[ND_ERRLEN];
     struct nd_config_errors errs;
 
@@ -344,27 +836,16 @@ static int start(struct nd_daemon *d)
         nd_log(ND_LOG_ERROR, "cannot create the event loop", NULL);
         return ND_ERR;
     }
-    nd_config_errors_init(&errs);
-    d->templates = nd_template_set_from_config(cfg, &errs);
-    if (!d->templates) {
-        for (size_t i = 0; i < errs.n; i++)
-            fprintf(stderr, "%s\n", errs.msgs[i]);
-        nd_config_errors_deinit(&errs);
+    d->reap_ev = evtimer_new(d->base, on_reap, d);
+    /* The engine and the queue live as long as the process; every
+     * generation's receivers are built in the engine. The template set is
+     * the generation's (gen_build sets it). */
+    d->engine = nd_engine_new(d->base, NULL, err);
+    if (!d->engine) {
+        nd_log(ND_LOG_ERROR, "cannot start the delivery engine", "err", err, NULL);
         return ND_ERR;
     }
-    if (nd_silences_from_config(cfg, &d->silences, &errs) != ND_OK) {
-        for (size_t i = 0; i < errs.n; i++)
-            fprintf(stderr, "%s\n", errs.msgs[i]);
-        nd_config_errors_deinit(&errs);
-        return ND_ERR;
-    }
-    if (nd_inhibit_from_config(cfg, &d->inhibit, &errs) != ND_OK) {
-        for (size_t i = 0; i < errs.n; i++)
-            fprintf(stderr, "%s\n", errs.msgs[i]);
-        nd_config_errors_deinit(&errs);
-        return ND_ERR;
-    }
-    nd_config_errors_deinit(&errs);
+    d->queue = nd_queue_new(cfg->max_alerts, cfg->max_bytes);
     struct nd_silstore_opts sopts = {
         .path = cfg->routing.silence_file,
         .retention_ns = cfg->routing.silence_retention_ns,
@@ -376,98 +857,45 @@ static int start(struct nd_daemon *d)
         nd_log(ND_LOG_ERROR, "cannot read the silences", "err", err, NULL);
         return ND_ERR;
     }
-    d->engine = nd_engine_new(d->base, d->templates, err);
-    if (!d->engine) {
-        nd_log(ND_LOG_ERROR, "cannot start the delivery engine", "err", err, NULL);
-        return ND_ERR;
-    }
+
     nd_config_errors_init(&errs);
-    /* NULL with an error appended, which fails the start below. */
-    if (cfg->history_receiver)
+    d->gen = gen_build(d, cfg, NULL, &errs);
+    /* The history receiver renders with the first generation's templates
+     * (a reference kept until exit); NULL with an error appended. */
+    if (d->gen && cfg->history_receiver) {
         d->history = nd_history_new(d->base, d->engine, cfg, &errs);
-    if (build_receivers(d, &errs) != ND_OK) {
+        d->history_ts = d->gen->ts;
+        d->history_ts->refs++;
+    }
+    if (!d->gen || errs.total) {
         for (size_t i = 0; i < errs.n; i++)
             fprintf(stderr, "%s\n", errs.msgs[i]);
         nd_config_errors_deinit(&errs);
         return ND_ERR;
     }
     nd_config_errors_deinit(&errs);
-    for (size_t i = 0; i < d->nreceivers; i++)
-        nd_history_watch(d->history, d->receivers[i]);
-    if (d->history) { /* its section was skipped: its slot is free */
-        const struct nd_receiver *hr = nd_history_receiver(d->history);
-        d->metrics_rcv[d->nreceivers].name = nd_receiver_name(hr);
-        d->metrics_rcv[d->nreceivers].type = nd_receiver_type(hr);
-        d->metrics_rcv[d->nreceivers].stats = nd_receiver_stats(hr);
-    }
-
-    d->queue = nd_queue_new(cfg->max_alerts, cfg->max_bytes);
-
-    struct nd_pipeline_target *targets = nd_xcalloc(d->nreceivers, sizeof *targets);
-    struct nd_route_receiver *rr = nd_xcalloc(d->nreceivers, sizeof *rr);
-    size_t ntargets = 0;
-    for (size_t i = 0; i < d->nreceivers; i++) {
-        const struct nd_target_keys *k = nd_receiver_target_keys(d->receivers[i]);
-        rr[i] =
-            (struct nd_route_receiver){nd_receiver_name(d->receivers[i]),
-                                       nd_receiver_type(d->receivers[i]), k, ND_ROUTE_NO_TARGET};
-        if (!k->enabled) {
-            nd_log(ND_LOG_INFO, "receiver disabled (enabled = false)", "receiver",
-                   nd_receiver_name(d->receivers[i]), NULL);
-            continue;
-        }
-        rr[i].target = ntargets;
-        targets[ntargets].name = nd_receiver_name(d->receivers[i]);
-        targets[ntargets].ud = d->receivers[i];
-        targets[ntargets].alert_selector = k->alert_selector;
-        targets[ntargets].tenant = k->tenant;
-        ntargets++;
-    }
-    nd_config_errors_init(&errs);
-    nd_route_new(cfg, rr, d->nreceivers, ntargets, &d->route, &errs);
-    free(rr);
-    for (size_t i = 0; i < errs.n; i++)
-        fprintf(stderr, "%s\n", errs.msgs[i]);
-    nd_config_errors_deinit(&errs);
-    if (!d->route) {
-        free(targets);
-        return ND_ERR;
-    }
-    struct nd_pipeline_config pc = {
-        .targets = targets,
-        .ntargets = ntargets,
-        .group_labels = (const char *const *)cfg->group_labels,
-        .ngroup_labels = cfg->ngroup_labels,
-        .notify = on_notify,
-        .ud = d,
-        .metrics = &d->metrics,
-        .silences = d->silences,
-        .inhibit = d->inhibit,
-        .route = d->route,
-        .silstore = d->silstore,
-    };
-    d->pipeline = nd_pipeline_new(&pc);
-    free(targets);
-    d->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
-                                nd_pipeline_batch_cb, d->pipeline);
+    for (size_t i = 0; d->history && i < d->gen->nrcv; i++)
+        nd_history_watch(d->history, d->gen->rcv[i]->r);
     if (cfg->wal_dir && *cfg->wal_dir && open_wal(d) != ND_OK)
         return ND_ERR;
-
     struct nd_napi_opts ao = {
         .base = d->base,
         .engine = d->engine,
         .cfg = cfg,
-        .receivers = d->receivers,
-        .nreceivers = d->nreceivers,
+        .receivers = d->gen->receivers,
+        .nreceivers = d->gen->nrcv,
     };
     d->api = nd_napi_new(&ao);
-    /* The daemon's own endpoints, then each module's. */
-    struct nd_server_route routes[1 + ND_SILAPI_NROUTES + 8];
-    size_t nroutes = 0;
-    routes[nroutes++] = (struct nd_server_route){"GET", "/routers", on_routers, d};
-    nroutes += nd_silapi_routes(d->silstore, routes + nroutes, ND_ARRAY_LEN(routes) - nroutes);
-    nroutes += nd_napi_routes(d->api, routes + nroutes, ND_ARRAY_LEN(routes) - nroutes);
+    d->reload_ok = 1;
+    d->reload_ok_ts = (double)nd_now_wall_ns() / 1e9;
 
+    /* The daemon's own endpoints, then each module's. */
+    struct nd_server_route rt[2 + ND_SILAPI_NROUTES + 8];
+    size_t nrt = 0;
+    rt[nrt++] = (struct nd_server_route){"POST", "/-/reload", on_reload_req, d};
+    rt[nrt++] = (struct nd_server_route){"GET", "/routers", on_routers, d};
+    nrt += nd_silapi_routes(d->silstore, rt + nrt, ND_ARRAY_LEN(rt) - nrt);
+    nrt += nd_napi_routes(d->api, rt + nrt, ND_ARRAY_LEN(rt) - nrt);
     struct nd_server_opts so = {
         .host = cfg->listen_host,
         .port = (uint16_t)cfg->listen_port,
@@ -482,8 +910,8 @@ static int start(struct nd_daemon *d)
         .render = on_render,
         .ud = d,
         .metrics = &d->metrics,
-        .routes = routes,
-        .nroutes = nroutes,
+        .routes = rt,
+        .nroutes = nrt,
     };
     d->server = nd_server_new(d->base, &so, err);
     if (!d->server) {
@@ -504,7 +932,7 @@ static int start(struct nd_daemon *d)
              cfg->listen_host && *cfg->listen_host ? cfg->listen_host : "0.0.0.0",
              (unsigned)nd_server_port(d->server));
     char nrcv[32];
-    snprintf(nrcv, sizeof nrcv, "%zu", d->nreceivers);
+    snprintf(nrcv, sizeof nrcv, "%zu", d->gen->nrcv);
     nd_log(ND_LOG_INFO, "listening", "addr", addr, "config", cfg->path, "receivers", nrcv, NULL);
     nd_server_set_ready(d->server, true);
     return ND_OK;
@@ -514,7 +942,8 @@ static void stop(struct nd_daemon *d)
 {
     /* Order matters: the server first (no new alerts), then the batcher and
      * pipeline (no new notifications), then the engine, whose receivers
-     * drop the last alert references, and the queue those references
+     * drop the last alert references, then the slots and the template
+     * sets the receivers rendered with, and the queue those references
      * report to last of all. The log stops listening first: what the
      * engine drops at exit was not delivered and stays owed. */
     if (d->wal) {
@@ -523,20 +952,31 @@ static void stop(struct nd_daemon *d)
     }
     if (d->server)
         nd_server_free(d->server);
-    if (d->batcher)
-        nd_batcher_free(d->batcher);
-    nd_pipeline_free(d->pipeline);
-    nd_route_free(d->route);
-    nd_silences_free(d->silences);
-    nd_inhibit_free(d->inhibit);
-    nd_silstore_free(d->silstore);
+    struct gen *g = d->gen;
+    if (g) {
+        nd_batcher_free(g->batcher);
+        g->batcher = NULL;
+        nd_pipeline_free(g->pipeline);
+        g->pipeline = NULL;
+    }
+    if (d->reap_ev)
+        event_free(d->reap_ev);
     if (d->engine)
         nd_engine_free(d->engine);
-    /* After the engine: no delivery reports to it any more. */
+    /* After the engine: no delivery reports to them any more. */
     nd_napi_free(d->api);
     nd_history_free(d->history);
-    nd_template_set_free(d->templates);
+    tset_unref(d->history_ts);
+    nd_silstore_free(d->silstore);
     nd_wal_free(d->wal);
+    struct rslot *s;
+    while ((s = TAILQ_FIRST(&d->retiring))) {
+        TAILQ_REMOVE(&d->retiring, s, link);
+        rslot_free(s);
+    }
+    for (size_t i = 0; g && i < g->nrcv; i++)
+        rslot_free(g->rcv[i]);
+    gen_free(d, g);
     if (d->queue) {
         if (nd_queue_count(d->queue)) {
             char cnt[32];
@@ -555,15 +995,14 @@ static void stop(struct nd_daemon *d)
         event_free(d->stop_guard);
     if (d->base)
         event_base_free(d->base);
-    free(d->receivers);
-    free(d->metrics_rcv);
 }
 
 int nd_daemon_run_take(struct nd_config *cfg)
 {
     struct nd_daemon d;
     memset(&d, 0, sizeof d);
-    d.cfg = cfg;
+    d.boot_cfg = cfg;
+    TAILQ_INIT(&d.retiring);
 
     nd_log_set_level((enum nd_log_level)cfg->log_level);
     nd_log_set_format((enum nd_log_format)cfg->log_format);
@@ -572,7 +1011,7 @@ int nd_daemon_run_take(struct nd_config *cfg)
     raise_nofile();
 
     int rc = 1;
-    if (start(&d) == ND_OK) {
+    if (start(&d, cfg) == ND_OK) {
         event_base_dispatch(d.base);
         rc = 0;
     }
@@ -586,68 +1025,10 @@ int nd_daemon_check_config(const char *path, FILE *errout)
     struct nd_config *cfg = NULL;
     struct nd_config_errors errs;
     nd_config_errors_init(&errs);
-    /* Receiver sections are checked even when the fixed sections have
-     * errors: one run shows every problem of the file. */
-    nd_config_load_file_partial(path, &cfg, &errs);
-    /* Without a compiled set (template errors, already reported) the
-     * receivers are checked against the defaults and the template files
-     * that did compile, so that their other keys are still validated. */
-    struct nd_template_set *tmpl = cfg ? nd_template_set_from_config(cfg, &errs) : NULL;
-    if (cfg && !tmpl) {
-        char err[ND_ERRLEN];
-        tmpl = nd_template_set_new();
-        nd_template_set_add_defaults(tmpl, err);
-        for (size_t i = 0; i < cfg->tmpl.nfiles; i++)
-            nd_template_set_parse_file(tmpl, cfg->tmpl.files[i], err);
-    }
-    size_t nr = cfg ? cfg->nreceivers : 0, ntargets = 0;
-    struct nd_target_keys *keys = nd_xcalloc(nr ? nr : 1, sizeof *keys);
-    struct nd_route_receiver *rr = nd_xcalloc(nr ? nr : 1, sizeof *rr);
-    for (size_t i = 0; i < nr; i++) {
-        struct nd_receiver_config *rc = &cfg->receivers[i];
-        rr[i] = (struct nd_route_receiver){rc->name, rc->type, NULL, ND_ROUTE_NO_TARGET};
-        /* a missing type is already reported */
-        if (rc->type &&
-            nd_receiver_check_keys(rc, &cfg->delivery, tmpl, &keys[i], &errs) == ND_OK) {
-            rr[i].keys = &keys[i];
-            if (keys[i].enabled)
-                rr[i].target = ntargets++;
-        }
-    }
-    nd_template_set_free(tmpl);
-    if (cfg)
-        nd_history_check(cfg, &errs);
-    if (cfg) {
-        struct nd_silences *sil = NULL;
-        nd_silences_from_config(cfg, &sil, &errs);
-        nd_silences_free(sil);
-        struct nd_inhibit *ih = NULL;
-        nd_inhibit_from_config(cfg, &ih, &errs);
-        nd_inhibit_free(ih);
-        struct nd_route *route = NULL;
-        nd_route_new(cfg, rr, nr, ntargets, &route, &errs);
-        nd_route_free(route);
-        /* The silence file must read back as the daemon would read it. */
-        struct nd_silstore_opts so = {
-            .path = cfg->routing.silence_file,
-            .retention_ns = cfg->routing.silence_retention_ns,
-            .max_silences = cfg->routing.max_silences,
-            .max_matchers = cfg->routing.max_silence_matchers,
-            .max_size = (size_t)cfg->routing.max_silence_size,
-        };
-        struct nd_silstore *ss = NULL;
-        char serr[ND_ERRLEN];
-        if (nd_silstore_new(&so, nd_now_wall_ns(), &ss, serr) != ND_OK)
-            nd_config_error_add(&errs, cfg->path, 0, "routing", "silence_file", "%s", serr);
-        nd_silstore_free(ss);
-    }
-    for (size_t i = 0; i < nr; i++)
-        nd_target_keys_deinit(&keys[i]);
-    free(keys);
-    free(rr);
+    validate_config(path, &cfg, &errs);
     for (size_t i = 0; i < errs.n; i++)
         fprintf(errout, "%s\n", errs.msgs[i]);
-    int rc = errs.n ? 1 : 0;
+    int rc = errs.total ? 1 : 0;
     nd_config_errors_deinit(&errs);
     nd_config_free(cfg);
     return rc;

@@ -9,7 +9,7 @@
  * answered by its deadline stays (without its request) until its last
  * notification is finished, so that no hook ever sees a freed call; its
  * receivers free themselves once their notifications are finished
- * (nd_receiver_retire).
+ * (nd_receiver_release).
  */
 #include "notifyd/notifyapi.h"
 
@@ -164,7 +164,7 @@ static void handle_send(struct nd_napi *a, struct nd_server_req *req, bool verif
         nd_nmspec_explain(&spec->receivers[nr], errs.n ? errs.msgs[0] : "invalid receiver", err,
                           sizeof err);
         for (size_t i = 0; i < nr; i++)
-            nd_receiver_retire(rs[i]);
+            nd_receiver_release(rs[i]);
         nd_config_errors_deinit(&errs);
         free(rs);
         nd_nmspec_free(spec);
@@ -201,7 +201,7 @@ static void handle_send(struct nd_napi *a, struct nd_server_req *req, bool verif
                 nd_receiver_submit_take(rs[i], ns[k]);
             free(ns);
         }
-        nd_receiver_retire(rs[i]);
+        nd_receiver_release(rs[i]);
     }
     nd_aggregator_free(ag);
     free(rs);
@@ -388,4 +388,12 @@ size_t nd_napi_routes(struct nd_napi *a, struct nd_server_route *out, size_t cap
 size_t nd_napi_pending(const struct nd_napi *a)
 {
     return a->ncalls;
+}
+
+void nd_napi_set_config(struct nd_napi *a, const struct nd_config *cfg,
+                        struct nd_receiver *const *receivers, size_t nreceivers)
+{
+    a->cfg = cfg;
+    a->receivers = receivers;
+    a->nreceivers = nreceivers;
 }

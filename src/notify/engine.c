@@ -536,8 +536,6 @@ static void pump(struct nd_receiver *r)
     }
 }
 
-static void receiver_free(struct nd_receiver *r);
-
 static void on_pump(evutil_socket_t fd, short what, void *arg)
 {
     struct nd_receiver *r = arg;
@@ -545,11 +543,8 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
     ND_UNUSED(fd);
     ND_UNUSED(what);
     if (r->retired && r->pending == 0) {
-        struct nd_engine *e = r->e;
-        TAILQ_REMOVE(&e->receivers, r, link);
-        receiver_free(r);
         /* Fewer slots: the idle pool shrinks with them. */
-        nd_curlev_set_maxconnects(e->cv, e->slots + 8);
+        nd_receiver_free(r);
         return;
     }
     pump(r);
@@ -885,16 +880,17 @@ struct nd_engine *nd_engine_new(struct event_base *base, const struct nd_templat
     return e;
 }
 
-/* Frees a receiver that has no job left and is off the engine's list. */
-static void receiver_free(struct nd_receiver *r)
+/* Frees a receiver that holds no job and is out of the engine's list. */
+static void receiver_destroy(struct nd_receiver *r)
 {
-    r->e->slots -= (long)r->cfg.max_in_flight;
     drop_log_flush(r);
     if (r->state && r->t->free_state)
         r->t->free_state(r->state);
     event_free(r->drop_log_ev);
     event_free(r->pump_ev);
     event_free(r->retry_ev);
+    if (r->retire_ev)
+        event_free(r->retire_ev);
     nd__retry_deinit(&r->retry);
     free(r->name);
     nd_target_keys_deinit(&r->keys);
@@ -917,7 +913,7 @@ void nd_engine_free(struct nd_engine *e)
             job_detach(r, j);
             job_discard(r, j);
         }
-        receiver_free(r);
+        receiver_destroy(r);
     }
     while ((a = TAILQ_FIRST(&e->spares))) {
         TAILQ_REMOVE(&e->spares, a, link);
@@ -978,7 +974,7 @@ void nd_receiver_set_outcome(struct nd_receiver *r, nd_engine_outcome_cb *cb, vo
     r->outcome_ud = ud;
 }
 
-void nd_receiver_retire(struct nd_receiver *r)
+void nd_receiver_release(struct nd_receiver *r)
 {
     if (r->retired)
         return;
@@ -1004,6 +1000,73 @@ const char *nd_receiver_type(const struct nd_receiver *r)
 const struct nd_receiver_stats *nd_receiver_stats(const struct nd_receiver *r)
 {
     return &r->stats;
+}
+
+void nd_engine_set_templates(struct nd_engine *e, const struct nd_template_set *templates)
+{
+    e->templates = templates;
+}
+
+/* ---- retiring a receiver ----------------------------------------------- */
+
+static void on_retire_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct nd_receiver *r = arg;
+    struct job *j;
+
+    ND_UNUSED(fd);
+    ND_UNUSED(what);
+    while ((j = any_job(r))) {
+        const char *why = j->state == JOB_IN_FLIGHT    ? "receiver removed: aborted in flight"
+                          : j->state == JOB_RETRY_WAIT ? "receiver removed: was waiting for a retry"
+                          : j->state == JOB_PREPARING  ? "receiver removed: was preparing"
+                                                       : "receiver removed: still queued";
+        job_detach(r, j);
+        job_give_up(r, j, why);
+    }
+}
+
+void nd_receiver_retire(struct nd_receiver *r, int64_t timeout_ns)
+{
+    struct timeval tv = nd_ns_to_timeval(timeout_ns);
+
+    if (r->retire_ev)
+        return;
+    r->retire_ev = evtimer_new(r->e->base, on_retire_deadline, r);
+    if (!r->retire_ev)
+        abort(); /* only fails on OOM */
+    evtimer_add(r->retire_ev, &tv);
+}
+
+bool nd_receiver_busy(const struct nd_receiver *r)
+{
+    const char *key;
+    struct nd_prep *p;
+
+    if (any_job(r))
+        return true;
+    /* A fetch calls back into the type's state that started it; which
+     * receiver that was is not recorded, so any fetch of the same key
+     * keeps the receiver. */
+    key = r->t->prepare_key ? r->t->prepare_key(r->state) : NULL;
+    if (!key)
+        return false;
+    TAILQ_FOREACH(p, &r->e->preps, link)
+    {
+        if (p->fetching && strcmp(p->key, key) == 0)
+            return true;
+    }
+    return false;
+}
+
+void nd_receiver_free(struct nd_receiver *r)
+{
+    struct nd_engine *e = r->e;
+
+    TAILQ_REMOVE(&e->receivers, r, link);
+    e->slots -= (long)r->cfg.max_in_flight;
+    nd_curlev_set_maxconnects(e->cv, e->slots + 8);
+    receiver_destroy(r);
 }
 
 /* ---- probes for the tests (notify_int.h) ------------------------------- */

@@ -122,7 +122,8 @@ struct nd_receiver {
     size_t pending;                /* notifications submitted and not finished */
     nd_engine_outcome_cb *outcome; /* nd_receiver_set_outcome, or NULL */
     void *outcome_ud;
-    bool retired;            /* nd_receiver_retire: freed by the pump once pending is 0 */
+    bool retired;            /* nd_receiver_release: freed by the pump once pending is 0 */
+    struct event *retire_ev; /* nd_receiver_retire's deadline, NULL until retired */
     struct job_list backlog; /* every notification held, oldest first (struct job) */
     /* Drops (overflow = drop_oldest) not logged yet: one summary line per
      * second at most, from drop_log_ev. */

@@ -101,3 +101,9 @@ uint64_t nd_queue_max_bytes(const struct nd_queue *q)
 {
     return q->max_bytes;
 }
+
+void nd_queue_set_limits(struct nd_queue *q, uint64_t max_alerts, uint64_t max_bytes)
+{
+    q->max_alerts = max_alerts;
+    q->max_bytes = max_bytes;
+}

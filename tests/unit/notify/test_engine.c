@@ -604,7 +604,7 @@ static void on_eng_second(void *ud, const struct nd_receiver *r, const struct nd
 /* A receiver's own outcome hook runs before the engine's; a retired
  * receiver lives until its notifications are finished, then is freed from
  * the loop (the ASan build checks that nothing touches it after). */
-static void test_retire(void)
+static void test_release(void)
 {
     struct ctx c;
     struct order_rec o;
@@ -616,7 +616,7 @@ static void test_retire(void)
     struct nd_receiver *r = mk_rcv(&c, "temp", "webhook", "/slow", "");
     nd_receiver_set_outcome(r, on_rcv_first, &o);
     struct nd_notification *n = submit(r, "A");
-    nd_receiver_retire(r);
+    nd_receiver_release(r);
     is_uint(nd__engine_receivers(c.e), 2, "retired with a notification: still there");
     ok(run_until_ms(c.base, cond_settled, c.e, 10000), "retired receiver delivers");
     is_str(o.seq, "re", "the receiver's hook, then the engine's");
@@ -624,8 +624,8 @@ static void test_retire(void)
     nd_notification_unref(n);
 
     r = mk_rcv(&c, "idle", "webhook", "/ok", "");
-    nd_receiver_retire(r);
-    nd_receiver_retire(r); /* twice is once */
+    nd_receiver_release(r);
+    nd_receiver_release(r); /* twice is once */
     ok(run_until_ms(c.base, cond_receivers_1, c.e, 5000), "retired without work: freed");
     teardown(&c);
 }
@@ -1362,6 +1362,68 @@ static void test_render_error(void)
     teardown(&c);
 }
 
+/* ---- retiring a receiver (reload) ------------------------------------- */
+
+static int cond_not_busy(void *ud)
+{
+    return !nd_receiver_busy(ud);
+}
+
+static int cond_in_flight(void *ud)
+{
+    return nd_receiver_stats(ud)->in_flight == 1;
+}
+
+/* A retired receiver keeps delivering what it holds; at its own deadline
+ * the rest is given up with "receiver removed" reasons; once not busy it
+ * is freed, and the engine goes on with its other receivers. */
+static void test_retire(void)
+{
+    struct ctx c;
+    struct nd_receiver *slow, *stuck, *stay;
+    struct nd_notification *n1, *n2, *n3, *n4, *n5;
+    char *log;
+
+    setup(&c);
+    log_capture();
+    slow = mk_rcv(&c, "slow", "webhook", "/slow", "");
+    stuck = mk_rcv(&c, "stuck", "webhook", "/hang", "max_in_flight = 1\ntimeout = 20s\n");
+    stay = mk_rcv(&c, "stay", "webhook", "/ok", "");
+    n1 = submit(slow, "A");
+    n2 = submit(stuck, "B");
+    n3 = submit(stuck, "C");
+    ok(run_until_ms(c.base, cond_in_flight, stuck, 5000), "retire: stuck has one in flight");
+    nd_receiver_retire(slow, 10 * ND_NS_PER_S);
+    nd_receiver_retire(stuck, 200 * ND_NS_PER_MS);
+    nd_receiver_retire(stuck, 10 * ND_NS_PER_S); /* ignored */
+    ok(nd_receiver_busy(slow) && nd_receiver_busy(stuck), "retire: both busy at first");
+    ok(run_until_ms(c.base, cond_not_busy, slow, 5000), "retire: slow finishes");
+    is_uint(nd_receiver_stats(slow)->delivered, 1, "retire: what slow held was delivered");
+    nd_receiver_free(slow);
+    ok(run_until_ms(c.base, cond_not_busy, stuck, 5000), "retire: stuck ends at its deadline");
+    is_uint(nd_receiver_stats(stuck)->failed, 2, "retire: both of stuck's given up");
+    nd_receiver_free(stuck);
+    log = log_take();
+    has_str(log, "receiver removed: aborted in flight", "retire: in-flight reason logged");
+    has_str(log, "receiver removed: still queued", "retire: queued reason logged");
+    free(log);
+    is_int(n1->refs, 1, "retire: references dropped (delivered)");
+    is_int(n2->refs + n3->refs, 2, "retire: references dropped (given up)");
+    n4 = submit(stay, "D");
+    ok(run_until_ms(c.base, cond_settled, c.e, 5000), "retire: the other receiver delivers");
+    is_uint(nd_receiver_stats(stay)->delivered, 1, "retire: delivered after the frees");
+    ok(!nd_receiver_busy(stay), "retire: an idle receiver is not busy");
+    n5 = submit(stay, "E");
+    ok(nd_receiver_busy(stay), "retire: a queued job makes it busy");
+    ok(run_until_ms(c.base, cond_settled, c.e, 5000), "retire: settled");
+    nd_notification_unref(n1);
+    nd_notification_unref(n2);
+    nd_notification_unref(n3);
+    nd_notification_unref(n4);
+    nd_notification_unref(n5);
+    teardown(&c);
+}
+
 int main(void)
 {
     nd_log_set_level(ND_LOG_INFO);
@@ -1376,7 +1438,7 @@ int main(void)
     test_classify_retry_uses_backoff();
     test_404();
     test_outcome_hook();
-    test_retire();
+    test_release();
     test_hang_timeout();
     test_max_in_flight();
     test_shutdown();
@@ -1385,6 +1447,7 @@ int main(void)
     test_prepare_refused_twice();
     test_admit();
     test_free_busy();
+    test_retire();
     test_console();
     test_console_template();
     test_webhook_template();
