@@ -546,18 +546,29 @@ static void validate_config(const char *path, struct nd_config **out, struct nd_
         for (size_t i = 0; i < cfg->tmpl.nfiles; i++)
             nd_template_set_parse_file(tmpl, cfg->tmpl.files[i], err);
     }
-    size_t nr = cfg ? cfg->nreceivers : 0, ntargets = 0;
-    struct nd_target_keys *keys = nd_xcalloc(nr ? nr : 1, sizeof *keys);
-    struct nd_route_receiver *rr = nd_xcalloc(nr ? nr : 1, sizeof *rr);
-    for (size_t i = 0; i < nr; i++) {
+    size_t ncfg = cfg ? cfg->nreceivers : 0, nr = 0, ntargets = 0;
+    struct nd_target_keys *keys = nd_xcalloc(ncfg ? ncfg : 1, sizeof *keys);
+    struct nd_route_receiver *rr = nd_xcalloc(ncfg ? ncfg : 1, sizeof *rr);
+    for (size_t i = 0; i < ncfg; i++) {
         struct nd_receiver_config *rc = &cfg->receivers[i];
-        rr[i] = (struct nd_route_receiver){rc->name, rc->type, NULL, ND_ROUTE_NO_TARGET};
-        /* a missing type is already reported */
-        if (rc->type && nd_receiver_check_keys(rc, &cfg->delivery, tmpl, &keys[i], errs) == ND_OK) {
-            rr[i].keys = &keys[i];
-            if (keys[i].enabled)
-                rr[i].target = ntargets++;
+        struct nd_target_keys *k = &keys[nr];
+        /* The history receiver is checked but, as when running, routed to
+         * by nobody. A missing type is already reported. */
+        bool history = cfg->history_receiver && strcmp(rc->name, cfg->history_receiver) == 0;
+        if (!rc->type || nd_receiver_check_keys(rc, &cfg->delivery, tmpl, k, errs) != ND_OK) {
+            nd_target_keys_deinit(k); /* whatever a failed check left (idempotent) */
+            if (!history)
+                rr[nr++] = (struct nd_route_receiver){rc->name, rc->type, NULL, ND_ROUTE_NO_TARGET};
+            continue;
         }
+        if (history) {
+            nd_target_keys_deinit(k);
+            continue;
+        }
+        rr[nr] = (struct nd_route_receiver){rc->name, rc->type, k, ND_ROUTE_NO_TARGET};
+        if (k->enabled)
+            rr[nr].target = ntargets++;
+        nr++;
     }
     nd_template_set_free(tmpl);
     if (cfg) {

@@ -105,6 +105,15 @@ def body(tap):
     rc, err = check_config(h.config({"w": h.webhook("http://127.0.0.1:9/")})
                            + "[history]\nreceiver = w\nmax_pending = 0\n")
     tap.ok(rc == 1 and "max_pending" in err, "check-config: max_pending out of range", err)
+    # The history receiver is routed to by nobody, as when the daemon runs.
+    routed = (h.config({"w": h.webhook("http://127.0.0.1:9/w"),
+                        "a": h.webhook("http://127.0.0.1:9/a")})
+              + "[history]\nreceiver = w\n[router.r]\nalert_selector = severity=critical\n")
+    rc, err = check_config(routed + "receivers = w\n")
+    tap.ok(rc == 1 and 'receivers: unknown receiver "w"' in err,
+           "check-config: a router naming the history receiver", err)
+    rc, err = check_config(routed + "receivers = a\n")
+    tap.ok(rc == 0, "check-config: a router naming another receiver", err)
 
 
 if __name__ == "__main__":
