@@ -849,7 +849,8 @@ static size_t list_segments(const char *dir, uint64_t **ids)
         (*ids)[n++] = id;
     }
     closedir(dh);
-    qsort(*ids, n, sizeof **ids, cmp_u64);
+    if (n > 1) /* *ids is NULL when there is none: qsort must not see it */
+        qsort(*ids, n, sizeof **ids, cmp_u64);
     return n;
 }
 
