@@ -115,8 +115,13 @@ struct nd_daemon {
     struct nd_napi *api;          /* /api/v2/notifications, /api/v2/verify, /receivers */
     struct nd_history *history;   /* [history] receiver; NULL when unset */
     struct tset *history_ts;      /* the templates the history receiver renders with */
-    struct nd_wal *wal;           /* NULL without wal_dir */
-    int replaying;                /* the pipeline runs the alerts read back from the log */
+    /* Template sets replaced by a reload while notifications API requests
+     * were waiting: their receivers borrow them (they are not slots), so
+     * they are kept until exit. One per such reload. */
+    struct tset **api_ts;
+    size_t napi_ts;
+    struct nd_wal *wal; /* NULL without wal_dir */
+    int replaying;      /* the pipeline runs the alerts read back from the log */
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *stop_guard; /* leaves the loop if the drain overruns */
     int stopping;
@@ -515,6 +520,11 @@ static void gen_swap(struct nd_daemon *d, struct gen *g, size_t *kept, size_t *r
     if (*retired) {
         struct timeval tv = nd_ns_to_timeval(REAP_INTERVAL_NS);
         evtimer_add(d->reap_ev, &tv);
+    }
+    if (d->api && nd_napi_pending(d->api) && old->ts != g->ts) {
+        old->ts->refs++;
+        d->api_ts = nd_xrealloc(d->api_ts, (d->napi_ts + 1) * sizeof *d->api_ts);
+        d->api_ts[d->napi_ts++] = old->ts;
     }
     gen_free(d, old);
 }
@@ -978,6 +988,9 @@ static void stop(struct nd_daemon *d)
     nd_napi_free(d->api);
     nd_history_free(d->history);
     tset_unref(d->history_ts);
+    for (size_t i = 0; i < d->napi_ts; i++)
+        tset_unref(d->api_ts[i]);
+    free(d->api_ts);
     nd_silstore_free(d->silstore);
     nd_wal_free(d->wal);
     struct rslot *s;

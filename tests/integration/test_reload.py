@@ -303,6 +303,44 @@ def stop_while_retiring(tap):
             release.set()
 
 
+def api_during_reload(tap):
+    """A reload that replaces the templates while a /api/v2/notifications request waits for
+    its delivery: the request's receiver keeps the set it was built with (freed at exit,
+    checked by the ASan run), the answer still comes, the exit is clean."""
+    release = threading.Event()
+    with h.Target([{"release": release, "hang": 30}]) as slow:
+        with h.Daemon(None) as d:
+            tmpl = os.path.join(d.dir, "b.tmpl")
+            with open(tmpl, "w") as f:
+                f.write('{{ define "mine" }}one{{ end }}')
+            d.config_path = os.path.join(d.dir, "notifyd.ini")
+            write_config(d, h.config({"cons": "type = console\ntemplate = mine\n"},
+                                     server="api_timeout = 20s\n")
+                         + "[template]\nfiles = %s\n" % tmpl)
+            d.start()
+            res = {}
+            body = {"receiver": {"kind": "Receiver", "metadata": {"name": "api"},
+                                 "spec": {"webhook": {"url": slow.url + "/api"}}},
+                    "alert": {"alerts": [{"status": "firing", "labels": {"alertname": "A"}}]}}
+
+            def call():
+                res["r"] = h.http_request("127.0.0.1", d.port, "POST", "/api/v2/notifications",
+                                          json.dumps(body).encode(), timeout=25)
+            t = threading.Thread(target=call)
+            t.start()
+            tap.ok(slow.wait_for(1, 5), "the API request's delivery is on the wire")
+            with open(tmpl, "w") as f:
+                f.write('{{ define "mine" }}two{{ end }}')
+            tap.eq(d.request("POST", "/-/reload").status, 200,
+                   "reload replacing the templates while the API request waits: 200")
+            release.set()
+            t.join(25)
+            r = res.get("r")
+            tap.eq(r.status if r else None, 200, "the API request is answered 200 after it")
+            d.signal(signal.SIGTERM)
+            tap.eq(d.wait_exit(20), 0, "clean exit (no leak, no use after free)")
+
+
 def listen_change(tap):
     with h.Target([200]) as first:
         cfg = h.config({"first": h.webhook(first.url + "/1")})
@@ -325,6 +363,7 @@ def body(tap):
     bad_configs(tap)
     removed_receiver(tap)
     stop_while_retiring(tap)
+    api_during_reload(tap)
     listen_change(tap)
 
 
