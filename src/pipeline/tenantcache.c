@@ -78,6 +78,7 @@ static void remove_at(struct nd_tcache *c, size_t i)
 {
     entry_deinit(&c->e[i]);
     c->e[i] = c->e[--c->n];
+    memset(&c->e[c->n], 0, sizeof c->e[c->n]); /* the moved entry has one owner */
 }
 
 /* A slot for a new key: expired entries go first; in a cache still full,
