@@ -76,14 +76,14 @@ size_t nd_route_eval(struct nd_route *r, const struct nd_alert *a,
                      const struct nd_route_hit **hits);
 
 /* A per-batch source of tenants (a tenant sidecar's cached answers): for
- * namespace ns, ND_OK with the names of its tenants (borrowed; valid
+ * namespace ns of alert a, ND_OK with the names of its tenants (borrowed; valid
  * during the call), or any other value to use the [tenant.*] namespaces
  * map for ns. An answer replaces the static map for that namespace; names
  * that are no [tenant.NAME] section have no receivers and are skipped. The
  * function must not allocate per call if evaluation is to stay
  * allocation-free. */
-typedef int (*nd_route_tenants_fn)(void *ud, const char *ns, const char *const **tenants,
-                                   size_t *n);
+typedef int (*nd_route_tenants_fn)(void *ud, const struct nd_alert *a, const char *ns,
+                                   const char *const **tenants, size_t *n);
 /* Sets (fn NULL: clears) the source used by nd_route_eval from now on. */
 void nd_route_set_tenants(struct nd_route *r, nd_route_tenants_fn fn, void *ud);
 

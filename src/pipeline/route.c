@@ -743,7 +743,7 @@ size_t nd_route_eval(struct nd_route *r, const struct nd_alert *a, const struct 
         return n;
     const char *const *names;
     size_t nn;
-    if (r->tenants_fn && r->tenants_fn(r->tenants_ud, ns, &names, &nn) == ND_OK) {
+    if (r->tenants_fn && r->tenants_fn(r->tenants_ud, a, ns, &names, &nn) == ND_OK) {
         /* The lookup's answer replaces the static map for this namespace. */
         for (size_t i = 0; i < nn; i++) {
             const struct tenant_entry *te =

@@ -150,8 +150,10 @@ static void test_tenants(void)
 /* A per-batch lookup: "web" -> alice (replacing bob), "payments" -> no
  * tenants, "gone" -> a tenant without a section, anything else -> the
  * static map. */
-static int lookup(void *ud, const char *ns, const char *const **tenants, size_t *n)
+static int lookup(void *ud, const struct nd_alert *a, const char *ns, const char *const **tenants,
+                  size_t *n)
 {
+    (void)a;
     static const char *const alice[] = {"alice"};
     static const char *const ghost[] = {"ghost", "bob"};
     int *calls = ud;
