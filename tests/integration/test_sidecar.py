@@ -9,6 +9,7 @@ answers and a later batch waits behind the held one; --check-config refuses a ba
 import http.server
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -164,6 +165,30 @@ def body(tap):
             sc.stop()
         except Exception:
             pass
+
+    # Shutdown while a batch is held for a hanging lookup: it is sent, not lost.
+    sc = Sidecar({})
+    sc.mode = "hang"
+    try:
+        with h.Target([200]) as target:
+            cfg = h.config({"ops": h.webhook(target.url + "/ops")},
+                           batch="max_wait = 50ms\n") + (
+                "[routing]\ntenant_sidecar_url = %s\ntenant_sidecar_timeout = 60s\n" % sc.url)
+            with h.Daemon(cfg) as d:
+                d.start()
+                d.post_alerts([alert("T1", "slow")])
+                end = time.monotonic() + 5
+                while sc.count() == 0 and time.monotonic() < end:
+                    time.sleep(0.05)
+                tap.eq(sc.count(), 1, "the lookup is out")
+                time.sleep(0.2)
+                tap.eq(names(target, "/ops"), [], "the batch is held meanwhile")
+                d.signal(signal.SIGTERM)
+                d.wait_exit(20)
+                tap.eq(names(target, "/ops"), ["T1"], "at shutdown the held batch is sent")
+    finally:
+        sc.release.set()
+        sc.stop()
 
     bad = h.config({"r": "type = console\n"}) + "[routing]\ntenant_sidecar_url = ftp://x/\n"
     with h.Daemon(bad) as d:
