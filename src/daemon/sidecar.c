@@ -2,6 +2,7 @@
 #include "notifyd/sidecar.h"
 
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
