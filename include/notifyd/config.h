@@ -173,6 +173,12 @@ struct nd_config {
         uint32_t max_silences;         /* 1000, expired ones included */
         uint32_t max_silence_matchers; /* 32 */
         uint64_t max_silence_size;     /* bytes of one silence's strings, 16KiB */
+        /* the tenant sidecar (sidecar.h) */
+        char *tenant_sidecar_url;          /* NULL or "" = none */
+        int64_t tenant_cache_ttl_ns;       /* 30s */
+        int64_t tenant_sidecar_timeout_ns; /* 5s */
+        int64_t tenant_sidecar_retry_ns;   /* a failure is cached this long, 5s */
+        uint32_t tenant_cache_max_entries; /* 4096 */
     } routing;
     /* [history] */
     char *history_receiver;       /* receiver = NAME (a webhook receiver); NULL = none */

@@ -75,6 +75,18 @@ const char *const *nd_route_group_labels(const struct nd_route *r, size_t g, siz
 size_t nd_route_eval(struct nd_route *r, const struct nd_alert *a,
                      const struct nd_route_hit **hits);
 
+/* A per-batch source of tenants (a tenant sidecar's cached answers): for
+ * namespace ns of alert a, ND_OK with the names of its tenants (borrowed; valid
+ * during the call), or any other value to use the [tenant.*] namespaces
+ * map for ns. An answer replaces the static map for that namespace; names
+ * that are no [tenant.NAME] section have no receivers and are skipped. The
+ * function must not allocate per call if evaluation is to stay
+ * allocation-free. */
+typedef int (*nd_route_tenants_fn)(void *ud, const struct nd_alert *a, const char *ns,
+                                   const char *const **tenants, size_t *n);
+/* Sets (fn NULL: clears) the source used by nd_route_eval from now on. */
+void nd_route_set_tenants(struct nd_route *r, nd_route_tenants_fn fn, void *ud);
+
 /* The read-only view (GET /routers) appended to out as JSON: the policy,
  * the tenants and their namespaces, and each router with its formatted
  * alert selector, the enabled receivers it resolved to and its group labels

@@ -550,6 +550,15 @@ static const struct keyspec keyspecs[] = {
     {SEC_ROUTING, "max_silences", V_U32, CFG(routing.max_silences), 1, 1000000},
     {SEC_ROUTING, "max_silence_matchers", V_U32, CFG(routing.max_silence_matchers), 1, 1000},
     {SEC_ROUTING, "max_silence_size", V_SIZE, CFG(routing.max_silence_size), 64, 1 << 24},
+    {SEC_ROUTING, "tenant_sidecar_url", V_STRING, CFG(routing.tenant_sidecar_url), 0, 0},
+    {SEC_ROUTING, "tenant_cache_ttl", V_DURATION, CFG(routing.tenant_cache_ttl_ns), NS(1),
+     NS(86400)},
+    {SEC_ROUTING, "tenant_sidecar_timeout", V_DURATION, CFG(routing.tenant_sidecar_timeout_ns),
+     NS(1) / 1000, NS(300)},
+    {SEC_ROUTING, "tenant_sidecar_retry", V_DURATION, CFG(routing.tenant_sidecar_retry_ns),
+     NS(1) / 1000, NS(3600)},
+    {SEC_ROUTING, "tenant_cache_max_entries", V_U32, CFG(routing.tenant_cache_max_entries), 1,
+     1000000},
 };
 
 struct ctx {
@@ -917,6 +926,10 @@ static void set_defaults(struct nd_config *c)
     c->routing.max_silences = 1000;
     c->routing.max_silence_matchers = 32;
     c->routing.max_silence_size = 16384;
+    c->routing.tenant_cache_ttl_ns = 30 * ND_NS_PER_S;
+    c->routing.tenant_sidecar_timeout_ns = 5 * ND_NS_PER_S;
+    c->routing.tenant_sidecar_retry_ns = 5 * ND_NS_PER_S;
+    c->routing.tenant_cache_max_entries = 4096;
 }
 
 static void free_named(struct nd_receiver_config *v, size_t n)
@@ -943,6 +956,7 @@ void nd_config_free(struct nd_config *c)
     nd__config_free_paths(c->tmpl.language_files, c->tmpl.nlanguage_files);
     free(c->tmpl.language);
     free(c->routing.silence_file);
+    free(c->routing.tenant_sidecar_url);
     for (size_t i = 0; i < c->nreceivers; i++) {
         struct nd_receiver_config *rc = &c->receivers[i];
         free(rc->name);

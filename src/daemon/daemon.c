@@ -50,6 +50,7 @@
 #include "notifyd/queue.h"
 #include "notifyd/reload.h"
 #include "notifyd/route.h"
+#include "notifyd/sidecar.h"
 #include "notifyd/server.h"
 #include "notifyd/silapi.h"
 #include "notifyd/silence.h"
@@ -94,6 +95,7 @@ struct gen {
     struct nd_receiver **receivers;          /* parallel to rcv (for the notifications API) */
     struct nd_metrics_receiver *metrics_rcv; /* parallel to rcv, plus the history receiver */
     struct nd_pipeline *pipeline;
+    struct nd_sidecar *sidecar; /* NULL without [routing] tenant_sidecar_url */
     struct nd_batcher *batcher;
 };
 
@@ -104,7 +106,8 @@ struct nd_daemon {
     struct nd_metrics metrics;
     struct nd_queue *queue;
     struct nd_engine *engine;
-    struct gen *gen; /* current */
+    uint64_t sidecar_errors; /* tenant sidecar lookups that failed, all generations */
+    struct gen *gen;         /* current */
     uint64_t next_gen_id;
     struct rslot_list retiring; /* removed or replaced receivers finishing their work */
     struct event *reap_ev;
@@ -189,6 +192,12 @@ static void on_render(void *ud, struct evbuffer *out)
     }
     nd_metrics_render(&d->metrics, d->queue, g->metrics_rcv, g->nrcv + (d->history != NULL), out);
     nd_silapi_render_metrics(d->silstore, out);
+    evbuffer_add_printf(out,
+                        "# HELP notifyd_tenant_sidecar_errors_total Tenant sidecar lookups that "
+                        "failed (their namespaces got the global receivers only).\n"
+                        "# TYPE notifyd_tenant_sidecar_errors_total counter\n"
+                        "notifyd_tenant_sidecar_errors_total %llu\n",
+                        (unsigned long long)d->sidecar_errors);
     if (d->wal)
         nd_wal_render(d->wal, out);
     evbuffer_add_printf(out,
@@ -277,6 +286,7 @@ static void gen_free(struct nd_daemon *d, struct gen *g)
         return;
     if (g->batcher)
         nd_batcher_free(g->batcher);
+    nd_sidecar_free(g->sidecar);
     nd_pipeline_free(g->pipeline);
     nd_route_free(g->route);
     nd_silences_free(g->silences);
@@ -412,6 +422,17 @@ static int gen_pipeline(struct nd_daemon *d, struct gen *g, struct nd_config_err
     return ND_OK;
 }
 
+/* [routing] tenant_sidecar_url: empty, or an http(s) URL. */
+static void check_sidecar_url(const struct nd_config *cfg, struct nd_config_errors *errs)
+{
+    const char *u = cfg->routing.tenant_sidecar_url;
+    if (!u || !*u)
+        return;
+    if ((strncmp(u, "http://", 7) != 0 || !u[7]) && (strncmp(u, "https://", 8) != 0 || !u[8]))
+        nd_config_error_add(errs, cfg->path, 0, "routing", "tenant_sidecar_url",
+                            "\"%s\" is not an http:// or https:// URL", u);
+}
+
 /* The builder: everything made from one config file, in order. Takes cfg.
  * NULL with errors appended when a step fails; then nothing of the running
  * generation has changed. */
@@ -436,11 +457,29 @@ static struct gen *gen_build(struct nd_daemon *d, struct nd_config *cfg, const s
     if (gen_receivers(d, g, old, errs) != ND_OK)
         goto fail;
     /* 5. the routing and the pipeline over the enabled receivers */
-    if (gen_pipeline(d, g, errs) != ND_OK)
+    size_t before = errs->total;
+    check_sidecar_url(cfg, errs);
+    if (errs->total != before || gen_pipeline(d, g, errs) != ND_OK)
         goto fail;
     /* 6. the batcher feeding it */
-    g->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
-                                nd_pipeline_batch_cb, g->pipeline);
+    if (cfg->routing.tenant_sidecar_url && *cfg->routing.tenant_sidecar_url) {
+        struct nd_sidecar_config sc = {
+            .url = cfg->routing.tenant_sidecar_url,
+            .ttl_ns = cfg->routing.tenant_cache_ttl_ns,
+            .fail_ttl_ns = cfg->routing.tenant_sidecar_retry_ns,
+            .timeout_ns = cfg->routing.tenant_sidecar_timeout_ns,
+            .max_entries = cfg->routing.tenant_cache_max_entries,
+            .by_ns_label = cfg->tenant_by_namespace_label,
+        };
+        g->sidecar =
+            nd_sidecar_new(d->engine, &sc, nd_pipeline_batch_cb, g->pipeline, &d->sidecar_errors);
+        nd_route_set_tenants(g->route, nd_sidecar_tenants, g->sidecar);
+        g->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
+                                    nd_sidecar_batch_cb, g->sidecar);
+    } else {
+        g->batcher = nd_batcher_new(d->base, cfg->batch_max_size, cfg->batch_max_wait_ns,
+                                    nd_pipeline_batch_cb, g->pipeline);
+    }
     return g;
 
 fail:
@@ -493,6 +532,8 @@ static void gen_swap(struct nd_daemon *d, struct gen *g, size_t *kept, size_t *r
     struct nd_config *cfg = g->cfg;
 
     nd_batcher_flush(old->batcher);
+    if (old->sidecar)
+        nd_sidecar_flush(old->sidecar);
     d->gen = g;
     nd_queue_set_limits(d->queue, cfg->max_alerts, cfg->max_bytes);
     nd_log_set_level((enum nd_log_level)cfg->log_level);
@@ -592,6 +633,7 @@ static void validate_config(const char *path, struct nd_config **out, struct nd_
         struct nd_route *route = NULL;
         nd_route_new(cfg, rr, nr, ntargets, &route, errs);
         nd_route_free(route);
+        check_sidecar_url(cfg, errs);
         /* The silence file must read back as the daemon would read it. */
         struct nd_silstore_opts so = {
             .path = cfg->routing.silence_file,
@@ -721,6 +763,8 @@ static void begin_stop(struct nd_daemon *d, const char *why)
     nd_server_stop_accepting(d->server);
     /* Alerts still waiting in an open batch were accepted: send them now. */
     nd_batcher_flush(d->gen->batcher);
+    if (d->gen->sidecar)
+        nd_sidecar_flush(d->gen->sidecar); /* held for lookups: sent with what is known */
     /* The engine's own deadline decides what is given up; the guard only
      * protects against a drain that never reports back. */
     int64_t guard_ns = timeout_ns + 5 * ND_NS_PER_S;
@@ -977,6 +1021,8 @@ static void stop(struct nd_daemon *d)
     if (g) {
         nd_batcher_free(g->batcher);
         g->batcher = NULL;
+        nd_sidecar_free(g->sidecar);
+        g->sidecar = NULL;
         nd_pipeline_free(g->pipeline);
         g->pipeline = NULL;
     }

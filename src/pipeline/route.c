@@ -49,6 +49,13 @@ struct eq_index {
     size_t n;
 };
 
+/* The receivers of one tenant, for tenants named by a per-batch lookup. */
+struct tenant_entry {
+    char *name;
+    uint32_t *targets;
+    size_t ntargets;
+};
+
 /* For the read-only view. */
 struct tenant_view {
     char *name;
@@ -67,6 +74,10 @@ struct nd_route {
     size_t nglobals;
     struct ns_entry *ns; /* sorted by ns */
     size_t nns;
+    struct tenant_entry *tidx; /* sorted by name */
+    size_t ntidx;
+    nd_route_tenants_fn tenants_fn;
+    void *tenants_ud;
     struct grouping *groupings; /* [0] unused: [batch] group_labels */
     size_t ngroupings;
     size_t ntargets;
@@ -102,6 +113,11 @@ void nd_route_free(struct nd_route *r)
         nd_strlist_deinit(&r->tenants[i].namespaces);
     }
     free(r->tenants);
+    for (size_t i = 0; i < r->ntidx; i++) {
+        free(r->tidx[i].name);
+        free(r->tidx[i].targets);
+    }
+    free(r->tidx);
     for (size_t i = 0; i < r->nrouters; i++) {
         free(r->routers[i].name);
         nd_selector_free(r->routers[i].sel);
@@ -555,6 +571,42 @@ static void build_ns_index(struct nd_route *r, const struct nd_route_receiver *r
     free(pairs);
 }
 
+static int cmp_tenant_entry(const void *a, const void *b)
+{
+    return strcmp(((const struct tenant_entry *)a)->name, ((const struct tenant_entry *)b)->name);
+}
+
+/* tenant name -> its enabled receivers, for nd_route_set_tenants. */
+static void build_tenant_index(struct nd_route *r, const struct nd_route_receiver *rcv, size_t nrcv,
+                               const struct tenant *t, size_t nt)
+{
+    r->tidx = nd_xcalloc(nt ? nt : 1, sizeof *r->tidx);
+    for (size_t i = 0; i < nt; i++) {
+        struct tenant_entry *e = &r->tidx[r->ntidx++];
+        e->name = nd_xstrdup(t[i].name);
+        e->targets = nd_xmalloc((nrcv ? nrcv : 1) * sizeof *e->targets);
+        for (size_t j = 0; j < nrcv; j++) {
+            const struct nd_target_keys *k = rcv[j].keys;
+            if (rcv[j].target == ND_ROUTE_NO_TARGET || !k || !k->tenant ||
+                strcmp(k->tenant, t[i].name) != 0)
+                continue;
+            bool seen = false;
+            for (size_t m = 0; m < e->ntargets; m++)
+                seen = seen || e->targets[m] == (uint32_t)rcv[j].target;
+            if (!seen)
+                e->targets[e->ntargets++] = (uint32_t)rcv[j].target;
+        }
+    }
+    if (r->ntidx)
+        qsort(r->tidx, r->ntidx, sizeof *r->tidx, cmp_tenant_entry);
+}
+
+void nd_route_set_tenants(struct nd_route *r, nd_route_tenants_fn fn, void *ud)
+{
+    r->tenants_fn = fn;
+    r->tenants_ud = ud;
+}
+
 int nd_route_new(struct nd_config *cfg, const struct nd_route_receiver *rcv, size_t nrcv,
                  size_t ntargets, struct nd_route **out, struct nd_config_errors *errs)
 {
@@ -576,6 +628,7 @@ int nd_route_new(struct nd_config *cfg, const struct nd_route_receiver *rcv, siz
         parse_router(r, &cfg->routers[i], rcv, nrcv, t, cfg->ntenants, &r->routers[r->nrouters++],
                      errs);
     build_ns_index(r, rcv, nrcv, t, cfg->ntenants);
+    build_tenant_index(r, rcv, nrcv, t, cfg->ntenants);
     build_router_index(r);
 
     r->globals = nd_xmalloc((nrcv ? nrcv : 1) * sizeof *r->globals);
@@ -618,6 +671,11 @@ static size_t add(struct nd_route *r, size_t n, const uint32_t *targets, size_t 
         n++;
     }
     return n;
+}
+
+static int cmp_tenant_key(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct tenant_entry *)elem)->name);
 }
 
 static int cmp_ns_key(const void *key, const void *elem)
@@ -673,7 +731,7 @@ size_t nd_route_eval(struct nd_route *r, const struct nd_alert *a, const struct 
         (r->policy == ND_ROUTE_POLICY_ROUTER_FIRST && n))
         return n;
     n = add(r, n, r->globals, r->nglobals, 0);
-    if (!r->nns)
+    if (!r->nns && !r->tenants_fn)
         return n;
     if (!r->by_ns_label) {
         const char *level = nd_alert_label(a, "rule_level");
@@ -683,6 +741,18 @@ size_t nd_route_eval(struct nd_route *r, const struct nd_alert *a, const struct 
     const char *ns = nd_alert_label(a, "namespace");
     if (!ns || !*ns)
         return n;
+    const char *const *names;
+    size_t nn;
+    if (r->tenants_fn && r->tenants_fn(r->tenants_ud, a, ns, &names, &nn) == ND_OK) {
+        /* The lookup's answer replaces the static map for this namespace. */
+        for (size_t i = 0; i < nn; i++) {
+            const struct tenant_entry *te =
+                bsearch(names[i], r->tidx, r->ntidx, sizeof *r->tidx, cmp_tenant_key);
+            if (te)
+                n = add(r, n, te->targets, te->ntargets, 0);
+        }
+        return n;
+    }
     const struct ns_entry *e = bsearch(ns, r->ns, r->nns, sizeof *r->ns, cmp_ns_key);
     if (e)
         n = add(r, n, e->targets, e->ntargets, 0);

@@ -147,6 +147,62 @@ static void test_tenants(void)
     fx_deinit(&f);
 }
 
+/* A per-batch lookup: "web" -> alice (replacing bob), "payments" -> no
+ * tenants, "gone" -> a tenant without a section, anything else -> the
+ * static map. */
+static int lookup(void *ud, const struct nd_alert *a, const char *ns, const char *const **tenants,
+                  size_t *n)
+{
+    (void)a;
+    static const char *const alice[] = {"alice"};
+    static const char *const ghost[] = {"ghost", "bob"};
+    int *calls = ud;
+    (*calls)++;
+    if (strcmp(ns, "web") == 0) {
+        *tenants = alice;
+        *n = 1;
+        return ND_OK;
+    }
+    if (strcmp(ns, "payments") == 0) {
+        *tenants = NULL;
+        *n = 0;
+        return ND_OK;
+    }
+    if (strcmp(ns, "gone") == 0) {
+        *tenants = ghost;
+        *n = 2;
+        return ND_OK;
+    }
+    return ND_ERR;
+}
+
+static void test_tenant_lookup(void)
+{
+    struct fx f;
+    int calls = 0;
+
+    if (fx_init(&f, "") != ND_OK) {
+        ok(0, "config");
+        return;
+    }
+    nd_route_set_tenants(f.route, lookup, &calls);
+    is_str(who(&f, A("namespace", "web", "rule_level", "namespace")), "alice-mail alice-pager ops",
+           "the lookup's tenants replace the static map");
+    is_str(who(&f, A("namespace", "payments", "rule_level", "namespace")), "ops",
+           "an empty answer: global only");
+    is_str(who(&f, A("namespace", "gone", "rule_level", "namespace")), "bob ops",
+           "unknown tenant names skipped, known ones routed");
+    is_str(who(&f, A("namespace", "shared", "rule_level", "namespace")),
+           "alice-mail alice-pager bob ops", "no answer: the static map");
+    calls = 0;
+    is_str(who(&f, A("namespace", "web")), "ops", "no rule_level: no lookup");
+    is_int(calls, 0, "the lookup is not asked without rule_level=namespace");
+    nd_route_set_tenants(f.route, NULL, NULL);
+    is_str(who(&f, A("namespace", "web", "rule_level", "namespace")), "bob ops",
+           "cleared: the static map again");
+    fx_deinit(&f);
+}
+
 static void test_tenant_default_namespace(void)
 {
     struct fx f;
@@ -502,6 +558,7 @@ int main(void)
 {
     test_tenants();
     test_tenant_default_namespace();
+    test_tenant_lookup();
     test_routers();
     test_policies();
     test_dedup_and_groupings();
