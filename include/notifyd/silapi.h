@@ -22,7 +22,7 @@ struct nd_silstore;
 
 /* Routes of the endpoints above, written to out (at most max; returns how
  * many). The store must outlive the server. */
-#define ND_SILAPI_NROUTES 5
+#define ND_SILAPI_NROUTES 4
 size_t nd_silapi_routes(struct nd_silstore *s, struct nd_server_route *out, size_t max);
 
 /* Appends the gauge notifyd_silences{state=...} (Prometheus text). */

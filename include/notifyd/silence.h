@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "notifyd/alert.h"
+#include "notifyd/buf.h"
 #include "notifyd/config.h"
 
 struct nd_cron;
@@ -51,6 +52,15 @@ int nd_silences_from_config(struct nd_config *cfg, struct nd_silences **out,
                             struct nd_config_errors *errs);
 void nd_silences_free(struct nd_silences *s);
 size_t nd_silences_count(const struct nd_silences *s);
+
+/* Appends one JSON object per silence, in file order, each preceded by a
+ * comma unless it is the first of the list (*first, updated): {"source":
+ * "config", "name", "tenant" (null = global), "selector" (canonical
+ * text), "enabled", "status": {"state": "active" | "inactive"}} as of
+ * now_ns; only active ones when active_only. For GET /silences. ND_OK, or
+ * ND_ETOOBIG when out's ceiling was hit. */
+int nd_silences_view_json(const struct nd_silences *s, bool active_only, int64_t now_ns,
+                          struct nd_buf *out, bool *first);
 
 /* Computes which silences are active at now_ns; returns how many global
  * ones. Call once per batch, before nd_silences_mute(_tenant). */

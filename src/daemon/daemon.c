@@ -227,6 +227,40 @@ static void on_routers(void *ud, struct nd_server_req *req)
     nd_buf_deinit(&b);
 }
 
+/* GET /silences[?active=true]: the API silences (Alertmanager's shape,
+ * silstore.h), then the configured [silence.NAME] ones of the running
+ * generation ({"source":"config",...}, silence.h), in one array. */
+static void on_silences(void *ud, struct nd_server_req *req)
+{
+    struct nd_daemon *d = ud;
+    char v[8];
+    bool active = false;
+    int rc = nd_server_req_param(req, "active", v, sizeof v);
+    if (rc == ND_OK && strcmp(v, "true") == 0) {
+        active = true;
+    } else if (rc != ND_EINVAL && !(rc == ND_OK && strcmp(v, "false") == 0)) {
+        nd_server_req_reply_msg(req, 400, "active: want true or false");
+        return;
+    }
+    int64_t now = nd_now_wall_ns();
+    struct nd_buf b;
+    nd_buf_init(&b, 256u << 20);
+    nd_silstore_gc(d->silstore, now);
+    rc = nd_silstore_list_json(d->silstore, NULL, active, now, &b);
+    if (rc == ND_OK && b.len && b.data[b.len - 1] == ']') {
+        bool first = b.len == 2; /* "[]" */
+        b.data[--b.len] = '\0';
+        rc = nd_silences_view_json(d->gen->silences, active, now, &b, &first);
+        if (rc == ND_OK)
+            rc = nd_buf_addc(&b, ']');
+    }
+    if (rc != ND_OK)
+        nd_server_req_reply_msg(req, 500, "the list of silences is too large");
+    else
+        nd_server_req_reply(req, 200, NULL, b.data, b.len);
+    nd_buf_deinit(&b);
+}
+
 static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
 {
     struct nd_daemon *d = ud;
@@ -955,10 +989,11 @@ static int start(struct nd_daemon *d, struct nd_config *cfg)
     d->reload_ok_ts = (double)nd_now_wall_ns() / 1e9;
 
     /* The daemon's own endpoints, then each module's. */
-    struct nd_server_route rt[2 + ND_SILAPI_NROUTES + 8];
+    struct nd_server_route rt[3 + ND_SILAPI_NROUTES + 8];
     size_t nrt = 0;
     rt[nrt++] = (struct nd_server_route){"POST", "/-/reload", on_reload_req, d};
     rt[nrt++] = (struct nd_server_route){"GET", "/routers", on_routers, d};
+    rt[nrt++] = (struct nd_server_route){"GET", "/silences", on_silences, d};
     nrt += nd_silapi_routes(d->silstore, rt + nrt, ND_ARRAY_LEN(rt) - nrt);
     nrt += nd_napi_routes(d->api, rt + nrt, ND_ARRAY_LEN(rt) - nrt);
     struct nd_server_opts so = {

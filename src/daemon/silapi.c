@@ -117,11 +117,6 @@ static void h_list(void *ud, struct nd_server_req *r)
     list(r, ud, false);
 }
 
-static void h_view(void *ud, struct nd_server_req *r)
-{
-    list(r, ud, true);
-}
-
 static void h_post(void *ud, struct nd_server_req *r)
 {
     struct nd_silstore *s = ud;
@@ -195,7 +190,6 @@ size_t nd_silapi_routes(struct nd_silstore *s, struct nd_server_route *out, size
         {"POST", "/api/v2/silences", h_post, s},
         {"GET", PREFIX, h_get, s},
         {"DELETE", PREFIX, h_delete, s},
-        {"GET", "/silences", h_view, s},
     };
     size_t n = max < ND_SILAPI_NROUTES ? max : ND_SILAPI_NROUTES;
 

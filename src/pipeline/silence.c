@@ -73,6 +73,34 @@ size_t nd_silences_count(const struct nd_silences *s)
     return s->n;
 }
 
+int nd_silences_view_json(const struct nd_silences *s, bool active_only, int64_t now_ns,
+                          struct nd_buf *out, bool *first)
+{
+    int rc = ND_OK;
+    for (size_t i = 0; s && i < s->n && rc == ND_OK; i++) {
+        const struct silence *x = &s->v[i];
+        bool active = nd_silence_when_active(&x->when, now_ns);
+        if (active_only && !active)
+            continue;
+        rc |= nd_buf_adds(out, *first ? "{\"source\":\"config\",\"name\":"
+                                      : ",{\"source\":\"config\",\"name\":");
+        *first = false;
+        rc |= nd_buf_add_json_string(out, x->name);
+        rc |= nd_buf_adds(out, ",\"tenant\":");
+        rc |= x->tenant ? nd_buf_add_json_string(out, x->tenant) : nd_buf_adds(out, "null");
+        rc |= nd_buf_adds(out, ",\"selector\":\"");
+        struct nd_buf sel;
+        nd_buf_init(&sel, ND_SELECTOR_MAX_LEN * 2);
+        if (x->sel)
+            nd_selector_format(x->sel, &sel);
+        rc |= nd_buf_add_json_escaped(out, nd_buf_cstr(&sel), sel.len);
+        nd_buf_deinit(&sel);
+        rc |= nd_buf_printf(out, "\",\"enabled\":%s,\"status\":{\"state\":\"%s\"}}",
+                            x->when.enabled ? "true" : "false", active ? "active" : "inactive");
+    }
+    return rc == ND_OK ? ND_OK : ND_ETOOBIG;
+}
+
 static int configure_one(const struct nd_config *cfg, struct nd_receiver_config *rc,
                          struct silence *out, struct nd_config_errors *errs)
 {

@@ -51,7 +51,31 @@ def alert(name):
     return [{"labels": {"alertname": name, "job": "silapi"}}]
 
 
+def configured_view(tap):
+    """GET /silences also lists the configured [silence.NAME] sections, after the API ones."""
+    cfg = (h.config({"c": "type = console\n"})
+           + '[silence.quiet]\nselector = alertname=Never, team in (a,"b c")\n'
+           + "[silence.off]\nselector = alertname=Other\nenabled = false\n")
+    with h.Daemon(cfg) as d:
+        d.start()
+        r = d.request("GET", "/silences")
+        tap.eq(r.status, 200, "GET /silences with configured silences")
+        got = r.json() if r.status == 200 else []
+        tap.eq([(s.get("source"), s.get("name"), s.get("enabled"), s["status"]["state"])
+                for s in got],
+               [("config", "quiet", True, "active"), ("config", "off", False, "inactive")],
+               "both configured silences, in file order, with their state", got)
+        tap.eq(got[0].get("selector") if got else None, 'alertname=Never,team in (a,"b c")',
+               "the selector in canonical form", got)
+        tap.eq(got[0].get("tenant", "absent") if got else None, None, "a global silence: tenant null")
+        r = d.request("GET", "/silences?active=true")
+        tap.eq([s.get("name") for s in r.json()], ["quiet"], "?active=true: only the active one")
+        r = d.request("GET", "/silences?active=maybe")
+        tap.eq(r.status, 400, "?active=maybe: 400")
+
+
 def body(tap):
+    configured_view(tap)
     if not os.access(AMTOOL, os.X_OK):
         tap.ok(False, "amtool is installed (%s, Debian's prometheus-alertmanager)" % AMTOOL)
         return
