@@ -225,7 +225,8 @@ static size_t uniq_u32(uint32_t *v, size_t n)
  * when new. Takes the list's strings. */
 static uint32_t grouping_of(struct nd_route *r, struct nd_strlist *l)
 {
-    qsort(l->v, l->n, sizeof *l->v, cmp_str);
+    if (l->n > 1) /* l->v is NULL for an empty list: qsort must not see it */
+        qsort(l->v, l->n, sizeof *l->v, cmp_str);
     for (size_t g = 1; g < r->ngroupings; g++) {
         struct grouping *gr = &r->groupings[g];
         bool eq = gr->n == l->n;

@@ -1002,7 +1002,8 @@ int nd_silstore_list_json(struct nd_silstore *s, const struct nd_silstore_filter
         r[k].st = st;
         k++;
     }
-    qsort(r, k, sizeof *r, cmp_ranked);
+    if (k > 1)
+        qsort(r, k, sizeof *r, cmp_ranked);
     nd_json_init(&j, out, 0);
     nd_json_arr_open(&j);
     for (size_t i = 0; i < k; i++)
