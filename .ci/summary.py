@@ -78,13 +78,36 @@ def tap_skips(text):
     return whole, subs, not_ok, any_line
 
 
+def failure_excerpt(stdout, stderr, blocks=3, diag=6, width=300):
+    """The lines that say why a test failed, for the end of the CI log (the part a reader
+    sees first): each "not ok" line with the diagnostics under it, a few blocks at most;
+    without one, the last lines of stderr."""
+    out, lines = [], (stdout or "").splitlines()
+    i = 0
+    while i < len(lines) and blocks > 0:
+        m = TEST_LINE.match(lines[i].rstrip())
+        if m and m.group(1) and (m.group(3) or "").upper() != "TODO":
+            blocks -= 1
+            out.append("    " + lines[i][:width])
+            j = i + 1
+            while j < len(lines) and lines[j].startswith("#") and j - i <= diag:
+                out.append("    " + lines[j][:width])
+                j += 1
+            i = j
+            continue
+        i += 1
+    if not out:
+        out = ["    " + ln[:width] for ln in (stderr or "").splitlines()[-diag:]]
+    return out
+
+
 class Summary:
     def __init__(self, allowed):
         self.allowed = allowed
         self.passed = self.failed = self.skipped = 0
         self.notes = []
 
-    def test(self, name, result, stdout):
+    def test(self, name, result, stdout, where="", stderr=""):
         """result: meson's (OK, EXPECTEDFAIL, SKIP, FAIL, TIMEOUT, ...)."""
         whole, subs, _, _ = tap_skips(stdout)
         found = list(subs)
@@ -107,7 +130,9 @@ class Summary:
         if unlisted or result not in ("OK", "EXPECTEDFAIL", "SKIP"):
             self.failed += 1
             if not unlisted:
-                self.notes.append("FAILED: %s (%s)" % (name, result))
+                self.notes.append("FAILED: %s (%s)%s" % (name, result,
+                                                         " in " + where if where else ""))
+                self.notes.extend(failure_excerpt(stdout, stderr))
         elif result != "SKIP":
             self.passed += 1
 
@@ -122,7 +147,8 @@ class Summary:
                     continue
                 r = json.loads(line)
                 # "project:suite / name": the skip list uses the bare name.
-                self.test(r["name"].split(" / ")[-1], r["result"], r.get("stdout"))
+                self.test(r["name"].split(" / ")[-1], r["result"], r.get("stdout"),
+                          os.path.dirname(os.path.dirname(path)), r.get("stderr") or "")
 
     def tap_file(self, name, path):
         text = ""
@@ -184,6 +210,11 @@ def self_test():
         s.testlog(log)
         expect((s.passed, s.failed, s.skipped), (4, 4, 2), "counts over the fixture log")
         expect(sum("UNLISTED" in n for n in s.notes), 3, "unlisted skips reported")
+        expect([n for n in s.notes if n.startswith("    ")], ["    not ok 1 - a"],
+               "a failed test's not-ok line reported")
+        expect(failure_excerpt("ok 1 - a\nnot ok 2 - b\n# got 1\n# want 2\nok 3\n", ""),
+               ["    not ok 2 - b", "    # got 1", "    # want 2"], "excerpt with diagnostics")
+        expect(failure_excerpt("", "a\nb\n"), ["    a", "    b"], "stderr when no not-ok")
 
         s = Summary(allowed)
         s.testlog(os.path.join(tmp, "missing.json"))
