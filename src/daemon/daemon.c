@@ -484,7 +484,7 @@ static struct gen *gen_build(struct nd_daemon *d, struct nd_config *cfg, const s
     /* 2. configured silences (global and tenant) */
     if (nd_silences_from_config(cfg, &g->silences, errs) != ND_OK)
         goto fail;
-    /* 3. inhibition rules (their remembered sources start empty) */
+    /* 3. inhibition rules (gen_swap hands them the remembered sources) */
     if (nd_inhibit_from_config(cfg, &g->inhibit, errs) != ND_OK)
         goto fail;
     /* 4. receivers: kept or new */
@@ -568,6 +568,11 @@ static void gen_swap(struct nd_daemon *d, struct gen *g, size_t *kept, size_t *r
     nd_batcher_flush(old->batcher);
     if (old->sidecar)
         nd_sidecar_flush(old->sidecar);
+    /* After the flush, so that the sources of the last old batch come too;
+     * not in gen_build, which may still fail and keep the old generation. */
+    nd_inhibit_take_sources(g->inhibit, old->inhibit);
+    d->metrics.inhibit_sources = nd_inhibit_sources(g->inhibit);
+    d->metrics.inhibit_sources_dropped = nd_inhibit_dropped(g->inhibit);
     d->gen = g;
     nd_queue_set_limits(d->queue, cfg->max_alerts, cfg->max_bytes);
     nd_log_set_level((enum nd_log_level)cfg->log_level);

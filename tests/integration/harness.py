@@ -276,6 +276,17 @@ class Daemon:
                 return got
             time.sleep(0.05)
 
+    def write_config(self, text):
+        """Replaces the config file in one rename: a reload never reads half of it."""
+        tmp = self.config_path + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, self.config_path)
+
+    def reload(self):
+        """POST /-/reload; True when the daemon answered 200."""
+        return self.request("POST", "/-/reload").status == 200
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 

@@ -4,8 +4,9 @@ cluster x mutes the warning alert of cluster x but not the one of cluster y; a s
 its target in one request mute too (sources are learned before the stage drops anything);
 once the source arrives resolved the cluster x warning is delivered again; a new source past
 [queue] max_inhibit_sources is not remembered (counted, and its target is delivered); the
-metrics count inhibited alerts and remembered sources; --check-config names file, line,
-key and column of a bad rule."""
+metrics count inhibited alerts and remembered sources; a reload (POST /-/reload) keeps the
+sources of an unchanged rule (its target stays muted until the source resolves) and forgets
+those of a renamed rule; --check-config names file, line, key and column of a bad rule."""
 
 import os
 import subprocess
@@ -107,6 +108,56 @@ def run(tap):
                    "still two alerts inhibited")
 
 
+def reload_keeps_sources(tap):
+    with h.Target([200]) as target:
+        def cfg(max_wait, rule=RULE):
+            return h.config({"hook": h.webhook(target.url + "/hook")},
+                            batch="max_wait = %s\ngroup_labels = alertname, cluster\n" % max_wait
+                            ) + rule
+        with h.Daemon(cfg("50ms")) as d:
+            d.start()
+            tap.eq(d.post_alerts([alert("NodeDown", "x", "critical")]).status, 200,
+                   "reload: critical source of cluster x accepted")
+            wait_delivered(target, [("NodeDown", "x", "firing")])
+            d.write_config(cfg("60ms"))
+            tap.ok(d.reload(), "reload: a harmless change (batch max_wait) is reloaded")
+            tap.eq(h.metric(d.metrics(), "notifyd_inhibit_sources"), 1.0,
+                   "reload: the source is still remembered after the swap")
+            tap.eq(d.post_alerts([alert("DiskSlow", "x", "warning"),
+                                  alert("DiskSlow", "y", "warning")]).status, 200,
+                   "reload: warnings of clusters x and y accepted after the reload")
+            wait_delivered(target, [("DiskSlow", "y", "firing")])
+            time.sleep(0.3)
+            got = delivered(target)
+            tap.ok(("DiskSlow", "x", "firing") not in got,
+                   "reload: the source learned before the reload still mutes its target", got)
+            tap.eq(h.metric(d.metrics(), "notifyd_alerts_inhibited_total"), 1.0,
+                   "reload: one alert inhibited")
+            tap.eq(d.post_alerts([alert("NodeDown", "x", "critical", resolved=True)]).status,
+                   200, "reload: the source resolved")
+            wait_delivered(target, [("NodeDown", "x", "resolved")])
+            tap.eq(d.post_alerts([alert("DiskSlow", "x", "warning")]).status, 200,
+                   "reload: cluster x warning again")
+            got = wait_delivered(target, [("DiskSlow", "x", "firing")])
+            tap.ok(("DiskSlow", "x", "firing") in got,
+                   "reload: after the carried source resolved, the target is delivered", got)
+
+            # A renamed rule is a new rule: it starts without sources.
+            tap.eq(d.post_alerts([alert("NodeDown", "v", "critical")]).status, 200,
+                   "reload: critical source of cluster v accepted")
+            wait_delivered(target, [("NodeDown", "v", "firing")])
+            d.write_config(cfg("60ms", RULE.replace("[inhibit.crit]", "[inhibit.crit2]")))
+            tap.ok(d.reload(), "reload: the rule renamed")
+            tap.eq(h.metric(d.metrics(), "notifyd_inhibit_sources"), 0.0,
+                   "reload: the renamed rule remembers nothing")
+            tap.eq(d.post_alerts([alert("DiskSlow", "v", "warning")]).status, 200,
+                   "reload: cluster v warning accepted")
+            got = wait_delivered(target, [("DiskSlow", "v", "firing")])
+            tap.ok(("DiskSlow", "v", "firing") in got,
+                   "reload: a renamed rule's target is delivered until the source comes again",
+                   got)
+
+
 def check_config(tap):
     bad = h.config({"r": "type = console\n"}, queue="max_inhibit_sources = 0\n") + (
         "[inhibit.x]\nsource_selector = severity in (a\ntarget_selector = team=db\n"
@@ -128,6 +179,7 @@ def check_config(tap):
 
 def body(tap):
     run(tap)
+    reload_keeps_sources(tap)
     check_config(tap)
 
 
