@@ -6,7 +6,9 @@
     the file:line errors, the old receivers still deliver, the reload gauge is 0 until a good
     reload sets it back to 1;
 (c) a removed receiver delivers what it held (its target blocked at the reload, released
-    after) before it is freed;
+    after) before it is freed, and /metrics lists it until then;
+(c') a changed receiver (same name) is one series in /metrics: its old and new objects
+    summed while the old one finishes, and its counters do not fall back when it is freed;
 (d) a changed [server] listen is logged as needing a restart and the old listener stays."""
 
 import json
@@ -241,7 +243,9 @@ def removed_receiver(tap):
             t_reload = time.monotonic()
             m = d.metrics()
             tap.eq(h.metric(m, "notifyd_notifications_delivered_total", receiver="slow",
-                            type="webhook"), None, "/metrics no longer lists 'slow'")
+                            type="webhook"), 0.0, "/metrics still lists the retiring 'slow'")
+            tap.eq(h.metric(m, "notifyd_receiver_backlog_notifications", receiver="slow"), 4.0,
+                   "with the four notifications it holds")
             tap.ok(wait_lines(d, lambda ln: "finishing what it holds" in ln and "slow" in ln,
                               1, 5), "the removal is logged")
             time.sleep(0.3)
@@ -254,11 +258,74 @@ def removed_receiver(tap):
             tap.ok(len(late) >= 3, "%d of them arrived after the reload removed it" % len(late))
             tap.ok(wait_lines(d, lambda ln: "removed receiver finished" in ln and "slow" in ln,
                               1, 5), "then 'slow' is freed")
+            tap.eq(h.metric(d.metrics(), "notifyd_notifications_delivered_total",
+                            receiver="slow", type="webhook"), None,
+                   "once freed, /metrics no longer lists 'slow'")
             tap.eq(count_lines(d, lambda ln: "not delivered" in ln), 0, "nothing given up")
             got1 = wait_ids(first, set(ids), 5)
             tap.eq(sorted(set(ids) - got1), [], "first receiver: everything arrived")
             d.signal(signal.SIGTERM)
             tap.eq(d.wait_exit(20), 0, "clean exit")
+
+
+def series(d, name, receiver):
+    """The sample lines of one metric for one receiver in the raw exposition."""
+    text = d.request("GET", "/metrics").body.decode()
+    return [ln for ln in text.splitlines()
+            if ln.startswith(name + "{") and 'receiver="%s"' % receiver in ln]
+
+
+def changed_receiver_metrics(tap):
+    release = threading.Event()
+    with h.Target([200, {"release": release, "hang": 30}]) as slow:
+        def cfg(timeout):
+            return h.config({"w": h.webhook(slow.url + "/w",
+                                            "max_in_flight = 1\ntimeout = %s\n" % timeout)},
+                            server="shutdown_timeout = 30s\n",
+                            batch="max_wait = 5ms\ngroup_labels = id\n")
+        with h.Daemon(cfg("20s")) as d:
+            d.start()
+            delivered = ("notifyd_notifications_delivered_total", {"receiver": "w",
+                                                                    "type": "webhook"})
+            tap.eq(d.post_alerts([{"labels": {"alertname": "C", "id": "c0"}}]).status, 200,
+                   "metrics: c0 accepted")
+            tap.eq(d.wait_metric(delivered[0], 1.0, 5, **delivered[1]), 1.0,
+                   "metrics: c0 delivered by the first object")
+            for aid in ("c1", "c2"):
+                tap.eq(d.post_alerts([{"labels": {"alertname": "C", "id": aid}}]).status, 200,
+                       "metrics: %s accepted" % aid)
+                time.sleep(0.05)
+            slow.wait_for(2, 5)
+            d.write_config(cfg("19s"))
+            tap.ok(d.reload(), "metrics: reload changing w's timeout (w replaced)")
+            tap.ok(wait_lines(d, lambda ln: "finishing what it holds" in ln
+                              and re.search(r"\breceiver=w\b", ln), 1, 5),
+                   "metrics: the old w is retiring")
+            tap.eq(d.post_alerts([{"labels": {"alertname": "C", "id": "c3"}}]).status, 200,
+                   "metrics: c3 accepted by the new w")
+            slow.wait_for(3, 5)
+            tap.eq(d.wait_metric("notifyd_delivery_in_flight", 2.0, 5, receiver="w"), 2.0,
+                   "metrics: in flight is the sum of the old (c1) and the new (c3) object")
+            tap.eq(len(series(d, delivered[0], "w")), 1,
+                   "metrics: one delivered series for w, not one per object")
+            tap.eq(len(series(d, "notifyd_delivery_in_flight", "w")), 1,
+                   "metrics: one in-flight series for w")
+            tap.eq(h.metric(d.metrics(), delivered[0], **delivered[1]), 1.0,
+                   "metrics: the old object's count is kept across the swap")
+            tap.eq(h.metric(d.metrics(), "notifyd_receiver_backlog_notifications", receiver="w"),
+                   3.0, "metrics: backlog = old (c1 in flight, c2 queued) + new (c3)")
+            release.set()
+            tap.ok(wait_lines(d, lambda ln: "removed receiver finished" in ln
+                              and re.search(r"\breceiver=w\b", ln), 1, 10),
+                   "metrics: the old w is freed once it delivered its part")
+            tap.eq(d.wait_metric(delivered[0], 4.0, 5, **delivered[1]), 4.0,
+                   "metrics: after the old object is freed w's counter is 4, not the new "
+                   "object's alone")
+            tap.eq(len(series(d, delivered[0], "w")), 1, "metrics: still one series for w")
+            tap.eq(d.wait_metric("notifyd_receiver_backlog_notifications", 0.0, 5,
+                                 receiver="w"), 0.0, "metrics: backlog back to 0")
+            d.signal(signal.SIGTERM)
+            tap.eq(d.wait_exit(20), 0, "metrics: clean exit")
 
 
 def stop_while_retiring(tap):
@@ -362,6 +429,7 @@ def body(tap):
     under_load(tap)
     bad_configs(tap)
     removed_receiver(tap)
+    changed_receiver_metrics(tap)
     stop_while_retiring(tap)
     api_during_reload(tap)
     listen_change(tap)
