@@ -72,11 +72,7 @@ class Sidecar:
 
 
 def names(target, path):
-    out = []
-    for r in target.snapshot():
-        if r.path == path:
-            out += [a["labels"]["alertname"] for a in r.json()["alerts"]]
-    return sorted(out)
+    return sorted(h.received_label(target, "alertname", path))
 
 
 def alert(name, ns, cluster="c1"):

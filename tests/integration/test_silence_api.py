@@ -33,16 +33,11 @@ def query_ids(tap, d, home):
 
 
 def delivered(target):
-    out = []
-    for r in target.snapshot():
-        out += [a["labels"]["alertname"] for a in r.json()["alerts"]]
-    return out
+    return h.received_label(target, "alertname")
 
 
 def wait_count(target, n, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and len(delivered(target)) < n:
-        time.sleep(0.05)
+    h.wait_until(lambda: delivered(target), lambda got: len(got) >= n, timeout)
     time.sleep(0.3)  # long enough for a muted alert's batch to have closed too
     return delivered(target)
 
