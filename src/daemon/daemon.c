@@ -494,8 +494,8 @@ static void check_sidecar_url(const struct nd_config *cfg, struct nd_config_erro
     if (!u || !*u)
         return;
     if ((strncmp(u, "http://", 7) != 0 || !u[7]) && (strncmp(u, "https://", 8) != 0 || !u[8]))
-        nd_config_error_add(errs, cfg->path, 0, "routing", "tenant_sidecar_url",
-                            "\"%s\" is not an http:// or https:// URL", u);
+        nd_config_error_add(errs, cfg->path, cfg->routing.tenant_sidecar_url_line, "routing",
+                            "tenant_sidecar_url", "\"%s\" is not an http:// or https:// URL", u);
 }
 
 /* The builder: everything made from one config file, in order. Takes cfg.
@@ -735,7 +735,8 @@ static void validate_config(const char *path, struct nd_config **out, struct nd_
         struct nd_silstore *ss = NULL;
         char serr[ND_ERRLEN];
         if (nd_silstore_new(&so, nd_now_wall_ns(), &ss, serr) != ND_OK)
-            nd_config_error_add(errs, cfg->path, 0, "routing", "silence_file", "%s", serr);
+            nd_config_error_add(errs, cfg->path, cfg->routing.silence_file_line, "routing",
+                                "silence_file", "%s", serr);
         nd_silstore_free(ss);
     }
     for (size_t i = 0; i < nr; i++)

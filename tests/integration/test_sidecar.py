@@ -198,6 +198,9 @@ def body(tap):
         tap.eq(r.returncode, 1, "--check-config refuses a non-http tenant_sidecar_url")
         tap.ok("tenant_sidecar_url" in r.stderr and "not an http" in r.stderr,
                "and names the key", r.stderr)
+        line = bad.splitlines().index("tenant_sidecar_url = ftp://x/") + 1
+        want = "notifyd.ini:%d: [routing] tenant_sidecar_url:" % line
+        tap.ok(want in r.stderr, "with file and line: " + want, r.stderr)
 
 
 if __name__ == "__main__":
