@@ -169,12 +169,14 @@ struct nd_config {
     /* [routing]: API silences (silstore.h) */
     struct {
         char *silence_file;            /* NULL or "" = memory only */
+        int silence_file_line;         /* of that key, for errors (0 when absent) */
         int64_t silence_retention_ns;  /* keep expired silences, 120h */
         uint32_t max_silences;         /* 1000, expired ones included */
         uint32_t max_silence_matchers; /* 32 */
         uint64_t max_silence_size;     /* bytes of one silence's strings, 16KiB */
         /* the tenant sidecar (sidecar.h) */
         char *tenant_sidecar_url;          /* NULL or "" = none */
+        int tenant_sidecar_url_line;       /* of that key, for errors (0 when absent) */
         int64_t tenant_cache_ttl_ns;       /* 30s */
         int64_t tenant_sidecar_timeout_ns; /* 5s */
         int64_t tenant_sidecar_retry_ns;   /* a failure is cached this long, 5s */

@@ -59,6 +59,17 @@ void nd_inhibit_learn(struct nd_inhibit *ih, const struct nd_alert *a, int64_t n
 /* Whether a remembered source mutes the alert at now_ns. No allocation. */
 bool nd_inhibit_muted(struct nd_inhibit *ih, const struct nd_alert *a, int64_t now_ns);
 
+/* Reload: moves into ih (a new rule set) the sources old remembers for
+ * each rule that ih still has under the same name with the same source
+ * selector and the same `equal` labels in the same order; the sources of
+ * other rules (removed, disabled, or changed on those points) are
+ * forgotten. Under a changed target selector a carried source counts as
+ * one the target selector selects until it arrives again (this can only
+ * mute less). ih's ceiling applies: what is past it is dropped and
+ * counted. old's dropped count is added to ih's, so the counter goes on;
+ * old is left without sources. */
+void nd_inhibit_take_sources(struct nd_inhibit *ih, struct nd_inhibit *old);
+
 /* Sources remembered now (one per rule and alert), and new sources not
  * remembered because of the ceiling since the start. */
 size_t nd_inhibit_sources(const struct nd_inhibit *ih);

@@ -67,6 +67,10 @@ struct nd_receiver_stats {
     uint64_t latency_bucket[ND_LATENCY_BUCKETS]; /* cumulative is computed at render time */
 };
 void nd_receiver_stats_observe(struct nd_receiver_stats *s, double seconds);
+/* Adds src's counters and gauges to dst (one series for several objects
+ * of one receiver name): sums, the earlier non-zero oldest time, and dst's
+ * max_backlog kept. */
+void nd_receiver_stats_add(struct nd_receiver_stats *dst, const struct nd_receiver_stats *src);
 
 struct nd_metrics_receiver {
     const char *name;

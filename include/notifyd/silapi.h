@@ -5,7 +5,9 @@
  *   POST   /api/v2/silences        create or update; {"silenceID":"..."}
  *   GET    /api/v2/silence/{id}    one silence
  *   DELETE /api/v2/silence/{id}    expire it
- *   GET    /silences               read-only operator view; ?active=true
+ *
+ * (GET /silences, the operator view, is served by the daemon: it lists the
+ * configured [silence.NAME] sections of the running generation too.)
  *
  * Errors are answered as Alertmanager does: a JSON string with the message
  * (400 bad silence or filter, 404 unknown ID, 500 the file could not be

@@ -751,6 +751,11 @@ static int apply_key(const struct ctx *c, const struct keyspec *ks, const struct
             cfg->tmpl.language_line = kv->line;
         if (sp == &cfg->history_receiver)
             cfg->history_receiver_line = kv->line;
+        /* Checked later, by the modules that use them (daemon.c). */
+        if (sp == &cfg->routing.silence_file)
+            cfg->routing.silence_file_line = kv->line;
+        if (sp == &cfg->routing.tenant_sidecar_url)
+            cfg->routing.tenant_sidecar_url_line = kv->line;
         return ND_OK;
     }
     case V_SIZE:

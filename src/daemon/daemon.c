@@ -79,6 +79,10 @@ struct rslot {
     struct tset *ts;         /* the templates it renders with */
     uint64_t gen_id;         /* the newest generation using it */
     bool fresh;              /* built by a generation not yet current */
+    /* What earlier objects of this receiver name counted before they were
+     * freed (replaced by this one, then reaped): /metrics adds it, so the
+     * name's counters do not fall back when a replaced object goes. */
+    struct nd_receiver_stats carried;
 };
 TAILQ_HEAD(rslot_list, rslot);
 
@@ -91,9 +95,8 @@ struct gen {
     struct nd_inhibit *inhibit;   /* [inhibit.*]; outlives the pipeline */
     struct nd_route *route;       /* [routing], [tenant.*], [router.*]; outlives the pipeline */
     size_t nrcv;
-    struct rslot **rcv;                      /* in config order */
-    struct nd_receiver **receivers;          /* parallel to rcv (for the notifications API) */
-    struct nd_metrics_receiver *metrics_rcv; /* parallel to rcv, plus the history receiver */
+    struct rslot **rcv;             /* in config order */
+    struct nd_receiver **receivers; /* parallel to rcv (for the notifications API) */
     struct nd_pipeline *pipeline;
     struct nd_sidecar *sidecar; /* NULL without [routing] tenant_sidecar_url */
     struct nd_batcher *batcher;
@@ -179,18 +182,51 @@ static int on_submit(void *ud, struct nd_alert **alerts, size_t n, char *err)
     return ND_OK;
 }
 
+/* One series per receiver name: the current generation's receivers, then
+ * the retiring ones not among them (removed), each name's count being the
+ * sum of its current object, its retiring objects (replaced, still
+ * finishing) and what freed ones left (rslot.carried); then the history
+ * receiver. Two series with the same labels would be invalid. */
 static void on_render(void *ud, struct evbuffer *out)
 {
     struct nd_daemon *d = ud;
     struct gen *g = d->gen;
-    /* The history receiver, when there is one, follows the routed ones. */
+    struct rslot *s;
+    size_t cap = g->nrcv + 1, n = 0;
+
+    for (s = TAILQ_FIRST(&d->retiring); s; s = TAILQ_NEXT(s, link))
+        cap++;
+    struct nd_metrics_receiver *mr = nd_xcalloc(cap, sizeof *mr);
+    struct nd_receiver_stats *st = nd_xcalloc(cap, sizeof *st);
+    for (size_t i = 0; i < g->nrcv; i++, n++) {
+        s = g->rcv[i];
+        st[n] = *nd_receiver_stats(s->r);
+        nd_receiver_stats_add(&st[n], &s->carried);
+        mr[n] =
+            (struct nd_metrics_receiver){nd_receiver_name(s->r), nd_receiver_type(s->r), &st[n]};
+    }
+    for (s = TAILQ_FIRST(&d->retiring); s; s = TAILQ_NEXT(s, link)) {
+        const char *name = nd_receiver_name(s->r);
+        size_t j = 0;
+        while (j < n && strcmp(mr[j].name, name) != 0)
+            j++;
+        if (j == n) {
+            st[n] = *nd_receiver_stats(s->r);
+            mr[n] = (struct nd_metrics_receiver){name, nd_receiver_type(s->r), &st[n]};
+            n++;
+        } else {
+            nd_receiver_stats_add(&st[j], nd_receiver_stats(s->r));
+        }
+        nd_receiver_stats_add(&st[j], &s->carried);
+    }
     if (d->history) {
         const struct nd_receiver *hr = nd_history_receiver(d->history);
-        g->metrics_rcv[g->nrcv].name = nd_receiver_name(hr);
-        g->metrics_rcv[g->nrcv].type = nd_receiver_type(hr);
-        g->metrics_rcv[g->nrcv].stats = nd_receiver_stats(hr);
+        mr[n++] = (struct nd_metrics_receiver){nd_receiver_name(hr), nd_receiver_type(hr),
+                                               nd_receiver_stats(hr)};
     }
-    nd_metrics_render(&d->metrics, d->queue, g->metrics_rcv, g->nrcv + (d->history != NULL), out);
+    nd_metrics_render(&d->metrics, d->queue, mr, n, out);
+    free(mr);
+    free(st);
     nd_silapi_render_metrics(d->silstore, out);
     evbuffer_add_printf(out,
                         "# HELP notifyd_tenant_sidecar_errors_total Tenant sidecar lookups that "
@@ -328,7 +364,6 @@ static void gen_free(struct nd_daemon *d, struct gen *g)
     tset_unref(g->ts);
     free(g->rcv);
     free(g->receivers);
-    free(g->metrics_rcv);
     if (g->cfg != d->boot_cfg)
         nd_config_free(g->cfg);
     free(g);
@@ -410,13 +445,9 @@ static int gen_pipeline(struct nd_daemon *d, struct gen *g, struct nd_config_err
     size_t ntargets = 0;
 
     g->receivers = nd_xcalloc(n, sizeof *g->receivers);
-    g->metrics_rcv = nd_xcalloc(g->nrcv + 1, sizeof *g->metrics_rcv);
     for (size_t i = 0; i < g->nrcv; i++) {
         struct nd_receiver *r = g->rcv[i]->r;
         g->receivers[i] = r;
-        g->metrics_rcv[i].name = nd_receiver_name(r);
-        g->metrics_rcv[i].type = nd_receiver_type(r);
-        g->metrics_rcv[i].stats = nd_receiver_stats(r);
         const struct nd_target_keys *k = nd_receiver_target_keys(r);
         rr[i] = (struct nd_route_receiver){nd_receiver_name(r), nd_receiver_type(r), k,
                                            ND_ROUTE_NO_TARGET};
@@ -463,8 +494,8 @@ static void check_sidecar_url(const struct nd_config *cfg, struct nd_config_erro
     if (!u || !*u)
         return;
     if ((strncmp(u, "http://", 7) != 0 || !u[7]) && (strncmp(u, "https://", 8) != 0 || !u[8]))
-        nd_config_error_add(errs, cfg->path, 0, "routing", "tenant_sidecar_url",
-                            "\"%s\" is not an http:// or https:// URL", u);
+        nd_config_error_add(errs, cfg->path, cfg->routing.tenant_sidecar_url_line, "routing",
+                            "tenant_sidecar_url", "\"%s\" is not an http:// or https:// URL", u);
 }
 
 /* The builder: everything made from one config file, in order. Takes cfg.
@@ -484,7 +515,7 @@ static struct gen *gen_build(struct nd_daemon *d, struct nd_config *cfg, const s
     /* 2. configured silences (global and tenant) */
     if (nd_silences_from_config(cfg, &g->silences, errs) != ND_OK)
         goto fail;
-    /* 3. inhibition rules (their remembered sources start empty) */
+    /* 3. inhibition rules (gen_swap hands them the remembered sources) */
     if (nd_inhibit_from_config(cfg, &g->inhibit, errs) != ND_OK)
         goto fail;
     /* 4. receivers: kept or new */
@@ -535,6 +566,21 @@ fail:
     return NULL;
 }
 
+/* The object that carries on a name's counts once a retiring one of that
+ * name is freed: the current one, else another retiring one, else none
+ * (a removed receiver: its series goes). */
+static struct rslot *same_name(struct nd_daemon *d, const char *name)
+{
+    struct rslot *s;
+    for (size_t i = 0; i < d->gen->nrcv; i++)
+        if (strcmp(nd_receiver_name(d->gen->rcv[i]->r), name) == 0)
+            return d->gen->rcv[i];
+    for (s = TAILQ_FIRST(&d->retiring); s; s = TAILQ_NEXT(s, link))
+        if (strcmp(nd_receiver_name(s->r), name) == 0)
+            return s;
+    return NULL;
+}
+
 static void on_reap(evutil_socket_t fd, short what, void *ud)
 {
     struct nd_daemon *d = ud;
@@ -548,6 +594,11 @@ static void on_reap(evutil_socket_t fd, short what, void *ud)
         nd_log(ND_LOG_INFO, "removed receiver finished, freed", "receiver", nd_receiver_name(s->r),
                "type", nd_receiver_type(s->r), NULL);
         TAILQ_REMOVE(&d->retiring, s, link);
+        struct rslot *heir = same_name(d, nd_receiver_name(s->r));
+        if (heir) {
+            nd_receiver_stats_add(&heir->carried, nd_receiver_stats(s->r));
+            nd_receiver_stats_add(&heir->carried, &s->carried);
+        }
         nd_receiver_free(s->r);
         rslot_free(s);
     }
@@ -568,6 +619,11 @@ static void gen_swap(struct nd_daemon *d, struct gen *g, size_t *kept, size_t *r
     nd_batcher_flush(old->batcher);
     if (old->sidecar)
         nd_sidecar_flush(old->sidecar);
+    /* After the flush, so that the sources of the last old batch come too;
+     * not in gen_build, which may still fail and keep the old generation. */
+    nd_inhibit_take_sources(g->inhibit, old->inhibit);
+    d->metrics.inhibit_sources = nd_inhibit_sources(g->inhibit);
+    d->metrics.inhibit_sources_dropped = nd_inhibit_dropped(g->inhibit);
     d->gen = g;
     nd_queue_set_limits(d->queue, cfg->max_alerts, cfg->max_bytes);
     nd_log_set_level((enum nd_log_level)cfg->log_level);
@@ -679,7 +735,8 @@ static void validate_config(const char *path, struct nd_config **out, struct nd_
         struct nd_silstore *ss = NULL;
         char serr[ND_ERRLEN];
         if (nd_silstore_new(&so, nd_now_wall_ns(), &ss, serr) != ND_OK)
-            nd_config_error_add(errs, cfg->path, 0, "routing", "silence_file", "%s", serr);
+            nd_config_error_add(errs, cfg->path, cfg->routing.silence_file_line, "routing",
+                                "silence_file", "%s", serr);
         nd_silstore_free(ss);
     }
     for (size_t i = 0; i < nr; i++)

@@ -2,7 +2,6 @@
 #include "notifyd/silapi.h"
 
 #include <event2/buffer.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,12 +63,13 @@ static char *query_decode(const char *q, size_t n)
     return out;
 }
 
-/* GET /api/v2/silences[?filter=M&filter=M...] and GET /silences[?active=true]. */
-static void list(struct nd_server_req *r, struct nd_silstore *s, bool view)
+/* GET /api/v2/silences[?filter=M&filter=M...]: other parameters are
+ * ignored, as Alertmanager ignores them. */
+static void h_list(void *ud, struct nd_server_req *r)
 {
+    struct nd_silstore *s = ud;
     struct nd_silstore_filter *f = NULL;
     const char *q = nd_server_req_query(r);
-    bool active = false;
     char err[ND_ERRLEN];
     struct nd_buf b;
 
@@ -81,15 +81,8 @@ static void list(struct nd_server_req *r, struct nd_silstore *s, bool view)
             char *key = query_decode(q, (size_t)(eq - q));
             char *val = query_decode(eq + 1, n - (size_t)(eq - q) - 1);
             int rc = ND_OK;
-            if (!view && strcmp(key, "filter") == 0) {
+            if (strcmp(key, "filter") == 0)
                 rc = nd_silstore_filter_add(&f, val, err);
-            } else if (view && strcmp(key, "active") == 0) {
-                if (strcmp(val, "true") == 0)
-                    active = true;
-                else if (strcmp(val, "false") != 0)
-                    rc =
-                        nd_seterr(err, ND_EINVAL, "active: want true or false, not \"%.64s\"", val);
-            }
             free(key);
             free(val);
             if (rc != ND_OK) {
@@ -104,17 +97,12 @@ static void list(struct nd_server_req *r, struct nd_silstore *s, bool view)
     }
     nd_silstore_gc(s, nd_now_wall_ns());
     nd_buf_init(&b, (size_t)LIST_MAX);
-    if (nd_silstore_list_json(s, f, active, nd_now_wall_ns(), &b) != ND_OK)
+    if (nd_silstore_list_json(s, f, false, nd_now_wall_ns(), &b) != ND_OK)
         reply_err(r, 500, "the list of silences is too large");
     else
         reply_buf(r, &b);
     nd_buf_deinit(&b);
     nd_silstore_filter_free(f);
-}
-
-static void h_list(void *ud, struct nd_server_req *r)
-{
-    list(r, ud, false);
 }
 
 static void h_post(void *ud, struct nd_server_req *r)

@@ -1,7 +1,9 @@
 /* inhibit.c - see include/notifyd/inhibit.h.
  *
  * One hash table holds every remembered source of every rule, chained per
- * bucket. An entry is keyed by (rule, hash of the rule's `equal` values)
+ * bucket. An entry is keyed by (rule, hash of the rule's `equal` values;
+ * the hash leaves the rule out so that a reload can renumber the rules of
+ * the entries it carries over, the bucket mixes it in)
  * and keeps the source's fingerprint, its endsAt, whether it also matches
  * the rule's target selector, and a copy of its `equal` values (so that a
  * hash collision is told apart without the source alert, which is not
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notifyd/buf.h"
 #include "notifyd/intern.h"
 #include "notifyd/selector.h"
 #include "notifyd/parse.h"
@@ -201,7 +204,7 @@ int nd_inhibit_from_config(struct nd_config *cfg, struct nd_inhibit **out,
 static uint64_t equal_key(const struct nd_inhibit *ih, size_t r, const struct nd_alert *a)
 {
     const struct rule *ru = &ih->rules[r];
-    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ r;
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15);
     for (size_t i = 0; i < ru->nequal; i++) {
         size_t j = nd_alert_label_find_h(a, ru->nh[i]);
         h = nd_hash_word(h, j == SIZE_MAX ? ih->empty_hash : nd_alert_label_value_hash(a, j));
@@ -209,8 +212,9 @@ static uint64_t equal_key(const struct nd_inhibit *ih, size_t r, const struct nd
     return h;
 }
 
-static size_t bucket_of(const struct nd_inhibit *ih, uint64_t key)
+static size_t bucket_of(const struct nd_inhibit *ih, uint64_t key, uint32_t r)
 {
+    key ^= (uint64_t)r * UINT64_C(0x94d049bb133111eb);
     return (size_t)((key ^ (key >> 29)) * UINT64_C(0xbf58476d1ce4e5b9) >> 32) & (ih->nbuckets - 1);
 }
 
@@ -244,13 +248,26 @@ static void grow(struct nd_inhibit *ih)
         struct src *e = old[b];
         while (e) {
             struct src *next = e->next;
-            size_t nb = bucket_of(ih, e->key);
+            size_t nb = bucket_of(ih, e->key, e->rule);
             e->next = ih->buckets[nb];
             ih->buckets[nb] = e;
             e = next;
         }
     }
     free(old);
+}
+
+/* Links e (rule and key set) into the table and counts it. */
+static void insert(struct nd_inhibit *ih, struct src *e)
+{
+    if (ih->count + 1 > ih->nbuckets)
+        grow(ih);
+    size_t b = bucket_of(ih, e->key, e->rule);
+    e->next = ih->buckets[b];
+    ih->buckets[b] = e;
+    ih->count++;
+    if (e->ends_ns < ih->next_expiry)
+        ih->next_expiry = e->ends_ns;
 }
 
 void nd_inhibit_begin(struct nd_inhibit *ih, int64_t now_ns)
@@ -283,7 +300,7 @@ static struct src **find(struct nd_inhibit *ih, uint32_t r, uint64_t key, uint64
 {
     if (!ih->nbuckets)
         return NULL;
-    for (struct src **pp = &ih->buckets[bucket_of(ih, key)]; *pp; pp = &(*pp)->next)
+    for (struct src **pp = &ih->buckets[bucket_of(ih, key, r)]; *pp; pp = &(*pp)->next)
         if ((*pp)->key == key && (*pp)->rule == r && (*pp)->fp == fp)
             return pp;
     return NULL;
@@ -328,8 +345,11 @@ void nd_inhibit_learn(struct nd_inhibit *ih, const struct nd_alert *a, int64_t n
             continue;
         }
         if (pp) {
-            /* The same alert again: Prometheus pushes endsAt forward. */
+            /* The same alert again: Prometheus pushes endsAt forward.
+             * `both` is decided again: a reload that changed the target
+             * selector left it at its cautious value. */
             (*pp)->ends_ns = ends;
+            (*pp)->both = nd_selector_matches_alert(ru->target, a);
             if (ends < ih->next_expiry)
                 ih->next_expiry = ends;
             continue;
@@ -354,14 +374,7 @@ void nd_inhibit_learn(struct nd_inhibit *ih, const struct nd_alert *a, int64_t n
         e->ends_ns = ends;
         e->rule = r;
         e->both = nd_selector_matches_alert(ru->target, a);
-        if (ih->count + 1 > ih->nbuckets)
-            grow(ih);
-        size_t b = bucket_of(ih, key);
-        e->next = ih->buckets[b];
-        ih->buckets[b] = e;
-        ih->count++;
-        if (ends < ih->next_expiry)
-            ih->next_expiry = ends;
+        insert(ih, e);
     }
 }
 
@@ -377,7 +390,7 @@ bool nd_inhibit_muted(struct nd_inhibit *ih, const struct nd_alert *a, int64_t n
          * source on both sides (itself among them). */
         bool both = nd_selector_matches_alert(ru->source, a);
         uint64_t key = equal_key(ih, r, a);
-        for (const struct src *e = ih->buckets[bucket_of(ih, key)]; e; e = e->next) {
+        for (const struct src *e = ih->buckets[bucket_of(ih, key, r)]; e; e = e->next) {
             if (e->key != key || e->rule != r || e->ends_ns <= now_ns || (both && e->both))
                 continue;
             if (same_values(ru, e, a))
@@ -385,4 +398,79 @@ bool nd_inhibit_muted(struct nd_inhibit *ih, const struct nd_alert *a, int64_t n
         }
     }
     return false;
+}
+
+/* ---- reload ------------------------------------------------------------ */
+
+static bool same_selector(const struct nd_selector *a, const struct nd_selector *b)
+{
+    struct nd_buf fa, fb;
+    /* A selector is one config value: far below this. Past it, the rule
+     * counts as changed (its sources are forgotten, never misapplied). */
+    nd_buf_init(&fa, 1 << 20);
+    nd_buf_init(&fb, 1 << 20);
+    bool same = nd_selector_format(a, &fa) == ND_OK && nd_selector_format(b, &fb) == ND_OK &&
+                fa.len == fb.len && (fa.len == 0 || memcmp(fa.data, fb.data, fa.len) == 0);
+    nd_buf_deinit(&fa);
+    nd_buf_deinit(&fb);
+    return same;
+}
+
+/* The rule of `to` that inherits the sources of rule `r` of `from`, or
+ * UINT32_MAX: same name, same source selector, same `equal` labels in the
+ * same order (the stored values and their hash follow that order). */
+static uint32_t heir(const struct nd_inhibit *to, const struct nd_inhibit *from, uint32_t r,
+                     bool *same_target)
+{
+    const struct rule *o = &from->rules[r];
+    for (uint32_t i = 0; i < to->nrules; i++) {
+        const struct rule *n = &to->rules[i];
+        if (strcmp(n->name, o->name) != 0)
+            continue;
+        if (n->nequal != o->nequal || !same_selector(n->source, o->source))
+            return UINT32_MAX;
+        for (size_t j = 0; j < n->nequal; j++)
+            if (n->nh[j] != o->nh[j])
+                return UINT32_MAX;
+        *same_target = same_selector(n->target, o->target);
+        return i;
+    }
+    return UINT32_MAX;
+}
+
+void nd_inhibit_take_sources(struct nd_inhibit *ih, struct nd_inhibit *old)
+{
+    uint32_t *map = nd_xcalloc(old->nrules ? old->nrules : 1, sizeof *map);
+    bool *same_target = nd_xcalloc(old->nrules ? old->nrules : 1, sizeof *same_target);
+
+    for (uint32_t r = 0; r < old->nrules; r++)
+        map[r] = heir(ih, old, r, &same_target[r]);
+    ih->dropped += old->dropped;
+    for (size_t b = 0; b < old->nbuckets; b++) {
+        struct src *e = old->buckets[b];
+        while (e) {
+            struct src *next = e->next;
+            uint32_t to = map[e->rule];
+            if (to == UINT32_MAX) {
+                free(e);
+            } else if (ih->count >= ih->max) {
+                /* a lower ceiling: as for a new source past it */
+                ih->dropped++;
+                free(e);
+            } else {
+                /* Unknown under a changed target selector: true can only
+                 * mute less; the source's next arrival decides it. */
+                if (!same_target[e->rule])
+                    e->both = true;
+                e->rule = to;
+                insert(ih, e);
+            }
+            e = next;
+        }
+        old->buckets[b] = NULL;
+    }
+    old->count = 0;
+    old->next_expiry = INT64_MAX;
+    free(map);
+    free(same_target);
 }

@@ -39,6 +39,26 @@ void nd_receiver_stats_observe(struct nd_receiver_stats *s, double seconds)
     }
 }
 
+void nd_receiver_stats_add(struct nd_receiver_stats *dst, const struct nd_receiver_stats *src)
+{
+    dst->delivered += src->delivered;
+    dst->retried += src->retried;
+    dst->failed += src->failed;
+    dst->in_flight += src->in_flight;
+    dst->queued += src->queued;
+    dst->dropped += src->dropped;
+    dst->backlog_notifications += src->backlog_notifications;
+    dst->backlog_alerts += src->backlog_alerts;
+    dst->backlog_bytes += src->backlog_bytes;
+    if (src->backlog_oldest_ns &&
+        (!dst->backlog_oldest_ns || src->backlog_oldest_ns < dst->backlog_oldest_ns))
+        dst->backlog_oldest_ns = src->backlog_oldest_ns;
+    dst->latency_count += src->latency_count;
+    dst->latency_sum += src->latency_sum;
+    for (size_t i = 0; i < ND_LATENCY_BUCKETS; i++)
+        dst->latency_bucket[i] += src->latency_bucket[i];
+}
+
 /* Shortest "%g" form that reads back as the same double. Never setlocale()
  * in this program, so the decimal point is '.'. */
 static void fmt_double(char out[32], double v)

@@ -276,6 +276,17 @@ class Daemon:
                 return got
             time.sleep(0.05)
 
+    def write_config(self, text):
+        """Replaces the config file in one rename: a reload never reads half of it."""
+        tmp = self.config_path + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, self.config_path)
+
+    def reload(self):
+        """POST /-/reload; True when the daemon answered 200."""
+        return self.request("POST", "/-/reload").status == 200
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 
@@ -296,6 +307,22 @@ class Daemon:
                 if left <= 0:
                     return None
                 self._cond.wait(min(left, 0.1))
+
+    def count_log(self, pred):
+        """How many stderr (log) lines so far satisfy pred."""
+        with self._cond:
+            return sum(1 for ln in self.stderr_lines if pred(ln))
+
+    def wait_log(self, pred, n, timeout):
+        """Waits until at least n log lines satisfy pred; True if they do in time."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while sum(1 for ln in self.stderr_lines if pred(ln)) < n:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.1))
+            return True
 
     def stderr_text(self):
         with self._cond:
@@ -478,6 +505,42 @@ class Target:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+def received_alerts(target, path=None):
+    """The alerts of the Alertmanager-shaped bodies a Target recorded (or of a list of
+    Recorded requests), in arrival order; with path, of the requests to that path only.
+    A body that does not parse gives one {"unparsable": ...} entry, without labels, so
+    that checks on the alerts fail visibly instead of raising."""
+    reqs = target.snapshot() if hasattr(target, "snapshot") else target
+    out = []
+    for r in reqs:
+        if path is not None and r.path != path:
+            continue
+        try:
+            out += r.json()["alerts"]
+        except (ValueError, KeyError, TypeError):
+            out.append({"unparsable": r.body[:100], "labels": {}})
+    return out
+
+
+def received_label(target, label, path=None):
+    """The value of one label of every received alert (received_alerts); an alert
+    without it (or an unparsable body) gives a "<no LABEL: ...>" string."""
+    return [a["labels"][label] if label in a.get("labels", {})
+            else "<no %s: %r>" % (label, a.get("unparsable", a)) for a in
+            received_alerts(target, path)]
+
+
+def wait_until(fn, done, timeout, step=0.05):
+    """Calls fn() until done(result) is true or timeout seconds have passed; returns the
+    last result (bounded wait: the caller asserts on it)."""
+    end = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if done(got) or time.monotonic() >= end:
+            return got
+        time.sleep(step)
 
 
 def go_json(obj):

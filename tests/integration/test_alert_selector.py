@@ -13,10 +13,7 @@ import harness as h  # noqa: E402
 
 
 def names(target):
-    out = []
-    for r in target.snapshot():
-        out += [a["labels"]["alertname"] for a in r.json()["alerts"]]
-    return sorted(out)
+    return sorted(h.received_label(target, "alertname"))
 
 
 def body(tap):
@@ -34,9 +31,7 @@ def body(tap):
                       (("DiskFull", "critical"), ("Slow", "warning"), ("TestAlert", "critical"),
                        ("Pager", "page"))]
             tap.eq(d.post_alerts(alerts).status, 200, "4 alerts accepted")
-            end = time.monotonic() + 10
-            while time.monotonic() < end and len(names(every)) < 4:
-                time.sleep(0.05)
+            h.wait_until(lambda: names(every), lambda got: len(got) >= 4, 10)
             time.sleep(0.3)
             tap.eq(names(every), ["DiskFull", "Pager", "Slow", "TestAlert"],
                    "a receiver without alert_selector gets every alert")

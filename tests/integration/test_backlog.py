@@ -36,22 +36,12 @@ def payload(start, n):
 
 
 def received_ids(target):
-    ids = []
-    for r in target.snapshot():
-        try:
-            ids += [a["labels"]["id"] for a in r.json()["alerts"]]
-        except (ValueError, KeyError, TypeError):
-            ids.append("<unparsable body %r>" % r.body[:100])
-    return ids
+    return h.received_label(target, "id")
 
 
 def wait_ids(target, n, timeout):
-    end = time.monotonic() + timeout
-    while True:
-        ids = received_ids(target)
-        if len(ids) >= n or time.monotonic() >= end:
-            return ids
-        time.sleep(0.2)
+    return h.wait_until(lambda: received_ids(target), lambda ids: len(ids) >= n, timeout,
+                        step=0.2)
 
 
 def sample(d):

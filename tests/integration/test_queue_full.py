@@ -16,13 +16,7 @@ def alerts(*names):
 
 
 def delivered_instances(reqs):
-    out = []
-    for r in reqs:
-        try:
-            out += [a["labels"]["instance"] for a in r.json()["alerts"]]
-        except (ValueError, KeyError):
-            out.append("<unparsable body %r>" % r.body[:100])
-    return sorted(out)
+    return sorted(h.received_label(reqs, "instance"))
 
 
 def body(tap):

@@ -6,7 +6,9 @@
     the file:line errors, the old receivers still deliver, the reload gauge is 0 until a good
     reload sets it back to 1;
 (c) a removed receiver delivers what it held (its target blocked at the reload, released
-    after) before it is freed;
+    after) before it is freed, and /metrics lists it until then;
+(c') a changed receiver (same name) is one series in /metrics: its old and new objects
+    summed while the old one finishes, and its counters do not fall back when it is freed;
 (d) a changed [server] listen is logged as needing a restart and the old listener stays."""
 
 import json
@@ -23,57 +25,22 @@ import harness as h  # noqa: E402
 FAST = "retry_initial = 20ms\nretry_max = 100ms\n"
 
 
-def write_config(d, text):
-    """Replaces the file in one rename: the daemon never reads half of it."""
-    tmp = d.config_path + ".new"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, d.config_path)
-
-
-def count_lines(d, pred):
-    with d._cond:
-        return sum(1 for ln in d.stderr_lines if pred(ln))
-
-
-def wait_lines(d, pred, n, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if count_lines(d, pred) >= n:
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def reloaded(ln):
     return "configuration reloaded" in ln
 
 
 def sighup_reload(d):
-    n = count_lines(d, reloaded)
+    n = d.count_log(reloaded)
     d.signal(signal.SIGHUP)
-    return wait_lines(d, reloaded, n + 1, 10)
-
-
-def post_reload(d):
-    return d.request("POST", "/-/reload").status == 200
+    return d.wait_log(reloaded, n + 1, 10)
 
 
 def ids_of(target):
-    out = []
-    for q in target.snapshot():
-        for a in q.json()["alerts"]:
-            out.append(a["labels"]["id"])
-    return out
+    return h.received_label(target, "id")
 
 
 def wait_ids(target, want, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if want <= set(ids_of(target)):
-            break
-        time.sleep(0.05)
-    return set(ids_of(target))
+    return set(h.wait_until(lambda: ids_of(target), lambda got: want <= set(got), timeout))
 
 
 class Loader:
@@ -122,25 +89,25 @@ def under_load(tap):
             added_at = None
             with Loader(d) as load:
                 time.sleep(0.5)
-                write_config(d, h.config(two, batch=batch, delivery=FAST))
+                d.write_config(h.config(two, batch=batch, delivery=FAST))
                 tap.ok(sighup_reload(d), "SIGHUP: the second receiver is added")
                 added_at = time.monotonic()
                 time.sleep(0.4)
-                tap.ok(post_reload(d), "POST /-/reload, same file: 200")
+                tap.ok(d.reload(), "POST /-/reload, same file: 200")
                 time.sleep(0.4)
                 # The second receiver's settings change: a new object takes over, the old one
                 # finishes what it holds.
-                write_config(d, h.config(
+                d.write_config(h.config(
                     {"first": h.webhook(first.url + "/1"),
                      "second": h.webhook(second.url + "/2", "max_in_flight = 2\n")},
                     batch=batch, delivery=FAST))
                 tap.ok(sighup_reload(d), "SIGHUP: the second receiver's settings change")
                 time.sleep(0.4)
-                write_config(d, h.config(
+                d.write_config(h.config(
                     {"first": h.webhook(first.url + "/1"),
                      "second": h.webhook(second.url + "/2", "max_in_flight = 2\n")},
                     batch="max_size = 20\nmax_wait = 5ms\n", delivery=FAST))
-                tap.ok(post_reload(d), "POST /-/reload: new batch settings")
+                tap.ok(d.reload(), "POST /-/reload: new batch settings")
                 time.sleep(0.5)
             accepted = set(load.accepted)
             tap.ok(len(accepted) > 100, "the loader got alerts accepted (%d, %d refused)"
@@ -155,10 +122,10 @@ def under_load(tap):
             got2 = wait_ids(second, after, 20)
             tap.eq(sorted(after - got2)[:10], [],
                    "second receiver: every alert accepted after it was added arrived")
-            tap.ok(count_lines(d, lambda ln: "configuration reloaded" in ln
+            tap.ok(d.count_log(lambda ln: "configuration reloaded" in ln
                                and re.search(r"\bkept=2\b", ln)) >= 1,
                    "an unchanged reload keeps both receiver objects (kept=2)")
-            tap.ok(wait_lines(d, lambda ln: "removed receiver finished" in ln
+            tap.ok(d.wait_log(lambda ln: "removed receiver finished" in ln
                               and "second" in ln, 1, 10),
                    "the replaced second receiver object was freed once idle")
             held = d.wait_metric("notifyd_queue_alerts", 0.0, 20)
@@ -183,7 +150,7 @@ def bad_configs(tap):
                  good + "\n[receiver.second]\ntype = nosuchtype\nurl = http://127.0.0.1:1/\n"),
             ]
             for i, (what, text) in enumerate(cases):
-                write_config(d, text)
+                d.write_config(text)
                 r = d.request("POST", "/-/reload")
                 tap.eq(r.status, 500, "%s: POST /-/reload answers 500" % what)
                 try:
@@ -193,7 +160,7 @@ def bad_configs(tap):
                 tap.eq(env.get("Status"), 500, "%s: NM's envelope" % what, r.body[:300])
                 tap.ok(re.search(re.escape(name) + r":\d+:", env.get("Message", "")),
                        "%s: the message names file:line" % what, env.get("Message"))
-                tap.ok(wait_lines(d, lambda ln: "configuration reload failed" in ln, 1, 5),
+                tap.ok(d.wait_log(lambda ln: "configuration reload failed" in ln, 1, 5),
                        "%s: the failure is logged" % what)
                 tap.eq(h.metric(d.metrics(), "notifyd_config_last_reload_successful"), 0.0,
                        "%s: reload gauge is 0" % what)
@@ -203,13 +170,13 @@ def bad_configs(tap):
                 tap.ok(aid in wait_ids(first, {aid}, 10),
                        "%s: the old receiver still delivers" % what)
             # A SIGHUP with the bad file is refused the same way.
-            n = count_lines(d, lambda ln: "configuration reload failed" in ln)
+            n = d.count_log(lambda ln: "configuration reload failed" in ln)
             d.signal(signal.SIGHUP)
-            tap.ok(wait_lines(d, lambda ln: "configuration reload failed" in ln, n + 1, 5),
+            tap.ok(d.wait_log(lambda ln: "configuration reload failed" in ln, n + 1, 5),
                    "SIGHUP with a bad file: refused and logged")
-            tap.eq(count_lines(d, lambda ln: "second" in ln and "receiver" in ln
+            tap.eq(d.count_log(lambda ln: "second" in ln and "receiver" in ln
                                and "removed" in ln), 0, "nothing was swapped")
-            write_config(d, good)
+            d.write_config(good)
             tap.eq(d.request("POST", "/-/reload").status, 200, "good file again: 200")
             tap.eq(h.metric(d.metrics(), "notifyd_config_last_reload_successful"), 1.0,
                    "reload gauge back to 1")
@@ -234,31 +201,96 @@ def removed_receiver(tap):
                 time.sleep(0.05)
             slow.wait_for(1, 5)
             tap.eq(len(slow.snapshot()), 1, "slow receiver: one request blocked, the rest queued")
-            write_config(d, h.config({"first": h.webhook(first.url + "/1")},
+            d.write_config(h.config({"first": h.webhook(first.url + "/1")},
                                      server="shutdown_timeout = 30s\n",
                                      batch="max_wait = 5ms\ngroup_labels = id\n"))
             tap.eq(d.request("POST", "/-/reload").status, 200, "reload removing 'slow': 200")
             t_reload = time.monotonic()
             m = d.metrics()
             tap.eq(h.metric(m, "notifyd_notifications_delivered_total", receiver="slow",
-                            type="webhook"), None, "/metrics no longer lists 'slow'")
-            tap.ok(wait_lines(d, lambda ln: "finishing what it holds" in ln and "slow" in ln,
+                            type="webhook"), 0.0, "/metrics still lists the retiring 'slow'")
+            tap.eq(h.metric(m, "notifyd_receiver_backlog_notifications", receiver="slow"), 4.0,
+                   "with the four notifications it holds")
+            tap.ok(d.wait_log(lambda ln: "finishing what it holds" in ln and "slow" in ln,
                               1, 5), "the removal is logged")
             time.sleep(0.3)
-            tap.eq(count_lines(d, lambda ln: "removed receiver finished" in ln), 0,
+            tap.eq(d.count_log(lambda ln: "removed receiver finished" in ln), 0,
                    "'slow' is not freed while it holds notifications")
             release.set()
             got = wait_ids(slow, set(ids), 10)
             tap.eq(sorted(set(ids) - got), [], "slow receiver: every queued notification arrived")
             late = [q for q in slow.snapshot() if q.t > t_reload]
             tap.ok(len(late) >= 3, "%d of them arrived after the reload removed it" % len(late))
-            tap.ok(wait_lines(d, lambda ln: "removed receiver finished" in ln and "slow" in ln,
+            tap.ok(d.wait_log(lambda ln: "removed receiver finished" in ln and "slow" in ln,
                               1, 5), "then 'slow' is freed")
-            tap.eq(count_lines(d, lambda ln: "not delivered" in ln), 0, "nothing given up")
+            tap.eq(h.metric(d.metrics(), "notifyd_notifications_delivered_total",
+                            receiver="slow", type="webhook"), None,
+                   "once freed, /metrics no longer lists 'slow'")
+            tap.eq(d.count_log(lambda ln: "not delivered" in ln), 0, "nothing given up")
             got1 = wait_ids(first, set(ids), 5)
             tap.eq(sorted(set(ids) - got1), [], "first receiver: everything arrived")
             d.signal(signal.SIGTERM)
             tap.eq(d.wait_exit(20), 0, "clean exit")
+
+
+def series(d, name, receiver):
+    """The sample lines of one metric for one receiver in the raw exposition."""
+    text = d.request("GET", "/metrics").body.decode()
+    return [ln for ln in text.splitlines()
+            if ln.startswith(name + "{") and 'receiver="%s"' % receiver in ln]
+
+
+def changed_receiver_metrics(tap):
+    release = threading.Event()
+    with h.Target([200, {"release": release, "hang": 30}]) as slow:
+        def cfg(timeout):
+            return h.config({"w": h.webhook(slow.url + "/w",
+                                            "max_in_flight = 1\ntimeout = %s\n" % timeout)},
+                            server="shutdown_timeout = 30s\n",
+                            batch="max_wait = 5ms\ngroup_labels = id\n")
+        with h.Daemon(cfg("20s")) as d:
+            d.start()
+            delivered = ("notifyd_notifications_delivered_total", {"receiver": "w",
+                                                                    "type": "webhook"})
+            tap.eq(d.post_alerts([{"labels": {"alertname": "C", "id": "c0"}}]).status, 200,
+                   "metrics: c0 accepted")
+            tap.eq(d.wait_metric(delivered[0], 1.0, 5, **delivered[1]), 1.0,
+                   "metrics: c0 delivered by the first object")
+            for aid in ("c1", "c2"):
+                tap.eq(d.post_alerts([{"labels": {"alertname": "C", "id": aid}}]).status, 200,
+                       "metrics: %s accepted" % aid)
+                time.sleep(0.05)
+            slow.wait_for(2, 5)
+            d.write_config(cfg("19s"))
+            tap.ok(d.reload(), "metrics: reload changing w's timeout (w replaced)")
+            tap.ok(d.wait_log(lambda ln: "finishing what it holds" in ln
+                              and re.search(r"\breceiver=w\b", ln), 1, 5),
+                   "metrics: the old w is retiring")
+            tap.eq(d.post_alerts([{"labels": {"alertname": "C", "id": "c3"}}]).status, 200,
+                   "metrics: c3 accepted by the new w")
+            slow.wait_for(3, 5)
+            tap.eq(d.wait_metric("notifyd_delivery_in_flight", 2.0, 5, receiver="w"), 2.0,
+                   "metrics: in flight is the sum of the old (c1) and the new (c3) object")
+            tap.eq(len(series(d, delivered[0], "w")), 1,
+                   "metrics: one delivered series for w, not one per object")
+            tap.eq(len(series(d, "notifyd_delivery_in_flight", "w")), 1,
+                   "metrics: one in-flight series for w")
+            tap.eq(h.metric(d.metrics(), delivered[0], **delivered[1]), 1.0,
+                   "metrics: the old object's count is kept across the swap")
+            tap.eq(h.metric(d.metrics(), "notifyd_receiver_backlog_notifications", receiver="w"),
+                   3.0, "metrics: backlog = old (c1 in flight, c2 queued) + new (c3)")
+            release.set()
+            tap.ok(d.wait_log(lambda ln: "removed receiver finished" in ln
+                              and re.search(r"\breceiver=w\b", ln), 1, 10),
+                   "metrics: the old w is freed once it delivered its part")
+            tap.eq(d.wait_metric(delivered[0], 4.0, 5, **delivered[1]), 4.0,
+                   "metrics: after the old object is freed w's counter is 4, not the new "
+                   "object's alone")
+            tap.eq(len(series(d, delivered[0], "w")), 1, "metrics: still one series for w")
+            tap.eq(d.wait_metric("notifyd_receiver_backlog_notifications", 0.0, 5,
+                                 receiver="w"), 0.0, "metrics: backlog back to 0")
+            d.signal(signal.SIGTERM)
+            tap.eq(d.wait_exit(20), 0, "metrics: clean exit")
 
 
 def stop_while_retiring(tap):
@@ -277,19 +309,19 @@ def stop_while_retiring(tap):
                                  "cons": "type = console\ntemplate = mine\n"},
                                 server="shutdown_timeout = 1s\n",
                                 batch="max_wait = 5ms\n") + "[template]\nfiles = %s\n" % tmpl
-            write_config(d, cfg())
+            d.write_config(cfg())
             d.start()
             tap.eq(d.post_alerts([{"labels": {"alertname": "T", "id": "t1"}}]).status, 200,
                    "alert accepted")
             slow.wait_for(1, 5)
             tap.eq(d.request("POST", "/-/reload").status, 200, "reload, nothing changed: 200")
-            tap.ok(wait_lines(d, lambda ln: "configuration reloaded" in ln
+            tap.ok(d.wait_log(lambda ln: "configuration reloaded" in ln
                               and re.search(r"\bkept=2\b", ln), 1, 5),
                    "unchanged templates: both receivers kept")
             with open(tmpl, "w") as f:
                 f.write('{{ define "mine" }}two{{ end }}')
             tap.eq(d.request("POST", "/-/reload").status, 200, "reload, template changed: 200")
-            tap.ok(wait_lines(d, lambda ln: "configuration reloaded" in ln
+            tap.ok(d.wait_log(lambda ln: "configuration reloaded" in ln
                               and re.search(r"\bkept=0\b", ln), 1, 5),
                    "a changed template file rebuilds every receiver")
             tap.eq(d.post_alerts([{"labels": {"alertname": "T", "id": "t2"}}]).status, 200,
@@ -298,7 +330,7 @@ def stop_while_retiring(tap):
                    "the console receiver renders with the new template")
             d.signal(signal.SIGTERM)
             tap.eq(d.wait_exit(20), 0, "SIGTERM with a retiring receiver: clean exit")
-            tap.ok(count_lines(d, lambda ln: "not delivered" in ln and "slow" in ln) >= 1,
+            tap.ok(d.count_log(lambda ln: "not delivered" in ln and "slow" in ln) >= 1,
                    "what the retiring receiver still held is logged as given up")
             release.set()
 
@@ -314,7 +346,7 @@ def api_during_reload(tap):
             with open(tmpl, "w") as f:
                 f.write('{{ define "mine" }}one{{ end }}')
             d.config_path = os.path.join(d.dir, "notifyd.ini")
-            write_config(d, h.config({"cons": "type = console\ntemplate = mine\n"},
+            d.write_config(h.config({"cons": "type = console\ntemplate = mine\n"},
                                      server="api_timeout = 20s\n")
                          + "[template]\nfiles = %s\n" % tmpl)
             d.start()
@@ -348,9 +380,9 @@ def listen_change(tap):
             d.start()
             port = d.port
             other = h.free_port()
-            write_config(d, cfg.replace("listen = 127.0.0.1:0", "listen = 127.0.0.1:%d" % other))
+            d.write_config(cfg.replace("listen = 127.0.0.1:0", "listen = 127.0.0.1:%d" % other))
             tap.eq(d.request("POST", "/-/reload").status, 200, "reload with a new listen: 200")
-            tap.ok(wait_lines(d, lambda ln: "needs a restart" in ln and "[server] listen" in ln,
+            tap.ok(d.wait_log(lambda ln: "needs a restart" in ln and "[server] listen" in ln,
                               1, 5), "the restart warning names [server] listen",
                    d.stderr_text())
             r = h.http_request("127.0.0.1", port, "GET", "/-/ready")
@@ -362,6 +394,7 @@ def body(tap):
     under_load(tap)
     bad_configs(tap)
     removed_receiver(tap)
+    changed_receiver_metrics(tap)
     stop_while_retiring(tap)
     api_during_reload(tap)
     listen_change(tap)

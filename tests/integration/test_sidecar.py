@@ -72,11 +72,7 @@ class Sidecar:
 
 
 def names(target, path):
-    out = []
-    for r in target.snapshot():
-        if r.path == path:
-            out += [a["labels"]["alertname"] for a in r.json()["alerts"]]
-    return sorted(out)
+    return sorted(h.received_label(target, "alertname", path))
 
 
 def alert(name, ns, cluster="c1"):
@@ -202,6 +198,9 @@ def body(tap):
         tap.eq(r.returncode, 1, "--check-config refuses a non-http tenant_sidecar_url")
         tap.ok("tenant_sidecar_url" in r.stderr and "not an http" in r.stderr,
                "and names the key", r.stderr)
+        line = bad.splitlines().index("tenant_sidecar_url = ftp://x/") + 1
+        want = "notifyd.ini:%d: [routing] tenant_sidecar_url:" % line
+        tap.ok(want in r.stderr, "with file and line: " + want, r.stderr)
 
 
 if __name__ == "__main__":

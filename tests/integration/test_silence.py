@@ -19,20 +19,12 @@ def alert(name):
 
 
 def delivered_names(target):
-    out = []
-    for r in target.snapshot():
-        out += [a["labels"]["alertname"] for a in r.json()["alerts"]]
-    return sorted(out)
+    return sorted(h.received_label(target, "alertname"))
 
 
 def wait_delivered(target, names, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        got = delivered_names(target)
-        if all(n in got for n in names):
-            return got
-        time.sleep(0.05)
-    return delivered_names(target)
+    return h.wait_until(lambda: delivered_names(target), lambda got: all(n in got for n in names),
+                        timeout)
 
 
 def scheduled(tap):

@@ -33,16 +33,11 @@ def query_ids(tap, d, home):
 
 
 def delivered(target):
-    out = []
-    for r in target.snapshot():
-        out += [a["labels"]["alertname"] for a in r.json()["alerts"]]
-    return out
+    return h.received_label(target, "alertname")
 
 
 def wait_count(target, n, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and len(delivered(target)) < n:
-        time.sleep(0.05)
+    h.wait_until(lambda: delivered(target), lambda got: len(got) >= n, timeout)
     time.sleep(0.3)  # long enough for a muted alert's batch to have closed too
     return delivered(target)
 
@@ -172,6 +167,13 @@ def body(tap):
                 tap.eq(rc, 1, "a corrupt silence_file: notifyd exits 1")
                 tap.ok(sfile in d3.stderr_text(), "the error names the file",
                        d3.stderr_text())
+                # --check-config reports it as a config error: file, line, key.
+                r = subprocess.run([h.NOTIFYD, "--check-config", d3.config_path],
+                                   capture_output=True, text=True, timeout=20)
+                line = cfg.splitlines().index("silence_file = %s" % sfile) + 1
+                want = "notifyd.ini:%d: [routing] silence_file:" % line
+                tap.ok(r.returncode == 1 and want in r.stderr,
+                       "--check-config names the config line of the key: " + want, r.stderr)
 
 
 if __name__ == "__main__":

@@ -683,10 +683,19 @@ static void test_routing_silences(void)
                                  "t.ini", &c, &e),
            ND_OK, "routing: every key");
     is_str(c->routing.silence_file, "/var/lib/s.json", "silence_file");
+    is_int(c->routing.silence_file_line, 2, "silence_file: its line kept for later errors");
     is_int(c->routing.silence_retention_ns, INT64_C(3600) * 1000000000, "silence_retention");
     is_int(c->routing.max_silences, 5, "max_silences");
     is_int(c->routing.max_silence_matchers, 3, "max_silence_matchers");
     is_int(c->routing.max_silence_size, 1024, "max_silence_size");
+    nd_config_free(c);
+    nd_config_errors_deinit(&e);
+    nd_config_errors_init(&e);
+    is_int(nd_config_load_string("[routing]\npolicy = All\ntenant_sidecar_url = x\n" RECV, "t.ini",
+                                 &c, &e),
+           ND_OK, "routing: tenant_sidecar_url");
+    is_int(c->routing.tenant_sidecar_url_line, 3, "tenant_sidecar_url: its line kept");
+    is_int(c->routing.silence_file_line, 0, "silence_file absent: line 0");
     nd_config_free(c);
     nd_config_errors_deinit(&e);
     expect_error("routing: max_silences 0", "[routing]\nmax_silences = 0\n" RECV,

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "helpers.h"
 #include "logcap.h"
 #include "loop.h"
@@ -57,19 +58,9 @@ static void bl_sink(void *state, const struct nd_notification *n, struct nd_verd
     snprintf(v->reason, sizeof(v->reason), verdict == ND_VERDICT_FAILED ? "refused" : "down");
 }
 
-static int bl_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
-                        void **state, struct nd_config_errors *errs)
-{
-    (void)rc;
-    (void)templates;
-    (void)errs;
-    *state = NULL;
-    return ND_OK;
-}
-
 static const struct nd_receiver_type bl_type = {
     .name = "blsink",
-    .configure = bl_configure,
+    .configure = fx_configure_nostate,
     .sink = bl_sink,
 };
 
@@ -103,38 +94,15 @@ struct ctx {
 static struct nd_receiver *add_receiver(struct ctx *c, const char *name, const char *type,
                                         const char *keys)
 {
-    struct nd_config *cfg = NULL;
-    struct nd_config_errors errs;
-    struct nd_receiver *r = NULL;
-    char *ini = nd_xasprintf("[receiver.%s]\ntype = %s\n%s", name, type, keys);
-    size_t i;
-
-    nd_config_errors_init(&errs);
-    if (nd_config_load_string(ini, "test.ini", &cfg, &errs) == ND_OK)
-        r = nd_receiver_new(c->e, &cfg->receivers[0], &cfg->delivery, &errs);
-    for (i = 0; i < errs.n; i++)
-        printf("# %s\n", errs.msgs[i]);
-    nd_config_errors_deinit(&errs);
-    nd_config_free(cfg);
-    free(ini);
-    if (!r)
-        abort();
-    return r;
+    return fx_receiver(c->e, "[receiver.%s]\ntype = %s\n%s", name, type, keys);
 }
 
 static void setup(struct ctx *c, const char *keys)
 {
-    char err[ND_ERRLEN];
-
     memset(c, 0, sizeof(*c));
     c->base = event_base_new();
-    c->e = nd_engine_new(c->base, T, err);
-    if (!c->e) {
-        printf("# %s\n", err);
-        abort();
-    }
+    c->e = fx_engine(c->base, T, test_now);
     clock_ns = 1000 * ND_NS_PER_S;
-    nd__engine_set_clock(c->e, test_now);
     nd_engine_set_outcome(c->e, on_outcome, NULL);
     c->r = add_receiver(c, "bl", "blsink", keys);
     verdict = ND_VERDICT_RETRY;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include "fixture.h"
 #include "helpers.h"
 #include "logcap.h"
 #include "loop.h"
@@ -249,15 +250,9 @@ static char *render_text(const char *name, const struct nd_notification *n)
 
 static void setup(struct ctx *c)
 {
-    char err[ND_ERRLEN];
-
     c->base = event_base_new();
     srv_start(c->base);
-    c->e = nd_engine_new(c->base, T, err);
-    if (!c->e) {
-        printf("# %s\n", err);
-        abort();
-    }
+    c->e = fx_engine(c->base, T, NULL);
 }
 
 static void teardown(struct ctx *c)
@@ -271,28 +266,10 @@ static void teardown(struct ctx *c)
 static struct nd_receiver *mk_rcv(struct ctx *c, const char *name, const char *type,
                                   const char *path, const char *extra)
 {
-    struct nd_config *cfg = NULL;
-    struct nd_config_errors errs;
-    struct nd_receiver *r = NULL;
-    char *ini;
-    size_t i;
-
     if (path)
-        ini = nd_xasprintf("[receiver.%s]\ntype = %s\nurl = http://127.0.0.1:%d%s\n%s", name, type,
-                           S.port, path, extra);
-    else
-        ini = nd_xasprintf("[receiver.%s]\ntype = %s\n%s", name, type, extra);
-    nd_config_errors_init(&errs);
-    if (nd_config_load_string(ini, "test.ini", &cfg, &errs) == ND_OK)
-        r = nd_receiver_new(c->e, &cfg->receivers[0], &cfg->delivery, &errs);
-    for (i = 0; i < errs.n; i++)
-        printf("# %s\n", errs.msgs[i]);
-    nd_config_errors_deinit(&errs);
-    nd_config_free(cfg);
-    free(ini);
-    if (!r)
-        abort();
-    return r;
+        return fx_receiver(c->e, "[receiver.%s]\ntype = %s\nurl = http://127.0.0.1:%d%s\n%s", name,
+                           type, S.port, path, extra);
+    return fx_receiver(c->e, "[receiver.%s]\ntype = %s\n%s", name, type, extra);
 }
 
 static int cond_settled(void *ud)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include "fixture.h"
 #include "helpers.h"
 #include "logcap.h"
 #include "loop.h"
@@ -291,12 +292,6 @@ static struct nd_template_set *T;
 
 static void setup(struct ctx *c, const char *extra)
 {
-    struct nd_config *cfg = NULL;
-    struct nd_config_errors errs;
-    char err[ND_ERRLEN];
-    char *ini;
-    size_t i;
-
     want_lanes = 3;
     want_chunks = 4;
     parts_fail = 0;
@@ -305,24 +300,12 @@ static void setup(struct ctx *c, const char *extra)
     build_on_part = 0;
     c->base = event_base_new();
     srv_start(c->base);
-    c->e = nd_engine_new(c->base, T, err);
-    if (!c->e)
-        abort();
-    ini =
-        nd_xasprintf("[receiver.p]\ntype = parts\nurl = http://127.0.0.1:%d\n"
-                     "%sretry_jitter = 0\n%s",
-                     S.port, strstr(extra, "retry_initial") ? "" : "retry_initial = 10ms\n", extra);
-    nd_config_errors_init(&errs);
-    c->r = NULL;
-    if (nd_config_load_string(ini, "test.ini", &cfg, &errs) == ND_OK)
-        c->r = nd_receiver_new(c->e, &cfg->receivers[0], &cfg->delivery, &errs);
-    for (i = 0; i < errs.n; i++)
-        printf("# %s\n", errs.msgs[i]);
-    nd_config_errors_deinit(&errs);
-    nd_config_free(cfg);
-    free(ini);
-    if (!c->r)
-        abort();
+    c->e = fx_engine(c->base, T, NULL);
+    c->r =
+        fx_receiver(c->e,
+                    "[receiver.p]\ntype = parts\nurl = http://127.0.0.1:%d\n"
+                    "%sretry_jitter = 0\n%s",
+                    S.port, strstr(extra, "retry_initial") ? "" : "retry_initial = 10ms\n", extra);
 }
 
 static void teardown(struct ctx *c)
@@ -506,20 +489,6 @@ static void test_many_one_slot(void)
     teardown(&c);
 }
 
-struct idle_rec {
-    int calls;
-};
-
-static void on_idle(void *ud)
-{
-    ((struct idle_rec *)ud)->calls++;
-}
-
-static int cond_idle(void *ud)
-{
-    return ((struct idle_rec *)ud)->calls > 0;
-}
-
 static int cond_hits(void *ud)
 {
     return S.nhits >= *(int *)ud;
@@ -532,7 +501,7 @@ static void test_shutdown(void)
 {
     struct ctx c;
     struct nd_notification *n, *n2;
-    struct idle_rec ir = {0};
+    struct fx_idle ir = {0};
     char *log;
     int want = 10;
 
@@ -541,8 +510,8 @@ static void test_shutdown(void)
     log_capture();
     n = submit(c.r, "S");
     ok(run_until_ms(c.base, cond_hits, &want, 10000), "shutdown: the other lanes went on");
-    nd_engine_shutdown(c.e, 200 * ND_NS_PER_MS, on_idle, &ir);
-    ok(run_until_ms(c.base, cond_idle, &ir, 10000), "shutdown: idle called");
+    nd_engine_shutdown(c.e, 200 * ND_NS_PER_MS, fx_on_idle, &ir);
+    ok(run_until_ms(c.base, fx_idle_seen, &ir, 10000), "shutdown: idle called");
     log = log_take();
     is_str(arrivals("S", 1), "0,1", "shutdown: the hanging lane sent chunks 1..2");
     is_uint(nd_receiver_stats(c.r)->failed, 1, "shutdown: failed counted once");

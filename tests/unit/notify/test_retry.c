@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fixture.h"
 #include "helpers.h"
 #include "loop.h"
 #include "notifyd/engine.h"
@@ -72,19 +73,9 @@ static void rs_sink(void *state, const struct nd_notification *n, struct nd_verd
     }
 }
 
-static int rs_configure(struct nd_receiver_config *rc, const struct nd_template_set *templates,
-                        void **state, struct nd_config_errors *errs)
-{
-    (void)rc;
-    (void)templates;
-    (void)errs;
-    *state = NULL;
-    return ND_OK;
-}
-
 static const struct nd_receiver_type rs_type = {
     .name = "rsink",
-    .configure = rs_configure,
+    .configure = fx_configure_nostate,
     .sink = rs_sink,
 };
 
@@ -114,7 +105,7 @@ static void far_sink(void *state, const struct nd_notification *n, struct nd_ver
 
 static const struct nd_receiver_type far_type = {
     .name = "farsink",
-    .configure = rs_configure,
+    .configure = fx_configure_nostate,
     .sink = far_sink,
 };
 
@@ -139,32 +130,10 @@ static void setup(struct ctx *c, const char *keys)
 
 static void setup_type(struct ctx *c, const char *type, const char *keys)
 {
-    struct nd_config *cfg = NULL;
-    struct nd_config_errors errs;
-    char err[ND_ERRLEN];
-    char *ini;
-    size_t i;
-
     c->base = event_base_new();
-    c->e = nd_engine_new(c->base, T, err);
-    if (!c->e) {
-        printf("# %s\n", err);
-        abort();
-    }
+    c->e = fx_engine(c->base, T, test_now);
     clock_ns = 1000 * ND_NS_PER_S;
-    nd__engine_set_clock(c->e, test_now);
-    ini = nd_xasprintf("[receiver.rs]\ntype = %s\n%s", type, keys);
-    nd_config_errors_init(&errs);
-    c->r = NULL;
-    if (nd_config_load_string(ini, "test.ini", &cfg, &errs) == ND_OK)
-        c->r = nd_receiver_new(c->e, &cfg->receivers[0], &cfg->delivery, &errs);
-    for (i = 0; i < errs.n; i++)
-        printf("# %s\n", errs.msgs[i]);
-    nd_config_errors_deinit(&errs);
-    nd_config_free(cfg);
-    free(ini);
-    if (!c->r)
-        abort();
+    c->r = fx_receiver(c->e, "[receiver.rs]\ntype = %s\n%s", type, keys);
     nsubs = norder = 0;
     memset(tries, 0, sizeof(tries));
 }
@@ -442,27 +411,13 @@ static void test_retry_after_year_9999(void)
     teardown(&c);
 }
 
-struct idle_rec {
-    int calls;
-};
-
-static void on_idle(void *ud)
-{
-    ((struct idle_rec *)ud)->calls++;
-}
-
-static int cond_idle(void *ud)
-{
-    return ((struct idle_rec *)ud)->calls > 0;
-}
-
 /* A shutdown deadline with jobs in the heap gives every one up (logged,
  * counted, reference dropped); ASan checks that nothing leaks. */
 static void test_shutdown_heap(void)
 {
     enum { N = 1000 };
     struct ctx c;
-    struct idle_rec ir = {0};
+    struct fx_idle ir = {0};
     char *log = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&log, &len);
@@ -477,8 +432,8 @@ static void test_shutdown_heap(void)
     ok(run_until_ms(c.base, cond_retried, c.r, 5000), "shutdown: %d jobs waiting", N);
     is_uint(nd__receiver_retry_waiting(c.r), N, "shutdown: all in the heap");
     nd_log_set_stream(f);
-    nd_engine_shutdown(c.e, 50 * ND_NS_PER_MS, on_idle, &ir);
-    ok(run_until_ms(c.base, cond_idle, &ir, 5000), "shutdown: idle called after the deadline");
+    nd_engine_shutdown(c.e, 50 * ND_NS_PER_MS, fx_on_idle, &ir);
+    ok(run_until_ms(c.base, fx_idle_seen, &ir, 5000), "shutdown: idle called after the deadline");
     nd_log_set_stream(NULL);
     fclose(f);
     is_uint(nd__receiver_retry_waiting(c.r), 0, "shutdown: heap emptied");

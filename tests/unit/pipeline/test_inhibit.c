@@ -286,6 +286,116 @@ static void test_ceiling(void)
     nd_inhibit_free(ih);
 }
 
+/* A reload: sources move to the new rule set for the rules kept under the
+ * same name, source selector and equal labels (whatever their position),
+ * and are forgotten for the others; the ceiling and the counter go on. */
+static void test_take_sources(void)
+{
+    struct nd_inhibit *old = load("[inhibit.gone]\n"
+                                  "source_selector = alertname=Gone\n"
+                                  "target_selector = severity=warning\n"
+                                  "[inhibit.crit]\n"
+                                  "source_selector = severity=critical\n"
+                                  "target_selector = severity=warning\n"
+                                  "equal = cluster, alertname\n"
+                                  "[inhibit.eq]\n"
+                                  "source_selector = severity=page\n"
+                                  "target_selector = severity=info\n"
+                                  "equal = cluster\n"
+                                  "[inhibit.db]\n"
+                                  "source_selector = team=db\n"
+                                  "target_selector = team=db, severity=warning\n"
+                                  "equal = team\n",
+                                  0);
+    struct nd_alert *sx =
+        mk(FIRING, 0, "alertname", "Down", "cluster", "x", "severity", "critical", NULL);
+    struct nd_alert *sy =
+        mk(FIRING, 0, "alertname", "Down", "cluster", "y", "severity", "critical", NULL);
+    struct nd_alert *tx =
+        mk(FIRING, 0, "alertname", "Down", "cluster", "x", "severity", "warning", NULL);
+    struct nd_alert *ty =
+        mk(FIRING, 0, "alertname", "Down", "cluster", "y", "severity", "warning", NULL);
+    struct nd_alert *gone = mk(FIRING, 0, "alertname", "Gone", NULL);
+    struct nd_alert *page =
+        mk(FIRING, 0, "alertname", "P", "cluster", "x", "severity", "page", NULL);
+    struct nd_alert *info =
+        mk(FIRING, 0, "alertname", "I", "cluster", "x", "severity", "info", NULL);
+    struct nd_alert *dbc = mk(FIRING, 0, "alertname", "C", "team", "db", "severity", "error", NULL);
+    struct nd_alert *dbw =
+        mk(FIRING, 0, "alertname", "W", "team", "db", "severity", "warning", NULL);
+    struct nd_alert *rx =
+        mk(RESOLVED, 0, "alertname", "Down", "cluster", "x", "severity", "critical", NULL);
+
+    nd_inhibit_learn(old, sx, NOW);
+    nd_inhibit_learn(old, sy, NOW);
+    nd_inhibit_learn(old, gone, NOW);
+    nd_inhibit_learn(old, page, NOW);
+    nd_inhibit_learn(old, dbc, NOW);
+    is_uint(nd_inhibit_sources(old), 5, "before the reload: five sources");
+    ok(nd_inhibit_muted(old, info, NOW), "before: the page source mutes the info alert");
+    ok(nd_inhibit_muted(old, dbw, NOW), "before: the db source mutes the db warning");
+
+    /* crit moves (a new rule before it), gone is removed, eq's equal
+     * labels change, db's target selector changes. */
+    struct nd_inhibit *ih = load("[inhibit.new]\n"
+                                 "source_selector = alertname=New\n"
+                                 "target_selector = severity=warning\n"
+                                 "[inhibit.eq]\n"
+                                 "source_selector = severity=page\n"
+                                 "target_selector = severity=info\n"
+                                 "equal = alertname\n"
+                                 "[inhibit.crit]\n"
+                                 "source_selector = severity=critical\n"
+                                 "target_selector = severity=warning\n"
+                                 "equal = cluster, alertname\n"
+                                 "[inhibit.db]\n"
+                                 "source_selector = team=db\n"
+                                 "target_selector = team=db, severity=~warning|notice\n"
+                                 "equal = team\n",
+                                 0);
+    nd_inhibit_take_sources(ih, old);
+    is_uint(nd_inhibit_sources(old), 0, "the old set is left without sources");
+    is_uint(nd_inhibit_sources(ih), 3, "crit's two sources and db's are carried");
+    ok(nd_inhibit_muted(ih, tx, NOW), "after: cluster x warning still muted (rule moved)");
+    ok(nd_inhibit_muted(ih, ty, NOW), "after: cluster y warning still muted");
+    ok(!nd_inhibit_muted(ih, info, NOW), "a rule whose equal labels changed starts empty");
+    ok(!nd_inhibit_muted(ih, dbw, NOW),
+       "changed target selector: a carried source counts as on both sides (mutes less)");
+    nd_inhibit_learn(ih, dbc, NOW);
+    is_uint(nd_inhibit_sources(ih), 3, "the db source arriving again is the same entry");
+    ok(nd_inhibit_muted(ih, dbw, NOW), "its arrival decides `both` again: muted");
+    nd_inhibit_learn(ih, rx, NOW);
+    ok(!nd_inhibit_muted(ih, tx, NOW), "a carried source resolved: released");
+    ok(nd_inhibit_muted(ih, ty, NOW), "the other carried source still mutes");
+    is_uint(nd_inhibit_sources(ih), 2, "two left");
+
+    /* A lower ceiling in the new file: the excess is dropped and counted,
+     * and the old count carries on. */
+    struct nd_inhibit *small = load(rule_cluster, 1);
+    nd_inhibit_learn(small, sx, NOW);
+    nd_inhibit_learn(small, sy, NOW);
+    is_uint(nd_inhibit_dropped(small), 1, "ceiling 1: one dropped");
+    struct nd_inhibit *two = load(rule_cluster, 0);
+    nd_inhibit_learn(two, sx, NOW);
+    nd_inhibit_learn(two, sy, NOW);
+    struct nd_inhibit *small2 = load(rule_cluster, 1);
+    nd_inhibit_take_sources(small2, two);
+    is_uint(nd_inhibit_sources(small2), 1, "a lower ceiling keeps one of the two");
+    is_uint(nd_inhibit_dropped(small2), 1, "and counts the other as dropped");
+    nd_inhibit_take_sources(small, small2);
+    is_uint(nd_inhibit_dropped(small), 3, "the dropped counter adds up across reloads");
+    is_uint(nd_inhibit_sources(small), 1, "a full set takes nothing beyond its ceiling");
+
+    struct nd_alert *all[] = {sx, sy, tx, ty, gone, page, info, dbc, dbw, rx};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        nd_alert_unref(all[i]);
+    nd_inhibit_free(old);
+    nd_inhibit_free(ih);
+    nd_inhibit_free(small);
+    nd_inhibit_free(small2);
+    nd_inhibit_free(two);
+}
+
 /* Many sources in one rule: the table grows and keeps them apart. */
 static void test_many(void)
 {
@@ -468,6 +578,7 @@ int main(void)
     test_expiry();
     test_both_sides();
     test_ceiling();
+    test_take_sources();
     test_many();
     test_errors();
     test_pipeline();

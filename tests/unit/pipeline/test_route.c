@@ -76,6 +76,15 @@ static int fx_init(struct fx *f, const char *extra)
     return rc;
 }
 
+/* fx_init, reporting a failure as a failed test. */
+static bool fx_ok(struct fx *f, const char *extra)
+{
+    if (fx_init(f, extra) == ND_OK)
+        return true;
+    ok(0, "config");
+    return false;
+}
+
 static void fx_deinit(struct fx *f)
 {
     nd_route_free(f->route);
@@ -119,10 +128,8 @@ static void test_tenants(void)
 {
     struct fx f;
 
-    if (fx_init(&f, "") != ND_OK) {
-        ok(0, "config");
+    if (!fx_ok(&f, ""))
         return;
-    }
     is_str(who(&f, A("alertname", "x")), "ops", "no namespace: global only");
     is_str(who(&f, A("namespace", "payments")), "ops",
            "a namespace without rule_level=namespace: global only (NM's rule_level)");
@@ -137,10 +144,8 @@ static void test_tenants(void)
     is_str(who(&f, A("namespace", "", "rule_level", "namespace")), "ops", "empty namespace");
     fx_deinit(&f);
 
-    if (fx_init(&f, "[routing]\ntenant_by_namespace_label = true\n") != ND_OK) {
-        ok(0, "config");
+    if (!fx_ok(&f, "[routing]\ntenant_by_namespace_label = true\n"))
         return;
-    }
     is_str(who(&f, A("namespace", "web")), "bob ops",
            "tenant_by_namespace_label: any alert with a namespace label");
     is_str(who(&f, A("alertname", "x")), "ops", "... but not without one");
@@ -181,10 +186,8 @@ static void test_tenant_lookup(void)
     struct fx f;
     int calls = 0;
 
-    if (fx_init(&f, "") != ND_OK) {
-        ok(0, "config");
+    if (!fx_ok(&f, ""))
         return;
-    }
     nd_route_set_tenants(f.route, lookup, &calls);
     is_str(who(&f, A("namespace", "web", "rule_level", "namespace")), "alice-mail alice-pager ops",
            "the lookup's tenants replace the static map");
@@ -206,11 +209,9 @@ static void test_tenant_lookup(void)
 static void test_tenant_default_namespace(void)
 {
     struct fx f;
-    if (fx_init(&f, "[receiver.kube]\ntype = webhook\nurl = x\ntenant = kube-system\n"
-                    "[tenant.kube-system]\n") != ND_OK) {
-        ok(0, "config");
+    if (!fx_ok(&f, "[receiver.kube]\ntype = webhook\nurl = x\ntenant = kube-system\n"
+                   "[tenant.kube-system]\n"))
         return;
-    }
     is_str(who(&f, A("namespace", "kube-system", "rule_level", "namespace")), "kube ops",
            "a tenant without namespaces owns the namespace of its name");
     fx_deinit(&f);
@@ -219,26 +220,24 @@ static void test_tenant_default_namespace(void)
 static void test_routers(void)
 {
     struct fx f;
-    if (fx_init(&f, "[router.byname]\nalert_selector = r=name\nreceivers = bob, off\n"
-                    "[router.byregex]\nalert_selector = r=regex\nreceiver_regex = ^alice\n"
-                    "[router.regextype]\nalert_selector = r=regextype\n"
-                    "receiver_regex = alice\nreceiver_types = webhook\n"
-                    "[router.bysel]\nalert_selector = r=sel\nreceiver_selector = team=payments\n"
-                    "[router.seltype]\nalert_selector = r=seltype\n"
-                    "receiver_selector = team\nreceiver_types = email\n"
-                    "[router.chan]\nalert_selector = r=chan\nchannels = bob\n"
-                    "[router.chantype]\nalert_selector = r=chantype\n"
-                    "channels = alice:email, bob:email\n"
-                    "[router.chan2]\nalert_selector = r=chan2\n"
-                    "channels = alice:webhook+email\n"
-                    "[router.nametype]\nalert_selector = r=nametype\n"
-                    "receivers = ops, alice-mail\nreceiver_types = email\n"
-                    "[router.disabled]\nalert_selector = r=disabled\nreceivers = bob\n"
-                    "enabled = false\n"
-                    "[router.every]\nreceivers = bob\nalert_selector = r=every\n") != ND_OK) {
-        ok(0, "config");
+    if (!fx_ok(&f, "[router.byname]\nalert_selector = r=name\nreceivers = bob, off\n"
+                   "[router.byregex]\nalert_selector = r=regex\nreceiver_regex = ^alice\n"
+                   "[router.regextype]\nalert_selector = r=regextype\n"
+                   "receiver_regex = alice\nreceiver_types = webhook\n"
+                   "[router.bysel]\nalert_selector = r=sel\nreceiver_selector = team=payments\n"
+                   "[router.seltype]\nalert_selector = r=seltype\n"
+                   "receiver_selector = team\nreceiver_types = email\n"
+                   "[router.chan]\nalert_selector = r=chan\nchannels = bob\n"
+                   "[router.chantype]\nalert_selector = r=chantype\n"
+                   "channels = alice:email, bob:email\n"
+                   "[router.chan2]\nalert_selector = r=chan2\n"
+                   "channels = alice:webhook+email\n"
+                   "[router.nametype]\nalert_selector = r=nametype\n"
+                   "receivers = ops, alice-mail\nreceiver_types = email\n"
+                   "[router.disabled]\nalert_selector = r=disabled\nreceivers = bob\n"
+                   "enabled = false\n"
+                   "[router.every]\nreceivers = bob\nalert_selector = r=every\n"))
         return;
-    }
     is_str(who(&f, A("r", "name")), "bob ops", "names (a disabled receiver is skipped) + global");
     is_str(who(&f, A("r", "regex")), "alice-mail alice-pager ops", "regex, unanchored RE2");
     is_str(who(&f, A("r", "regextype")), "alice-pager ops", "regex filtered by type");
@@ -259,53 +258,44 @@ static void test_policies(void)
     static const char routers[] =
         "[router.crit]\nalert_selector = severity=critical, namespace=payments\n"
         "receivers = alice-pager\n";
+    /* Per policy: who gets a critical alert of payments (the router's) and
+     * a warning one (no router; without a namespace for All). */
+    static const struct {
+        const char *routing;
+        bool warn_ns;
+        const char *crit, *crit_why, *warn, *warn_why;
+    } cases[] = {
+        {"", false, "alice-mail alice-pager ops", "All: router + tenant + global, alice-pager once",
+         "ops", "All: no router: global"},
+        {"[routing]\npolicy = RouterFirst\n", true, "alice-pager",
+         "RouterFirst: the router's receivers only when it found one", "alice-mail alice-pager ops",
+         "RouterFirst: else tenant + global"},
+        {"[routing]\npolicy = RouterOnly\n", true, "alice-pager",
+         "RouterOnly: the router's receivers", "",
+         "RouterOnly: nobody without a router (not even global receivers)"},
+    };
     struct fx f;
-    char *cfg;
 
-    /* All */
-    if (fx_init(&f, routers) != ND_OK) {
-        ok(0, "config");
-        return;
-    }
-    is_str(who(&f, A("severity", "critical", "namespace", "payments", "rule_level", "namespace")),
-           "alice-mail alice-pager ops", "All: router + tenant + global, alice-pager once");
-    is_str(who(&f, A("severity", "warning")), "ops", "All: no router: global");
-    fx_deinit(&f);
-
-    /* RouterFirst */
-    cfg = nd_xasprintf("[routing]\npolicy = RouterFirst\n%s", routers);
-    if (fx_init(&f, cfg) != ND_OK) {
-        ok(0, "config");
+    for (size_t i = 0; i < ND_ARRAY_LEN(cases); i++) {
+        char *cfg = nd_xasprintf("%s%s", cases[i].routing, routers);
+        bool loaded = fx_ok(&f, cfg);
         free(cfg);
-        return;
+        if (!loaded)
+            return;
+        is_str(
+            who(&f, A("severity", "critical", "namespace", "payments", "rule_level", "namespace")),
+            cases[i].crit, "%s", cases[i].crit_why);
+        is_str(who(&f, cases[i].warn_ns ? A("severity", "warning", "namespace", "payments",
+                                            "rule_level", "namespace")
+                                        : A("severity", "warning")),
+               cases[i].warn, "%s", cases[i].warn_why);
+        fx_deinit(&f);
     }
-    free(cfg);
-    is_str(who(&f, A("severity", "critical", "namespace", "payments", "rule_level", "namespace")),
-           "alice-pager", "RouterFirst: the router's receivers only when it found one");
-    is_str(who(&f, A("severity", "warning", "namespace", "payments", "rule_level", "namespace")),
-           "alice-mail alice-pager ops", "RouterFirst: else tenant + global");
-    fx_deinit(&f);
-
-    /* RouterOnly */
-    cfg = nd_xasprintf("[routing]\npolicy = RouterOnly\n%s", routers);
-    if (fx_init(&f, cfg) != ND_OK) {
-        ok(0, "config");
-        free(cfg);
-        return;
-    }
-    free(cfg);
-    is_str(who(&f, A("severity", "critical", "namespace", "payments", "rule_level", "namespace")),
-           "alice-pager", "RouterOnly: the router's receivers");
-    is_str(who(&f, A("severity", "warning", "namespace", "payments", "rule_level", "namespace")),
-           "", "RouterOnly: nobody without a router (not even global receivers)");
-    fx_deinit(&f);
 
     /* RouterFirst with a router that matched but found no enabled receiver */
-    if (fx_init(&f, "[routing]\npolicy = RouterFirst\n"
-                    "[router.offonly]\nreceivers = off\nalert_selector = a=b\n") != ND_OK) {
-        ok(0, "config");
+    if (!fx_ok(&f, "[routing]\npolicy = RouterFirst\n"
+                   "[router.offonly]\nreceivers = off\nalert_selector = a=b\n"))
         return;
-    }
     is_str(who(&f, A("a", "b")), "ops", "RouterFirst: a router with no receiver counts as none");
     fx_deinit(&f);
 }
@@ -316,16 +306,14 @@ static void test_dedup_and_groupings(void)
     size_t n;
     const char *const *gl;
 
-    if (fx_init(&f, "[router.one]\nalert_selector = a=b\nreceivers = ops, bob\n"
-                    "group_labels = alertname\n"
-                    "[router.two]\nalert_selector = a\nreceivers = bob, alice-mail\n"
-                    "group_labels = cluster, alertname\n"
-                    "[router.three]\nalert_selector = a\nreceivers = alice-pager\n"
-                    "group_labels = alertname, cluster\n"
-                    "[router.four]\nreceivers = alice-pager\n") != ND_OK) {
-        ok(0, "config");
+    if (!fx_ok(&f, "[router.one]\nalert_selector = a=b\nreceivers = ops, bob\n"
+                   "group_labels = alertname\n"
+                   "[router.two]\nalert_selector = a\nreceivers = bob, alice-mail\n"
+                   "group_labels = cluster, alertname\n"
+                   "[router.three]\nalert_selector = a\nreceivers = alice-pager\n"
+                   "group_labels = alertname, cluster\n"
+                   "[router.four]\nreceivers = alice-pager\n"))
         return;
-    }
     is_uint(nd_route_ngroupings(f.route), 3, "batch + {alertname} + {alertname,cluster}");
     gl = nd_route_group_labels(f.route, 2, &n);
     ok(n == 2 && strcmp(gl[0], "alertname") == 0 && strcmp(gl[1], "cluster") == 0,
@@ -344,17 +332,15 @@ static void test_dedup_and_groupings(void)
 static void test_router_index(void)
 {
     struct fx f;
-    if (fx_init(&f, "[router.any]\nalert_selector = b\nreceivers = bob\ngroup_labels = g1\n"
-                    "[router.eq]\nalert_selector = a=1\nreceivers = bob, ops\n"
-                    "group_labels = g2\n"
-                    "[router.eq2]\nalert_selector = x!=y, a=1, c=3\nreceivers = alice-mail\n"
-                    "group_labels = g3\n"
-                    "[router.other]\nalert_selector = c=3\nreceivers = alice-pager, ops\n"
-                    "group_labels = g4\n"
-                    "[router.late]\nalert_selector = a=2\nreceivers = alice-pager\n") != ND_OK) {
-        ok(0, "config");
+    if (!fx_ok(&f, "[router.any]\nalert_selector = b\nreceivers = bob\ngroup_labels = g1\n"
+                   "[router.eq]\nalert_selector = a=1\nreceivers = bob, ops\n"
+                   "group_labels = g2\n"
+                   "[router.eq2]\nalert_selector = x!=y, a=1, c=3\nreceivers = alice-mail\n"
+                   "group_labels = g3\n"
+                   "[router.other]\nalert_selector = c=3\nreceivers = alice-pager, ops\n"
+                   "group_labels = g4\n"
+                   "[router.late]\nalert_selector = a=2\nreceivers = alice-pager\n"))
         return;
-    }
     is_str(who(&f, A("a", "1", "b", "x")), "bob@1 ops@2",
            "an unindexed router before an indexed one wins the grouping");
     is_str(who(&f, A("a", "1")), "bob@2 ops@2", "the indexed router alone");
@@ -478,13 +464,11 @@ static void test_pipeline(void)
     const char *batch_labels[] = {"alertname", "namespace"};
 
     memset(got, 0, sizeof got);
-    if (fx_init(&f, "[router.crit]\nalert_selector = severity=critical\n"
-                    "receivers = alice-pager\ngroup_labels = severity\n"
-                    "[silence.alice]\ntenant = alice\nselector = mute=yes\n"
-                    "[silence.global]\nselector = mute=all\n") != ND_OK) {
-        ok(0, "config");
+    if (!fx_ok(&f, "[router.crit]\nalert_selector = severity=critical\n"
+                   "receivers = alice-pager\ngroup_labels = severity\n"
+                   "[silence.alice]\ntenant = alice\nselector = mute=yes\n"
+                   "[silence.global]\nselector = mute=all\n"))
         return;
-    }
     nd_config_errors_init(&errs);
     is_int(nd_silences_from_config(f.cfg, &sil, &errs), ND_OK, "silences with a tenant load");
     nd_config_errors_deinit(&errs);
@@ -531,13 +515,11 @@ static void test_render(void)
     struct nd_buf b;
     char err[ND_ERRLEN];
 
-    if (fx_init(&f, "[routing]\npolicy = RouterFirst\n"
-                    "[router.crit]\nalert_selector = severity=critical, team=~\"a b\"\n"
-                    "receivers = bob, off\ngroup_labels = severity\n"
-                    "[router.all]\nchannels = alice:email\nenabled = false\n") != ND_OK) {
-        ok(0, "config");
+    if (!fx_ok(&f, "[routing]\npolicy = RouterFirst\n"
+                   "[router.crit]\nalert_selector = severity=critical, team=~\"a b\"\n"
+                   "receivers = bob, off\ngroup_labels = severity\n"
+                   "[router.all]\nchannels = alice:email\nenabled = false\n"))
         return;
-    }
     nd_buf_init(&b, 1 << 20);
     is_int(nd_route_render(f.route, &b, err), ND_OK, "renders");
     is_str(b.data,

@@ -122,6 +122,42 @@ static void test_observe(void)
     is_uint(total, 4, "100 s falls in no finite bucket");
 }
 
+/* One series for several objects of one receiver name (a reload). */
+static void test_add(void)
+{
+    struct nd_receiver_stats a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    a.delivered = 3;
+    a.failed = 1;
+    a.in_flight = 1;
+    a.backlog_notifications = 2;
+    a.backlog_bytes = 100;
+    a.max_backlog = 50;
+    b.delivered = 4;
+    b.retried = 2;
+    b.dropped = 5;
+    b.queued = 7;
+    b.backlog_notifications = 1;
+    b.backlog_oldest_ns = 500;
+    b.max_backlog = 9;
+    nd_receiver_stats_observe(&a, 0.003);
+    nd_receiver_stats_observe(&b, 0.2);
+    nd_receiver_stats_add(&a, &b);
+    ok(a.delivered == 7 && a.retried == 2 && a.failed == 1 && a.dropped == 5,
+       "counters are summed");
+    ok(a.in_flight == 1 && a.queued == 7 && a.backlog_notifications == 3 && a.backlog_bytes == 100,
+       "gauges are summed");
+    is_int(a.backlog_oldest_ns, 500, "an oldest time beats none");
+    b.backlog_oldest_ns = 900;
+    a.backlog_oldest_ns = 600;
+    nd_receiver_stats_add(&a, &b);
+    is_int(a.backlog_oldest_ns, 600, "the earlier oldest time is kept");
+    is_uint(a.max_backlog, 50, "max_backlog stays the destination's");
+    ok(a.latency_count == 3 && a.latency_bucket[0] == 1 && a.latency_bucket[5] == 2,
+       "latency histograms are summed");
+}
+
 static void test_render(void)
 {
     struct nd_metrics m;
@@ -251,6 +287,7 @@ int main(void)
 {
     test_reasons_and_bounds();
     test_observe();
+    test_add();
     test_render();
     return done_testing();
 }
