@@ -786,8 +786,7 @@ int nd_engine_admit(const struct nd_engine *e, char *err)
          * which needs a restart) holds back like backpressure. */
         bool refuses = r->cfg.overflow == ND_OVERFLOW_BACKPRESSURE ||
                        (r->cfg.overflow == ND_OVERFLOW_SPILL && !e->spill_ok);
-        if (!refuses || r->cfg.max_backlog == 0 ||
-            r->stats.backlog_alerts < r->cfg.max_backlog)
+        if (!refuses || r->cfg.max_backlog == 0 || r->stats.backlog_alerts < r->cfg.max_backlog)
             continue;
         return nd_seterr(err, ND_EFULL,
                          "receiver %s: backlog full: %" PRIu64 " alerts held (max_backlog %" PRIu64

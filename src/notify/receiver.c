@@ -225,8 +225,7 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
     if (nd_receiver_config_uint(rc, "max_backlog", UINT64_C(1000000000000000), &u, errs) == ND_OK)
         out->max_backlog = u;
     u = out->spill_max_alerts;
-    if (nd_receiver_config_uint(rc, "spill_max_alerts", UINT64_C(1000000000000), &u, errs) ==
-        ND_OK)
+    if (nd_receiver_config_uint(rc, "spill_max_alerts", UINT64_C(1000000000000), &u, errs) == ND_OK)
         out->spill_max_alerts = u;
     overflow = nd_receiver_config_get(rc, "overflow");
     if (overflow) {

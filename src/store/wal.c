@@ -1716,8 +1716,8 @@ void nd_wal_render(const struct nd_wal *w, struct evbuffer *out)
          "Spilled alerts read back from the write-ahead log.", offsetof(struct spill, readback)},
     };
     for (size_t m = 0; m < sizeof ms / sizeof ms[0]; m++) {
-        evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", ms[m].name, ms[m].help,
-                            ms[m].name, ms[m].type);
+        evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", ms[m].name, ms[m].help, ms[m].name,
+                            ms[m].type);
         for (size_t i = 0; i < w->nspills; i++) {
             const struct spill *sp = w->spills[i];
             uint64_t v = ms[m].off ? *(const uint64_t *)(const void *)((const char *)sp + ms[m].off)
