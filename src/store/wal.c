@@ -1005,6 +1005,7 @@ void nd_wal_free(struct nd_wal *w)
 {
     if (!w)
         return;
+    spill_log(w, true); /* the last second's counts */
     if (w->fd >= 0) {
         flush_freed(w);
         if (w->out.len)
