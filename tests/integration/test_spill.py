@@ -14,6 +14,8 @@ attempt is refused and retried); a recorder starts on that port later ("recovers
    deletes its segments again.
 2. kill -9 while slow has spilled alerts, then a restart with the same wal_dir and slow
    listening: slow gets every alert (at least once) after the restart, up none again.
+3. Reload: slow changed (same name) keeps what it owes; slow removed gives it up (counted
+   reason="receiver_removed", logged), and the log then deletes its segments.
 """
 
 import json
@@ -272,11 +274,69 @@ def case_kill(tap, wal_dir):
             slow.close()
 
 
+def case_reload(tap, wal_dir):
+    total = 2000
+    slow_port = h.free_port()
+    with h.Target([200]) as up:
+        with h.Daemon(config(up, slow_port, wal_dir, 200)) as d:
+            d.start()
+            statuses, _ = post_all(tap, d, total)
+            tap.eq(statuses, {200: total // PER_REQUEST}, "reload: 2000 alerts accepted")
+            spilled = d.wait_metric("notifyd_receiver_spilled_alerts", 1800.0, timeout=10,
+                                    receiver="slow")
+            tap.eq(spilled, 1800.0, "reload: slow owes 1800 on disk")
+            # slow changed (same name): it keeps what it owes.
+            with open(d.config_path, "w") as f:
+                f.write(config(up, slow_port, wal_dir, 300))
+            r = d.request("POST", "/-/reload")
+            tap.eq(r.status, 200, "reload with slow changed: accepted")
+            time.sleep(0.3)
+            # The new slow starts with an empty backlog: it reads back what fits.
+            m = d.metrics()
+            owed = h.metric(m, "notifyd_receiver_spilled_alerts", receiver="slow")
+            rb = h.metric(m, "notifyd_receiver_readback_alerts_total", receiver="slow")
+            tap.ok(owed is not None and rb is not None and owed + rb == 1800 and owed >= 1500,
+                   "slow changed: keeps what it owes (%s owed, %s read back into the new "
+                   "receiver)" % (owed, rb))
+            tap.eq(h.metric(m, "notifyd_receiver_spill_given_up_alerts_total", receiver="slow",
+                            reason="receiver_removed"), 0.0, "slow changed: nothing given up")
+            # slow removed: what it owes on disk is given up, counted and logged.
+            with open(d.config_path, "w") as f:
+                f.write(h.config({"up": h.webhook(up.url + "/up", "timeout = 10s\n")},
+                                 server="shutdown_timeout = 1s\nmax_body_size = 16MiB\n",
+                                 queue="max_alerts = 10000\nwal_dir = %s\nfsync = batch\n"
+                                       "wal_segment_size = 1MiB\n" % wal_dir,
+                                 batch="max_size = %d\nmax_wait = 10m\n"
+                                       "group_labels = alertname\n" % PER_REQUEST))
+            r = d.request("POST", "/-/reload")
+            tap.eq(r.status, 200, "reload with slow removed: accepted")
+            left = d.wait_metric("notifyd_receiver_spilled_alerts", 0.0, timeout=10,
+                                 receiver="slow")
+            tap.eq(left, 0.0, "slow removed: nothing owed")
+            m = d.metrics()
+            gone = h.metric(m, "notifyd_receiver_spill_given_up_alerts_total", receiver="slow",
+                            reason="receiver_removed")
+            rb = h.metric(m, "notifyd_receiver_readback_alerts_total", receiver="slow")
+            tap.ok(gone is not None and rb is not None and gone + rb == 1800 and gone >= 1500,
+                   "slow removed: what it owed is given up, counted (%s; %s were read back)"
+                   % (gone, rb))
+            tap.ok(any("spilled alerts given up: receiver removed" in ln
+                       and "alerts=%d" % (gone or 0) in ln for ln in d.stderr_lines),
+                   "slow removed: logged with the count")
+            # Its in-memory backlog is given up at shutdown_timeout (retired): then the log
+            # holds nothing and deletes its old segments.
+            tap.eq(d.wait_metric("notifyd_queue_alerts", 0.0, timeout=15), 0.0,
+                   "slow removed: the queue empties")
+            tap.eq(d.wait_metric("notifyd_wal_segments", 1.0, timeout=10), 1.0,
+                   "slow removed: the log deletes the old segments")
+
+
 def body(tap):
     base = tempfile.mkdtemp(prefix="notifyd-spill-")
     try:
         case_spill(tap, os.path.join(base, "wal1"))
         case_kill(tap, os.path.join(base, "wal2"))
+        case_reload(tap, os.path.join(base, "wal3"))
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
