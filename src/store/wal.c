@@ -435,8 +435,13 @@ struct nd_wal {
     struct spill **spills;
     size_t nspills;
     struct smap smap;
-    const struct nd_notification *mute; /* its done hook writes nothing */
-    int64_t spill_log_ns;               /* mono time of the last spill log line */
+    /* Notifications whose done hook writes nothing (spilled, kept, or made
+     * for another receiver while reading back), each removed when it fires:
+     * the address may be reused after that. Usually one, briefly; several
+     * when the lanes of a fanned-out notification end one by one. */
+    const struct nd_notification **mutes;
+    size_t nmutes, capmutes;
+    int64_t spill_log_ns; /* mono time of the last spill log line */
 
     pid_t helper;
     int sock;
@@ -1030,6 +1035,7 @@ void nd_wal_free(struct nd_wal *w)
     }
     free(w->spills);
     free(w->smap.s);
+    free(w->mutes);
     free(w->rep);
     free(w->segs);
     free(w->freed);
@@ -1206,10 +1212,11 @@ void nd_wal_on_release(void *ud, const struct nd_alert *a)
 void nd_wal_on_done(void *ud, const struct nd_notification *n)
 {
     struct nd_wal *w = ud;
-    if (n == w->mute) {
-        w->mute = NULL; /* once: the address may be reused after this */
-        return;
-    }
+    for (size_t i = w->nmutes; i-- > 0;)
+        if (w->mutes[i] == n) {
+            w->mutes[i] = w->mutes[--w->nmutes];
+            return;
+        }
     if (!n->receiver || !n->nalerts)
         return;
     uint64_t one, *seqs = n->nalerts == 1 ? &one : nd_xmalloc(n->nalerts * sizeof *seqs);
@@ -1295,6 +1302,15 @@ static void smap_del(struct smap *m, struct sslot *e)
 {
     e->seq = SMAP_TOMB;
     m->live--;
+}
+
+static void add_mute(struct nd_wal *w, const struct nd_notification *n)
+{
+    if (w->nmutes == w->capmutes) {
+        w->capmutes = w->capmutes ? 2 * w->capmutes : 8;
+        w->mutes = nd_xrealloc(w->mutes, w->capmutes * sizeof *w->mutes);
+    }
+    w->mutes[w->nmutes++] = n;
 }
 
 static struct spill *spill_find(const struct nd_wal *w, const char *name)
@@ -1433,7 +1449,7 @@ int nd_wal_spill(struct nd_wal *w, const char *receiver, uint64_t max_alerts,
     sp->spilled += n->nalerts;
     sp->log_spilled += n->nalerts;
     /* No DONE record: this receiver is not done with them. */
-    w->mute = n;
+    add_mute(w, n);
     if (max_alerts && sp->n > max_alerts) {
         size_t k = sp->n - (size_t)max_alerts;
         sp->full += k;
@@ -1444,10 +1460,31 @@ int nd_wal_spill(struct nd_wal *w, const char *receiver, uint64_t max_alerts,
     return ND_OK;
 }
 
+int nd_wal_keep(struct nd_wal *w, const struct nd_notification *n)
+{
+    if (n->refs != 1 || !n->nalerts)
+        return ND_EINVAL;
+    for (size_t i = 0; i < n->nalerts; i++)
+        if (!map_get(&w->map, (uintptr_t)n->alerts[i]))
+            return ND_EINVAL;
+    for (size_t i = 0; i < n->nalerts; i++) {
+        uint64_t seq = map_get(&w->map, (uintptr_t)n->alerts[i])->seq;
+        struct sslot *e = smap_get(&w->smap, seq);
+        if (!e) {
+            e = smap_add(&w->smap, seq);
+            e->mem = 1;
+        }
+        /* Owed by no list: nothing reads it back, only the next start. */
+        e->owed++;
+    }
+    add_mute(w, n);
+    return ND_OK;
+}
+
 void nd_wal_mute(struct nd_wal *w, const struct nd_notification *n)
 {
     if (n->refs == 1)
-        w->mute = n;
+        add_mute(w, n);
 }
 
 uint64_t nd_wal_spilled(const struct nd_wal *w, const char *receiver)

@@ -14,7 +14,9 @@ attempt is refused and retried); a recorder starts on that port later ("recovers
    deletes its segments again.
 2. kill -9 while slow has spilled alerts, then a restart with the same wal_dir and slow
    listening: slow gets every alert (at least once) after the restart, up none again.
-3. Reload: slow changed (same name) keeps what it owes; slow removed gives it up (counted
+3. SIGTERM while slow is down: what its in-memory backlog gives up at the shutdown
+   deadline stays owed like the spilled alerts; after a restart slow gets all of them.
+4. Reload: slow changed (same name) keeps what it owes; slow removed gives it up (counted
    reason="receiver_removed", logged), and the log then deletes its segments.
 """
 
@@ -22,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -274,6 +277,33 @@ def case_kill(tap, wal_dir):
             slow.close()
 
 
+def case_sigterm(tap, wal_dir):
+    total = 1000
+    slow_port = h.free_port()
+    with h.Target([200]) as up:
+        cfg = config(up, slow_port, wal_dir, 200)
+        with h.Daemon(cfg) as d:
+            d.start()
+            statuses, _ = post_all(tap, d, total)
+            tap.eq(statuses, {200: total // PER_REQUEST}, "sigterm: 1000 alerts accepted")
+            ids = wait_ids(lambda: ids_of([r.body for r in up.snapshot()]), total, 30)
+            spilled = d.wait_metric("notifyd_receiver_spilled_alerts", 800.0, timeout=10,
+                                    receiver="slow")
+            tap.eq(spilled, 800.0, "sigterm: 200 in slow's backlog, 800 spilled")
+            d.signal(signal.SIGTERM)
+            tap.eq(d.wait_exit(20), 0, "sigterm: exits 0 after shutdown_timeout")
+        slow = PortTarget(slow_port)
+        try:
+            with h.Daemon(cfg) as d2:
+                d2.start()
+                sids = wait_ids(slow.ids, total, 30)
+                tap.eq(sorted(set(sids)), sorted(set(ids)),
+                       "sigterm: after the restart slow gets all 1000, also the 200 its "
+                       "backlog gave up at the shutdown deadline")
+        finally:
+            slow.close()
+
+
 def case_reload(tap, wal_dir):
     total = 2000
     slow_port = h.free_port()
@@ -336,7 +366,8 @@ def body(tap):
     try:
         case_spill(tap, os.path.join(base, "wal1"))
         case_kill(tap, os.path.join(base, "wal2"))
-        case_reload(tap, os.path.join(base, "wal3"))
+        case_sigterm(tap, os.path.join(base, "wal3"))
+        case_reload(tap, os.path.join(base, "wal4"))
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -533,6 +533,44 @@ static void test_spill(void)
     is_uint(replay_count(w, NULL, &ndone), 0, "delivered after the restart: nothing left");
     nd_wal_free(w);
 
+    /* At exit, nd_wal_keep: given up now, still owed to that receiver after
+     * a restart (no DONE, no FREED), without a read-back list. */
+    w = open_log(base, ND_FSYNC_NONE, 4096);
+    nd_queue_set_release_hook(q, nd_wal_on_release, w);
+    replay_count(w, NULL, &ndone);
+    append(w, q, &b, al, 500, 3);
+    fast.alerts = al;
+    fast.nalerts = 3;
+    nd_wal_on_done(w, &fast);
+    slow.alerts = al;
+    slow.nalerts = 3;
+    is_int(nd_wal_keep(w, &slow), ND_OK, "keep 3 for slow at exit");
+    nd_wal_on_done(w, &slow);
+    for (int i = 0; i < 3; i++)
+        nd_alert_unref(al[i]);
+    is_uint(nd_wal_spilled(w, "slow"), 0, "kept alerts are not in the read-back list");
+    nd_queue_set_release_hook(q, NULL, NULL);
+    nd_wal_free(w);
+    w = open_log(base, ND_FSYNC_NONE, 4096);
+    nd_queue_set_release_hook(q, nd_wal_on_release, w);
+    nd_wal_replay_take(w, &ra, &nra);
+    by_fast = by_slow = 0;
+    for (size_t i = 0; i < nra; i++) {
+        by_fast += nd_wal_replay_done(w, ra[i], "fast");
+        by_slow += nd_wal_replay_done(w, ra[i], "slow");
+    }
+    ok(nra == 3 && by_fast == 3 && by_slow == 0,
+       "kept: replayed after the restart, to slow alone (%zu alerts, fast done %zu, slow %zu)", nra,
+       by_fast, by_slow);
+    /* slow delivers them this time: freed. */
+    for (size_t i = 0; i < nra; i++)
+        nd_queue_hold(q, ra[i]);
+    deliver(w, "slow", ra, nra);
+    free(ra);
+    nd_wal_replay_end(w);
+    nd_queue_set_release_hook(q, NULL, NULL);
+    nd_wal_free(w);
+
     /* A removed receiver's spill is given up with DONE records. */
     w = open_log(base, ND_FSYNC_NONE, 4096);
     nd_queue_set_release_hook(q, nd_wal_on_release, w);
