@@ -14,6 +14,13 @@
  * segment counts its alerts still held (live); the oldest segment is
  * deleted when its count is 0, oldest first, so that the DONE records a
  * segment holds about older alerts are never needed once it is gone.
+ *
+ * Spill (overflow = spill): a receiver that leaves a notification on disk
+ * owes its seqs (struct spill, in order) and the seqs it owes are counted
+ * in `smap` (receivers owing it, alert objects in memory carrying it); such
+ * a seq is freed (FREED, its segment's live count) only when both counts
+ * are 0, so an alert whose memory went stays held on disk. Read-back scans
+ * the owed seqs' segments forward from a cursor per receiver.
  */
 #include "notifyd/wal.h"
 
