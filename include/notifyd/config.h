@@ -82,10 +82,11 @@ struct nd_receiver_config {
 enum nd_overflow {
     ND_OVERFLOW_BACKPRESSURE = 0, /* ingest answers 503 naming the receiver */
     ND_OVERFLOW_DROP_OLDEST,      /* its oldest waiting notifications are given up */
+    ND_OVERFLOW_SPILL,            /* the overflow stays in the write-ahead log, read back later */
 };
-/* "backpressure" or "drop_oldest" into *out: ND_OK, else ND_EINVAL with
- * `err` saying what is accepted ("spill" needs a write-ahead log, which
- * this build does not have). */
+/* "backpressure", "drop_oldest" or "spill" into *out: ND_OK, else ND_EINVAL
+ * with `err` saying what is accepted. Whether spill has a write-ahead log
+ * is checked later (the loader, and nd_delivery_config.wal). */
 int nd_overflow_parse(const char *s, enum nd_overflow *out, char *err);
 const char *nd_overflow_name(enum nd_overflow o);
 
@@ -102,9 +103,13 @@ struct nd_delivery_config {
     uint64_t max_backlog;        /* max_backlog = 0: alerts one receiver holds; 0 = no limit
                                     of its own ([queue] max_alerts bounds it) */
     enum nd_overflow overflow;   /* overflow = backpressure */
+    uint64_t spill_max_alerts;   /* spill_max_alerts = 1000000: alerts one receiver may owe on
+                                    disk (overflow = spill) before its oldest are given up */
     /* Not a key: [queue] max_alerts, copied by the loader so that a receiver
      * can check its max_backlog against it (0 = unknown, not checked). */
     uint64_t queue_max_alerts;
+    /* Not a key: whether [queue] wal_dir is set (overflow = spill needs it). */
+    bool wal;
 };
 
 /* [template]: where templates and language packs come from. The loader

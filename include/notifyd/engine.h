@@ -95,8 +95,16 @@ void nd_engine_set_outcome(struct nd_engine *e, nd_engine_outcome_cb *cb, void *
  * naming the first receiver whose overflow is backpressure and whose
  * backlog holds max_backlog alerts or more (ingest then answers 503).
  * Receivers with overflow = drop_oldest never refuse: they drop their
- * oldest waiting notifications when a new one overfills them. */
+ * oldest waiting notifications when a new one overfills them; nor do those
+ * with overflow = spill once nd_engine_set_spill(e, true). */
 int nd_engine_admit(const struct nd_engine *e, char *err);
+/* Whether receivers with overflow = spill have a write-ahead log to spill
+ * to (the daemon spills for them, docs/delivery.md): the engine never
+ * refuses for them then. Without it (the default) they refuse like
+ * backpressure. */
+void nd_engine_set_spill(struct nd_engine *e, bool on);
+/* The receiver's delivery settings ([delivery] with its overrides). */
+const struct nd_delivery_config *nd_receiver_delivery(const struct nd_receiver *r);
 /* The same hook for one receiver's notifications only, called before the
  * engine's (same rules). NULL removes it. */
 void nd_receiver_set_outcome(struct nd_receiver *r, nd_engine_outcome_cb *cb, void *ud);

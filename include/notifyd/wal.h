@@ -134,6 +134,48 @@ void nd_wal_wait(struct nd_wal *w, uint64_t lsn, nd_wal_durable_cb *cb, void *ud
 void nd_wal_on_release(void *w, const struct nd_alert *a);
 void nd_wal_on_done(void *w, const struct nd_notification *n);
 
+/* ---- spill (overflow = spill, docs/wal.md "Spill") ----
+ *
+ * A receiver whose backlog is full leaves new notifications on disk: the
+ * log remembers the seqs it owes, keeps those alerts held (no FREED, their
+ * segments kept) after their memory goes, and reads them back on demand. */
+
+/* Records that `receiver` owes the alerts of n on disk only: ND_OK, and
+ * the caller then drops its reference to n (the last one) at once, which
+ * writes no DONE record; or ND_EINVAL (nothing recorded: n is shared, or
+ * an alert the log does not hold), and the caller delivers n as usual.
+ * Past max_alerts owed (0 = no limit), the oldest are given up: DONE
+ * written, counted (spill_full) and logged, once a second at most. */
+int nd_wal_spill(struct nd_wal *w, const char *receiver, uint64_t max_alerts,
+                 const struct nd_notification *n);
+/* At exit: n's receiver gives n up (the shutdown deadline) but is to get
+ * it after the restart, as if spilled: ND_OK, and the caller's last
+ * reference goes at once without a DONE record, its alerts staying held
+ * in the log (no FREED) until the process ends; ND_EINVAL as for
+ * nd_wal_spill. Nothing reads them back before the restart. */
+int nd_wal_keep(struct nd_wal *w, const struct nd_notification *n);
+/* The done hook writes nothing for n when its caller drops the last
+ * reference right after this call (a notification made while reading back
+ * for another receiver). No effect when n is shared. */
+void nd_wal_mute(struct nd_wal *w, const struct nd_notification *n);
+/* Alerts `receiver` owes on disk. */
+uint64_t nd_wal_spilled(const struct nd_wal *w, const char *receiver);
+/* The receivers that spilled since open (i < nd_wal_spill_count), with
+ * what each owes now. */
+size_t nd_wal_spill_count(const struct nd_wal *w);
+const char *nd_wal_spill_at(const struct nd_wal *w, size_t i, uint64_t *owed);
+/* Reads back up to max of the oldest alerts `receiver` owes, oldest
+ * first, from the segment files (blocking reads, at most 4 MiB scanned a
+ * call): *alerts (the caller frees the array; NULL when *n is 0) holds
+ * new alerts (refs = 1, the caller's) that the log knows by their seqs,
+ * no longer owed on disk. A record that cannot be read is given up
+ * (DONE, logged, counted unreadable). Returns ND_OK. */
+int nd_wal_readback(struct nd_wal *w, const char *receiver, size_t max, struct nd_alert ***alerts,
+                    size_t *n);
+/* Gives up everything `receiver` owes on disk (a reload removed it): DONE
+ * records, logged, counted receiver_removed. Returns how many. */
+uint64_t nd_wal_spill_give_up(struct nd_wal *w, const char *receiver);
+
 void nd_wal_get_stats(const struct nd_wal *w, struct nd_wal_stats *st);
 /* Appends the notifyd_wal_* metrics. */
 void nd_wal_render(const struct nd_wal *w, struct evbuffer *out);

@@ -537,6 +537,7 @@ static const struct keyspec keyspecs[] = {
     {SEC_DELIVERY, "retry_jitter", V_DOUBLE, DLV(retry_jitter), 0, 1},
     {SEC_DELIVERY, "max_backlog", V_U64, DLV(max_backlog), 0, 1e15},
     {SEC_DELIVERY, "overflow", V_OVERFLOW, DLV(overflow), 0, 0},
+    {SEC_DELIVERY, "spill_max_alerts", V_U64, DLV(spill_max_alerts), 1, 1e12},
     {SEC_HISTORY, "receiver", V_STRING, CFG(history_receiver), 0, 0},
     {SEC_HISTORY, "max_pending", V_U32, CFG(history_max_pending), 1, 10000000},
     {SEC_HISTORY, "max_wait", V_DURATION, CFG(history_max_wait_ns), 0, NS(3600)},
@@ -925,6 +926,7 @@ static void set_defaults(struct nd_config *c)
         .retry_factor = 2,
         .retry_max_ns = 60 * ND_NS_PER_S,
         .retry_jitter = 0.2,
+        .spill_max_alerts = 1000000,
     };
     c->tmpl.language = nd_xstrdup("English");
     c->routing.silence_retention_ns = 120 * 3600 * ND_NS_PER_S;
@@ -1011,27 +1013,31 @@ static struct nd_receiver_config *take_named(struct raw_section *sec,
 }
 
 /* Turns the raw sections into the config; receiver kvs move into it. */
-/* [delivery] overflow = drop_oldest needs a backlog limit, and one below
- * [queue] max_alerts: otherwise the global queue fills before the receiver
- * drops anything, and ingest refuses every request because of it. A
- * receiver section that sets either key is checked the same way by
- * notify/receiver.c. */
+/* [delivery] overflow = drop_oldest or spill needs a backlog limit, and one
+ * below [queue] max_alerts: otherwise the global queue fills before the
+ * receiver drops or spills anything, and ingest refuses every request
+ * because of it. spill also needs the write-ahead log. A receiver section
+ * that sets either key is checked the same way by notify/receiver.c. */
 static void check_backlog(struct loader *ld, struct nd_config *cfg, const char *section,
                           int sec_line, int overflow_line, int backlog_line)
 {
     const struct nd_delivery_config *d = &cfg->delivery;
+    const char *name = nd_overflow_name(d->overflow);
 
-    if (d->overflow != ND_OVERFLOW_DROP_OLDEST)
+    if (d->overflow == ND_OVERFLOW_BACKPRESSURE)
         return;
+    if (d->overflow == ND_OVERFLOW_SPILL && !d->wal)
+        nd_config_error_add(ld->errs, ld->file, overflow_line ? overflow_line : sec_line, section,
+                            "overflow", "spill needs [queue] wal_dir (a write-ahead log)");
     if (d->max_backlog == 0)
         nd_config_error_add(ld->errs, ld->file, overflow_line ? overflow_line : sec_line, section,
-                            "overflow", "drop_oldest needs max_backlog > 0");
+                            "overflow", "%s needs max_backlog > 0", name);
     else if (d->max_backlog >= cfg->max_alerts)
         nd_config_error_add(
             ld->errs, ld->file, backlog_line ? backlog_line : sec_line, section, "max_backlog",
             "%llu is not below [queue] max_alerts %llu: with overflow = "
-            "drop_oldest the global queue would fill before the receiver drops",
-            (unsigned long long)d->max_backlog, (unsigned long long)cfg->max_alerts);
+            "%s the global queue would fill before the receiver does",
+            (unsigned long long)d->max_backlog, (unsigned long long)cfg->max_alerts, name);
 }
 
 static void build(struct loader *ld, struct nd_config *cfg)
@@ -1127,6 +1133,7 @@ static void build(struct loader *ld, struct nd_config *cfg)
         nd_config_error_add(ld->errs, ld->file, 0, NULL, NULL,
                             "no receiver: at least one [receiver.NAME] section is required");
     cfg->delivery.queue_max_alerts = cfg->max_alerts;
+    cfg->delivery.wal = cfg->wal_dir && cfg->wal_dir[0];
     check_backlog(ld, cfg, "delivery", dlv_line, overflow_line, backlog_line);
 }
 
@@ -1140,16 +1147,19 @@ int nd_overflow_parse(const char *s, enum nd_overflow *out, char *err)
         *out = ND_OVERFLOW_DROP_OLDEST;
         return ND_OK;
     }
-    if (strcmp(s, "spill") == 0)
-        return nd_seterr(err, ND_EINVAL,
-                         "overflow = spill needs [queue] wal_dir (not supported yet): "
-                         "want backpressure or drop_oldest");
-    return nd_seterr(err, ND_EINVAL, "invalid value \"%s\": want backpressure or drop_oldest", s);
+    if (strcmp(s, "spill") == 0) {
+        *out = ND_OVERFLOW_SPILL;
+        return ND_OK;
+    }
+    return nd_seterr(err, ND_EINVAL,
+                     "invalid value \"%s\": want backpressure, drop_oldest or spill", s);
 }
 
 const char *nd_overflow_name(enum nd_overflow o)
 {
-    return o == ND_OVERFLOW_DROP_OLDEST ? "drop_oldest" : "backpressure";
+    return o == ND_OVERFLOW_DROP_OLDEST ? "drop_oldest"
+           : o == ND_OVERFLOW_SPILL     ? "spill"
+                                        : "backpressure";
 }
 
 static int load_string(const char *text, const char *name, bool keep_on_error,

@@ -128,6 +128,11 @@ struct nd_daemon {
     size_t napi_ts;
     struct nd_wal *wal; /* NULL without wal_dir */
     int replaying;      /* the pipeline runs the alerts read back from the log */
+    /* overflow = spill: the receiver whose spilled alerts the pipeline runs
+     * now (the others' notifications are dropped), and the timer that reads
+     * them back (docs/delivery.md). */
+    const char *readback;
+    struct event *spill_ev;
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *stop_guard; /* leaves the loop if the drain overruns */
     int stopping;
@@ -297,9 +302,132 @@ static void on_silences(void *ud, struct nd_server_req *req)
     nd_buf_deinit(&b);
 }
 
+/* ---- overflow = spill ---------------------------------------------------
+ *
+ * A receiver with overflow = spill whose backlog would go past max_backlog,
+ * or that still owes spilled alerts (so that they keep their order), does
+ * not get the notification: the log records the alerts as owed by it and
+ * the notification is dropped without a DONE record. The spill timer reads
+ * the oldest back once its backlog is at half its limit or less, and runs
+ * them through the pipeline for that receiver only. */
+
+#define SPILL_POLL_NS (20 * ND_NS_PER_MS)
+
+static void spill_arm(struct nd_daemon *d, int64_t ns)
+{
+    if (!d->spill_ev || evtimer_pending(d->spill_ev, NULL))
+        return;
+    struct timeval tv = nd_ns_to_timeval(ns);
+    evtimer_add(d->spill_ev, &tv);
+}
+
+static bool spill_now(struct nd_daemon *d, struct nd_receiver *r, struct nd_notification *n)
+{
+    const struct nd_delivery_config *c = nd_receiver_delivery(r);
+    if (c->overflow != ND_OVERFLOW_SPILL || !c->max_backlog || !n->receiver)
+        return false;
+    uint64_t held = nd_receiver_stats(r)->backlog_alerts;
+    if (!nd_wal_spilled(d->wal, n->receiver) && held + n->nalerts <= c->max_backlog)
+        return false;
+    if (nd_wal_spill(d->wal, n->receiver, c->spill_max_alerts, n) != ND_OK)
+        return false;
+    nd_notification_unref(n);
+    spill_arm(d, SPILL_POLL_NS);
+    return true;
+}
+
+static struct nd_receiver *find_receiver(struct nd_daemon *d, const char *name)
+{
+    struct gen *g = d->gen;
+    for (size_t i = 0; i < g->nrcv; i++)
+        if (!strcmp(nd_receiver_name(g->rcv[i]->r), name))
+            return g->rcv[i]->r;
+    if (d->history && !strcmp(nd_receiver_name(nd_history_receiver(d->history)), name))
+        return (struct nd_receiver *)nd_history_receiver(d->history);
+    return NULL;
+}
+
+static void on_spill(evutil_socket_t fd, short what, void *ud)
+{
+    struct nd_daemon *d = ud;
+    struct gen *g = d->gen;
+    bool owed = false;
+    ND_UNUSED(fd);
+    ND_UNUSED(what);
+    if (d->stopping || !g->pipeline)
+        return; /* what is owed stays on disk for the next start */
+    for (size_t i = 0; i < nd_wal_spill_count(d->wal); i++) {
+        uint64_t n;
+        const char *name = nd_wal_spill_at(d->wal, i, &n);
+        if (!n)
+            continue;
+        struct nd_receiver *r = find_receiver(d, name);
+        if (!r) {
+            /* A reload removed it: nothing will read its alerts back. */
+            nd_wal_spill_give_up(d->wal, name);
+            continue;
+        }
+        owed = true;
+        const struct nd_delivery_config *c = nd_receiver_delivery(r);
+        /* A reload may have taken the limit away: read back a batch at a
+         * time then. */
+        uint64_t limit = c->max_backlog ? c->max_backlog : g->cfg->batch_max_size;
+        uint64_t held = nd_receiver_stats(r)->backlog_alerts;
+        if (held > limit / 2)
+            continue;
+        uint64_t room = limit - held;
+        if (g->cfg->batch_max_size && room > g->cfg->batch_max_size)
+            room = g->cfg->batch_max_size;
+        struct nd_alert **alerts;
+        size_t k;
+        nd_wal_readback(d->wal, name, (size_t)room, &alerts, &k);
+        if (!k)
+            continue;
+        for (size_t j = 0; j < k; j++)
+            nd_queue_hold(d->queue, alerts[j]);
+        /* The name may go with a spill entry: keep the receiver's own. */
+        d->readback = nd_receiver_name(r);
+        nd_pipeline_run(g->pipeline, alerts, k);
+        d->readback = NULL;
+        for (size_t j = 0; j < k; j++)
+            nd_alert_unref(alerts[j]);
+        free(alerts);
+    }
+    if (owed)
+        spill_arm(d, SPILL_POLL_NS);
+}
+
+/* A receiver finished a notification: its backlog may have room for what
+ * it spilled. Runs inside engine callbacks: it only arms a timer, or marks
+ * the notification. While stopping, a spill receiver's notifications given
+ * up (the shutdown deadline) stay owed like its spilled ones: no DONE and
+ * no FREED, so the next start delivers them. */
+static void on_outcome(void *ud, const struct nd_receiver *r, const struct nd_notification *n,
+                       const char *failure)
+{
+    struct nd_daemon *d = ud;
+    if (!d->wal)
+        return;
+    if (d->stopping && failure && nd_receiver_delivery(r)->overflow == ND_OVERFLOW_SPILL)
+        nd_wal_keep(d->wal, n);
+    if (nd_wal_spill_count(d->wal) && nd_wal_spilled(d->wal, nd_receiver_name(r)))
+        spill_arm(d, 0);
+}
+
 static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
 {
     struct nd_daemon *d = ud;
+    if (d->readback) {
+        /* Only the receiver that spilled them gets them again; the others
+         * were done with them (or are still), so no DONE is written. */
+        if (!n->receiver || strcmp(n->receiver, d->readback)) {
+            nd_wal_mute(d->wal, n);
+            nd_notification_unref(n);
+            return;
+        }
+        nd_receiver_submit_take(target_ud, n);
+        return;
+    }
     if (d->replaying) {
         /* A receiver done with every alert of this notification before the
          * restart does not get it again; one with any left gets it whole
@@ -312,6 +440,8 @@ static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
             return;
         }
     }
+    if (d->wal && spill_now(d, target_ud, n))
+        return;
     nd_receiver_submit_take(target_ud, n);
 }
 
@@ -965,6 +1095,10 @@ static int open_wal(struct nd_daemon *d)
     }
     nd_queue_set_release_hook(d->queue, nd_wal_on_release, d->wal);
     nd_notification_set_done_hook(nd_wal_on_done, d->wal);
+    /* Before the replay: receivers with overflow = spill spill from it. */
+    nd_engine_set_spill(d->engine, true);
+    d->spill_ev = evtimer_new(d->base, on_spill, d);
+    nd_engine_set_outcome(d->engine, on_outcome, d);
     struct nd_alert **alerts;
     size_t n;
     nd_wal_replay_take(d->wal, &alerts, &n);
@@ -1107,6 +1241,10 @@ static void stop(struct nd_daemon *d)
         nd_notification_set_done_hook(NULL, NULL);
         nd_queue_set_release_hook(d->queue, NULL, NULL);
     }
+    if (d->spill_ev)
+        event_free(d->spill_ev);
+    if (d->engine)
+        nd_engine_set_outcome(d->engine, NULL, NULL);
     if (d->server)
         nd_server_free(d->server);
     struct gen *g = d->gen;

@@ -782,13 +782,17 @@ int nd_engine_admit(const struct nd_engine *e, char *err)
 
     TAILQ_FOREACH(r, &e->receivers, link)
     {
-        if (r->cfg.overflow != ND_OVERFLOW_BACKPRESSURE || r->cfg.max_backlog == 0 ||
-            r->stats.backlog_alerts < r->cfg.max_backlog)
+        /* spill without a log to spill to (a reload that added wal_dir,
+         * which needs a restart) holds back like backpressure. */
+        bool refuses = r->cfg.overflow == ND_OVERFLOW_BACKPRESSURE ||
+                       (r->cfg.overflow == ND_OVERFLOW_SPILL && !e->spill_ok);
+        if (!refuses || r->cfg.max_backlog == 0 || r->stats.backlog_alerts < r->cfg.max_backlog)
             continue;
         return nd_seterr(err, ND_EFULL,
                          "receiver %s: backlog full: %" PRIu64 " alerts held (max_backlog %" PRIu64
-                         ", overflow = backpressure)",
-                         r->name, r->stats.backlog_alerts, r->cfg.max_backlog);
+                         ", overflow = %s)",
+                         r->name, r->stats.backlog_alerts, r->cfg.max_backlog,
+                         nd_overflow_name(r->cfg.overflow));
     }
     return ND_OK;
 }
@@ -840,6 +844,16 @@ void nd_engine_shutdown(struct nd_engine *e, int64_t timeout_ns, void (*idle)(vo
     e->idle_ud = ud;
     evtimer_add(e->deadline_ev, &tv);
     check_idle(e);
+}
+
+void nd_engine_set_spill(struct nd_engine *e, bool on)
+{
+    e->spill_ok = on;
+}
+
+const struct nd_delivery_config *nd_receiver_delivery(const struct nd_receiver *r)
+{
+    return &r->cfg;
 }
 
 void nd_engine_set_outcome(struct nd_engine *e, nd_engine_outcome_cb *cb, void *ud)

@@ -176,6 +176,7 @@ struct nd_engine {
     struct event *deadline_ev;
     struct event *idle_ev;
     int64_t (*now)(void);          /* monotonic ns: nd_now_mono_ns, or a test's clock */
+    bool spill_ok;                 /* nd_engine_set_spill: overflow = spill has a log */
     nd_engine_outcome_cb *outcome; /* nd_engine_set_outcome, or NULL */
     void *outcome_ud;
 };

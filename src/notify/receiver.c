@@ -172,25 +172,30 @@ static void check_duration(struct nd_receiver_config *rc, const char *key, int64
 }
 
 /* As the loader checks [delivery] (config.c), for a section that sets
- * max_backlog or overflow itself: drop_oldest needs a limit, and one below
- * [queue] max_alerts, or the global queue fills before the receiver drops. */
+ * max_backlog or overflow itself: drop_oldest and spill need a limit, and
+ * one below [queue] max_alerts, or the global queue fills before the
+ * receiver drops or spills; spill needs the write-ahead log. */
 static void check_backlog(struct nd_receiver_config *rc, const struct nd_delivery_config *d,
                           struct nd_config_errors *errs)
 {
     char msg[256];
+    const char *name = nd_overflow_name(d->overflow);
 
-    if (d->overflow != ND_OVERFLOW_DROP_OLDEST)
+    if (d->overflow == ND_OVERFLOW_BACKPRESSURE)
         return;
     if (!nd_receiver_config_get(rc, "overflow") && !nd_receiver_config_get(rc, "max_backlog"))
         return; /* both from [delivery]: checked there */
+    if (d->overflow == ND_OVERFLOW_SPILL && !d->wal && nd_receiver_config_get(rc, "overflow"))
+        key_error(rc, "overflow", errs, "spill needs [queue] wal_dir (a write-ahead log)");
     if (d->max_backlog == 0) {
+        snprintf(msg, sizeof(msg), "%s needs max_backlog > 0", name);
         key_error(rc, nd_receiver_config_get(rc, "overflow") ? "overflow" : "max_backlog", errs,
-                  "drop_oldest needs max_backlog > 0");
+                  msg);
     } else if (d->queue_max_alerts && d->max_backlog >= d->queue_max_alerts) {
         snprintf(msg, sizeof(msg),
-                 "%llu is not below [queue] max_alerts %llu: with overflow = drop_oldest the "
-                 "global queue would fill before the receiver drops",
-                 (unsigned long long)d->max_backlog, (unsigned long long)d->queue_max_alerts);
+                 "%llu is not below [queue] max_alerts %llu: with overflow = %s the "
+                 "global queue would fill before the receiver does",
+                 (unsigned long long)d->max_backlog, (unsigned long long)d->queue_max_alerts, name);
         key_error(rc, "max_backlog", errs, msg);
     }
 }
@@ -219,6 +224,9 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
     u = out->max_backlog;
     if (nd_receiver_config_uint(rc, "max_backlog", UINT64_C(1000000000000000), &u, errs) == ND_OK)
         out->max_backlog = u;
+    u = out->spill_max_alerts;
+    if (nd_receiver_config_uint(rc, "spill_max_alerts", UINT64_C(1000000000000), &u, errs) == ND_OK)
+        out->spill_max_alerts = u;
     overflow = nd_receiver_config_get(rc, "overflow");
     if (overflow) {
         char err[ND_ERRLEN];
@@ -233,6 +241,8 @@ int nd__receiver_generic_config(struct nd_receiver_config *rc,
         key_error(rc, "max_in_flight", errs, "must be >= 1");
     if (out->retry_max_attempts < 1)
         key_error(rc, "retry_max_attempts", errs, "must be >= 1");
+    if (out->spill_max_alerts < 1)
+        key_error(rc, "spill_max_alerts", errs, "must be >= 1");
     check_duration(rc, "retry_max_age", out->retry_max_age_ns, errs);
     check_duration(rc, "retry_initial", out->retry_initial_ns, errs);
     if (!(out->retry_factor >= 1.0 && out->retry_factor <= 100.0))

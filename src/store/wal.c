@@ -14,6 +14,13 @@
  * segment counts its alerts still held (live); the oldest segment is
  * deleted when its count is 0, oldest first, so that the DONE records a
  * segment holds about older alerts are never needed once it is gone.
+ *
+ * Spill (overflow = spill): a receiver that leaves a notification on disk
+ * owes its seqs (struct spill, in order) and the seqs it owes are counted
+ * in `smap` (receivers owing it, alert objects in memory carrying it); such
+ * a seq is freed (FREED, its segment's live count) only when both counts
+ * are 0, so an alert whose memory went stays held on disk. Read-back scans
+ * the owed seqs' segments forward from a cursor per receiver.
  */
 #include "notifyd/wal.h"
 
@@ -23,6 +30,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,6 +372,31 @@ struct replay {
     int freed;
 };
 
+/* What one receiver owes on disk only (overflow = spill): the sequence
+ * numbers in increasing order, seqs[head, head + n), and where reading
+ * back stopped (a segment and an offset in it). */
+struct spill {
+    char *name;
+    uint64_t *seqs;
+    size_t head, n, cap;
+    uint64_t cur_seg, cur_off;
+    uint64_t spilled, readback, full, removed, unreadable; /* totals */
+    uint64_t log_spilled, log_full;                        /* since the last log line */
+};
+
+/* seq -> how many receivers owe it on disk (owed) and how many alert
+ * objects in memory carry it (mem), for the seqs some spill owes: such a
+ * seq is freed when both are 0, not when one object's memory goes. */
+struct sslot {
+    uint64_t seq; /* 0 empty, UINT64_MAX removed */
+    uint32_t owed, mem;
+};
+
+struct smap {
+    struct sslot *s;
+    size_t cap, used, live;
+};
+
 struct sync_req {
     uint64_t seg;
     uint64_t lsn;
@@ -405,6 +438,17 @@ struct nd_wal {
 
     struct replay *rep;
     size_t nrep;
+
+    struct spill **spills;
+    size_t nspills;
+    struct smap smap;
+    /* Notifications whose done hook writes nothing (spilled, kept, or made
+     * for another receiver while reading back), each removed when it fires:
+     * the address may be reused after that. Usually one, briefly; several
+     * when the lanes of a fanned-out notification end one by one. */
+    const struct nd_notification **mutes;
+    size_t nmutes, capmutes;
+    int64_t spill_log_ns; /* mono time of the last spill log line */
 
     pid_t helper;
     int sock;
@@ -539,6 +583,8 @@ static int write_out(struct nd_wal *w)
     return ND_OK;
 }
 
+static void spill_log(struct nd_wal *w, bool force);
+
 static void flush_freed(struct nd_wal *w)
 {
     if (!w->nfreed)
@@ -579,6 +625,7 @@ static void on_timer(evutil_socket_t fd, short what, void *ud)
         write_out(w);
     if (w->policy == ND_FSYNC_BATCH || !w->outstanding)
         send_sync(w);
+    spill_log(w, false);
 }
 
 static void fail_helper(struct nd_wal *w, const char *why)
@@ -970,6 +1017,7 @@ void nd_wal_free(struct nd_wal *w)
 {
     if (!w)
         return;
+    spill_log(w, true); /* the last second's counts */
     if (w->fd >= 0) {
         flush_freed(w);
         if (w->out.len)
@@ -987,6 +1035,14 @@ void nd_wal_free(struct nd_wal *w)
     if (w->helper > 0)
         waitpid(w->helper, NULL, 0);
     nd_wal_replay_end(w);
+    for (size_t i = 0; i < w->nspills; i++) {
+        free(w->spills[i]->name);
+        free(w->spills[i]->seqs);
+        free(w->spills[i]);
+    }
+    free(w->spills);
+    free(w->smap.s);
+    free(w->mutes);
     free(w->rep);
     free(w->segs);
     free(w->freed);
@@ -1116,15 +1172,10 @@ static void maybe_delete(struct nd_wal *w)
     w->st.segments = w->nsegs;
 }
 
-void nd_wal_on_release(void *ud, const struct nd_alert *a)
+/* Every receiver is done with seq: its segment holds one alert less, and
+ * a FREED record says so. */
+static void free_seq(struct nd_wal *w, uint64_t seq)
 {
-    struct nd_wal *w = ud;
-    struct slot *s = map_get(&w->map, (uintptr_t)a);
-    if (!s)
-        return;
-    uint64_t seq = s->seq;
-    s->key = TOMB;
-    w->map.live--;
     size_t i = w->nsegs;
     while (i > 1 && w->segs[i - 1].first_seq > seq)
         i--;
@@ -1140,9 +1191,39 @@ void nd_wal_on_release(void *ud, const struct nd_alert *a)
     maybe_delete(w);
 }
 
+static struct sslot *smap_get(const struct smap *m, uint64_t seq);
+static void smap_del(struct smap *m, struct sslot *e);
+
+void nd_wal_on_release(void *ud, const struct nd_alert *a)
+{
+    struct nd_wal *w = ud;
+    struct slot *s = map_get(&w->map, (uintptr_t)a);
+    if (!s)
+        return;
+    uint64_t seq = s->seq;
+    s->key = TOMB;
+    w->map.live--;
+    /* A receiver that spilled it still owes it: the memory goes, the
+     * alert stays held on disk until that receiver's DONE. */
+    struct sslot *e = w->smap.live ? smap_get(&w->smap, seq) : NULL;
+    if (e) {
+        if (e->mem)
+            e->mem--;
+        if (e->mem || e->owed)
+            return;
+        smap_del(&w->smap, e);
+    }
+    free_seq(w, seq);
+}
+
 void nd_wal_on_done(void *ud, const struct nd_notification *n)
 {
     struct nd_wal *w = ud;
+    for (size_t i = w->nmutes; i-- > 0;)
+        if (w->mutes[i] == n) {
+            w->mutes[i] = w->mutes[--w->nmutes];
+            return;
+        }
     if (!n->receiver || !n->nalerts)
         return;
     uint64_t one, *seqs = n->nalerts == 1 ? &one : nd_xmalloc(n->nalerts * sizeof *seqs);
@@ -1167,6 +1248,457 @@ void nd_wal_on_done(void *ud, const struct nd_notification *n)
         free(seqs);
 }
 
+/* ---- spill (overflow = spill) ---- */
+
+#define SMAP_TOMB    UINT64_MAX
+#define READ_CHUNK   (256u * 1024u)        /* bytes per pread when reading back */
+#define READ_SCAN    (UINT64_C(4) << 20)   /* bytes scanned per read-back call */
+#define SPILL_LOG_NS (INT64_C(1000000000)) /* one spill log line per second at most */
+
+static size_t hash_seq(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return (size_t)x;
+}
+
+static struct sslot *smap_get(const struct smap *m, uint64_t seq)
+{
+    if (!m->cap)
+        return NULL;
+    size_t i = hash_seq(seq) & (m->cap - 1);
+    while (m->s[i].seq != 0) {
+        if (m->s[i].seq == seq)
+            return &m->s[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return NULL;
+}
+
+static struct sslot *smap_add(struct smap *m, uint64_t seq);
+
+static void smap_grow(struct smap *m)
+{
+    struct smap old = *m;
+    m->cap = old.cap ? (old.live * 4 > old.cap ? old.cap * 2 : old.cap) : 1024;
+    m->s = nd_xcalloc(m->cap, sizeof *m->s);
+    m->used = m->live = 0;
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.s[i].seq != 0 && old.s[i].seq != SMAP_TOMB)
+            *smap_add(m, old.s[i].seq) = old.s[i];
+    free(old.s);
+}
+
+/* A new entry for seq (not in m), zero counts. */
+static struct sslot *smap_add(struct smap *m, uint64_t seq)
+{
+    if ((m->used + 1) * 2 > m->cap)
+        smap_grow(m);
+    size_t i = hash_seq(seq) & (m->cap - 1);
+    while (m->s[i].seq != 0 && m->s[i].seq != SMAP_TOMB)
+        i = (i + 1) & (m->cap - 1);
+    if (m->s[i].seq == 0)
+        m->used++;
+    m->s[i] = (struct sslot){.seq = seq};
+    m->live++;
+    return &m->s[i];
+}
+
+static void smap_del(struct smap *m, struct sslot *e)
+{
+    e->seq = SMAP_TOMB;
+    m->live--;
+}
+
+static void add_mute(struct nd_wal *w, const struct nd_notification *n)
+{
+    if (w->nmutes == w->capmutes) {
+        w->capmutes = w->capmutes ? 2 * w->capmutes : 8;
+        w->mutes = nd_xrealloc(w->mutes, w->capmutes * sizeof *w->mutes);
+    }
+    w->mutes[w->nmutes++] = n;
+}
+
+static struct spill *spill_find(const struct nd_wal *w, const char *name)
+{
+    for (size_t i = 0; i < w->nspills; i++)
+        if (!strcmp(w->spills[i]->name, name))
+            return w->spills[i];
+    return NULL;
+}
+
+static struct spill *spill_get(struct nd_wal *w, const char *name)
+{
+    struct spill *sp = spill_find(w, name);
+    if (sp)
+        return sp;
+    w->spills = nd_xrealloc(w->spills, (w->nspills + 1) * sizeof *w->spills);
+    sp = nd_xcalloc(1, sizeof *sp);
+    sp->name = nd_xstrdup(name);
+    w->spills[w->nspills++] = sp;
+    return sp;
+}
+
+/* Appends seq, keeping the list increasing (a pipeline run spills the
+ * groups of one batch in group order, so a seq may come after a larger
+ * one of the same batch: it moves back past those few). */
+static void spill_push(struct spill *sp, uint64_t seq)
+{
+    if (sp->head && sp->head >= sp->n) {
+        memmove(sp->seqs, sp->seqs + sp->head, sp->n * sizeof *sp->seqs);
+        sp->head = 0;
+    }
+    if (sp->head + sp->n == sp->cap) {
+        sp->cap = sp->cap ? 2 * sp->cap : 256;
+        sp->seqs = nd_xrealloc(sp->seqs, sp->cap * sizeof *sp->seqs);
+    }
+    uint64_t *v = sp->seqs + sp->head;
+    size_t i = sp->n;
+    while (i > 0 && v[i - 1] > seq) {
+        v[i] = v[i - 1];
+        i--;
+    }
+    v[i] = seq;
+    sp->n++;
+}
+
+/* Writes one DONE record for `name` over seqs[0..n) and ends what the
+ * spill owed of each: a seq nobody holds any more is freed. */
+static void spill_done(struct nd_wal *w, const char *name, const uint64_t *seqs, size_t n)
+{
+    for (size_t at = 0; at < n; at += FREED_AT) {
+        uint32_t k = (uint32_t)(n - at < FREED_AT ? n - at : FREED_AT);
+        struct nd_buf p;
+        nd_buf_init(&p, OUT_LIMIT);
+        nd_wal_done_encode(&p, name, seqs + at, k);
+        nd_wal_record_encode(&w->out, ND_WAL_DONE, p.data, (uint32_t)p.len);
+        w->appended += ND_WAL_HEADER + p.len;
+        w->st.records++;
+        nd_buf_deinit(&p);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct sslot *e = smap_get(&w->smap, seqs[i]);
+        if (!e)
+            continue;
+        if (e->owed)
+            e->owed--;
+        if (!e->owed && !e->mem) {
+            smap_del(&w->smap, e);
+            free_seq(w, seqs[i]);
+        }
+    }
+    if (w->out.len >= WRITE_AT)
+        write_out(w);
+}
+
+/* Gives up the k oldest seqs sp owes (DONE written). */
+static void spill_drop_oldest(struct nd_wal *w, struct spill *sp, size_t k)
+{
+    if (k > sp->n)
+        k = sp->n;
+    uint64_t *v = nd_xmalloc((k ? k : 1) * sizeof *v);
+    memcpy(v, sp->seqs + sp->head, k * sizeof *v);
+    sp->head += k;
+    sp->n -= k;
+    if (!sp->n)
+        sp->head = 0;
+    spill_done(w, sp->name, v, k);
+    free(v);
+}
+
+static void spill_log(struct nd_wal *w, bool force)
+{
+    int64_t now = nd_now_mono_ns();
+    if (!force && now - w->spill_log_ns < SPILL_LOG_NS)
+        return;
+    bool any = false;
+    for (size_t i = 0; i < w->nspills; i++) {
+        struct spill *sp = w->spills[i];
+        char a[24], f[24], o[24];
+        if (!sp->log_spilled && !sp->log_full)
+            continue;
+        snprintf(a, sizeof a, "%" PRIu64, sp->log_spilled);
+        snprintf(f, sizeof f, "%" PRIu64, sp->log_full);
+        snprintf(o, sizeof o, "%zu", sp->n);
+        if (sp->log_full)
+            nd_log(ND_LOG_WARN, "spilled alerts given up: spill_max_alerts reached", "receiver",
+                   sp->name, "alerts", f, "spilled", a, "owed", o, "reason", "spill_full", NULL);
+        else
+            nd_log(ND_LOG_INFO, "backlog full: alerts spilled to the write-ahead log", "receiver",
+                   sp->name, "spilled", a, "owed", o, NULL);
+        sp->log_spilled = sp->log_full = 0;
+        any = true;
+    }
+    if (any)
+        w->spill_log_ns = now;
+}
+
+int nd_wal_spill(struct nd_wal *w, const char *receiver, uint64_t max_alerts,
+                 const struct nd_notification *n)
+{
+    if (n->refs != 1 || !n->nalerts || !receiver || !*receiver)
+        return ND_EINVAL;
+    for (size_t i = 0; i < n->nalerts; i++)
+        if (!map_get(&w->map, (uintptr_t)n->alerts[i]))
+            return ND_EINVAL;
+    struct spill *sp = spill_get(w, receiver);
+    for (size_t i = 0; i < n->nalerts; i++) {
+        uint64_t seq = map_get(&w->map, (uintptr_t)n->alerts[i])->seq;
+        struct sslot *e = smap_get(&w->smap, seq);
+        if (!e) {
+            e = smap_add(&w->smap, seq);
+            e->mem = 1; /* the one object in memory: nothing read back exists yet */
+        }
+        e->owed++;
+        spill_push(sp, seq);
+    }
+    sp->spilled += n->nalerts;
+    sp->log_spilled += n->nalerts;
+    /* No DONE record: this receiver is not done with them. */
+    add_mute(w, n);
+    if (max_alerts && sp->n > max_alerts) {
+        size_t k = sp->n - (size_t)max_alerts;
+        sp->full += k;
+        sp->log_full += k;
+        spill_drop_oldest(w, sp, k);
+    }
+    spill_log(w, false);
+    return ND_OK;
+}
+
+int nd_wal_keep(struct nd_wal *w, const struct nd_notification *n)
+{
+    if (n->refs != 1 || !n->nalerts)
+        return ND_EINVAL;
+    for (size_t i = 0; i < n->nalerts; i++)
+        if (!map_get(&w->map, (uintptr_t)n->alerts[i]))
+            return ND_EINVAL;
+    for (size_t i = 0; i < n->nalerts; i++) {
+        uint64_t seq = map_get(&w->map, (uintptr_t)n->alerts[i])->seq;
+        struct sslot *e = smap_get(&w->smap, seq);
+        if (!e) {
+            e = smap_add(&w->smap, seq);
+            e->mem = 1;
+        }
+        /* Owed by no list: nothing reads it back, only the next start. */
+        e->owed++;
+    }
+    add_mute(w, n);
+    return ND_OK;
+}
+
+void nd_wal_mute(struct nd_wal *w, const struct nd_notification *n)
+{
+    if (n->refs == 1)
+        add_mute(w, n);
+}
+
+uint64_t nd_wal_spilled(const struct nd_wal *w, const char *receiver)
+{
+    const struct spill *sp = spill_find(w, receiver);
+    return sp ? sp->n : 0;
+}
+
+size_t nd_wal_spill_count(const struct nd_wal *w)
+{
+    return w->nspills;
+}
+
+const char *nd_wal_spill_at(const struct nd_wal *w, size_t i, uint64_t *owed)
+{
+    if (i >= w->nspills)
+        return NULL;
+    *owed = w->spills[i]->n;
+    return w->spills[i]->name;
+}
+
+uint64_t nd_wal_spill_give_up(struct nd_wal *w, const char *receiver)
+{
+    struct spill *sp = spill_find(w, receiver);
+    if (!sp || !sp->n)
+        return 0;
+    uint64_t k = sp->n;
+    char c[24];
+    snprintf(c, sizeof c, "%" PRIu64, k);
+    nd_log(ND_LOG_WARN, "spilled alerts given up: receiver removed", "receiver", sp->name, "alerts",
+           c, "reason", "receiver_removed", NULL);
+    sp->removed += k;
+    spill_drop_oldest(w, sp, sp->n);
+    return k;
+}
+
+/* A window on one segment file for reading back. */
+struct rwin {
+    int fd;
+    uint64_t seg;
+    unsigned char *buf;
+    size_t cap;
+    uint64_t off; /* file offset of buf[0] */
+    size_t len;
+};
+
+/* Makes [off, off + need) available: a pointer to it and how many bytes
+ * of it there are (fewer at the end of the file). */
+static const unsigned char *rwin_at(struct rwin *r, uint64_t off, size_t need, size_t *avail)
+{
+    if (off < r->off || off + need > r->off + r->len) {
+        size_t want = need > READ_CHUNK ? need : READ_CHUNK;
+        if (r->cap < want) {
+            r->cap = want;
+            r->buf = nd_xrealloc(r->buf, r->cap);
+        }
+        size_t got = 0;
+        while (got < want) {
+            ssize_t k = pread(r->fd, r->buf + got, want - got, (off_t)(off + got));
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                break;
+            got += (size_t)k;
+        }
+        r->off = off;
+        r->len = got;
+    }
+    size_t have = (size_t)(r->off + r->len - off);
+    *avail = have < need ? have : need;
+    return r->buf + (off - r->off);
+}
+
+static size_t seg_index(const struct nd_wal *w, uint64_t seq)
+{
+    size_t i = w->nsegs;
+    while (i > 1 && w->segs[i - 1].first_seq > seq)
+        i--;
+    return i - 1;
+}
+
+/* Gives up the oldest seq of sp, which cannot be read back. */
+static void spill_unreadable(struct nd_wal *w, struct spill *sp, const char *why)
+{
+    char seq[24];
+    snprintf(seq, sizeof seq, "%" PRIu64, sp->seqs[sp->head]);
+    nd_log(ND_LOG_ERROR, "write-ahead log: a spilled alert cannot be read back, given up",
+           "receiver", sp->name, "seq", seq, "err", why, "reason", "unreadable", NULL);
+    sp->unreadable++;
+    spill_drop_oldest(w, sp, 1);
+}
+
+int nd_wal_readback(struct nd_wal *w, const char *receiver, size_t max, struct nd_alert ***alerts,
+                    size_t *n)
+{
+    struct spill *sp = spill_find(w, receiver);
+    *alerts = NULL;
+    *n = 0;
+    if (!sp || !sp->n || !max)
+        return ND_OK;
+    /* The ALERT records are in the files (written at accept time); what
+     * waits in `out` is DONE and FREED records only. */
+    if (w->out.len)
+        write_out(w);
+    struct nd_alert **got = nd_xcalloc(max < sp->n ? max : sp->n, sizeof *got);
+    size_t k = 0;
+    struct rwin r = {.fd = -1};
+    struct nd_alert_builder b;
+    nd_alert_builder_init(&b, (size_t)w->max_alert_bytes);
+    uint64_t scanned = 0;
+    bool rewound = false;
+    char err[ND_ERRLEN];
+    while (k < max && sp->n && scanned < READ_SCAN) {
+        uint64_t want = sp->seqs[sp->head];
+        uint64_t seg = w->segs[seg_index(w, want)].id;
+        if (sp->cur_seg != seg || sp->cur_off < ND_WAL_MAGIC_LEN) {
+            sp->cur_seg = seg;
+            sp->cur_off = ND_WAL_MAGIC_LEN;
+            rewound = true; /* from the start of the segment: no need to rewind again */
+        }
+        if (r.fd < 0 || r.seg != seg) {
+            if (r.fd >= 0)
+                close(r.fd);
+            char path[SEG_PATH_SIZE];
+            seg_path(w->dir, seg, path);
+            r.fd = open(path, O_RDONLY | O_CLOEXEC);
+            r.seg = seg;
+            r.off = r.len = 0;
+            if (r.fd < 0) {
+                spill_unreadable(w, sp, strerror(errno));
+                continue;
+            }
+        }
+        size_t avail;
+        const unsigned char *h = rwin_at(&r, sp->cur_off, ND_WAL_HEADER + 8, &avail);
+        bool behind = false;
+        if (avail < ND_WAL_HEADER || (h[8] == ND_WAL_ALERT && avail < ND_WAL_HEADER + 8)) {
+            behind = true; /* the end of the segment without finding it */
+        } else {
+            uint32_t len = get32(h);
+            uint64_t seq = h[8] == ND_WAL_ALERT ? get64(h + ND_WAL_HEADER) : 0;
+            size_t size = ND_WAL_HEADER + (size_t)len;
+            if (len > ND_WAL_MAX_PAYLOAD || (h[8] == ND_WAL_ALERT && seq > want)) {
+                behind = true;
+            } else if (h[8] == ND_WAL_ALERT && seq == want) {
+                const unsigned char *p = len <= w->max_alert_bytes + 65536
+                                             ? rwin_at(&r, sp->cur_off, size, &avail)
+                                             : NULL;
+                struct nd_wal_record rec;
+                size_t used;
+                struct nd_alert *a = NULL;
+                uint64_t s2 = 0;
+                if (p && avail == size && nd_wal_record_decode(p, size, &rec, &used) == ND_OK)
+                    a = nd_wal_alert_decode(rec.payload, rec.len, &b, w->cluster, &s2, err);
+                else
+                    snprintf(err, sizeof err, "bad record at offset %" PRIu64, sp->cur_off);
+                sp->cur_off += size;
+                scanned += size;
+                if (!a || s2 != want) {
+                    nd_alert_unref(a);
+                    spill_unreadable(w, sp, err);
+                    continue;
+                }
+                struct sslot *e = smap_get(&w->smap, want);
+                if (e) {
+                    if (e->owed)
+                        e->owed--;
+                    e->mem++;
+                }
+                map_put(&w->map, (uintptr_t)a, want, 0);
+                got[k++] = a;
+                rewound = false;
+                sp->head++;
+                sp->n--;
+                sp->readback++;
+                continue;
+            } else {
+                sp->cur_off += size;
+                scanned += size;
+                continue;
+            }
+        }
+        if (behind) {
+            if (!rewound) {
+                sp->cur_off = ND_WAL_MAGIC_LEN;
+                rewound = true;
+                continue;
+            }
+            spill_unreadable(w, sp, "not found in its segment");
+            rewound = false;
+        }
+    }
+    if (!sp->n)
+        sp->head = 0;
+    if (r.fd >= 0)
+        close(r.fd);
+    free(r.buf);
+    nd_alert_builder_deinit(&b);
+    if (!k) {
+        free(got);
+        got = NULL;
+    }
+    *alerts = got;
+    *n = k;
+    return ND_OK;
+}
+
 void nd_wal_get_stats(const struct nd_wal *w, struct nd_wal_stats *st)
 {
     *st = w->st;
@@ -1178,6 +1710,19 @@ static void metric(struct evbuffer *out, const char *name, const char *type, con
 {
     evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type,
                         name, v);
+}
+
+/* A label value: \\, " and newline escaped, as the text format wants. */
+static void add_label(struct evbuffer *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            evbuffer_add_printf(out, "\\%c", *s);
+        else if (*s == '\n')
+            evbuffer_add(out, "\\n", 2);
+        else
+            evbuffer_add(out, s, 1);
+    }
 }
 
 void nd_wal_render(const struct nd_wal *w, struct evbuffer *out)
@@ -1201,4 +1746,46 @@ void nd_wal_render(const struct nd_wal *w, struct evbuffer *out)
     metric(out, "notifyd_wal_failed", "gauge",
            "1 while the write-ahead log refuses alerts (ingest answers 503).",
            nd_wal_failed(w) ? 1 : 0);
+    if (!w->nspills)
+        return;
+    static const struct {
+        const char *name, *type, *help;
+        size_t off;
+    } ms[] = {
+        {"notifyd_receiver_spilled_alerts", "gauge",
+         "Alerts a receiver with overflow = spill owes on disk only.", 0},
+        {"notifyd_receiver_spilled_alerts_total", "counter",
+         "Alerts spilled to the write-ahead log (overflow = spill).",
+         offsetof(struct spill, spilled)},
+        {"notifyd_receiver_readback_alerts_total", "counter",
+         "Spilled alerts read back from the write-ahead log.", offsetof(struct spill, readback)},
+    };
+    for (size_t m = 0; m < sizeof ms / sizeof ms[0]; m++) {
+        evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", ms[m].name, ms[m].help, ms[m].name,
+                            ms[m].type);
+        for (size_t i = 0; i < w->nspills; i++) {
+            const struct spill *sp = w->spills[i];
+            uint64_t v = ms[m].off ? *(const uint64_t *)(const void *)((const char *)sp + ms[m].off)
+                                   : (uint64_t)sp->n;
+            evbuffer_add_printf(out, "%s{receiver=\"", ms[m].name);
+            add_label(out, sp->name);
+            evbuffer_add_printf(out, "\"} %" PRIu64 "\n", v);
+        }
+    }
+    static const char gu[] = "notifyd_receiver_spill_given_up_alerts_total";
+    evbuffer_add_printf(out,
+                        "# HELP %s Spilled alerts given up, by reason (spill_full: "
+                        "spill_max_alerts reached; receiver_removed: by a reload; unreadable).\n"
+                        "# TYPE %s counter\n",
+                        gu, gu);
+    for (size_t i = 0; i < w->nspills; i++) {
+        const struct spill *sp = w->spills[i];
+        const uint64_t v[3] = {sp->full, sp->removed, sp->unreadable};
+        static const char *const why[3] = {"spill_full", "receiver_removed", "unreadable"};
+        for (int k = 0; k < 3; k++) {
+            evbuffer_add_printf(out, "%s{receiver=\"", gu);
+            add_label(out, sp->name);
+            evbuffer_add_printf(out, "\",reason=\"%s\"} %" PRIu64 "\n", why[k], v[k]);
+        }
+    }
 }

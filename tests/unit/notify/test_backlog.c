@@ -428,6 +428,29 @@ static void test_backpressure(void)
     teardown(&c);
 }
 
+/* overflow = spill: the engine never refuses for the receiver once the
+ * daemon says there is a log to spill to; without one, it holds back like
+ * backpressure. Spilling itself is the daemon's (test_spill.py). */
+static void test_spill_admit(void)
+{
+    struct ctx c;
+    char err[ND_ERRLEN] = "";
+
+    setup(&c, "max_backlog = 2\noverflow = spill\n[queue]\nwal_dir = /nonexistent-wal\n");
+    is_uint(nd_receiver_delivery(c.r)->overflow, ND_OVERFLOW_SPILL, "overflow = spill read");
+    is_uint(nd_receiver_delivery(c.r)->spill_max_alerts, 1000000, "spill_max_alerts default");
+    submit(&c, 2);
+    is_int(nd_engine_admit(c.e, err), ND_EFULL, "no log yet: full refuses");
+    ok(strstr(err, "receiver bl") && strstr(err, "overflow = spill"), "the error says so: %s", err);
+    nd_engine_set_spill(c.e, true);
+    err[0] = '\0';
+    is_int(nd_engine_admit(c.e, err), ND_OK, "with a log: never refuses (%s)", err);
+    submit(&c, 3);
+    is_int(nd_engine_admit(c.e, err), ND_OK, "over the limit: still admitted");
+    is_uint(nd_receiver_stats(c.r)->dropped, 0, "spill drops nothing in the engine");
+    teardown(&c);
+}
+
 int main(void)
 {
     nd_log_set_level(ND_LOG_WARN);
@@ -440,6 +463,7 @@ int main(void)
     test_drop_log();
     test_in_flight_kept();
     test_backpressure();
+    test_spill_admit();
     nd_template_set_free(T);
     return done_testing();
 }

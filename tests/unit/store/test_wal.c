@@ -2,8 +2,10 @@
  * the alert, DONE and FREED payloads, and the log on disk: replay after a
  * reopen, per-receiver DONE state, a truncated last record and a flipped
  * byte cut and counted, rotation and deletion of complete segments, the
- * fsync helper answering nd_wal_wait with fsync = always. */
+ * fsync helper answering nd_wal_wait with fsync = always; the spill
+ * bookkeeping (overflow = spill). */
 #include <dirent.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +130,7 @@ static void test_payloads(void)
 }
 
 static char dir[] = "/tmp/notifyd-test-wal-XXXXXX";
+static char sdir[] = "/tmp/notifyd-test-wsp-XXXXXX";
 
 static size_t nsegments(void)
 {
@@ -346,10 +349,266 @@ static void test_log(void)
     rmdir(dir);
 }
 
+/* The alerts' alertname values a<from>..., in order: whether al[0..n)
+ * are exactly those. */
+static int names_are(struct nd_alert **al, size_t n, int from)
+{
+    for (size_t i = 0; i < n; i++) {
+        char v[32];
+        snprintf(v, sizeof v, "a%d", from + (int)i);
+        const char *got = nd_alert_label(al[i], "alertname");
+        if (!got || strcmp(got, v)) {
+            fprintf(stderr, "# alert %zu: %s, want %s\n", i, got ? got : "(none)", v);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A receiver's notification of al[0..n) finished: DONE, then the
+ * references go (the notification's, here the caller's). */
+static void deliver(struct nd_wal *w, const char *rcv, struct nd_alert **al, size_t n)
+{
+    struct nd_notification x = {.refs = 1, .receiver = rcv, .nalerts = n, .alerts = al};
+    nd_wal_on_done(w, &x);
+    for (size_t i = 0; i < n; i++)
+        nd_alert_unref(al[i]);
+}
+
+static int rendered(struct nd_wal *w, const char *line)
+{
+    struct evbuffer *out = evbuffer_new();
+    nd_wal_render(w, out);
+    evbuffer_add(out, "", 1);
+    int found = strstr((const char *)evbuffer_pullup(out, -1), line) != NULL;
+    evbuffer_free(out);
+    return found;
+}
+
+/* overflow = spill bookkeeping: spilled alerts stay held on disk (no
+ * FREED, segments kept) after their memory goes, read back in order,
+ * freed once the spilling receiver is done, replayed to it alone after a
+ * restart; spill_max_alerts gives the oldest up. */
+static void test_spill(void)
+{
+    struct event_base *base = event_base_new();
+    struct nd_alert_builder b;
+    nd_alert_builder_init(&b, 1 << 16);
+    struct nd_queue *q = nd_queue_new(1000000, UINT64_C(1) << 30);
+    struct nd_alert *al[60], **rb;
+    size_t nrb, ndone;
+    struct nd_wal_stats st;
+    char path[600];
+
+    if (!mkdtemp(sdir)) {
+        ok(0, "mkdtemp");
+        return;
+    }
+    memcpy(dir, sdir, sizeof dir);
+    struct nd_wal *w = open_log(base, ND_FSYNC_NONE, 4096);
+    nd_queue_set_release_hook(q, nd_wal_on_release, w);
+    replay_count(w, NULL, &ndone);
+    for (int i = 0; i < 30; i += 10)
+        append(w, q, &b, al + i, i, 10);
+    /* "fast" delivers everything; "slow" spills everything. */
+    struct nd_notification fast = {.refs = 1, .receiver = "fast", .nalerts = 30, .alerts = al};
+    nd_wal_on_done(w, &fast);
+    struct nd_notification slow = {.refs = 1, .receiver = "slow", .nalerts = 30, .alerts = al};
+    is_int(nd_wal_spill(w, "slow", 0, &slow), ND_OK, "spill 30 alerts for slow");
+    nd_wal_on_done(w, &slow); /* the caller's unref: muted, no DONE */
+    struct nd_notification shared = {.refs = 2, .receiver = "slow", .nalerts = 1, .alerts = al};
+    is_int(nd_wal_spill(w, "slow", 0, &shared), ND_EINVAL, "a shared notification is not spilled");
+    for (int i = 0; i < 30; i++)
+        nd_alert_unref(al[i]); /* the last memory of each goes */
+    is_uint(nd_wal_spilled(w, "slow"), 30, "30 owed by slow");
+    is_uint(nd_wal_spilled(w, "fast"), 0, "none owed by fast");
+    nd_wal_get_stats(w, &st);
+    ok(st.segments >= 2 && st.segments_deleted == 0,
+       "spilled alerts keep their segments: %llu segments, none deleted",
+       (unsigned long long)st.segments);
+    ok(rendered(w, "notifyd_receiver_spilled_alerts{receiver=\"slow\"} 30"), "gauge: 30 spilled");
+
+    /* Read back 10, then the rest: in order, exactly the spilled ones. */
+    nd_wal_readback(w, "slow", 10, &rb, &nrb);
+    ok(nrb == 10 && names_are(rb, nrb, 0), "read back: the 10 oldest, in order");
+    for (size_t i = 0; i < nrb; i++)
+        nd_queue_hold(q, rb[i]);
+    is_uint(nd_wal_spilled(w, "slow"), 20, "20 still owed on disk");
+    deliver(w, "slow", rb, nrb);
+    free(rb);
+    nd_wal_readback(w, "slow", 100, &rb, &nrb);
+    ok(nrb == 20 && names_are(rb, nrb, 10), "read back: the other 20, in order");
+    for (size_t i = 0; i < nrb; i++)
+        nd_queue_hold(q, rb[i]);
+    nd_wal_get_stats(w, &st);
+    ok(st.segments > 1, "read back but not done: segments kept (%llu)",
+       (unsigned long long)st.segments);
+    deliver(w, "slow", rb, nrb);
+    free(rb);
+    nd_wal_readback(w, "slow", 100, &rb, &nrb);
+    is_uint(nrb, 0, "nothing more to read back");
+    nd_wal_get_stats(w, &st);
+    is_uint(st.segments, 1, "slow done with all: the segments are deleted");
+    is_uint(nsegments(), 1, "one file left");
+    ok(rendered(w, "notifyd_receiver_readback_alerts_total{receiver=\"slow\"} 30"),
+       "counter: 30 read back");
+
+    /* Read back while another receiver still holds the originals. */
+    append(w, q, &b, al, 100, 5);
+    slow.nalerts = 5;
+    is_int(nd_wal_spill(w, "slow", 0, &slow), ND_OK, "spill 5 still in memory");
+    nd_wal_on_done(w, &slow);
+    nd_wal_readback(w, "slow", 10, &rb, &nrb);
+    ok(nrb == 5 && names_are(rb, nrb, 100), "read back while the originals live");
+    for (size_t i = 0; i < nrb; i++)
+        nd_queue_hold(q, rb[i]);
+    deliver(w, "slow", rb, nrb);
+    free(rb);
+    deliver(w, "fast", al, 5);
+
+    /* spill_max_alerts: past it the oldest are given up. */
+    append(w, q, &b, al, 200, 5);
+    slow.nalerts = 5;
+    is_int(nd_wal_spill(w, "slow", 3, &slow), ND_OK, "spill 5 with a ceiling of 3");
+    nd_wal_on_done(w, &slow);
+    deliver(w, "fast", al, 5);
+    is_uint(nd_wal_spilled(w, "slow"), 3, "3 owed: the ceiling");
+    ok(rendered(w, "notifyd_receiver_spill_given_up_alerts_total{receiver=\"slow\","
+                   "reason=\"spill_full\"} 2"),
+       "2 given up, counted spill_full");
+    nd_wal_readback(w, "slow", 10, &rb, &nrb);
+    ok(nrb == 3 && names_are(rb, nrb, 202), "the 3 newest are kept");
+    for (size_t i = 0; i < nrb; i++)
+        nd_queue_hold(q, rb[i]);
+    deliver(w, "slow", rb, nrb);
+    free(rb);
+    nd_wal_get_stats(w, &st);
+    is_uint(st.segments, 1, "all done: one segment");
+
+    /* A restart while spilled: the alerts replay, done by fast, not by slow. */
+    append(w, q, &b, al, 300, 40);
+    fast.nalerts = 40;
+    nd_wal_on_done(w, &fast);
+    slow.nalerts = 40;
+    nd_wal_spill(w, "slow", 0, &slow);
+    nd_wal_on_done(w, &slow);
+    for (int i = 0; i < 40; i++)
+        nd_alert_unref(al[i]);
+    nd_queue_set_release_hook(q, NULL, NULL);
+    nd_wal_free(w);
+    w = open_log(base, ND_FSYNC_NONE, 4096);
+    struct nd_alert **ra;
+    size_t nra;
+    nd_wal_replay_take(w, &ra, &nra);
+    size_t by_fast = 0, by_slow = 0;
+    for (size_t i = 0; i < nra; i++) {
+        by_fast += nd_wal_replay_done(w, ra[i], "fast");
+        by_slow += nd_wal_replay_done(w, ra[i], "slow");
+    }
+    ok(nra == 40 && names_are(ra, nra, 300), "reopen: the 40 spilled alerts replay");
+    is_uint(by_fast, 40, "reopen: fast is done with them");
+    is_uint(by_slow, 0, "reopen: slow is not: they go to slow alone");
+    /* The replayed alerts spill again at once and read back from the
+     * rewritten segment. */
+    nd_queue_set_release_hook(q, nd_wal_on_release, w);
+    for (size_t i = 0; i < nra; i++)
+        nd_queue_hold(q, ra[i]);
+    slow.alerts = ra;
+    slow.nalerts = nra;
+    is_int(nd_wal_spill(w, "slow", 0, &slow), ND_OK, "replayed alerts spill again");
+    nd_wal_on_done(w, &slow);
+    for (size_t i = 0; i < nra; i++)
+        nd_alert_unref(ra[i]);
+    free(ra);
+    nd_wal_replay_end(w);
+    nd_wal_readback(w, "slow", 100, &rb, &nrb);
+    ok(nrb == 40 && names_are(rb, nrb, 300), "and read back after the restart");
+    for (size_t i = 0; i < nrb; i++)
+        nd_queue_hold(q, rb[i]);
+    deliver(w, "slow", rb, nrb);
+    free(rb);
+    nd_queue_set_release_hook(q, NULL, NULL);
+    nd_wal_free(w);
+    w = open_log(base, ND_FSYNC_NONE, 4096);
+    is_uint(replay_count(w, NULL, &ndone), 0, "delivered after the restart: nothing left");
+    nd_wal_free(w);
+
+    /* At exit, nd_wal_keep: given up now, still owed to that receiver after
+     * a restart (no DONE, no FREED), without a read-back list. */
+    w = open_log(base, ND_FSYNC_NONE, 4096);
+    nd_queue_set_release_hook(q, nd_wal_on_release, w);
+    replay_count(w, NULL, &ndone);
+    append(w, q, &b, al, 500, 3);
+    fast.alerts = al;
+    fast.nalerts = 3;
+    nd_wal_on_done(w, &fast);
+    slow.alerts = al;
+    slow.nalerts = 3;
+    is_int(nd_wal_keep(w, &slow), ND_OK, "keep 3 for slow at exit");
+    nd_wal_on_done(w, &slow);
+    for (int i = 0; i < 3; i++)
+        nd_alert_unref(al[i]);
+    is_uint(nd_wal_spilled(w, "slow"), 0, "kept alerts are not in the read-back list");
+    nd_queue_set_release_hook(q, NULL, NULL);
+    nd_wal_free(w);
+    w = open_log(base, ND_FSYNC_NONE, 4096);
+    nd_queue_set_release_hook(q, nd_wal_on_release, w);
+    nd_wal_replay_take(w, &ra, &nra);
+    by_fast = by_slow = 0;
+    for (size_t i = 0; i < nra; i++) {
+        by_fast += nd_wal_replay_done(w, ra[i], "fast");
+        by_slow += nd_wal_replay_done(w, ra[i], "slow");
+    }
+    ok(nra == 3 && by_fast == 3 && by_slow == 0,
+       "kept: replayed after the restart, to slow alone (%zu alerts, fast done %zu, slow %zu)", nra,
+       by_fast, by_slow);
+    /* slow delivers them this time: freed. */
+    for (size_t i = 0; i < nra; i++)
+        nd_queue_hold(q, ra[i]);
+    deliver(w, "slow", ra, nra);
+    free(ra);
+    nd_wal_replay_end(w);
+    nd_queue_set_release_hook(q, NULL, NULL);
+    nd_wal_free(w);
+
+    /* A removed receiver's spill is given up with DONE records. */
+    w = open_log(base, ND_FSYNC_NONE, 4096);
+    nd_queue_set_release_hook(q, nd_wal_on_release, w);
+    replay_count(w, NULL, &ndone);
+    append(w, q, &b, al, 400, 4);
+    slow.alerts = al;
+    slow.nalerts = 4;
+    nd_wal_spill(w, "slow", 0, &slow);
+    nd_wal_on_done(w, &slow);
+    for (int i = 0; i < 4; i++)
+        nd_alert_unref(al[i]);
+    is_uint(nd_wal_spill_give_up(w, "slow"), 4, "give up: 4");
+    is_uint(nd_wal_spilled(w, "slow"), 0, "give up: none owed");
+    nd_queue_set_release_hook(q, NULL, NULL);
+    nd_wal_free(w);
+    w = open_log(base, ND_FSYNC_NONE, 4096);
+    is_uint(replay_count(w, NULL, &ndone), 0, "given up: freed, nothing to replay");
+    nd_wal_free(w);
+
+    nd_queue_free(q);
+    nd_alert_builder_deinit(&b);
+    event_base_free(base);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.') {
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            unlink(path);
+        }
+    closedir(d);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_records();
     test_payloads();
     test_log();
+    test_spill();
     return done_testing();
 }
