@@ -83,10 +83,13 @@ void nd_engine_shutdown(struct nd_engine *e, int64_t timeout_ns, void (*idle)(vo
 /* Outcome hook: called once for each notification this engine finishes,
  * after its counters are updated and before its reference is dropped:
  * `failure` is NULL when it was delivered, else the reason it was given up
- * (what the "notification not delivered" log line says). Not called for
+ * (what the "notification not delivered" log line says; it starts with
+ * ND_ENGINE_SHUTDOWN_REASON when the shutdown deadline ended the job, and
+ * never otherwise). Not called for
  * what nd_engine_free aborts. It may run inside a curl callback, so it must
  * not call into the engine; recording the outcome or breaking the loop is
  * fine. NULL removes the hook. */
+#define ND_ENGINE_SHUTDOWN_REASON "shutdown"
 typedef void nd_engine_outcome_cb(void *ud, const struct nd_receiver *r,
                                   const struct nd_notification *n, const char *failure);
 void nd_engine_set_outcome(struct nd_engine *e, nd_engine_outcome_cb *cb, void *ud);

@@ -399,16 +399,19 @@ static void on_spill(evutil_socket_t fd, short what, void *ud)
 
 /* A receiver finished a notification: its backlog may have room for what
  * it spilled. Runs inside engine callbacks: it only arms a timer, or marks
- * the notification. While stopping, a spill receiver's notifications given
- * up (the shutdown deadline) stay owed like its spilled ones: no DONE and
- * no FREED, so the next start delivers them. */
+ * the notification. While stopping, what any receiver gives up because the
+ * shutdown deadline came (ND_ENGINE_SHUTDOWN_REASON) stays
+ * owed: no DONE and no FREED, so the next start delivers it, as after a
+ * crash. What it gives up for its own reasons (a 4xx, retries exhausted)
+ * gets its DONE as at any other time. */
 static void on_outcome(void *ud, const struct nd_receiver *r, const struct nd_notification *n,
                        const char *failure)
 {
     struct nd_daemon *d = ud;
     if (!d->wal)
         return;
-    if (d->stopping && failure && nd_receiver_delivery(r)->overflow == ND_OVERFLOW_SPILL)
+    if (d->stopping && failure &&
+        !strncmp(failure, ND_ENGINE_SHUTDOWN_REASON, strlen(ND_ENGINE_SHUTDOWN_REASON)))
         nd_wal_keep(d->wal, n);
     if (nd_wal_spill_count(d->wal) && nd_wal_spilled(d->wal, nd_receiver_name(r)))
         spill_arm(d, 0);

@@ -479,7 +479,7 @@ void nd__job_finish_attempt(struct attempt *a, const struct nd_verdict *v)
         break;
     }
     if (e->deadline_passed) {
-        snprintf(reason, sizeof(reason), "shutdown after: %s", v->reason);
+        snprintf(reason, sizeof(reason), ND_ENGINE_SHUTDOWN_REASON " after: %s", v->reason);
         job_give_up(r, j, reason);
         return;
     }
@@ -624,7 +624,9 @@ void nd_receiver_submit_take(struct nd_receiver *r, struct nd_notification *n)
     j->state = JOB_QUEUED;
     backlog_add(r, j);
     if (r->e->deadline_passed || split_failed) {
-        job_give_up(r, j, split_failed ? reason : "shutting down");
+        job_give_up(r, j,
+                    split_failed ? reason
+                                 : ND_ENGINE_SHUTDOWN_REASON ": submitted after the deadline");
         return;
     }
     TAILQ_INSERT_TAIL(&r->ready, j, u.fifo);
@@ -822,10 +824,11 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     TAILQ_FOREACH(r, &e->receivers, link)
     {
         while ((j = any_job(r))) {
-            const char *why = j->state == JOB_IN_FLIGHT    ? "shutdown: aborted in flight"
-                              : j->state == JOB_RETRY_WAIT ? "shutdown: was waiting for a retry"
-                              : j->state == JOB_PREPARING  ? "shutdown: was preparing"
-                                                           : "shutdown: still queued";
+            const char *why =
+                j->state == JOB_IN_FLIGHT    ? ND_ENGINE_SHUTDOWN_REASON ": aborted in flight"
+                : j->state == JOB_RETRY_WAIT ? ND_ENGINE_SHUTDOWN_REASON ": was waiting for a retry"
+                : j->state == JOB_PREPARING  ? ND_ENGINE_SHUTDOWN_REASON ": was preparing"
+                                             : ND_ENGINE_SHUTDOWN_REASON ": still queued";
             job_detach(r, j);
             job_give_up(r, j, why);
         }

@@ -12,7 +12,8 @@ is cut at the last good record (one record per alert: only the last alert is los
 before it are delivered. An injected write error (the NOTIFYD_TEST_WAL_FAIL test hook) gives
 503s, nothing of those requests is delivered, and ingest recovers when writing works again.
 Small segments are deleted once their alerts are delivered; a SIGTERM exits cleanly and the
-next start replays nothing."""
+next start replays nothing. A SIGTERM while a receiver is failing leaves what the shutdown
+deadline gave up owed: the next start delivers it to that receiver alone."""
 
 import json
 import os
@@ -29,9 +30,10 @@ import harness as h  # noqa: E402
 PER_REQUEST = 10
 
 
-def cfg(wal_dir, fsync, down_url, up_url, extra_queue=""):
+def cfg(wal_dir, fsync, down_url, up_url, extra_queue="", server=""):
     return h.config(
         {"down": h.webhook(down_url), "up": h.webhook(up_url)},
+        server=server,
         queue="wal_dir = %s\nfsync = %s\n%s" % (wal_dir, fsync, extra_queue),
         batch="max_wait = 20ms\n",
         delivery="retry_initial = 50ms\nretry_max = 200ms\nretry_max_attempts = 1000\n"
@@ -286,12 +288,60 @@ def rotation(tap):
         shutil.rmtree(wal, ignore_errors=True)
 
 
+def sigterm_owed(tap):
+    """A SIGTERM while "down" is failing: what the shutdown deadline gives up stays owed (no
+    DONE record) and the next start delivers it to "down" alone, as after a crash; that
+    start writes the DONE records, so a third start replays nothing."""
+    wal = tempfile.mkdtemp(prefix="notifyd-wal-")
+    want = set(range(2 * PER_REQUEST))
+    try:
+        with h.Target([503]) as down, h.Target([200]) as up:
+            d = h.Daemon(cfg(wal, "batch", "http://127.0.0.1:%d/" % down.port,
+                             "http://127.0.0.1:%d/" % up.port, server="shutdown_timeout = 1s\n"))
+            with d:
+                d.start()
+                for k in range(2):
+                    r = d.post_alerts(batch_of(k * PER_REQUEST))
+                    tap.eq(r.status, 200, "sigterm owed: request %d accepted" % k, r)
+                got = h.wait_until(lambda: ids_seen(up), lambda s: s == want, 10)
+                tap.eq(got, want, "sigterm owed: the healthy receiver got everything")
+                h.wait_until(lambda: len(down.snapshot()), lambda n: n > 0, 10)
+                d.signal(signal.SIGTERM)
+                tap.eq(d.wait_exit(20), 0, "sigterm owed: exit 0", d.stderr_text())
+                tap.ok(d.count_log(lambda x: "shutdown: " in x and "down" in x) >= 1,
+                       "sigterm owed: the deadline's give-up is logged", d.stderr_text())
+        with h.Target([200]) as down, h.Target([200]) as up:
+            d = h.Daemon(cfg(wal, "batch", "http://127.0.0.1:%d/" % down.port,
+                             "http://127.0.0.1:%d/" % up.port))
+            with d:
+                d.start()
+                tap.eq(metric(d, "notifyd_wal_replayed_alerts"), float(len(want)),
+                       "sigterm owed: the restart replays the alerts down still owes")
+                got = h.wait_until(lambda: ids_seen(down), lambda s: want <= s, 15)
+                tap.eq(got, want, "sigterm owed: down gets them after the restart")
+                time.sleep(0.3)
+                tap.eq(ids_seen(up), set(), "sigterm owed: up, done before the stop, gets none")
+                d.signal(signal.SIGTERM)
+                tap.eq(d.wait_exit(20), 0, "sigterm owed: second stop exits 0", d.stderr_text())
+        with h.Target([200]) as down, h.Target([200]) as up:
+            d = h.Daemon(cfg(wal, "batch", "http://127.0.0.1:%d/" % down.port,
+                             "http://127.0.0.1:%d/" % up.port))
+            with d:
+                d.start()
+                tap.eq(metric(d, "notifyd_wal_replayed_alerts"), 0.0,
+                       "sigterm owed: delivered after the restart, so the third start replays "
+                       "nothing")
+    finally:
+        shutil.rmtree(wal, ignore_errors=True)
+
+
 def body(tap):
     kill_under_load(tap, "always")
     kill_under_load(tap, "batch")
     corrupt_tail(tap)
     write_error(tap)
     rotation(tap)
+    sigterm_owed(tap)
 
 
 if __name__ == "__main__":
