@@ -151,6 +151,17 @@ def post_all(tap, d, total):
     return statuses, samples
 
 
+def post_accepted(tap, d, total, what):
+    """post_all, and every request answered 200."""
+    statuses, _ = post_all(tap, d, total)
+    tap.eq(statuses, {200: total // PER_REQUEST}, "%s: %d alerts accepted" % (what, total))
+
+
+def up_ids(up, total):
+    """The alert ids the healthy receiver got, once it has total (or after 30 s)."""
+    return wait_ids(lambda: ids_of([r.body for r in up.snapshot()]), total, 30)
+
+
 def inversions_in_groups(ids):
     """Pairs delivered out of acceptance order within a group, counted."""
     last = {}
@@ -243,9 +254,8 @@ def case_kill(tap, wal_dir):
         cfg = config(up, slow_port, wal_dir, 200)
         with h.Daemon(cfg) as d:
             d.start()
-            statuses, _ = post_all(tap, d, total)
-            tap.eq(statuses, {200: total // PER_REQUEST}, "kill: 3000 alerts accepted")
-            ids = wait_ids(lambda: ids_of([r.body for r in up.snapshot()]), total, 30)
+            post_accepted(tap, d, total, "kill")
+            ids = up_ids(up, total)
             tap.eq(len(set(ids)), total, "kill: up got them all before the kill")
             d.wait_metric("notifyd_notifications_delivered_total",
                           float(total // PER_REQUEST * GROUPS), timeout=10, receiver="up",
@@ -284,9 +294,8 @@ def case_sigterm(tap, wal_dir):
         cfg = config(up, slow_port, wal_dir, 200)
         with h.Daemon(cfg) as d:
             d.start()
-            statuses, _ = post_all(tap, d, total)
-            tap.eq(statuses, {200: total // PER_REQUEST}, "sigterm: 1000 alerts accepted")
-            ids = wait_ids(lambda: ids_of([r.body for r in up.snapshot()]), total, 30)
+            post_accepted(tap, d, total, "sigterm")
+            ids = up_ids(up, total)
             spilled = d.wait_metric("notifyd_receiver_spilled_alerts", 800.0, timeout=10,
                                     receiver="slow")
             tap.eq(spilled, 800.0, "sigterm: 200 in slow's backlog, 800 spilled")
@@ -310,8 +319,7 @@ def case_reload(tap, wal_dir):
     with h.Target([200]) as up:
         with h.Daemon(config(up, slow_port, wal_dir, 200)) as d:
             d.start()
-            statuses, _ = post_all(tap, d, total)
-            tap.eq(statuses, {200: total // PER_REQUEST}, "reload: 2000 alerts accepted")
+            post_accepted(tap, d, total, "reload")
             spilled = d.wait_metric("notifyd_receiver_spilled_alerts", 1800.0, timeout=10,
                                     receiver="slow")
             tap.eq(spilled, 1800.0, "reload: slow owes 1800 on disk")

@@ -197,6 +197,23 @@ static size_t replay_count(struct nd_wal *w, const char *done_by, size_t *ndone)
     return n;
 }
 
+/* Removes a test's log directory and the files in it. */
+static void rm_dir(const char *path)
+{
+    char file[600];
+    DIR *d = opendir(path);
+    struct dirent *de;
+    if (!d)
+        return;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.') {
+            snprintf(file, sizeof file, "%s/%s", path, de->d_name);
+            unlink(file);
+        }
+    closedir(d);
+    rmdir(path);
+}
+
 static void cb(void *ud, int rc)
 {
     *(int *)ud = rc == ND_OK ? 1 : -1;
@@ -338,15 +355,7 @@ static void test_log(void)
     nd_queue_free(q);
     nd_alert_builder_deinit(&b);
     event_base_free(base);
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (de->d_name[0] != '.') {
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            unlink(path);
-        }
-    closedir(d);
-    rmdir(dir);
+    rm_dir(dir);
 }
 
 /* The alerts' alertname values a<from>..., in order: whether al[0..n)
@@ -398,7 +407,6 @@ static void test_spill(void)
     struct nd_alert *al[60], **rb;
     size_t nrb, ndone;
     struct nd_wal_stats st;
-    char path[600];
 
     if (!mkdtemp(sdir)) {
         ok(0, "mkdtemp");
@@ -593,15 +601,7 @@ static void test_spill(void)
     nd_queue_free(q);
     nd_alert_builder_deinit(&b);
     event_base_free(base);
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (de->d_name[0] != '.') {
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            unlink(path);
-        }
-    closedir(d);
-    rmdir(dir);
+    rm_dir(dir);
 }
 
 int main(void)
