@@ -86,6 +86,11 @@ typedef int (*nd_route_tenants_fn)(void *ud, const struct nd_alert *a, const cha
                                    const char *const **tenants, size_t *n);
 /* Sets (fn NULL: clears) the source used by nd_route_eval from now on. */
 void nd_route_set_tenants(struct nd_route *r, nd_route_tenants_fn fn, void *ud);
+/* The namespace nd_route_eval would ask the tenant source about for a, or
+ * NULL when it would not ask (no tenant routing, the rule_level rule, the
+ * policy: RouterOnly, or RouterFirst with a router that gets a). Uses the
+ * same scratch space as nd_route_eval. */
+const char *nd_route_tenant_ns(struct nd_route *r, const struct nd_alert *a);
 
 /* The read-only view (GET /routers) appended to out as JSON: the policy,
  * the tenants and their namespaces, and each router with its formatted

@@ -2,7 +2,9 @@
  * the loop (docs/routing.md, "Tenant sidecar").
  *
  * Sits between a generation's batcher and its pipeline. A batch whose
- * tenant-routed alerts (route.h step 2) name a (cluster, namespace) with no
+ * alerts that the route would look tenants up for (nd_route_tenant_ns:
+ * not under RouterOnly, nor under RouterFirst when a router gets the
+ * alert) name a (cluster, namespace) with no
  * fresh cache entry is held (its alerts referenced) while
  * `GET <url>?cluster=C&namespace=N` runs through the engine's curl multi;
  * it goes through the pipeline when every lookup it waits for has answered
@@ -31,7 +33,9 @@ struct nd_sidecar_config {
     int64_t fail_ttl_ns;
     int64_t timeout_ns;
     size_t max_entries;
-    bool by_ns_label; /* [routing] tenant_by_namespace_label */
+    /* Which alerts need a lookup (nd_route_tenant_ns): borrowed, outlives
+     * the sidecar. */
+    struct nd_route *route;
 };
 
 struct nd_sidecar;

@@ -667,7 +667,7 @@ static struct gen *gen_build(struct nd_daemon *d, struct nd_config *cfg, const s
             .fail_ttl_ns = cfg->routing.tenant_sidecar_retry_ns,
             .timeout_ns = cfg->routing.tenant_sidecar_timeout_ns,
             .max_entries = cfg->routing.tenant_cache_max_entries,
-            .by_ns_label = cfg->tenant_by_namespace_label,
+            .route = g->route,
         };
         g->sidecar =
             nd_sidecar_new(d->engine, &sc, nd_pipeline_batch_cb, g->pipeline, &d->sidecar_errors);

@@ -10,6 +10,7 @@
 #include "notifyd/buf.h"
 #include "notifyd/log.h"
 #include "notifyd/receiver.h"
+#include "notifyd/route.h"
 #include "notifyd/tenantcache.h"
 #include "notifyd/url.h"
 #include "notifyd/util.h"
@@ -42,7 +43,7 @@ struct nd_sidecar {
     struct nd_engine *engine;
     char *url;
     int64_t ttl_ms, fail_ttl_ms, timeout_ns;
-    bool by_ns_label;
+    struct nd_route *route;
     struct nd_tcache *cache;
     nd_batch_cb *run;
     void *run_ud;
@@ -64,7 +65,7 @@ struct nd_sidecar *nd_sidecar_new(struct nd_engine *e, const struct nd_sidecar_c
     s->ttl_ms = c->ttl_ns / 1000000;
     s->fail_ttl_ms = c->fail_ttl_ns / 1000000;
     s->timeout_ns = c->timeout_ns;
-    s->by_ns_label = c->by_ns_label;
+    s->route = c->route;
     s->cache = nd_tcache_new(c->max_entries);
     s->run = run;
     s->run_ud = run_ud;
@@ -73,18 +74,6 @@ struct nd_sidecar *nd_sidecar_new(struct nd_engine *e, const struct nd_sidecar_c
     TAILQ_INIT(&s->out);
     TAILQ_INIT(&s->held);
     return s;
-}
-
-/* The namespace tenant routing applies to (route.h step 2), or NULL. */
-static const char *routed_ns(const struct nd_sidecar *s, const struct nd_alert *a)
-{
-    if (!s->by_ns_label) {
-        const char *level = nd_alert_label(a, "rule_level");
-        if (!level || strcmp(level, "namespace") != 0)
-            return NULL;
-    }
-    const char *ns = nd_alert_label(a, "namespace");
-    return ns && *ns ? ns : NULL;
 }
 
 static const char *cluster_of(const struct nd_alert *a)
@@ -228,7 +217,7 @@ void nd_sidecar_batch_cb(struct nd_alert *const *alerts, size_t n, void *ud)
     size_t nwait = 0;
 
     for (size_t i = 0; i < n; i++) {
-        const char *ns = routed_ns(s, alerts[i]), *cl;
+        const char *ns = nd_route_tenant_ns(s->route, alerts[i]), *cl;
         const char *const *t;
         size_t nt;
         bool dup = false;

@@ -684,11 +684,12 @@ static int cmp_ns_key(const void *key, const void *elem)
     return strcmp(key, ((const struct ns_entry *)elem)->ns);
 }
 
-size_t nd_route_eval(struct nd_route *r, const struct nd_alert *a, const struct nd_route_hit **hits)
+/* Step 1: starts a new evaluation (the dedup stamps) and adds the targets
+ * of the routers that match a; returns how many. */
+static size_t eval_routers(struct nd_route *r, const struct nd_alert *a)
 {
     size_t n = 0;
 
-    *hits = r->hits;
     if (++r->gen == 0) {
         memset(r->stamp, 0, r->ntargets * sizeof *r->stamp);
         r->gen = 1;
@@ -728,19 +729,42 @@ size_t nd_route_eval(struct nd_route *r, const struct nd_alert *a, const struct 
             continue;
         n = add(r, n, ro->targets, ro->ntargets, ro->grouping);
     }
+    return n;
+}
+
+/* The namespace whose tenants step 2 adds for a, if tenant routing applies
+ * to it at all (a map or a lookup, and the rule_level rule), else NULL. */
+static const char *tenant_ns(const struct nd_route *r, const struct nd_alert *a)
+{
+    if (!r->nns && !r->tenants_fn)
+        return NULL;
+    if (!r->by_ns_label) {
+        const char *level = nd_alert_label(a, "rule_level");
+        if (!level || strcmp(level, "namespace") != 0)
+            return NULL;
+    }
+    const char *ns = nd_alert_label(a, "namespace");
+    return ns && *ns ? ns : NULL;
+}
+
+const char *nd_route_tenant_ns(struct nd_route *r, const struct nd_alert *a)
+{
+    const char *ns = r->policy == ND_ROUTE_POLICY_ROUTER_ONLY ? NULL : tenant_ns(r, a);
+    if (ns && r->policy == ND_ROUTE_POLICY_ROUTER_FIRST && eval_routers(r, a))
+        return NULL;
+    return ns;
+}
+
+size_t nd_route_eval(struct nd_route *r, const struct nd_alert *a, const struct nd_route_hit **hits)
+{
+    *hits = r->hits;
+    size_t n = eval_routers(r, a);
     if (r->policy == ND_ROUTE_POLICY_ROUTER_ONLY ||
         (r->policy == ND_ROUTE_POLICY_ROUTER_FIRST && n))
         return n;
     n = add(r, n, r->globals, r->nglobals, 0);
-    if (!r->nns && !r->tenants_fn)
-        return n;
-    if (!r->by_ns_label) {
-        const char *level = nd_alert_label(a, "rule_level");
-        if (!level || strcmp(level, "namespace") != 0)
-            return n;
-    }
-    const char *ns = nd_alert_label(a, "namespace");
-    if (!ns || !*ns)
+    const char *ns = tenant_ns(r, a);
+    if (!ns)
         return n;
     const char *const *names;
     size_t nn;

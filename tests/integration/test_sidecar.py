@@ -4,7 +4,8 @@ namespace; alerts of a namespace reach its tenant's receiver (the answer replace
 [tenant.*] map); one lookup per (cluster, namespace) within tenant_cache_ttl; a sidecar
 answering 500, or stopped, sends the alerts to the global receivers only, counts
 notifyd_tenant_sidecar_errors_total and loses nothing; while the sidecar hangs the loop still
-answers and a later batch waits behind the held one; --check-config refuses a bad tenant_sidecar_url."""
+answers and a later batch waits behind the held one; with policy = RouterFirst an alert a
+router takes is not looked up; --check-config refuses a bad tenant_sidecar_url."""
 
 import http.server
 import json
@@ -78,6 +79,39 @@ def names(target, path):
 def alert(name, ns, cluster="c1"):
     return {"labels": {"alertname": name, "namespace": ns, "rule_level": "namespace",
                        "cluster": cluster}}
+
+
+def router_first(tap):
+    """policy = RouterFirst: an alert a router takes never needs its tenants, so the sidecar
+    is not asked about its namespace; one no router takes is looked up as before."""
+    sc = Sidecar({"web": ["alice"], "db": ["bob"]})
+    try:
+        with h.Target([200]) as target:
+            cfg = h.config({
+                "ops": h.webhook(target.url + "/ops"),
+                "pager": h.webhook(target.url + "/pager", "tenant = alice\n"),
+                "bob": h.webhook(target.url + "/bob", "tenant = bob\n"),
+            }, batch="max_wait = 50ms\ngroup_labels = alertname\n") + (
+                "[routing]\npolicy = RouterFirst\ntenant_sidecar_url = %s\n"
+                "tenant_sidecar_timeout = 1s\n"
+                "[tenant.alice]\n[tenant.bob]\n"
+                "[router.crit]\nalert_selector = severity=critical\nreceivers = pager\n"
+                % sc.url)
+            with h.Daemon(cfg) as d:
+                d.start()
+                crit = alert("C1", "web")
+                crit["labels"]["severity"] = "critical"
+                tap.eq(d.post_alerts([crit, alert("D1", "db")]).status, 200,
+                       "RouterFirst: alerts accepted")
+                target.wait_for(3, 10)
+                time.sleep(0.3)
+                tap.eq(names(target, "/pager"), ["C1"], "RouterFirst: the router's alert")
+                tap.eq(names(target, "/bob"), ["D1"], "RouterFirst: the other one by tenant")
+                tap.eq(names(target, "/ops"), ["D1"], "RouterFirst: and the global receiver")
+                tap.eq(sc.requests, [("c1", "db")],
+                       "RouterFirst: no lookup for the namespace of the routed alert")
+    finally:
+        sc.stop()
 
 
 def body(tap):
@@ -190,6 +224,8 @@ def body(tap):
     finally:
         sc.release.set()
         sc.stop()
+
+    router_first(tap)
 
     bad = h.config({"r": "type = console\n"}) + "[routing]\ntenant_sidecar_url = ftp://x/\n"
     with h.Daemon(bad) as d:

@@ -124,6 +124,16 @@ static const char *who(struct fx *f, struct nd_alert *a)
 
 #define A(...) mk_alert(NULL, ND_ALERT_FIRING, __VA_ARGS__, NULL, NULL)
 
+/* nd_route_tenant_ns for a, "-" for NULL (a is unreferenced). */
+static const char *tns(struct fx *f, struct nd_alert *a)
+{
+    static char out[64];
+    const char *ns = nd_route_tenant_ns(f->route, a);
+    snprintf(out, sizeof out, "%s", ns ? ns : "-");
+    nd_alert_unref(a);
+    return out;
+}
+
 static void test_tenants(void)
 {
     struct fx f;
@@ -200,6 +210,9 @@ static void test_tenant_lookup(void)
     calls = 0;
     is_str(who(&f, A("namespace", "web")), "ops", "no rule_level: no lookup");
     is_int(calls, 0, "the lookup is not asked without rule_level=namespace");
+    is_str(tns(&f, A("namespace", "web")), "-", "nd_route_tenant_ns: none without rule_level");
+    is_str(tns(&f, A("rule_level", "namespace")), "-",
+           "nd_route_tenant_ns: none without namespace");
     nd_route_set_tenants(f.route, NULL, NULL);
     is_str(who(&f, A("namespace", "web", "rule_level", "namespace")), "bob ops",
            "cleared: the static map again");
@@ -264,15 +277,17 @@ static void test_policies(void)
         const char *routing;
         bool warn_ns;
         const char *crit, *crit_why, *warn, *warn_why;
+        /* nd_route_tenant_ns of each: which alerts a tenant sidecar is asked about */
+        const char *crit_tns, *warn_tns;
     } cases[] = {
         {"", false, "alice-mail alice-pager ops", "All: router + tenant + global, alice-pager once",
-         "ops", "All: no router: global"},
+         "ops", "All: no router: global", "payments", "-"},
         {"[routing]\npolicy = RouterFirst\n", true, "alice-pager",
          "RouterFirst: the router's receivers only when it found one", "alice-mail alice-pager ops",
-         "RouterFirst: else tenant + global"},
+         "RouterFirst: else tenant + global", "-", "payments"},
         {"[routing]\npolicy = RouterOnly\n", true, "alice-pager",
          "RouterOnly: the router's receivers", "",
-         "RouterOnly: nobody without a router (not even global receivers)"},
+         "RouterOnly: nobody without a router (not even global receivers)", "-", "-"},
     };
     struct fx f;
 
@@ -289,6 +304,13 @@ static void test_policies(void)
                                             "rule_level", "namespace")
                                         : A("severity", "warning")),
                cases[i].warn, "%s", cases[i].warn_why);
+        is_str(
+            tns(&f, A("severity", "critical", "namespace", "payments", "rule_level", "namespace")),
+            cases[i].crit_tns, "%s: tenant lookup for the critical alert", cases[i].crit_why);
+        is_str(tns(&f, cases[i].warn_ns ? A("severity", "warning", "namespace", "payments",
+                                            "rule_level", "namespace")
+                                        : A("severity", "warning")),
+               cases[i].warn_tns, "%s: tenant lookup for the warning alert", cases[i].warn_why);
         fx_deinit(&f);
     }
 
@@ -297,6 +319,8 @@ static void test_policies(void)
                    "[router.offonly]\nreceivers = off\nalert_selector = a=b\n"))
         return;
     is_str(who(&f, A("a", "b")), "ops", "RouterFirst: a router with no receiver counts as none");
+    is_str(tns(&f, A("a", "b", "namespace", "web", "rule_level", "namespace")), "web",
+           "RouterFirst: such a router does not spare the tenant lookup");
     fx_deinit(&f);
 }
 
