@@ -47,6 +47,11 @@ struct nd_sidecar *nd_sidecar_new(struct nd_engine *e, const struct nd_sidecar_c
 /* Runs the held batches now (lookups still out count as failed), as at
  * reload and shutdown. */
 void nd_sidecar_flush(struct nd_sidecar *s);
+/* A reload: s (the new configuration's sidecar) takes the fresh answers
+ * old has cached when both ask the same URL (nd_tcache_move: the new
+ * TTLs and max_entries bound them), so a reload does not send a burst
+ * of lookups. Lookups still out of old do not come over. */
+void nd_sidecar_take_cache(struct nd_sidecar *s, struct nd_sidecar *old);
 /* Flushes, then frees; lookups still out finish later without it. */
 void nd_sidecar_free(struct nd_sidecar *s);
 /* The batcher's callback (ud = the sidecar). */

@@ -48,6 +48,12 @@ void nd_tcache_put(struct nd_tcache *c, const char *cluster, const char *ns, uin
 void nd_tcache_put_failed(struct nd_tcache *c, const char *cluster, const char *ns, uint64_t now_ms,
                           uint64_t ttl_ms);
 size_t nd_tcache_size(const struct nd_tcache *c);
+/* Moves the entries of src still fresh at now_ms into dst (a reload's new
+ * cache), leaving src empty. Each keeps its expiry, cut to now_ms +
+ * ttl_ms (fail_ttl_ms for a failure) when that comes sooner: the new
+ * TTLs bound what is carried. dst's max_entries applies as for a put. */
+void nd_tcache_move(struct nd_tcache *dst, struct nd_tcache *src, uint64_t now_ms, uint64_t ttl_ms,
+                    uint64_t fail_ttl_ms);
 
 /* Parses a sidecar answer: a JSON array of non-empty strings (at most
  * ND_TCACHE_MAX_TENANTS, each at most ND_TCACHE_MAX_NAME bytes; null is

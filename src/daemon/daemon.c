@@ -752,6 +752,8 @@ static void gen_swap(struct nd_daemon *d, struct gen *g, size_t *kept, size_t *r
     nd_batcher_flush(old->batcher);
     if (old->sidecar)
         nd_sidecar_flush(old->sidecar);
+    if (old->sidecar && g->sidecar)
+        nd_sidecar_take_cache(g->sidecar, old->sidecar);
     /* After the flush, so that the sources of the last old batch come too;
      * not in gen_build, which may still fail and keep the old generation. */
     nd_inhibit_take_sources(g->inhibit, old->inhibit);

@@ -209,6 +209,14 @@ static void start_lookup(struct nd_sidecar *s, const char *cluster, const char *
     nd_engine_fetch_take(s->engine, &req, s->timeout_ns, on_answer, l);
 }
 
+void nd_sidecar_take_cache(struct nd_sidecar *s, struct nd_sidecar *old)
+{
+    if (strcmp(s->url, old->url) != 0)
+        return;
+    nd_tcache_move(s->cache, old->cache, (uint64_t)nd_now_mono_ms(), (uint64_t)s->ttl_ms,
+                   (uint64_t)s->fail_ttl_ms);
+}
+
 void nd_sidecar_batch_cb(struct nd_alert *const *alerts, size_t n, void *ud)
 {
     struct nd_sidecar *s = ud;

@@ -126,6 +126,26 @@ void nd_tcache_put_failed(struct nd_tcache *c, const char *cluster, const char *
     e->failed = true;
 }
 
+void nd_tcache_move(struct nd_tcache *dst, struct nd_tcache *src, uint64_t now_ms, uint64_t ttl_ms,
+                    uint64_t fail_ttl_ms)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        struct entry *from = &src->e[i];
+        if (now_ms >= from->expires_ms)
+            continue;
+        uint64_t cap = now_ms + (from->failed ? fail_ttl_ms : ttl_ms);
+        struct entry *to = slot(dst, from->cluster, from->ns, now_ms);
+        nd_strlist_deinit(&to->tenants);
+        to->tenants = from->tenants;
+        memset(&from->tenants, 0, sizeof from->tenants);
+        to->expires_ms = from->expires_ms < cap ? from->expires_ms : cap;
+        to->failed = from->failed;
+    }
+    for (size_t i = 0; i < src->n; i++)
+        entry_deinit(&src->e[i]);
+    src->n = 0;
+}
+
 int nd_tcache_parse_answer(const char *body, size_t len, struct nd_strlist *out, char *err)
 {
     struct nd_jsonr *doc = NULL;

@@ -145,6 +145,20 @@ def body(tap):
                     time.sleep(0.1)
                 target.wait_for(5 + 6, 10)
                 tap.eq(sc.count(), 3, "no new lookups within the TTL")
+
+                # A reload with the same URL keeps the answers; another URL starts afresh.
+                before = len(target.snapshot())
+                d.write_config(cfg.replace("max_wait = 50ms", "max_wait = 40ms"))
+                tap.ok(d.reload(), "reload, same sidecar URL: accepted")
+                d.post_alerts([alert("R1", "web")])
+                target.wait_for(before + 2, 10)
+                tap.eq(sc.count(), 3, "reload, same URL: the cached answer is kept, no lookup")
+                tap.eq(names(target, "/alice").count("R1"), 1, "reload, same URL: web -> alice")
+                d.write_config(cfg.replace(sc.url, sc.url + "2"))
+                tap.ok(d.reload(), "reload, another sidecar URL: accepted")
+                d.post_alerts([alert("R2", "web")])
+                target.wait_for(before + 4, 10)
+                tap.eq(sc.count(), 4, "reload, another URL: the cache starts empty, web asked")
                 tap.eq(h.metric(d.metrics(), "notifyd_tenant_sidecar_errors_total"), 0,
                        "no errors yet")
 

@@ -1,6 +1,6 @@
 /* Tests of tenantcache.c: hits, misses and expiry of successes and
  * failures, replacement of a key, the bound (expired entries first, then
- * the one expiring first), and the parser of sidecar answers with each
+ * the one expiring first), moving a cache at a reload, and the parser of sidecar answers with each
  * kind of bad answer. */
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +65,57 @@ static void test_bound(void)
     nd_tcache_free(c);
 }
 
+/* A reload's move: fresh entries carried with their expiry (cut to the new
+ * TTLs), expired ones not, the new bound applied, the old cache emptied. */
+static void test_move(void)
+{
+    struct nd_tcache *old = nd_tcache_new(8), *c = nd_tcache_new(3);
+    const char *const two[] = {"alice", "bob"};
+    const char *const *t = NULL;
+    size_t n = 0;
+
+    nd_tcache_put(old, "c1", "web", 0, 30000, two, 2);  /* expires 30000 */
+    nd_tcache_put(old, "c1", "db", 0, 500, two, 1);     /* expired at the move */
+    nd_tcache_put_failed(old, "c1", "gone", 0, 5000);   /* a failure, expires 5000 */
+    nd_tcache_put(old, "c1", "short", 0, 2000, two, 1); /* expires before its cap */
+    nd_tcache_put(c, "c1", "web", 0, 100, NULL, 0);     /* replaced by the moved one */
+    nd_tcache_move(c, old, 1000, 10000, 3000);
+    is_uint(nd_tcache_size(old), 0, "move: the old cache is empty");
+    is_uint(nd_tcache_size(c), 3, "move: three fresh entries, the same key once");
+    is_int(nd_tcache_get(c, "c1", "db", 1000, &t, &n), ND_TCACHE_MISS, "move: expired not carried");
+    is_int(nd_tcache_get(c, "c1", "web", 1000, &t, &n), ND_OK,
+           "move: replaces the new cache's entry");
+    is_uint(n, 2, "move: the carried answer");
+    is_int(nd_tcache_get(c, "c1", "gone", 3999, &t, &n), ND_TCACHE_FAILED,
+           "move: a failure is carried, cut to now + the new failure TTL");
+    is_int(nd_tcache_get(c, "c1", "gone", 4000, &t, &n), ND_TCACHE_MISS, "move: and expires then");
+    is_int(nd_tcache_get(c, "c1", "short", 1999, &t, &n), ND_OK, "move: keeps an earlier expiry");
+    is_uint(n, 1, "move: with its tenants");
+    is_str(t[0], "alice", "move: the same names");
+    is_int(nd_tcache_get(c, "c1", "short", 2000, &t, &n), ND_TCACHE_MISS,
+           "move: expires as before");
+    nd_tcache_free(c);
+
+    old = nd_tcache_new(8);
+    c = nd_tcache_new(2);
+    nd_tcache_put(old, "c1", "web", 0, 30000, two, 2);
+    nd_tcache_put(old, "c1", "db", 0, 1500, two, 2);
+    nd_tcache_put(old, "c1", "api", 0, 1800, two, 2);
+    nd_tcache_move(c, old, 1000, 10000, 3000);
+    is_uint(nd_tcache_size(c), 2, "move: the new bound (2) applies");
+    is_int(nd_tcache_get(c, "c1", "db", 1000, &t, &n), ND_TCACHE_MISS,
+           "move: over the bound, the entry expiring first went");
+    is_int(nd_tcache_get(c, "c1", "api", 1000, &t, &n), ND_OK, "move: the next one stays");
+    nd_tcache_free(old);
+    is_int(nd_tcache_get(c, "c1", "web", 10999, &t, &n), ND_OK,
+           "move: carried, usable after the old cache is freed");
+    is_uint(n, 2, "move: both names");
+    is_str(t[1], "bob", "move: second name");
+    is_int(nd_tcache_get(c, "c1", "web", 11000, &t, &n), ND_TCACHE_MISS,
+           "move: cut to now + the new TTL");
+    nd_tcache_free(c);
+}
+
 static int parse(const char *s, struct nd_strlist *l, char *err)
 {
     memset(l, 0, sizeof *l);
@@ -121,6 +172,7 @@ int main(void)
 {
     test_get_put();
     test_bound();
+    test_move();
     test_parse();
     return done_testing();
 }
