@@ -448,7 +448,8 @@ struct nd_wal {
      * when the lanes of a fanned-out notification end one by one. */
     const struct nd_notification **mutes;
     size_t nmutes, capmutes;
-    int64_t spill_log_ns; /* mono time of the last spill log line */
+    int64_t spill_log_ns;    /* mono time of the last spill log line */
+    int64_t rb_retry_log_ns; /* mono time of the last "read-back will retry" line */
 
     pid_t helper;
     int sock;
@@ -1536,6 +1537,7 @@ struct rwin {
     size_t cap;
     uint64_t off; /* file offset of buf[0] */
     size_t len;
+    int err; /* errno of a failed pread, 0 when none */
 };
 
 /* Makes [off, off + need) available: a pointer to it and how many bytes
@@ -1553,6 +1555,8 @@ static const unsigned char *rwin_at(struct rwin *r, uint64_t off, size_t need, s
             ssize_t k = pread(r->fd, r->buf + got, want - got, (off_t)(off + got));
             if (k < 0 && errno == EINTR)
                 continue;
+            if (k < 0)
+                r->err = errno;
             if (k <= 0)
                 break;
             got += (size_t)k;
@@ -1571,6 +1575,19 @@ static size_t seg_index(const struct nd_wal *w, uint64_t seq)
     while (i > 1 && w->segs[i - 1].first_seq > seq)
         i--;
     return i - 1;
+}
+
+/* A read-back stopped by an error that may pass (no file descriptor or
+ * memory left, an I/O error): nothing is given up, the next tick tries
+ * again. Logged at most once every 10 s. */
+static void readback_retry(struct nd_wal *w, const struct spill *sp, int e)
+{
+    int64_t now = nd_now_mono_ns();
+    if (w->rb_retry_log_ns && now - w->rb_retry_log_ns < INT64_C(10000000000))
+        return;
+    w->rb_retry_log_ns = now;
+    nd_log(ND_LOG_WARN, "write-ahead log: cannot read back spilled alerts now, will retry",
+           "receiver", sp->name, "err", strerror(e), NULL);
 }
 
 /* Gives up the oldest seq of sp, which cannot be read back. */
@@ -1620,13 +1637,21 @@ int nd_wal_readback(struct nd_wal *w, const char *receiver, size_t max, struct n
             r.fd = open(path, O_RDONLY | O_CLOEXEC);
             r.seg = seg;
             r.off = r.len = 0;
-            if (r.fd < 0) {
+            if (r.fd < 0 && errno != ENOENT) {
+                readback_retry(w, sp, errno);
+                break;
+            }
+            if (r.fd < 0) { /* the segment is gone: nothing will bring it back */
                 spill_unreadable(w, sp, strerror(errno));
                 continue;
             }
         }
         size_t avail;
         const unsigned char *h = rwin_at(&r, sp->cur_off, ND_WAL_HEADER + 8, &avail);
+        if (r.err) {
+            readback_retry(w, sp, r.err);
+            break;
+        }
         bool behind = false;
         if (avail < ND_WAL_HEADER || (h[8] == ND_WAL_ALERT && avail < ND_WAL_HEADER + 8)) {
             behind = true; /* the end of the segment without finding it */
@@ -1644,6 +1669,10 @@ int nd_wal_readback(struct nd_wal *w, const char *receiver, size_t max, struct n
                 size_t used;
                 struct nd_alert *a = NULL;
                 uint64_t s2 = 0;
+                if (r.err) {
+                    readback_retry(w, sp, r.err);
+                    break;
+                }
                 if (p && avail == size && nd_wal_record_decode(p, size, &rec, &used) == ND_OK)
                     a = nd_wal_alert_decode(rec.payload, rec.len, &b, w->cluster, &s2, err);
                 else

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -604,11 +606,73 @@ static void test_spill(void)
     rm_dir(dir);
 }
 
+/* A read-back that cannot open its segment for want of file descriptors
+ * gives nothing up: the alerts stay owed and a later read-back gets them. */
+static void test_readback_retry(void)
+{
+    static char rdir[] = "/tmp/notifyd-test-wrb-XXXXXX";
+    struct event_base *base = event_base_new();
+    struct nd_alert_builder b;
+    nd_alert_builder_init(&b, 1 << 16);
+    struct nd_queue *q = nd_queue_new(1000000, UINT64_C(1) << 30);
+    struct nd_alert *al[20], **rb = NULL;
+    size_t nrb = 0, ndone;
+
+    if (!mkdtemp(rdir)) {
+        ok(0, "mkdtemp");
+        return;
+    }
+    memcpy(dir, rdir, sizeof dir);
+    struct nd_wal *w = open_log(base, ND_FSYNC_NONE, 1 << 20);
+    nd_queue_set_release_hook(q, nd_wal_on_release, w);
+    replay_count(w, NULL, &ndone);
+    append(w, q, &b, al, 0, 20);
+    struct nd_notification slow = {.refs = 1, .receiver = "slow", .nalerts = 20, .alerts = al};
+    is_int(nd_wal_spill(w, "slow", 0, &slow), ND_OK, "retry: 20 spilled");
+    nd_wal_on_done(w, &slow);
+    for (int i = 0; i < 20; i++)
+        nd_alert_unref(al[i]);
+
+    /* No descriptor left: open() fails with EMFILE. */
+    struct rlimit was, low;
+    getrlimit(RLIMIT_NOFILE, &was);
+    low = was;
+    low.rlim_cur = 64;
+    setrlimit(RLIMIT_NOFILE, &low);
+    int hogs[64], nhogs = 0, fd;
+    while (nhogs < 64 && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        hogs[nhogs++] = fd;
+    nd_wal_readback(w, "slow", 10, &rb, &nrb);
+    while (nhogs > 0)
+        close(hogs[--nhogs]);
+    setrlimit(RLIMIT_NOFILE, &was);
+    is_uint(nrb, 0, "retry: nothing read back without a descriptor");
+    free(rb);
+    is_uint(nd_wal_spilled(w, "slow"), 20, "retry: all 20 still owed, none given up");
+    ok(rendered(w, "notifyd_receiver_spill_given_up_alerts_total{receiver=\"slow\","
+                   "reason=\"unreadable\"} 0"),
+       "retry: nothing counted unreadable");
+
+    nd_wal_readback(w, "slow", 20, &rb, &nrb);
+    is_uint(nrb, 20, "retry: the next read-back gets all 20");
+    ok(nrb == 20 && names_are(rb, nrb, 0), "retry: in order");
+    for (size_t i = 0; i < nrb; i++)
+        nd_alert_unref(rb[i]);
+    free(rb);
+    nd_queue_set_release_hook(q, NULL, NULL);
+    nd_wal_free(w);
+    nd_queue_free(q);
+    nd_alert_builder_deinit(&b);
+    event_base_free(base);
+    rm_dir(dir);
+}
+
 int main(void)
 {
     test_records();
     test_payloads();
     test_log();
     test_spill();
+    test_readback_retry();
     return done_testing();
 }
