@@ -382,6 +382,7 @@ struct spill {
     uint64_t cur_seg, cur_off;
     uint64_t spilled, readback, full, removed, unreadable; /* totals */
     uint64_t log_spilled, log_full;                        /* since the last log line */
+    bool unsorted; /* seqs pushed far out of order: spill_sort before use */
 };
 
 /* seq -> how many receivers owe it on disk (owed) and how many alert
@@ -1341,6 +1342,11 @@ static struct spill *spill_get(struct nd_wal *w, const char *name)
     return sp;
 }
 
+/* How far spill_push moves a seq back to keep the list increasing; one
+ * that would go further is appended and the list sorted once when next
+ * read (the replay at start spills receiver by receiver, interleaved). */
+#define SPILL_SHIFT_MAX 256
+
 /* Appends seq, keeping the list increasing (a pipeline run spills the
  * groups of one batch in group order, so a seq may come after a larger
  * one of the same batch: it moves back past those few). */
@@ -1355,13 +1361,26 @@ static void spill_push(struct spill *sp, uint64_t seq)
         sp->seqs = nd_xrealloc(sp->seqs, sp->cap * sizeof *sp->seqs);
     }
     uint64_t *v = sp->seqs + sp->head;
-    size_t i = sp->n;
-    while (i > 0 && v[i - 1] > seq) {
-        v[i] = v[i - 1];
+    size_t i = sp->n, stop = sp->n > SPILL_SHIFT_MAX ? sp->n - SPILL_SHIFT_MAX : 0;
+    while (i > stop && v[i - 1] > seq)
         i--;
+    if (i == stop && i > 0 && v[i - 1] > seq) {
+        v[sp->n++] = seq;
+        sp->unsorted = true;
+        return;
     }
+    memmove(v + i + 1, v + i, (sp->n - i) * sizeof *v);
     v[i] = seq;
     sp->n++;
+}
+
+/* Puts the owed seqs back in increasing order after pushes out of order. */
+static void spill_sort(struct spill *sp)
+{
+    if (!sp->unsorted)
+        return;
+    qsort(sp->seqs + sp->head, sp->n, sizeof *sp->seqs, cmp_u64);
+    sp->unsorted = false;
 }
 
 /* Writes one DONE record for `name` over seqs[0..n) and ends what the
@@ -1398,6 +1417,7 @@ static void spill_drop_oldest(struct nd_wal *w, struct spill *sp, size_t k)
 {
     if (k > sp->n)
         k = sp->n;
+    spill_sort(sp);
     uint64_t *v = nd_xmalloc((k ? k : 1) * sizeof *v);
     memcpy(v, sp->seqs + sp->head, k * sizeof *v);
     sp->head += k;
@@ -1609,6 +1629,7 @@ int nd_wal_readback(struct nd_wal *w, const char *receiver, size_t max, struct n
     *n = 0;
     if (!sp || !sp->n || !max)
         return ND_OK;
+    spill_sort(sp);
     /* The ALERT records are in the files (written at accept time); what
      * waits in `out` is DONE and FREED records only. */
     if (w->out.len)
