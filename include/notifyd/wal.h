@@ -149,10 +149,13 @@ void nd_wal_on_done(void *w, const struct nd_notification *n);
 int nd_wal_spill(struct nd_wal *w, const char *receiver, uint64_t max_alerts,
                  const struct nd_notification *n);
 /* At exit: n's receiver gives n up (the shutdown deadline) but is to get
- * it after the restart, as if spilled: ND_OK, and the caller's last
- * reference goes at once without a DONE record, its alerts staying held
- * in the log (no FREED) until the process ends; ND_EINVAL as for
- * nd_wal_spill. Nothing reads them back before the restart. */
+ * it after the restart, as if spilled: ND_OK, and when n's last
+ * reference goes (now, or later: the history module or the lanes of a
+ * fanned-out notification may still hold it) no DONE record is written,
+ * its alerts staying held in the log (no FREED) until the process ends;
+ * ND_EINVAL (nothing recorded) when n has no alerts or one the log does
+ * not hold. Call it once per notification. Nothing reads them back
+ * before the restart. */
 int nd_wal_keep(struct nd_wal *w, const struct nd_notification *n);
 /* The done hook writes nothing for n when its caller drops the last
  * reference right after this call (a notification made while reading back

@@ -410,7 +410,11 @@ static void on_outcome(void *ud, const struct nd_receiver *r, const struct nd_no
     struct nd_daemon *d = ud;
     if (!d->wal)
         return;
-    if (d->stopping && failure &&
+    /* The history receiver's payloads are a record of other deliveries:
+     * not worth replaying (and keeping them would keep alerts every other
+     * receiver is done with). */
+    bool history = d->history && r == nd_history_receiver(d->history);
+    if (d->stopping && failure && !history &&
         !strncmp(failure, ND_ENGINE_SHUTDOWN_REASON, strlen(ND_ENGINE_SHUTDOWN_REASON)))
         nd_wal_keep(d->wal, n);
     if (nd_wal_spill_count(d->wal) && nd_wal_spilled(d->wal, nd_receiver_name(r)))

@@ -1490,7 +1490,7 @@ int nd_wal_spill(struct nd_wal *w, const char *receiver, uint64_t max_alerts,
 
 int nd_wal_keep(struct nd_wal *w, const struct nd_notification *n)
 {
-    if (n->refs != 1 || !n->nalerts)
+    if (!n->nalerts)
         return ND_EINVAL;
     for (size_t i = 0; i < n->nalerts; i++)
         if (!map_get(&w->map, (uintptr_t)n->alerts[i]))

@@ -30,14 +30,18 @@ import harness as h  # noqa: E402
 PER_REQUEST = 10
 
 
-def cfg(wal_dir, fsync, down_url, up_url, extra_queue="", server=""):
+def cfg(wal_dir, fsync, down_url, up_url, extra_queue="", server="", history_url=None):
+    receivers = {"down": h.webhook(down_url), "up": h.webhook(up_url)}
+    if history_url:
+        receivers["hist"] = h.webhook(history_url)
     return h.config(
-        {"down": h.webhook(down_url), "up": h.webhook(up_url)},
+        receivers,
         server=server,
         queue="wal_dir = %s\nfsync = %s\n%s" % (wal_dir, fsync, extra_queue),
         batch="max_wait = 20ms\n",
         delivery="retry_initial = 50ms\nretry_max = 200ms\nretry_max_attempts = 1000\n"
-                 "retry_max_age = 1h\n")
+                 "retry_max_age = 1h\n") + (
+                     "[history]\nreceiver = hist\n" if history_url else "")
 
 
 def batch_of(start):
@@ -291,13 +295,15 @@ def rotation(tap):
 def sigterm_owed(tap):
     """A SIGTERM while "down" is failing: what the shutdown deadline gives up stays owed (no
     DONE record) and the next start delivers it to "down" alone, as after a crash; that
-    start writes the DONE records, so a third start replays nothing."""
+    start writes the DONE records, so a third start replays nothing. A [history] receiver
+    holds a reference to each finished notification (the log mutes the DONE all the same)."""
     wal = tempfile.mkdtemp(prefix="notifyd-wal-")
     want = set(range(2 * PER_REQUEST))
     try:
-        with h.Target([503]) as down, h.Target([200]) as up:
+        with h.Target([503]) as down, h.Target([200]) as up, h.Target([200]) as hist:
             d = h.Daemon(cfg(wal, "batch", "http://127.0.0.1:%d/" % down.port,
-                             "http://127.0.0.1:%d/" % up.port, server="shutdown_timeout = 1s\n"))
+                             "http://127.0.0.1:%d/" % up.port, server="shutdown_timeout = 1s\n",
+                             history_url="http://127.0.0.1:%d/" % hist.port))
             with d:
                 d.start()
                 for k in range(2):
