@@ -89,6 +89,18 @@ void nd_pipeline_free(struct nd_pipeline *p); /* NULL is a no-op */
  * notify callback must not run the same pipeline. */
 void nd_pipeline_run(struct nd_pipeline *p, struct nd_alert *const *alerts, size_t n);
 
+/* A read-back run (overflow = spill): the alerts were routed to the target
+ * whose ud is target_ud when they were accepted, so they go to it alone,
+ * whatever the routing (or a tenant sidecar's cache) says now, in the
+ * grouping the route gives it (0 when it would not pick it). The
+ * silences, inhibition, the target's tenant silences and alert selector
+ * still apply; inhibition learns nothing from them (they are old) and no
+ * batch is counted. ND_EINVAL (nothing run) when no target has that ud. */
+int nd_pipeline_run_for(struct nd_pipeline *p, struct nd_alert *const *alerts, size_t n,
+                        const void *target_ud);
+/* Whether a target of p has that ud (nd_pipeline_run_for would run). */
+bool nd_pipeline_has_target(const struct nd_pipeline *p, const void *target_ud);
+
 /* nd_pipeline_run() with the signature of nd_batch_cb (batch.h), `ud` being
  * the pipeline: nd_batcher_new(base, size, wait, nd_pipeline_batch_cb, p). */
 void nd_pipeline_batch_cb(struct nd_alert *const *alerts, size_t n, void *ud);

@@ -362,8 +362,9 @@ static void on_spill(evutil_socket_t fd, short what, void *ud)
         if (!n)
             continue;
         struct nd_receiver *r = find_receiver(d, name);
-        if (!r) {
-            /* A reload removed it: nothing will read its alerts back. */
+        if (!r || !nd_pipeline_has_target(g->pipeline, r)) {
+            /* A reload removed it (or disabled it): nothing will read its
+             * alerts back. */
             nd_wal_spill_give_up(d->wal, name);
             continue;
         }
@@ -387,7 +388,7 @@ static void on_spill(evutil_socket_t fd, short what, void *ud)
             nd_queue_hold(d->queue, alerts[j]);
         /* The name may go with a spill entry: keep the receiver's own. */
         d->readback = nd_receiver_name(r);
-        nd_pipeline_run(g->pipeline, alerts, k);
+        nd_pipeline_run_for(g->pipeline, alerts, k, r);
         d->readback = NULL;
         for (size_t j = 0; j < k; j++)
             nd_alert_unref(alerts[j]);
@@ -425,8 +426,9 @@ static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
 {
     struct nd_daemon *d = ud;
     if (d->readback) {
-        /* Only the receiver that spilled them gets them again; the others
-         * were done with them (or are still), so no DONE is written. */
+        /* nd_pipeline_run_for makes notifications for the receiver that
+         * spilled them alone; anything else (a guard) is dropped without a
+         * DONE: the others were done with these alerts, or still are. */
         if (!n->receiver || strcmp(n->receiver, d->readback)) {
             nd_wal_mute(d->wal, n);
             nd_notification_unref(n);

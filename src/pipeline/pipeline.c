@@ -54,6 +54,7 @@ struct nd_pipeline {
     struct nd_inhibit *inhibit;
     struct nd_silstore *silstore;
     int running;
+    size_t pin;         /* a read-back run (nd_pipeline_run_for): its target + 1, else 0 */
     int64_t created_ns; /* wall clock of the current run: the notifications' creation time */
     struct alert_list work;
     struct alert_list *routes; /* one per target and grouping */
@@ -185,6 +186,25 @@ static void stage_route(struct nd_pipeline *p)
 
     for (size_t i = 0; i < nl; i++)
         p->routes[i].n = 0;
+    if (p->pin) {
+        /* Read back for one target: it gets every alert, in the grouping
+         * the route gives it now (0 when the route would not pick it). */
+        size_t t = p->pin - 1;
+        for (size_t i = 0; i < p->work.n; i++) {
+            uint32_t g = 0;
+            if (p->route) {
+                const struct nd_route_hit *h;
+                size_t k = nd_route_eval(p->route, p->work.v[i], &h);
+                for (size_t j = 0; j < k; j++)
+                    if (h[j].target == t)
+                        g = h[j].grouping;
+            }
+            struct alert_list *r = &p->routes[t * p->ngroupings + g];
+            list_reserve(r, p->work.n);
+            r->v[r->n++] = p->work.v[i];
+        }
+        return;
+    }
     if (!p->route) {
         for (size_t t = 0; t < p->ntargets; t++) {
             struct alert_list *r = &p->routes[t * p->ngroupings];
@@ -281,7 +301,7 @@ static void stage_notify(struct nd_pipeline *p)
 
 /* ---- driver ------------------------------------------------------------ */
 
-void nd_pipeline_run(struct nd_pipeline *p, struct nd_alert *const *alerts, size_t n)
+static void run(struct nd_pipeline *p, struct nd_alert *const *alerts, size_t n, size_t pin)
 {
     if (!n)
         return;
@@ -291,12 +311,14 @@ void nd_pipeline_run(struct nd_pipeline *p, struct nd_alert *const *alerts, size
         abort();
     }
     p->running = 1;
-    if (p->metrics)
+    p->pin = pin;
+    if (p->metrics && !pin)
         p->metrics->batches++;
     p->created_ns = nd_now_wall_ns();
 
     stage_input(p, alerts, n);
-    stage_learn(p);
+    if (!pin) /* read-back alerts are old news: they must not move the sources */
+        stage_learn(p);
     stage_silence(p);
     stage_inhibit(p);
     stage_route(p);
@@ -304,7 +326,32 @@ void nd_pipeline_run(struct nd_pipeline *p, struct nd_alert *const *alerts, size
     stage_aggregate(p);
     stage_notify(p);
 
+    p->pin = 0;
     p->running = 0;
+}
+
+void nd_pipeline_run(struct nd_pipeline *p, struct nd_alert *const *alerts, size_t n)
+{
+    run(p, alerts, n, 0);
+}
+
+bool nd_pipeline_has_target(const struct nd_pipeline *p, const void *target_ud)
+{
+    for (size_t t = 0; t < p->ntargets; t++)
+        if (p->targets[t].ud == target_ud)
+            return true;
+    return false;
+}
+
+int nd_pipeline_run_for(struct nd_pipeline *p, struct nd_alert *const *alerts, size_t n,
+                        const void *target_ud)
+{
+    for (size_t t = 0; t < p->ntargets; t++)
+        if (p->targets[t].ud == target_ud) {
+            run(p, alerts, n, t + 1);
+            return ND_OK;
+        }
+    return ND_EINVAL;
 }
 
 void nd_pipeline_batch_cb(struct nd_alert *const *alerts, size_t n, void *ud)

@@ -9,6 +9,7 @@
 #include "helpers.h"
 #include "notifyd/config.h"
 #include "notifyd/notification.h"
+#include "notifyd/inhibit.h"
 #include "notifyd/pipeline.h"
 #include "notifyd/route.h"
 #include "notifyd/silence.h"
@@ -491,10 +492,14 @@ static void test_pipeline(void)
     if (!fx_ok(&f, "[router.crit]\nalert_selector = severity=critical\n"
                    "receivers = alice-pager\ngroup_labels = severity\n"
                    "[silence.alice]\ntenant = alice\nselector = mute=yes\n"
-                   "[silence.global]\nselector = mute=all\n"))
+                   "[silence.global]\nselector = mute=all\n"
+                   "[inhibit.crit]\nsource_selector = severity=critical\n"
+                   "target_selector = severity=info\nequal = namespace\n"))
         return;
     nd_config_errors_init(&errs);
     is_int(nd_silences_from_config(f.cfg, &sil, &errs), ND_OK, "silences with a tenant load");
+    struct nd_inhibit *ih = NULL;
+    is_int(nd_inhibit_from_config(f.cfg, &ih, &errs), ND_OK, "an inhibition rule loads");
     nd_config_errors_deinit(&errs);
     for (size_t t = 0; t < f.ntargets; t++) {
         size_t i = 0;
@@ -508,6 +513,7 @@ static void test_pipeline(void)
                                     .ngroup_labels = 2,
                                     .notify = on_notify,
                                     .silences = sil,
+                                    .inhibit = ih,
                                     .route = f.route};
     struct nd_pipeline *p = nd_pipeline_new(&pc);
     struct nd_alert *a[5] = {
@@ -526,10 +532,34 @@ static void test_pipeline(void)
     is_uint(got[2].nalerts[0], 2, "... A (router and tenant: once), B; D muted for alice");
     is_uint(got[1].n, 1, "alice-mail: A only (C muted by alice's silence)");
     is_uint(got[3].n, 0, "bob: nothing (no rule_level=namespace alert of web)");
+
+    /* Read back for one receiver (overflow = spill): it alone gets them,
+     * routed or not, silences applied, the route's grouping kept. */
+    size_t sources = nd_inhibit_sources(ih);
+    memset(got, 0, sizeof got);
+    is_int(nd_pipeline_run_for(p, a, 5, &got[3]), ND_OK, "read back for bob");
+    is_uint(got[3].n, 4, "bob gets A B C D though no route picks them (E: global silence)");
+    is_uint(got[0].n + got[1].n + got[2].n, 0, "nobody else gets anything");
+    is_int(nd_pipeline_run_for(p, a, 5, &got[2]), ND_OK, "read back for alice-pager");
+    is_uint(got[2].n, 1, "alice-pager: one notification, in the router's grouping");
+    is_str(got[2].labels[0], "severity=critical", "... by severity");
+    is_uint(got[2].nalerts[0], 2, "... A and B (C and D muted for alice)");
+    is_uint(nd_inhibit_sources(ih), sources, "read-back alerts teach inhibition nothing");
+    struct nd_alert *fresh =
+        A("alertname", "F", "severity", "critical", "namespace", "other", "rule_level", "x");
+    nd_pipeline_run_for(p, &fresh, 1, &got[3]);
+    is_uint(nd_inhibit_sources(ih), sources, "not even a source never seen");
+    nd_pipeline_run(p, &fresh, 1);
+    is_uint(nd_inhibit_sources(ih), sources + 1, "a plain run learns it");
+    nd_alert_unref(fresh);
+    is_int(nd_pipeline_run_for(p, a, 5, &errs), ND_EINVAL, "no target with that ud: EINVAL");
+    ok(nd_pipeline_has_target(p, &got[1]) && !nd_pipeline_has_target(p, &errs),
+       "nd_pipeline_has_target");
     nd_pipeline_free(p);
     for (size_t i = 0; i < 5; i++)
         nd_alert_unref(a[i]);
     nd_silences_free(sil);
+    nd_inhibit_free(ih);
     fx_deinit(&f);
 }
 
