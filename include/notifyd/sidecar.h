@@ -59,6 +59,11 @@ void nd_sidecar_batch_cb(struct nd_alert *const *alerts, size_t n, void *ud);
 /* The route's tenant lookup (nd_route_set_tenants, ud = the sidecar). */
 int nd_sidecar_tenants(void *ud, const struct nd_alert *a, const char *ns,
                        const char *const **tenants, size_t *n);
+/* Starts the lookups the alerts need (as a batch of them would), without
+ * holding anything; returns how many lookups are out now, 0 when every
+ * answer is cached. The replay at start runs the loop until they end, so
+ * that replayed alerts meet their tenants. */
+size_t nd_sidecar_prefetch(struct nd_sidecar *s, struct nd_alert *const *alerts, size_t n);
 /* Held batches, lookups out (for tests and logs). */
 size_t nd_sidecar_held(const struct nd_sidecar *s);
 

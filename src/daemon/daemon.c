@@ -1085,6 +1085,33 @@ static void replay(struct nd_daemon *d, struct nd_alert **alerts, size_t n)
     free(order);
 }
 
+static void on_prefetch_deadline(evutil_socket_t fd, short what, void *ud)
+{
+    ND_UNUSED(fd);
+    ND_UNUSED(what);
+    *(bool *)ud = true;
+}
+
+/* Replayed alerts that a tenant sidecar routes meet their tenants: the
+ * lookups they need run first, the loop turning until they have answered
+ * or failed (each bounded by tenant_sidecar_timeout; the listener is not
+ * open yet). Without this, an empty cache would send them to the global
+ * receivers only. */
+static void prefetch_tenants(struct nd_daemon *d, struct nd_alert **alerts, size_t n)
+{
+    struct nd_sidecar *s = d->gen->sidecar;
+    if (!n || !s || !nd_sidecar_prefetch(s, alerts, n))
+        return;
+    bool late = false;
+    struct event *t = evtimer_new(d->base, on_prefetch_deadline, &late);
+    struct timeval tv =
+        nd_ns_to_timeval(d->boot_cfg->routing.tenant_sidecar_timeout_ns + INT64_C(1000000000));
+    evtimer_add(t, &tv);
+    while (!late && nd_sidecar_prefetch(s, NULL, 0))
+        event_base_loop(d->base, EVLOOP_ONCE);
+    event_free(t);
+}
+
 /* Opens the log (forking its fsync helper before any socket exists) and
  * runs what it still owes through the pipeline, before the listener opens. */
 static int open_wal(struct nd_daemon *d)
@@ -1113,6 +1140,7 @@ static int open_wal(struct nd_daemon *d)
     struct nd_alert **alerts;
     size_t n;
     nd_wal_replay_take(d->wal, &alerts, &n);
+    prefetch_tenants(d, alerts, n);
     replay(d, alerts, n);
     free(alerts);
     nd_wal_replay_end(d->wal);

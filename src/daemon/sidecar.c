@@ -217,6 +217,35 @@ void nd_sidecar_take_cache(struct nd_sidecar *s, struct nd_sidecar *old)
                    (uint64_t)s->fail_ttl_ms);
 }
 
+/* Whether the route would ask about a's namespace and the cache has no
+ * fresh entry for it: *cl and *ns then name the lookup it needs. */
+static bool needs_lookup(struct nd_sidecar *s, const struct nd_alert *a, int64_t now,
+                         const char **cl, const char **ns)
+{
+    const char *const *t;
+    size_t nt;
+    *ns = nd_route_tenant_ns(s->route, a);
+    if (!*ns)
+        return false;
+    *cl = cluster_of(a);
+    return nd_tcache_get(s->cache, *cl, *ns, (uint64_t)now, &t, &nt) == ND_TCACHE_MISS;
+}
+
+size_t nd_sidecar_prefetch(struct nd_sidecar *s, struct nd_alert *const *alerts, size_t n)
+{
+    int64_t now = nd_now_mono_ms();
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *cl, *ns;
+        if (needs_lookup(s, alerts[i], now, &cl, &ns) && !find_out(s, cl, ns))
+            start_lookup(s, cl, ns);
+    }
+    struct lookup *l;
+    TAILQ_FOREACH(l, &s->out, link)
+    out++;
+    return out;
+}
+
 void nd_sidecar_batch_cb(struct nd_alert *const *alerts, size_t n, void *ud)
 {
     struct nd_sidecar *s = ud;
@@ -225,14 +254,9 @@ void nd_sidecar_batch_cb(struct nd_alert *const *alerts, size_t n, void *ud)
     size_t nwait = 0;
 
     for (size_t i = 0; i < n; i++) {
-        const char *ns = nd_route_tenant_ns(s->route, alerts[i]), *cl;
-        const char *const *t;
-        size_t nt;
+        const char *ns, *cl;
         bool dup = false;
-        if (!ns)
-            continue;
-        cl = cluster_of(alerts[i]);
-        if (nd_tcache_get(s->cache, cl, ns, (uint64_t)now, &t, &nt) != ND_TCACHE_MISS)
+        if (!needs_lookup(s, alerts[i], now, &cl, &ns))
             continue;
         for (size_t j = 0; j < nwait && !dup; j++)
             dup = key_eq(&wait[j], cl, ns);

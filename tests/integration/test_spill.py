@@ -369,33 +369,41 @@ def case_reload(tap, wal_dir):
                    "slow removed: the log deletes the old segments")
 
 
+def sidecar_config(up, port, wal_dir, sc):
+    return h.config({
+        "ops": h.webhook(up.url + "/ops"),
+        "alice": h.webhook("http://127.0.0.1:%d/alice" % port,
+                           "tenant = alice\nretry_initial = 50ms\nretry_max = 200ms\n"
+                           "retry_max_attempts = 1000\nretry_max_age = 1h\n"
+                           "max_backlog = 5\noverflow = spill\n"),
+    }, queue="wal_dir = %s\nfsync = batch\n" % wal_dir,
+        batch="max_wait = 50ms\ngroup_labels = alertname, id\n") + (
+        "[routing]\ntenant_sidecar_url = %s\ntenant_cache_ttl = 1s\n"
+        "tenant_sidecar_timeout = 1s\n[tenant.alice]\n" % sc.url)
+
+
+def spill_for_alice(tap, d, what):
+    """50 alerts of namespace web (alice's by the sidecar), alice down: 45 spill."""
+    alerts = [{"labels": {"alertname": "W", "id": "s%d" % i, "namespace": "web",
+                          "rule_level": "namespace", "cluster": "c1"}} for i in range(50)]
+    tap.eq(d.post_alerts(alerts).status, 200, "%s: 50 alerts accepted" % what)
+    spilled = d.wait_metric("notifyd_receiver_spilled_alerts", 45.0, timeout=10,
+                            receiver="alice")
+    tap.eq(spilled, 45.0, "%s: 5 in alice's backlog, 45 spilled" % what)
+
+
 def case_sidecar(tap, wal_dir):
     """A tenant receiver routed by the tenant sidecar: its spilled alerts are read back for it
-    even after the cache entry that routed them has expired (read-back does not re-route)."""
+    even after the cache entry that routed them has expired (read-back does not re-route);
+    after a kill -9, the replay asks the sidecar before routing (the cache starts empty)."""
     from test_sidecar import Sidecar
     sc = Sidecar({"web": ["alice"]})
     port = h.free_port()
     try:
         with h.Target([200]) as up:
-            cfg = h.config({
-                "ops": h.webhook(up.url + "/ops"),
-                "alice": h.webhook("http://127.0.0.1:%d/alice" % port,
-                                   "tenant = alice\nretry_initial = 50ms\nretry_max = 200ms\n"
-                                   "retry_max_attempts = 1000\nretry_max_age = 1h\n"
-                                   "max_backlog = 5\noverflow = spill\n"),
-            }, queue="wal_dir = %s\nfsync = batch\n" % wal_dir,
-                batch="max_wait = 50ms\ngroup_labels = alertname, id\n") + (
-                "[routing]\ntenant_sidecar_url = %s\ntenant_cache_ttl = 1s\n"
-                "tenant_sidecar_timeout = 1s\n[tenant.alice]\n" % sc.url)
-            with h.Daemon(cfg) as d:
+            with h.Daemon(sidecar_config(up, port, wal_dir + "a", sc)) as d:
                 d.start()
-                alerts = [{"labels": {"alertname": "W", "id": "s%d" % i, "namespace": "web",
-                                      "rule_level": "namespace", "cluster": "c1"}}
-                          for i in range(50)]
-                tap.eq(d.post_alerts(alerts).status, 200, "sidecar: 50 alerts accepted")
-                spilled = d.wait_metric("notifyd_receiver_spilled_alerts", 45.0, timeout=10,
-                                        receiver="alice")
-                tap.eq(spilled, 45.0, "sidecar: 5 in alice's backlog, 45 spilled")
+                spill_for_alice(tap, d, "sidecar")
                 time.sleep(1.5)  # the cached answer that routed them expires (ttl 1s)
                 alice = PortTarget(port)
                 try:
@@ -404,6 +412,22 @@ def case_sidecar(tap, wal_dir):
                     tap.eq(sc.count(), 1, "sidecar: one lookup, at accept time")
                 finally:
                     alice.close()
+            cfg = sidecar_config(up, port, wal_dir + "b", sc)
+            with h.Daemon(cfg) as d:
+                d.start()
+                spill_for_alice(tap, d, "sidecar kill")
+                d.kill()
+            alice = PortTarget(port)
+            try:
+                with h.Daemon(cfg) as d2:
+                    d2.start()
+                    got = wait_ids(alice.ids, 50, 20)
+                    tap.eq(len(set(got)), 50,
+                           "sidecar kill: after the restart alice gets all 50 (replay asked "
+                           "the sidecar first)")
+                    tap.eq(sc.count(), 3, "sidecar kill: one lookup per run")
+            finally:
+                alice.close()
     finally:
         sc.stop()
 
