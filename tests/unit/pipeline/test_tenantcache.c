@@ -95,6 +95,7 @@ static void test_move(void)
     is_int(nd_tcache_get(c, "c1", "short", 2000, &t, &n), ND_TCACHE_MISS,
            "move: expires as before");
     nd_tcache_free(c);
+    nd_tcache_free(old);
 
     old = nd_tcache_new(8);
     c = nd_tcache_new(2);
