@@ -64,6 +64,8 @@ int nd_sidecar_tenants(void *ud, const struct nd_alert *a, const char *ns,
  * answer is cached. The replay at start runs the loop until they end, so
  * that replayed alerts meet their tenants. */
 size_t nd_sidecar_prefetch(struct nd_sidecar *s, struct nd_alert *const *alerts, size_t n);
+/* Lookups out now, for any batch or prefetch. */
+size_t nd_sidecar_lookups_out(const struct nd_sidecar *s);
 /* Held batches, lookups out (for tests and logs). */
 size_t nd_sidecar_held(const struct nd_sidecar *s);
 

@@ -157,10 +157,6 @@ int nd_wal_spill(struct nd_wal *w, const char *receiver, uint64_t max_alerts,
  * not hold. Call it once per notification. Nothing reads them back
  * before the restart. */
 int nd_wal_keep(struct nd_wal *w, const struct nd_notification *n);
-/* The done hook writes nothing for n when its caller drops the last
- * reference right after this call (a notification made while reading back
- * for another receiver). No effect when n is shared. */
-void nd_wal_mute(struct nd_wal *w, const struct nd_notification *n);
 /* Alerts `receiver` owes on disk. */
 uint64_t nd_wal_spilled(const struct nd_wal *w, const char *receiver);
 /* The receivers that spilled since open (i < nd_wal_spill_count), with

@@ -128,10 +128,10 @@ struct nd_daemon {
     size_t napi_ts;
     struct nd_wal *wal; /* NULL without wal_dir */
     int replaying;      /* the pipeline runs the alerts read back from the log */
-    /* overflow = spill: the receiver whose spilled alerts the pipeline runs
-     * now (the others' notifications are dropped), and the timer that reads
+    /* overflow = spill: the pipeline runs alerts read back for the receiver
+     * that spilled them (nd_pipeline_run_for), and the timer that reads
      * them back (docs/delivery.md). */
-    const char *readback;
+    bool reading_back;
     struct event *spill_ev;
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *stop_guard; /* leaves the loop if the drain overruns */
@@ -386,10 +386,9 @@ static void on_spill(evutil_socket_t fd, short what, void *ud)
             continue;
         for (size_t j = 0; j < k; j++)
             nd_queue_hold(d->queue, alerts[j]);
-        /* The name may go with a spill entry: keep the receiver's own. */
-        d->readback = nd_receiver_name(r);
+        d->reading_back = true;
         nd_pipeline_run_for(g->pipeline, alerts, k, r);
-        d->readback = NULL;
+        d->reading_back = false;
         for (size_t j = 0; j < k; j++)
             nd_alert_unref(alerts[j]);
         free(alerts);
@@ -425,15 +424,9 @@ static void on_outcome(void *ud, const struct nd_receiver *r, const struct nd_no
 static void on_notify(void *target_ud, struct nd_notification *n, void *ud)
 {
     struct nd_daemon *d = ud;
-    if (d->readback) {
-        /* nd_pipeline_run_for makes notifications for the receiver that
-         * spilled them alone; anything else (a guard) is dropped without a
-         * DONE: the others were done with these alerts, or still are. */
-        if (!n->receiver || strcmp(n->receiver, d->readback)) {
-            nd_wal_mute(d->wal, n);
-            nd_notification_unref(n);
-            return;
-        }
+    if (d->reading_back) {
+        /* nd_pipeline_run_for made it for the receiver that spilled these
+         * alerts: it goes to its backlog, not back to the log. */
         nd_receiver_submit_take(target_ud, n);
         return;
     }
@@ -1107,7 +1100,7 @@ static void prefetch_tenants(struct nd_daemon *d, struct nd_alert **alerts, size
     struct timeval tv =
         nd_ns_to_timeval(d->boot_cfg->routing.tenant_sidecar_timeout_ns + INT64_C(1000000000));
     evtimer_add(t, &tv);
-    while (!late && nd_sidecar_prefetch(s, NULL, 0))
+    while (!late && nd_sidecar_lookups_out(s))
         event_base_loop(d->base, EVLOOP_ONCE);
     event_free(t);
 }

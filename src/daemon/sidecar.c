@@ -234,13 +234,18 @@ static bool needs_lookup(struct nd_sidecar *s, const struct nd_alert *a, int64_t
 size_t nd_sidecar_prefetch(struct nd_sidecar *s, struct nd_alert *const *alerts, size_t n)
 {
     int64_t now = nd_now_mono_ms();
-    size_t out = 0;
     for (size_t i = 0; i < n; i++) {
         const char *cl, *ns;
         if (needs_lookup(s, alerts[i], now, &cl, &ns) && !find_out(s, cl, ns))
             start_lookup(s, cl, ns);
     }
-    struct lookup *l;
+    return nd_sidecar_lookups_out(s);
+}
+
+size_t nd_sidecar_lookups_out(const struct nd_sidecar *s)
+{
+    size_t out = 0;
+    const struct lookup *l;
     TAILQ_FOREACH(l, &s->out, link)
     out++;
     return out;

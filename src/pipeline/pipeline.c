@@ -335,23 +335,28 @@ void nd_pipeline_run(struct nd_pipeline *p, struct nd_alert *const *alerts, size
     run(p, alerts, n, 0);
 }
 
+/* The index of the target whose ud is target_ud, or p->ntargets. */
+static size_t target_of(const struct nd_pipeline *p, const void *target_ud)
+{
+    size_t t = 0;
+    while (t < p->ntargets && p->targets[t].ud != target_ud)
+        t++;
+    return t;
+}
+
 bool nd_pipeline_has_target(const struct nd_pipeline *p, const void *target_ud)
 {
-    for (size_t t = 0; t < p->ntargets; t++)
-        if (p->targets[t].ud == target_ud)
-            return true;
-    return false;
+    return target_of(p, target_ud) < p->ntargets;
 }
 
 int nd_pipeline_run_for(struct nd_pipeline *p, struct nd_alert *const *alerts, size_t n,
                         const void *target_ud)
 {
-    for (size_t t = 0; t < p->ntargets; t++)
-        if (p->targets[t].ud == target_ud) {
-            run(p, alerts, n, t + 1);
-            return ND_OK;
-        }
-    return ND_EINVAL;
+    size_t t = target_of(p, target_ud);
+    if (t == p->ntargets)
+        return ND_EINVAL;
+    run(p, alerts, n, t + 1);
+    return ND_OK;
 }
 
 void nd_pipeline_batch_cb(struct nd_alert *const *alerts, size_t n, void *ud)

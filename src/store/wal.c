@@ -443,8 +443,8 @@ struct nd_wal {
     struct spill **spills;
     size_t nspills;
     struct smap smap;
-    /* Notifications whose done hook writes nothing (spilled, kept, or made
-     * for another receiver while reading back), each removed when it fires:
+    /* Notifications whose done hook writes nothing (spilled or kept), each
+     * removed when it fires:
      * the address may be reused after that. Usually one, briefly; several
      * when the lanes of a fanned-out notification end one by one. */
     const struct nd_notification **mutes;
@@ -1507,12 +1507,6 @@ int nd_wal_keep(struct nd_wal *w, const struct nd_notification *n)
     }
     add_mute(w, n);
     return ND_OK;
-}
-
-void nd_wal_mute(struct nd_wal *w, const struct nd_notification *n)
-{
-    if (n->refs == 1)
-        add_mute(w, n);
 }
 
 uint64_t nd_wal_spilled(const struct nd_wal *w, const char *receiver)
