@@ -81,22 +81,28 @@ def alert(name, ns, cluster="c1"):
                        "cluster": cluster}}
 
 
+def tenant_config(target, routing, alice="alice"):
+    """ops (global), a receiver of tenant alice named `alice`, bob's, all on target (path =
+    name), grouped by alertname; then `routing` (the [routing]/[tenant.*]/[router.*] text)."""
+    return h.config({
+        "ops": h.webhook(target.url + "/ops"),
+        alice: h.webhook(target.url + "/" + alice, "tenant = alice\n"),
+        "bob": h.webhook(target.url + "/bob", "tenant = bob\n"),
+    }, batch="max_wait = 50ms\ngroup_labels = alertname\n") + routing
+
+
 def router_first(tap):
     """policy = RouterFirst: an alert a router takes never needs its tenants, so the sidecar
     is not asked about its namespace; one no router takes is looked up as before."""
     sc = Sidecar({"web": ["alice"], "db": ["bob"]})
     try:
         with h.Target([200]) as target:
-            cfg = h.config({
-                "ops": h.webhook(target.url + "/ops"),
-                "pager": h.webhook(target.url + "/pager", "tenant = alice\n"),
-                "bob": h.webhook(target.url + "/bob", "tenant = bob\n"),
-            }, batch="max_wait = 50ms\ngroup_labels = alertname\n") + (
+            cfg = tenant_config(target, (
                 "[routing]\npolicy = RouterFirst\ntenant_sidecar_url = %s\n"
                 "tenant_sidecar_timeout = 1s\n"
                 "[tenant.alice]\n[tenant.bob]\n"
                 "[router.crit]\nalert_selector = severity=critical\nreceivers = pager\n"
-                % sc.url)
+                % sc.url), alice="pager")
             with h.Daemon(cfg) as d:
                 d.start()
                 crit = alert("C1", "web")
@@ -118,16 +124,12 @@ def body(tap):
     sc = Sidecar({"web": ["alice"], "db": ["bob"], "none": []})
     try:
         with h.Target([200]) as target:
-            cfg = h.config({
-                "ops": h.webhook(target.url + "/ops"),
-                "alice": h.webhook(target.url + "/alice", "tenant = alice\n"),
-                "bob": h.webhook(target.url + "/bob", "tenant = bob\n"),
-            }, batch="max_wait = 50ms\ngroup_labels = alertname\n") + (
+            cfg = tenant_config(target, (
                 "[routing]\ntenant_sidecar_url = %s\ntenant_cache_ttl = 60s\n"
                 "tenant_sidecar_timeout = 1s\ntenant_sidecar_retry = 200ms\n"
                 # the static map says bob owns web: the sidecar's answer replaces it
                 "[tenant.alice]\nnamespaces = payments\n"
-                "[tenant.bob]\nnamespaces = web\n" % sc.url)
+                "[tenant.bob]\nnamespaces = web\n" % sc.url))
             with h.Daemon(cfg) as d:
                 d.start()
                 tap.eq(d.post_alerts([alert("W1", "web"), alert("D1", "db"),

@@ -44,6 +44,12 @@ def cfg(wal_dir, fsync, down_url, up_url, extra_queue="", server="", history_url
                      "[history]\nreceiver = hist\n" if history_url else "")
 
 
+def daemon(wal_dir, fsync, down, up, env=None, **kw):
+    """A Daemon on cfg() with the two targets as receivers down and up."""
+    return h.Daemon(cfg(wal_dir, fsync, "http://127.0.0.1:%d/" % down.port,
+                        "http://127.0.0.1:%d/" % up.port, **kw), env=env)
+
+
 def batch_of(start):
     return [{"labels": {"alertname": "Wal", "id": str(start + i)}} for i in range(PER_REQUEST)]
 
@@ -113,8 +119,7 @@ def kill_under_load(tap, fsync):
     wal = tempfile.mkdtemp(prefix="notifyd-wal-")
     try:
         with h.Target([503]) as down, h.Target([200]) as up:
-            d = h.Daemon(cfg(wal, fsync, "http://127.0.0.1:%d/" % down.port,
-                             "http://127.0.0.1:%d/" % up.port))
+            d = daemon(wal, fsync, down, up)
             with d:
                 d.start()
                 with Loader(d.port) as ld:
@@ -127,8 +132,7 @@ def kill_under_load(tap, fsync):
                    % (fsync, len(acked)))
             tap.ok(len(down.snapshot()) > 0, "%s: the receiver that was down was tried" % fsync)
         with h.Target([200]) as down, h.Target([200]) as up:
-            d = h.Daemon(cfg(wal, fsync, "http://127.0.0.1:%d/" % down.port,
-                             "http://127.0.0.1:%d/" % up.port))
+            d = daemon(wal, fsync, down, up)
             with d:
                 d.start(timeout=60)
                 line = [x for x in d.stderr_lines if "write-ahead log open" in x]
@@ -158,8 +162,7 @@ def seeded_log(tap, what):
     """A log with 5 requests of alerts nobody delivered, the daemon killed: its path."""
     wal = tempfile.mkdtemp(prefix="notifyd-wal-")
     with h.Target([503]) as down, h.Target([503]) as up:
-        d = h.Daemon(cfg(wal, "always", "http://127.0.0.1:%d/" % down.port,
-                         "http://127.0.0.1:%d/" % up.port))
+        d = daemon(wal, "always", down, up)
         with d:
             d.start()
             for k in range(5):
@@ -174,8 +177,7 @@ def seeded_log(tap, what):
 
 def restart_and_count(tap, wal, what, want_ids, corrupt):
     with h.Target([200]) as down, h.Target([200]) as up:
-        d = h.Daemon(cfg(wal, "batch", "http://127.0.0.1:%d/" % down.port,
-                         "http://127.0.0.1:%d/" % up.port))
+        d = daemon(wal, "batch", down, up)
         with d:
             d.start()
             tap.eq(metric(d, "notifyd_wal_corrupt_records_total"), corrupt,
@@ -222,9 +224,7 @@ def write_error(tap):
     flag = os.path.join(wal, "fail-writes")
     try:
         with h.Target([200]) as down, h.Target([200]) as up:
-            d = h.Daemon(cfg(wal, "batch", "http://127.0.0.1:%d/" % down.port,
-                             "http://127.0.0.1:%d/" % up.port),
-                         env={"NOTIFYD_TEST_WAL_FAIL": flag})
+            d = daemon(wal, "batch", down, up, env={"NOTIFYD_TEST_WAL_FAIL": flag})
             with d:
                 d.start()
                 tap.eq(d.post_alerts(batch_of(0)).status, 200, "write error: 200 before")
@@ -254,8 +254,7 @@ def rotation(tap):
     wal = tempfile.mkdtemp(prefix="notifyd-wal-")
     try:
         with h.Target([200]) as down, h.Target([200]) as up:
-            d = h.Daemon(cfg(wal, "batch", "http://127.0.0.1:%d/" % down.port,
-                             "http://127.0.0.1:%d/" % up.port, "wal_segment_size = 64KiB\n"))
+            d = daemon(wal, "batch", down, up, extra_queue="wal_segment_size = 64KiB\n")
             with d:
                 d.start()
                 for k in range(60):
@@ -281,8 +280,7 @@ def rotation(tap):
                        "SIGTERM with a log: no sanitizer report", d.stderr_text())
         # Everything was delivered: the restart replays nothing.
         with h.Target([200]) as down, h.Target([200]) as up:
-            d = h.Daemon(cfg(wal, "batch", "http://127.0.0.1:%d/" % down.port,
-                             "http://127.0.0.1:%d/" % up.port))
+            d = daemon(wal, "batch", down, up)
             with d:
                 d.start()
                 tap.eq(metric(d, "notifyd_wal_replayed_alerts"), 0.0,
@@ -301,9 +299,8 @@ def sigterm_owed(tap):
     want = set(range(2 * PER_REQUEST))
     try:
         with h.Target([503]) as down, h.Target([200]) as up, h.Target([200]) as hist:
-            d = h.Daemon(cfg(wal, "batch", "http://127.0.0.1:%d/" % down.port,
-                             "http://127.0.0.1:%d/" % up.port, server="shutdown_timeout = 1s\n",
-                             history_url="http://127.0.0.1:%d/" % hist.port))
+            d = daemon(wal, "batch", down, up, server="shutdown_timeout = 1s\n",
+                       history_url="http://127.0.0.1:%d/" % hist.port)
             with d:
                 d.start()
                 for k in range(2):
@@ -317,8 +314,7 @@ def sigterm_owed(tap):
                 tap.ok(d.count_log(lambda x: "shutdown: " in x and "down" in x) >= 1,
                        "sigterm owed: the deadline's give-up is logged", d.stderr_text())
         with h.Target([200]) as down, h.Target([200]) as up:
-            d = h.Daemon(cfg(wal, "batch", "http://127.0.0.1:%d/" % down.port,
-                             "http://127.0.0.1:%d/" % up.port))
+            d = daemon(wal, "batch", down, up)
             with d:
                 d.start()
                 tap.eq(metric(d, "notifyd_wal_replayed_alerts"), float(len(want)),
@@ -330,8 +326,7 @@ def sigterm_owed(tap):
                 d.signal(signal.SIGTERM)
                 tap.eq(d.wait_exit(20), 0, "sigterm owed: second stop exits 0", d.stderr_text())
         with h.Target([200]) as down, h.Target([200]) as up:
-            d = h.Daemon(cfg(wal, "batch", "http://127.0.0.1:%d/" % down.port,
-                             "http://127.0.0.1:%d/" % up.port))
+            d = daemon(wal, "batch", down, up)
             with d:
                 d.start()
                 tap.eq(metric(d, "notifyd_wal_replayed_alerts"), 0.0,

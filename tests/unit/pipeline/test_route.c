@@ -267,6 +267,14 @@ static void test_routers(void)
     fx_deinit(&f);
 }
 
+/* test_policies' alerts: of that severity, tenant-routed in payments or
+ * without a namespace. */
+static struct nd_alert *policy_alert(const char *severity, bool in_payments)
+{
+    return in_payments ? A("severity", severity, "namespace", "payments", "rule_level", "namespace")
+                       : A("severity", severity);
+}
+
 static void test_policies(void)
 {
     static const char routers[] =
@@ -298,20 +306,13 @@ static void test_policies(void)
         free(cfg);
         if (!loaded)
             return;
-        is_str(
-            who(&f, A("severity", "critical", "namespace", "payments", "rule_level", "namespace")),
-            cases[i].crit, "%s", cases[i].crit_why);
-        is_str(who(&f, cases[i].warn_ns ? A("severity", "warning", "namespace", "payments",
-                                            "rule_level", "namespace")
-                                        : A("severity", "warning")),
-               cases[i].warn, "%s", cases[i].warn_why);
-        is_str(
-            tns(&f, A("severity", "critical", "namespace", "payments", "rule_level", "namespace")),
-            cases[i].crit_tns, "%s: tenant lookup for the critical alert", cases[i].crit_why);
-        is_str(tns(&f, cases[i].warn_ns ? A("severity", "warning", "namespace", "payments",
-                                            "rule_level", "namespace")
-                                        : A("severity", "warning")),
-               cases[i].warn_tns, "%s: tenant lookup for the warning alert", cases[i].warn_why);
+        is_str(who(&f, policy_alert("critical", true)), cases[i].crit, "%s", cases[i].crit_why);
+        is_str(who(&f, policy_alert("warning", cases[i].warn_ns)), cases[i].warn, "%s",
+               cases[i].warn_why);
+        is_str(tns(&f, policy_alert("critical", true)), cases[i].crit_tns,
+               "%s: tenant lookup for the critical alert", cases[i].crit_why);
+        is_str(tns(&f, policy_alert("warning", cases[i].warn_ns)), cases[i].warn_tns,
+               "%s: tenant lookup for the warning alert", cases[i].warn_why);
         fx_deinit(&f);
     }
 

@@ -610,29 +610,58 @@ static void test_spill(void)
     rm_dir(dir);
 }
 
+/* A fresh log in a new directory made from tmpl (which becomes `dir`),
+ * fsync none, 1 MiB segments, its release hook on a queue, nothing to
+ * replay. */
+struct wfx {
+    struct event_base *base;
+    struct nd_alert_builder b;
+    struct nd_queue *q;
+    struct nd_wal *w;
+};
+
+static bool wfx_open(struct wfx *f, char *tmpl)
+{
+    size_t ndone;
+    if (!mkdtemp(tmpl)) {
+        ok(0, "mkdtemp");
+        return false;
+    }
+    memcpy(dir, tmpl, sizeof dir);
+    f->base = event_base_new();
+    nd_alert_builder_init(&f->b, 1 << 16);
+    f->q = nd_queue_new(1000000, UINT64_C(1) << 30);
+    f->w = open_log(f->base, ND_FSYNC_NONE, 1 << 20);
+    nd_queue_set_release_hook(f->q, nd_wal_on_release, f->w);
+    replay_count(f->w, NULL, &ndone);
+    return true;
+}
+
+static void wfx_close(struct wfx *f)
+{
+    nd_queue_set_release_hook(f->q, NULL, NULL);
+    nd_wal_free(f->w);
+    nd_queue_free(f->q);
+    nd_alert_builder_deinit(&f->b);
+    event_base_free(f->base);
+    rm_dir(dir);
+}
+
 /* Spills far out of order (even seqs, then odd ones: what the replay at
  * start produces for two groups of receivers) are read back in order. */
 static void test_spill_interleaved(void)
 {
     static char idir[] = "/tmp/notifyd-test-wil-XXXXXX";
     enum { N = 1200 };
-    struct event_base *base = event_base_new();
-    struct nd_alert_builder b;
-    nd_alert_builder_init(&b, 1 << 16);
-    struct nd_queue *q = nd_queue_new(1000000, UINT64_C(1) << 30);
     struct nd_alert *al[N], **rb = NULL;
-    size_t nrb = 0, ndone, got = 0;
+    size_t nrb = 0, got = 0;
     int in_order = 1;
+    struct wfx f;
 
-    if (!mkdtemp(idir)) {
-        ok(0, "mkdtemp");
+    if (!wfx_open(&f, idir))
         return;
-    }
-    memcpy(dir, idir, sizeof dir);
-    struct nd_wal *w = open_log(base, ND_FSYNC_NONE, 1 << 20);
-    nd_queue_set_release_hook(q, nd_wal_on_release, w);
-    replay_count(w, NULL, &ndone);
-    append(w, q, &b, al, 0, N);
+    struct nd_wal *w = f.w;
+    append(w, f.q, &f.b, al, 0, N);
     for (int pass = 0; pass < 2; pass++)
         for (int i = pass; i < N; i += 2) {
             struct nd_notification one = {
@@ -653,12 +682,7 @@ static void test_spill_interleaved(void)
     }
     is_uint(got, N, "interleaved: all read back");
     ok(in_order, "interleaved: in acceptance order");
-    nd_queue_set_release_hook(q, NULL, NULL);
-    nd_wal_free(w);
-    nd_queue_free(q);
-    nd_alert_builder_deinit(&b);
-    event_base_free(base);
-    rm_dir(dir);
+    wfx_close(&f);
 }
 
 /* A read-back that cannot open its segment for want of file descriptors
@@ -666,22 +690,14 @@ static void test_spill_interleaved(void)
 static void test_readback_retry(void)
 {
     static char rdir[] = "/tmp/notifyd-test-wrb-XXXXXX";
-    struct event_base *base = event_base_new();
-    struct nd_alert_builder b;
-    nd_alert_builder_init(&b, 1 << 16);
-    struct nd_queue *q = nd_queue_new(1000000, UINT64_C(1) << 30);
     struct nd_alert *al[20], **rb = NULL;
-    size_t nrb = 0, ndone;
+    size_t nrb = 0;
+    struct wfx f;
 
-    if (!mkdtemp(rdir)) {
-        ok(0, "mkdtemp");
+    if (!wfx_open(&f, rdir))
         return;
-    }
-    memcpy(dir, rdir, sizeof dir);
-    struct nd_wal *w = open_log(base, ND_FSYNC_NONE, 1 << 20);
-    nd_queue_set_release_hook(q, nd_wal_on_release, w);
-    replay_count(w, NULL, &ndone);
-    append(w, q, &b, al, 0, 20);
+    struct nd_wal *w = f.w;
+    append(w, f.q, &f.b, al, 0, 20);
     struct nd_notification slow = {.refs = 1, .receiver = "slow", .nalerts = 20, .alerts = al};
     is_int(nd_wal_spill(w, "slow", 0, &slow), ND_OK, "retry: 20 spilled");
     nd_wal_on_done(w, &slow);
@@ -714,12 +730,7 @@ static void test_readback_retry(void)
     for (size_t i = 0; i < nrb; i++)
         nd_alert_unref(rb[i]);
     free(rb);
-    nd_queue_set_release_hook(q, NULL, NULL);
-    nd_wal_free(w);
-    nd_queue_free(q);
-    nd_alert_builder_deinit(&b);
-    event_base_free(base);
-    rm_dir(dir);
+    wfx_close(&f);
 }
 
 int main(void)
